@@ -1,0 +1,80 @@
+package varco
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the public contract (SPEC §9, §9a): external
+// tests and API clients match on them, so never rename one.
+const (
+	EInternal     = "internal"
+	EInvalid      = "invalid_request"
+	ENotFound     = "not_found"
+	EConflict     = "conflict"
+	EForbidden    = "forbidden"
+	EUnauthorized = "unauthorized"
+	EOverloaded   = "overloaded"
+
+	EInvalidCredentials    = "invalid_credentials"
+	EAccountLocked         = "account_locked"
+	EAccountSuspended      = "account_suspended"
+	EAccountDisabled       = "account_disabled"
+	ETooManyAttempts       = "too_many_attempts"
+	EPasswordChangeRequire = "password_change_required"
+
+	EPasswordTooShort         = "password_too_short"
+	EPasswordTooLong          = "password_too_long"
+	EPasswordNeedsLetterDigit = "password_needs_letter_and_digit"
+	EPasswordTooCommon        = "password_too_common"
+	EPasswordContainsEmail    = "password_contains_email"
+	EPasswordReused           = "password_reused"
+)
+
+// Error is an error with a stable code and a message that is safe to show
+// to the caller. Anything that is not an *Error is reported as "internal".
+type Error struct {
+	Code    string
+	Message string
+	// RetryAfter, when positive, is the number of seconds the caller should
+	// wait (answered as retry_after on 429s).
+	RetryAfter int
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("varco: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for a
+// nil error and EInternal for anything else.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the safe message of the first *Error in err's chain,
+// or a generic text for internal errors (their details must not leak).
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// IsCode reports whether err carries the given code.
+func IsCode(err error, code string) bool { return ErrorCode(err) == code }
