@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"varco.dev/varco/internal/notify"
+)
+
+// Outbox message states.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxDead    = "dead"
+)
+
+// EnqueueMessage writes a rendered message to the outbox, due at once. Call
+// it in the transaction of the change that causes it: the message then
+// exists exactly when the change does.
+func (q *Q) EnqueueMessage(ctx context.Context, m *notify.Message) error {
+	err := q.q.QueryRowContext(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
+		message_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt)).Scan(&m.ID)
+	if err != nil {
+		return fmt.Errorf("enqueue message: %w", err)
+	}
+	return nil
+}
+
+const outboxColumns = `id, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (notify.Message, error) {
+	var m notify.Message
+	var created int64
+	err := row.Scan(&m.ID, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created)
+	m.CreatedAt = tm(created)
+	return m, err
+}
+
+// ClaimDue leases up to limit pending messages that are due at now and not
+// leased by another worker, until leaseUntil. A worker that dies leaves its
+// lease to expire, and the message is claimed again: delivery is at least
+// once, never lost.
+func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]notify.Message, error) {
+	rows, err := q.q.QueryContext(ctx, `UPDATE outbox SET lease_until = $2
+		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1
+			ORDER BY id LIMIT $3`+q.d.skipLocked()+`)
+		RETURNING `+outboxColumns, ts(now), ts(leaseUntil), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim messages: %w", err)
+	}
+	defer rows.Close()
+	var out []notify.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkSent records a delivered message.
+func (q *Q) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0, attempts = attempts + 1
+		WHERE id = $2`, ts(at), id)
+	if err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	return nil
+}
+
+// MarkFailed records a failed attempt; dead moves the message to the
+// dead-letter state, where support can see it.
+func (q *Q) MarkFailed(ctx context.Context, id int64, nextAttempt time.Time, lastError string, dead bool) error {
+	status := OutboxPending
+	if dead {
+		status = OutboxDead
+	}
+	if len(lastError) > 500 {
+		lastError = lastError[:500]
+	}
+	_, err := q.q.ExecContext(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2,
+		lease_until = 0, last_error = $3 WHERE id = $4`, status, ts(nextAttempt), lastError, id)
+	if err != nil {
+		return fmt.Errorf("mark failed: %w", err)
+	}
+	return nil
+}
+
+// OutboxBacklog returns how many messages wait for delivery.
+func (q *Q) OutboxBacklog(ctx context.Context) (int, error) {
+	var n int
+	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox backlog: %w", err)
+	}
+	return n, nil
+}
+
+// SaveDevMessage stores a message for the dev-mode mailbox page.
+func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO dev_messages (event, recipient, subject, text_body, html_body,
+		message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("save dev message: %w", err)
+	}
+	return nil
+}
+
+// ListDevMessages returns the newest dev-mode messages first.
+func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
+		FROM dev_messages ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list dev messages: %w", err)
+	}
+	defer rows.Close()
+	var out []notify.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list dev messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"varco.dev/varco"
+)
+
+// CreateSession inserts a session and sets its ID.
+func (q *Q) CreateSession(ctx context.Context, s *varco.Session) error {
+	err := q.q.QueryRowContext(ctx, `INSERT INTO sessions (account_id, token_hash, created_at, last_seen_at,
+		expires_at, ip, user_agent, restricted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		s.AccountID, s.TokenHash, ts(s.CreatedAt), ts(s.LastSeenAt), ts(s.ExpiresAt), s.IP, s.UserAgent,
+		s.Restricted).Scan(&s.ID)
+	if err != nil {
+		return fmt.Errorf("create session: %w", mapError(err, "session"))
+	}
+	return nil
+}
+
+const sessionColumns = `id, account_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent, restricted`
+
+func scanSession(row interface{ Scan(...any) error }) (*varco.Session, error) {
+	var s varco.Session
+	var created, seen, expires int64
+	if err := row.Scan(&s.ID, &s.AccountID, &s.TokenHash, &created, &seen, &expires, &s.IP, &s.UserAgent, &s.Restricted); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tm(created), tm(seen), tm(expires)
+	return &s, nil
+}
+
+// SessionByTokenHash returns the live (not revoked) session with that token
+// hash, or ENotFound. Expiry is the caller's decision.
+func (q *Q) SessionByTokenHash(ctx context.Context, hash []byte) (*varco.Session, error) {
+	s, err := scanSession(q.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE token_hash = $1 AND revoked_at = 0`, hash))
+	if err != nil {
+		return nil, fmt.Errorf("session by token: %w", notFound(err, "session"))
+	}
+	return s, nil
+}
+
+// ListSessions returns an account's live sessions that have not expired at
+// now, newest first.
+func (q *Q) ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE account_id = $1 AND revoked_at = 0 AND expires_at > $2 ORDER BY id DESC`, accountID, ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*varco.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// TouchSession moves last_seen_at forward.
+func (q *Q) TouchSession(ctx context.Context, id int64, at time.Time) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1`, ts(at), id)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// RevokeSession revokes one session of an account; ENotFound when the
+// account has no such live session.
+func (q *Q) RevokeSession(ctx context.Context, accountID, id int64, at time.Time) error {
+	res, err := q.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at = 0`,
+		ts(at), id, accountID)
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return mustAffect(res, "session")
+}
+
+// RevokeAllSessions revokes every live session of an account except keepID
+// (0 keeps none) and returns how many it revoked.
+func (q *Q) RevokeAllSessions(ctx context.Context, accountID, keepID int64, at time.Time) (int64, error) {
+	res, err := q.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at = 0`,
+		ts(at), accountID, keepID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Throttle is the failure count behind one throttling key (an account or a
+// client IP).
+type Throttle struct {
+	Failures     int
+	WindowStart  time.Time
+	BlockedUntil time.Time
+}
+
+// ThrottleState returns the state of key; an unknown key has zero state.
+func (q *Q) ThrottleState(ctx context.Context, key string) (Throttle, error) {
+	var t Throttle
+	var start, blocked int64
+	err := q.q.QueryRowContext(ctx, `SELECT failures, window_start, blocked_until FROM throttle WHERE key = $1`, key).
+		Scan(&t.Failures, &start, &blocked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Throttle{}, nil
+	}
+	if err != nil {
+		return Throttle{}, fmt.Errorf("throttle state: %w", err)
+	}
+	t.WindowStart, t.BlockedUntil = tm(start), tm(blocked)
+	return t, nil
+}
+
+// ThrottleFailure atomically counts one failure for key and returns the new
+// state. A window that started before windowCutoff starts again at now with
+// this failure as its first.
+func (q *Q) ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (Throttle, error) {
+	var t Throttle
+	var start, blocked int64
+	err := q.q.QueryRowContext(ctx, `INSERT INTO throttle (key, failures, window_start, updated_at)
+		VALUES ($1, 1, $2, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN throttle.window_start < $3 THEN 1 ELSE throttle.failures + 1 END,
+			window_start = CASE WHEN throttle.window_start < $3 THEN $2 ELSE throttle.window_start END,
+			updated_at = $2
+		RETURNING failures, window_start, blocked_until`, key, ts(now), ts(windowCutoff)).Scan(&t.Failures, &start, &blocked)
+	if err != nil {
+		return Throttle{}, fmt.Errorf("throttle failure: %w", err)
+	}
+	t.WindowStart, t.BlockedUntil = tm(start), tm(blocked)
+	return t, nil
+}
+
+// ThrottleBlock makes key wait until until (never moving it backwards).
+func (q *Q) ThrottleBlock(ctx context.Context, key string, until time.Time) error {
+	_, err := q.q.ExecContext(ctx, `UPDATE throttle SET blocked_until = $2 WHERE key = $1 AND blocked_until < $2`, key, ts(until))
+	if err != nil {
+		return fmt.Errorf("throttle block: %w", err)
+	}
+	return nil
+}
+
+// ThrottleReset forgets key's failures.
+func (q *Q) ThrottleReset(ctx context.Context, key string) error {
+	if _, err := q.q.ExecContext(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("throttle reset: %w", err)
+	}
+	return nil
+}

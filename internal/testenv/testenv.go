@@ -1,0 +1,110 @@
+// Package testenv gives tests the real parts they run against: fresh,
+// migrated SQLite and PostgreSQL databases (and, in sub-packages, an SMTP
+// sink). PostgreSQL comes from VARCO_TEST_POSTGRES_URL, which the test
+// script sets after starting a throwaway cluster; with
+// VARCO_REQUIRE_INTEGRATION=1 a missing server fails the test instead of
+// skipping it.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"varco.dev/varco/internal/store"
+)
+
+// Engines lists the database engines every storage test runs on.
+func Engines() []string { return []string{"sqlite", "postgres"} }
+
+// RequireIntegration reports whether missing integration servers must fail
+// tests (VARCO_REQUIRE_INTEGRATION=1, set by CI).
+func RequireIntegration() bool { return os.Getenv("VARCO_REQUIRE_INTEGRATION") == "1" }
+
+// Missing skips the test because a server is not available, or fails it when
+// integration is required.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if RequireIntegration() {
+		t.Fatalf("%s is not available and VARCO_REQUIRE_INTEGRATION=1", what)
+	}
+	t.Skipf("%s is not available (set it up with the README's test command)", what)
+}
+
+// DatabaseURL returns the URL of a fresh, empty database on engine: a new
+// SQLite file in a temp dir, or a new PostgreSQL database dropped when the
+// test ends.
+func DatabaseURL(t testing.TB, engine string) string {
+	t.Helper()
+	switch engine {
+	case "sqlite":
+		return filepath.Join(t.TempDir(), "varco.db")
+	case "postgres":
+		return postgresDatabase(t)
+	}
+	t.Fatalf("unknown engine %q", engine)
+	return ""
+}
+
+// OpenDB returns a fresh, migrated database on engine, closed when the test ends.
+func OpenDB(t testing.TB, engine string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, DatabaseURL(t, engine))
+	if err != nil {
+		t.Fatalf("open %s: %v", engine, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", engine, err)
+	}
+	return db
+}
+
+// ForEachEngine runs fn as a subtest on every engine with a fresh database.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for _, e := range Engines() {
+		t.Run(e, func(t *testing.T) { fn(t, OpenDB(t, e)) })
+	}
+}
+
+func postgresDatabase(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("VARCO_TEST_POSTGRES_URL")
+	if base == "" {
+		Missing(t, "PostgreSQL (VARCO_TEST_POSTGRES_URL)")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	defer admin.Close()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	name := "varco_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse VARCO_TEST_POSTGRES_URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}

@@ -1,0 +1,150 @@
+// Package varco holds the domain types shared by every part of the service:
+// organizations, accounts, sessions and activity events. It knows nothing of
+// SQL or HTTP.
+package varco
+
+import (
+	"strings"
+	"time"
+)
+
+// Plans an organization can be on (SPEC §1).
+const (
+	PlanBasic   = "basic"
+	PlanPro     = "pro"
+	PlanPremium = "premium"
+)
+
+// ValidPlan reports whether p is a known plan.
+func ValidPlan(p string) bool { return p == PlanBasic || p == PlanPro || p == PlanPremium }
+
+// Org is a tenant: it holds users, a password policy and a plan.
+type Org struct {
+	ID        int64
+	Name      string
+	Plan      string
+	CreatedAt time.Time
+}
+
+// Roles (SPEC §1).
+const (
+	RoleUser     = "user"
+	RoleOrgAdmin = "org_admin"
+	RoleSupport  = "support"
+)
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r string) bool { return r == RoleUser || r == RoleOrgAdmin || r == RoleSupport }
+
+// Account statuses (SPEC §1).
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusLocked    = "locked"
+	StatusDisabled  = "disabled"
+)
+
+// Languages the UI and the messages speak.
+const (
+	LangIT = "it"
+	LangEN = "en"
+)
+
+// ValidLang reports whether l is a supported language.
+func ValidLang(l string) bool { return l == LangIT || l == LangEN }
+
+// Account is a person who signs in. Email is the login; ContactEmail, when
+// verified, is where notifications go.
+type Account struct {
+	ID                   int64
+	OrgID                int64 // 0 for support accounts, which belong to no organization
+	OrgName              string
+	Email                string
+	ContactEmail         string
+	ContactEmailVerified bool
+	Phone                string // E.164
+	PhoneVerified        bool
+	DisplayName          string
+	Lang                 string
+	Role                 string
+	Status               string
+	PasswordHash         string
+	PasswordChangedAt    time.Time
+	MustChangePassword   bool
+	LastLoginAt          time.Time // zero when never
+	CreatedAt            time.Time
+}
+
+// NotifyAddress is where e-mail for the account goes: the verified contact
+// address when there is one, else the login address (SPEC §9a).
+func (a *Account) NotifyAddress() string {
+	if a.ContactEmail != "" && a.ContactEmailVerified {
+		return a.ContactEmail
+	}
+	return a.Email
+}
+
+// Session is a signed-in browser or API client. The token itself is never
+// stored; TokenHash is its SHA-256.
+type Session struct {
+	ID         int64
+	AccountID  int64
+	TokenHash  []byte
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute limit
+	IP         string
+	UserAgent  string
+	// Restricted sessions may only change the password (SPEC §2.6).
+	Restricted bool
+}
+
+// Actors of an activity event.
+const (
+	ActorSelf    = "self"
+	ActorAdmin   = "admin"
+	ActorSupport = "support"
+	ActorSystem  = "system"
+	ActorReset   = "reset"
+)
+
+// Outcomes of an activity event.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+// Activity event names (SPEC §3). They are part of the contract.
+const (
+	EventLoginSucceeded         = "login_succeeded"
+	EventLoginFailed            = "login_failed"
+	EventPasswordChanged        = "password_changed"
+	EventSessionRevoked         = "session_revoked"
+	EventAccountDisabled        = "account_disabled"
+	EventAccountCreated         = "account_created"
+	EventLogout                 = "logout"
+	EventPasswordResetRequested = "password_reset_requested"
+)
+
+// Event is one entry of the append-only activity history.
+type Event struct {
+	ID          int64
+	Time        time.Time
+	AccountID   int64 // 0 when the event concerns no known account
+	OrgID       int64
+	Event       string
+	Actor       string
+	ActorID     int64
+	IP          string
+	Location    string
+	UserAgent   string
+	Application string
+	Outcome     string
+	Detail      string // short, safe, human text: never a secret
+	PrevHash    []byte
+	Hash        []byte
+}
+
+// NormalizeEmail lower-cases and trims an e-mail address. It does not decide
+// validity; see ValidEmail.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
