@@ -97,3 +97,11 @@ func (q *Q) RevokeAllSessions(ctx context.Context, accountID, keepID int64, at t
 	}
 	return n, nil
 }
+
+// UnrestrictSession turns a restricted session into a full one.
+func (q *Q) UnrestrictSession(ctx context.Context, id int64) error {
+	if _, err := q.q.ExecContext(ctx, `UPDATE sessions SET restricted = FALSE WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("unrestrict session: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"varco.dev/varco"
+)
+
+// MaxBody is the largest request body any endpoint reads.
+const MaxBody = 1 << 20
+
+// DecodeJSON reads exactly one JSON object from r's body into v. It refuses
+// a wrong content type, a body over MaxBody, unknown fields, wrong types and
+// trailing data, always with an EInvalid error that says what is wrong.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return varco.Errorf(varco.EInvalid, "The request body must be JSON (Content-Type: application/json).")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return varco.Errorf(varco.EInvalid, "The request body must hold a single JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return varco.Errorf(varco.EInvalid, "The request body is larger than %d bytes.", MaxBody)
+	case errors.As(err, &syntax):
+		return varco.Errorf(varco.EInvalid, "The request body is not valid JSON (at byte %d).", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return varco.Errorf(varco.EInvalid, "Field %q must be of type %s.", typ.Field, typ.Type)
+		}
+		return varco.Errorf(varco.EInvalid, "The request body must be a JSON object.")
+	case errors.Is(err, io.EOF):
+		return varco.Errorf(varco.EInvalid, "The request body is empty.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return varco.Errorf(varco.EInvalid, "The request body is truncated JSON.")
+	}
+	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
+		return varco.Errorf(varco.EInvalid, "Unknown field %s.", msg[20:])
+	}
+	return varco.Errorf(varco.EInvalid, "The request body could not be read.")
+}
+
+// WriteJSON answers v with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Status returns the HTTP status for an error code.
+func Status(code string) int {
+	switch code {
+	case varco.EInvalid, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
+		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused:
+		return http.StatusBadRequest
+	case varco.EUnauthorized, varco.EInvalidCredentials:
+		return http.StatusUnauthorized
+	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire:
+		return http.StatusForbidden
+	case varco.ENotFound:
+		return http.StatusNotFound
+	case varco.EConflict:
+		return http.StatusConflict
+	case varco.ETooManyAttempts:
+		return http.StatusTooManyRequests
+	case varco.EOverloaded:
+		return http.StatusServiceUnavailable
+	case "method_not_allowed":
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON shape of every error (SPEC §9).
+type ErrorBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	RetryAfter int    `json:"retry_after,omitempty"`
+}
+
+// WriteError answers err as {"error", "message"}. Internal errors are logged
+// with their detail and answered with a generic message.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := varco.ErrorCode(err)
+	body := ErrorBody{Error: code, Message: varco.ErrorMessage(err)}
+	var ve *varco.Error
+	if errors.As(err, &ve) && ve.RetryAfter > 0 {
+		body.RetryAfter = ve.RetryAfter
+		w.Header().Set("Retry-After", strconv.Itoa(ve.RetryAfter))
+	}
+	status := Status(code)
+	if status >= 500 && log != nil {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	WriteJSON(w, status, body)
+}
+
+// PathID parses a positive integer path value.
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, varco.Errorf(varco.ENotFound, "%s not found", name)
+	}
+	return id, nil
+}
+
+// Errorf is a shorthand for an EInvalid error about a field.
+func Errorf(format string, args ...any) error {
+	return varco.Errorf(varco.EInvalid, "%s", fmt.Sprintf(format, args...))
+}
