@@ -1,0 +1,38 @@
+package notify
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaskEmail hides the local part of an address for logs, keeping its first
+// character and the domain: "mario.rossi@example.it" → "m***@example.it".
+// A one-character local part is hidden entirely ("***@example.it"), and a
+// string without "@" becomes "***". It never fails.
+func MaskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return "***"
+	}
+	local, domain := addr[:at], addr[at+1:]
+	r, size := utf8.DecodeRuneInString(local)
+	if size == 0 || size == len(local) || r == utf8.RuneError || r < ' ' {
+		return "***@" + domain
+	}
+	return string(r) + "***@" + domain
+}
+
+// redactAddress replaces every occurrence of addr in text (ignoring case,
+// as servers echo addresses back in their replies) with its mask.
+func redactAddress(text, addr string) string {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return text
+	}
+	re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(addr))
+	if err != nil { // addr is not valid UTF-8: exact matches only
+		return strings.ReplaceAll(text, addr, MaskEmail(addr))
+	}
+	return re.ReplaceAllLiteralString(text, MaskEmail(addr))
+}

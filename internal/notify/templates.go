@@ -1,0 +1,265 @@
+package notify
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+)
+
+// Templates live in templates/<lang>/<event>.txt and .html:
+//
+//   - <event>.txt defines "subject" (one line) and "text" (the text/plain body);
+//   - <event>.html defines "body", placed by templates/layout.html into a
+//     complete HTML document;
+//   - <lang>/_common.txt and _common.html hold the greeting and signature
+//     every message shares ("greeting", "signature").
+//
+// Every language must have every event: loading fails otherwise, and the
+// tests load them. To add an event, write the four files, add the fields it
+// needs to Data (or pass its own struct embedding Common) and add the event
+// to the table in templates_test.go.
+//
+//go:embed all:templates
+var templateFS embed.FS
+
+// Languages lists the languages templates are written in; Render falls back
+// to the first one, English, for anything else.
+var Languages = []string{"en", "it"}
+
+// PathPasswordReset is the web page where a user asks for a reset link;
+// messages link to it when something happened that the user may not have done.
+const PathPasswordReset = "/password-reset"
+
+// ErrUnknownEvent is returned by Render for an event without templates.
+var ErrUnknownEvent = errors.New("no template for event")
+
+// Common is what every message may show.
+type Common struct {
+	BaseURL     string // public URL of varco, e.g. "https://account.example.it", for links
+	DisplayName string // greeting; empty gives a generic one
+	Email       string // the account's login e-mail
+	Support     string // optional: how to reach support (address or URL), shown where the message says to contact it
+}
+
+// URL returns the absolute URL of path (starting with "/") on BaseURL.
+func (c Common) URL(path string) string {
+	return strings.TrimRight(c.BaseURL, "/") + path
+}
+
+// PasswordResetURL is the page where the user asks for a reset link.
+func (c Common) PasswordResetURL() string { return c.URL(PathPasswordReset) }
+
+// Data is the data of the account events: Common plus what happened, when,
+// from where and by whom. Events that need more (a PIN, a reset link, days
+// left) add fields here, or pass their own struct that embeds Common.
+type Data struct {
+	Common
+	Time     time.Time // when it happened; shown in UTC
+	IP       string    // client address, empty when not known
+	Location string    // approximate location, e.g. "Milano, Italia"; empty when not known
+	Actor    string    // who did it: varco.ActorSelf, ActorReset, ActorAdmin, ActorSupport or ActorSystem
+}
+
+type eventTemplates struct {
+	text *texttemplate.Template // "subject" and "text"
+	html *htmltemplate.Template // "layout" (calling "body")
+}
+
+type templateSet map[string]map[string]eventTemplates // lang → event → templates
+
+var loadTemplates = sync.OnceValues(func() (templateSet, error) { return parseTemplates(templateFS) })
+
+// Events returns the events that have templates, sorted.
+func Events() ([]string, error) {
+	set, err := loadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for e := range set[Languages[0]] {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Render renders event in lang (English when lang has no templates) with
+// data: the subject (one line), the text/plain body and the HTML body. It
+// returns an error wrapping ErrUnknownEvent for an event without templates,
+// or the template error when data lacks a field the template uses.
+func Render(event, lang string, data any) (subject, text, html string, err error) {
+	set, err := loadTemplates()
+	if err != nil {
+		return "", "", "", err
+	}
+	byEvent, ok := set[normalizeLang(lang)]
+	if !ok {
+		byEvent = set[Languages[0]]
+	}
+	t, ok := byEvent[event]
+	if !ok {
+		return "", "", "", fmt.Errorf("render %q: %w", event, ErrUnknownEvent)
+	}
+	var b strings.Builder
+	if err := t.text.ExecuteTemplate(&b, "subject", data); err != nil {
+		return "", "", "", fmt.Errorf("render %s subject: %w", event, err)
+	}
+	subject = strings.Join(strings.Fields(b.String()), " ")
+	b.Reset()
+	if err := t.text.ExecuteTemplate(&b, "text", data); err != nil {
+		return "", "", "", fmt.Errorf("render %s text: %w", event, err)
+	}
+	text = tidyText(b.String())
+	b.Reset()
+	if err := t.html.ExecuteTemplate(&b, "layout", data); err != nil {
+		return "", "", "", fmt.Errorf("render %s html: %w", event, err)
+	}
+	return subject, text, b.String(), nil
+}
+
+// normalizeLang maps "it-IT", "IT" and the like to "it".
+func normalizeLang(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	return lang
+}
+
+// tidyText trims trailing spaces from lines (but the "-- " signature
+// separator), collapses runs of blank lines
+// (left by optional lines in templates) and ends the text with one newline.
+func tidyText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	out := make([]string, 0, len(lines))
+	blank := true // drops leading blank lines
+	for _, l := range lines {
+		if l != "-- " { // the signature separator keeps its space
+			l = strings.TrimRight(l, " \t")
+		}
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+}
+
+func parseTemplates(fsys fs.FS) (templateSet, error) {
+	layout, err := fs.ReadFile(fsys, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("load templates: %w", err)
+	}
+	set := templateSet{}
+	var want []string // events of the first language; every other must match
+	for _, lang := range Languages {
+		dir := path.Join("templates", lang)
+		events, err := listEvents(fsys, dir)
+		if err != nil {
+			return nil, err
+		}
+		if want == nil {
+			want = events
+		} else if !slices.Equal(events, want) {
+			return nil, fmt.Errorf("load templates: %s has events %v, %s has %v", lang, events, Languages[0], want)
+		}
+		funcs := templateFuncs(lang)
+		set[lang] = map[string]eventTemplates{}
+		for _, event := range events {
+			tt, err := texttemplate.New(event).Funcs(texttemplate.FuncMap(funcs)).Option("missingkey=error").
+				ParseFS(fsys, path.Join(dir, "_common.txt"), path.Join(dir, event+".txt"))
+			if err != nil {
+				return nil, fmt.Errorf("load templates: %w", err)
+			}
+			ht, err := htmltemplate.New("layout").Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").
+				Parse(string(layout))
+			if err != nil {
+				return nil, fmt.Errorf("load templates: layout: %w", err)
+			}
+			if ht, err = ht.ParseFS(fsys, path.Join(dir, "_common.html"), path.Join(dir, event+".html")); err != nil {
+				return nil, fmt.Errorf("load templates: %w", err)
+			}
+			for _, name := range []string{"subject", "text"} {
+				if tt.Lookup(name) == nil {
+					return nil, fmt.Errorf("load templates: %s/%s.txt does not define %q", lang, event, name)
+				}
+			}
+			if ht.Lookup("body") == nil {
+				return nil, fmt.Errorf("load templates: %s/%s.html does not define \"body\"", lang, event)
+			}
+			set[lang][event] = eventTemplates{text: tt, html: ht}
+		}
+	}
+	return set, nil
+}
+
+// listEvents returns the events of a language directory: every <event>.txt,
+// which must have its <event>.html.
+func listEvents(fsys fs.FS, dir string) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("load templates: %w", err)
+	}
+	var events []string
+	files := map[string]bool{}
+	for _, e := range entries {
+		files[e.Name()] = true
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		event, ok := strings.CutSuffix(name, ".txt")
+		if !ok {
+			if ev, isHTML := strings.CutSuffix(name, ".html"); !isHTML || !files[ev+".txt"] {
+				return nil, fmt.Errorf("load templates: unexpected file %s/%s", dir, name)
+			}
+			continue
+		}
+		if !files[event+".html"] {
+			return nil, fmt.Errorf("load templates: %s/%s.txt has no .html", dir, event)
+		}
+		events = append(events, event)
+	}
+	slices.Sort(events)
+	return events, nil
+}
+
+// templateFuncs are the functions templates of lang may call.
+func templateFuncs(lang string) map[string]any {
+	return map[string]any{
+		"lang": func() string { return lang },
+		"when": func(t time.Time) string { return FormatTime(t, lang) },
+	}
+}
+
+var (
+	monthsIT   = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
+	weekdaysIT = [...]string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}
+)
+
+// FormatTime writes t in UTC the way lang writes a date and time:
+// "lunedì 23 novembre 2026, ore 10:25 (UTC)" or
+// "Monday, 23 November 2026 at 10:25 UTC".
+func FormatTime(t time.Time, lang string) string {
+	t = t.UTC()
+	if normalizeLang(lang) == "it" {
+		return fmt.Sprintf("%s %d %s %d, ore %02d:%02d (UTC)", weekdaysIT[t.Weekday()], t.Day(),
+			monthsIT[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+	}
+	return t.Format("Monday, 2 January 2006 at 15:04") + " UTC"
+}

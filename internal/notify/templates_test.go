@@ -1,0 +1,211 @@
+package notify
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 10, 25, 0, 0, time.UTC) // a Monday
+
+// sampleData has, for every event with templates, data that fills every
+// field its templates use. A new event must be added here: the test below
+// fails for an event without sample data.
+var sampleData = map[string]any{
+	EventPasswordChanged: Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it",
+			Support: "assistenza@example.it"},
+		Time: t0, IP: "203.0.113.7", Location: "Milano, Italia", Actor: "self",
+	},
+}
+
+var sixDigits = regexp.MustCompile(`(^|[^0-9])[0-9]{6}([^0-9]|$)`)
+
+func TestEveryEventRendersInEveryLanguage(t *testing.T) {
+	events, err := Events()
+	if err != nil {
+		t.Fatalf("load templates: %v", err)
+	}
+	if !slices.Contains(events, EventPasswordChanged) {
+		t.Fatalf("events = %v, want password_changed among them", events)
+	}
+	for _, event := range events {
+		data, ok := sampleData[event]
+		if !ok {
+			t.Errorf("%s: no sample data in sampleData", event)
+			continue
+		}
+		for _, lang := range Languages {
+			t.Run(event+"/"+lang, func(t *testing.T) {
+				subject, text, html, err := Render(event, lang, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if subject == "" || strings.ContainsAny(subject, "\r\n") {
+					t.Errorf("subject = %q, want one non-empty line", subject)
+				}
+				if !strings.HasSuffix(text, "\n") || strings.Contains(text, "\n\n\n") || strings.TrimSpace(text) == "" {
+					t.Errorf("text is not tidy:\n%s", text)
+				}
+				if !strings.Contains(html, `<html lang="`+lang+`">`) || !strings.Contains(html, "</html>") {
+					t.Errorf("html is not a document in %s:\n%s", lang, html)
+				}
+				for _, s := range []string{text, html} {
+					if strings.Contains(s, "<no value>") || strings.Contains(s, "ZgotmplZ") {
+						t.Errorf("%s/%s renders a missing or rejected value:\n%s", event, lang, s)
+					}
+				}
+				// SPEC §9a: a PIN is the only 6-digit number in text/plain,
+				// so nothing else (dates, times, addresses) may look like one.
+				if event != "pin_sent" && sixDigits.MatchString(text) {
+					t.Errorf("text has a 6-digit number that is not a PIN:\n%s", text)
+				}
+			})
+		}
+	}
+}
+
+func TestRenderPasswordChanged(t *testing.T) {
+	data := sampleData[EventPasswordChanged].(Data)
+	subject, text, html, err := Render(EventPasswordChanged, "it", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "La tua password è stata modificata" {
+		t.Errorf("subject = %q", subject)
+	}
+	for _, want := range []string{
+		"Ciao Mario Rossi,",
+		"la password del tuo account mario@example.it è stata modificata",
+		"Quando: lunedì 23 novembre 2026, ore 10:25 (UTC)",
+		"Indirizzo IP: 203.0.113.7",
+		"Posizione approssimativa: Milano, Italia",
+		"Modificata da: te, dalle impostazioni del tuo account",
+		"https://account.example.it/password-reset\n",
+		"contatta l'assistenza (assistenza@example.it)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Italian text lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(html, `href="https://account.example.it/password-reset"`) {
+		t.Errorf("Italian html lacks the reset link:\n%s", html)
+	}
+
+	subject, text, _, err = Render(EventPasswordChanged, "en", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Your password was changed" {
+		t.Errorf("subject = %q", subject)
+	}
+	for _, want := range []string{"Hello Mario Rossi,", "When: Monday, 23 November 2026 at 10:25 UTC",
+		"IP address: 203.0.113.7", "Changed by: you, from your account settings",
+		"https://account.example.it/password-reset"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("English text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestRenderPasswordChangedActorsAndOptionalFields(t *testing.T) {
+	tests := []struct {
+		actor, lang, want string
+	}{
+		{"self", "it", "Modificata da: te"},
+		{"reset", "it", "Modificata con: la procedura di recupero della password"},
+		{"admin", "it", "Modificata da: un amministratore della tua organizzazione"},
+		{"support", "it", "Modificata da: il nostro servizio di assistenza"},
+		{"reset", "en", "Changed by: the password reset procedure"},
+		{"admin", "en", "Changed by: an administrator of your organisation"},
+		{"support", "en", "Changed by: our customer support"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.actor+"/"+tt.lang, func(t *testing.T) {
+			d := Data{Common: Common{BaseURL: "https://a.example"}, Time: t0, Actor: tt.actor}
+			_, text, _, err := Render(EventPasswordChanged, tt.lang, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text, tt.want) {
+				t.Errorf("text lacks %q:\n%s", tt.want, text)
+			}
+			// No IP, location, name, e-mail or support contact: their
+			// lines and words disappear instead of showing empty values.
+			for _, absent := range []string{"IP", "Posizione", "location", "Ciao ,", "Hello ,", "()", "account ."} {
+				if strings.Contains(text, absent) {
+					t.Errorf("text shows %q for an empty field:\n%s", absent, text)
+				}
+			}
+		})
+	}
+}
+
+func TestRenderEscapesHTML(t *testing.T) {
+	d := Data{
+		Common: Common{BaseURL: "https://a.example", DisplayName: `<script>alert("x")</script>`, Email: `a"b@example.it`},
+		Time:   t0, IP: "203.0.113.7", Location: `Roma <b>&</b>`, Actor: "self",
+	}
+	_, text, html, err := Render(EventPasswordChanged, "it", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html, "<script>") || strings.Contains(html, "<b>&</b>") {
+		t.Errorf("html does not escape data:\n%s", html)
+	}
+	for _, want := range []string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "Roma &lt;b&gt;&amp;&lt;/b&gt;"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("html lacks %q:\n%s", want, html)
+		}
+	}
+	if !strings.Contains(text, `<script>alert("x")</script>`) {
+		t.Errorf("text/plain should show data as is:\n%s", text)
+	}
+
+	// A hostile base URL cannot become a javascript: link.
+	d.BaseURL = "javascript:alert(1)//"
+	_, _, html, err = Render(EventPasswordChanged, "en", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html, `href="javascript:`) {
+		t.Errorf("html links to javascript:\n%s", html)
+	}
+}
+
+func TestRenderLanguageFallbackAndErrors(t *testing.T) {
+	data := sampleData[EventPasswordChanged]
+	for lang, want := range map[string]string{
+		"de": "Your password was changed", "": "Your password was changed",
+		"it-IT": "La tua password è stata modificata", "IT": "La tua password è stata modificata",
+	} {
+		subject, _, _, err := Render(EventPasswordChanged, lang, data)
+		if err != nil || subject != want {
+			t.Errorf("Render(lang %q) = %q, %v; want %q", lang, subject, err, want)
+		}
+	}
+	if _, _, _, err := Render("no_such_event", "it", data); !errors.Is(err, ErrUnknownEvent) {
+		t.Errorf("unknown event: err = %v, want ErrUnknownEvent", err)
+	}
+	// Data without the fields the template uses is an error, not a panic.
+	if _, _, _, err := Render(EventPasswordChanged, "it", struct{ X int }{1}); err == nil {
+		t.Error("rendering with the wrong data type succeeded")
+	}
+	if _, _, _, err := Render(EventPasswordChanged, "it", nil); err == nil {
+		t.Error("rendering with nil data succeeded")
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	rome := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 3, 1, 0, 5, 0, 0, rome) // 23:05 UTC the day before
+	if got, want := FormatTime(at, "it"), "sabato 28 febbraio 2026, ore 23:05 (UTC)"; got != want {
+		t.Errorf("it: %q, want %q", got, want)
+	}
+	if got, want := FormatTime(at, "en"), "Saturday, 28 February 2026 at 23:05 UTC"; got != want {
+		t.Errorf("en: %q, want %q", got, want)
+	}
+}
