@@ -1,0 +1,171 @@
+//go:build testclock
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
+)
+
+// The black-box suite drives a `-tags testclock` binary only through the
+// names of SPEC §9a: CLI flags, HTTP routes, e-mail headers and the clock.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "varco-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "varco")
+	build := exec.Command("go", "build", "-tags", "testclock", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("build varco: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type blackbox struct {
+	t    *testing.T
+	env  []string
+	url  string
+	sink *smtpsink.Sink
+}
+
+func (b *blackbox) varco(stdin string, args ...string) string {
+	b.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = b.env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.t.Fatalf("varco %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// serve starts `varco serve` and returns when it listens.
+func (b *blackbox) serve() {
+	b.t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(b.env, "VARCO_LISTEN=127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		b.t.Fatalf("varco serve did not start: %v\n%s", err, stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	b.url = strings.TrimSpace(strings.TrimPrefix(line, "varco listening on "))
+	b.t.Cleanup(func() {
+		// A graceful stop on SIGTERM exits 0.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			b.t.Errorf("varco serve did not stop cleanly: %v\n%s", err, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "Rossi-Verde-2026") {
+			b.t.Errorf("a password reached the logs")
+		}
+	})
+}
+
+func (b *blackbox) call(method, path, token string, body any) (int, map[string]any) {
+	b.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		buf, _ := json.Marshal(body)
+		rd = bytes.NewReader(buf)
+	}
+	req, _ := http.NewRequest(method, b.url+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func newBlackbox(t *testing.T, engine string) *blackbox {
+	sink := smtpsink.Start(t)
+	b := &blackbox{t: t, sink: sink, env: append(os.Environ(),
+		"VARCO_DATABASE_URL="+testenv.DatabaseURL(t, engine),
+		"VARCO_SMTP_URL="+sink.URL(), "VARCO_MAIL_FROM=varco@provider.test", "VARCO_BASE_URL=http://varco.test")}
+	b.varco("", "org", "create", "--name", "acme", "--plan", "pro")
+	b.varco("Rossi-Verde-2026\n", "user", "create", "--email", "mario@acme.test", "--password-stdin", "--org", "acme", "--lang", "it")
+	b.serve()
+	return b
+}
+
+func TestBlackBoxSessionIdleAndPasswordMail(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			b := newBlackbox(t, engine)
+			st, clk := b.call("GET", "/_test/clock", "", nil)
+			start, err := time.Parse(time.RFC3339, clk["now"].(string))
+			if st != 200 || err != nil {
+				t.Fatalf("GET /_test/clock: %d %v", st, clk)
+			}
+			st, res := b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"})
+			if st != 200 || res["state"] != "authenticated" {
+				t.Fatalf("login: %d %v", st, res)
+			}
+			tok := res["session_token"].(string)
+			st, clk = b.call("POST", "/_test/clock", "", map[string]string{"advance": "31m"})
+			now, _ := time.Parse(time.RFC3339, clk["now"].(string))
+			if st != 200 || now.Sub(start) < 31*time.Minute {
+				t.Fatalf("advance: %d %v", st, clk)
+			}
+			if st, res := b.call("GET", "/api/v1/me", tok, nil); st != 401 || res["error"] != "unauthorized" {
+				t.Fatalf("after 31 idle minutes: %d %v", st, res)
+			}
+			_, res = b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"})
+			tok = res["session_token"].(string)
+			st, res = b.call("POST", "/api/v1/me/password", tok, map[string]string{"current_password": "Rossi-Verde-2026", "new_password": "Nuova-Password-2026"})
+			if st != 200 {
+				t.Fatalf("password change: %d %v", st, res)
+			}
+			// Advancing the clock drains the outbox before it answers.
+			b.call("POST", "/_test/clock", "", map[string]string{"advance": "1s"})
+			msg := b.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_changed" }, 10*time.Second)
+			if !strings.Contains(msg.Text, "password") {
+				t.Fatalf("unexpected text:\n%s", msg.Text)
+			}
+			if out := b.varco("", "audit", "verify"); !strings.Contains(out, "intact") {
+				t.Fatalf("audit verify: %s", out)
+			}
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"varco.dev/varco/internal/testenv"
+)
+
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T, engine string) *cli {
+	return &cli{t: t, env: map[string]string{"VARCO_DATABASE_URL": testenv.DatabaseURL(t, engine)}}
+}
+
+// run runs one varco command in-process and returns its output and error.
+func (c *cli) run(stdin string, args ...string) (string, string, error) {
+	c.t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return c.env[k] })
+	return out.String(), errOut.String(), err
+}
+
+func (c *cli) must(stdin string, args ...string) string {
+	c.t.Helper()
+	out, errOut, err := c.run(stdin, args...)
+	if err != nil {
+		c.t.Fatalf("varco %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+func TestCLIOrgsAndUsers(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			c := newCLI(t, engine)
+			c.must("", "migrate")
+			c.must("", "org", "create", "--name", "acme", "--plan", "pro")
+			if _, _, err := c.run("", "org", "create", "--name", "acme", "--plan", "pro"); err == nil || !strings.Contains(err.Error(), "conflict") {
+				t.Fatalf("duplicate org: %v", err)
+			}
+			if _, _, err := c.run("", "org", "create", "--name", "x", "--plan", "gold"); err == nil {
+				t.Fatal("unknown plan accepted")
+			}
+			c.must("Assist-Desk-2026\n", "user", "create", "--email", "help@provider.test", "--password-stdin", "--role", "support")
+			c.must("Rossi-Verde-2026\n", "user", "create", "--email", "mario@acme.test", "--password-stdin", "--org", "acme",
+				"--phone", "+393471234567", "--contact-email", "mario@home.test", "--lang", "en")
+			for _, tt := range []struct {
+				name, stdin string
+				args        []string
+				usage       bool
+			}{
+				{"no org for a user", "Rossi-Verde-2026\n", []string{"user", "create", "--email", "x@acme.test", "--password-stdin"}, false},
+				{"no password-stdin", "", []string{"user", "create", "--email", "x@acme.test", "--org", "acme"}, true},
+				{"empty stdin", "", []string{"user", "create", "--email", "x@acme.test", "--org", "acme", "--password-stdin"}, false},
+				{"weak password", "password1\n", []string{"user", "create", "--email", "x@acme.test", "--org", "acme", "--password-stdin"}, false},
+				{"bad phone", "Rossi-Verde-2026\n", []string{"user", "create", "--email", "x@acme.test", "--org", "acme", "--password-stdin", "--phone", "347"}, false},
+				{"unknown flag", "", []string{"user", "create", "--bogus"}, true},
+				{"unknown verb", "", []string{"user", "explode"}, true},
+				{"unknown command", "", []string{"frobnicate"}, true},
+			} {
+				_, _, err := c.run(tt.stdin, tt.args...)
+				if err == nil || errors.Is(err, errUsage) != tt.usage {
+					t.Errorf("%s: err = %v, usage error wanted: %v", tt.name, err, tt.usage)
+				}
+			}
+			list := c.must("", "user", "list", "--org", "acme")
+			if !strings.Contains(list, "mario@acme.test") || strings.Contains(list, "help@provider.test") {
+				t.Fatalf("user list --org acme:\n%s", list)
+			}
+			show := c.must("", "user", "show", "--email", "MARIO@acme.test")
+			if !strings.Contains(show, `"language": "en"`) || !strings.Contains(show, `"org": "acme"`) {
+				t.Fatalf("user show:\n%s", show)
+			}
+			c.must("", "user", "disable", "--email", "mario@acme.test")
+			if show := c.must("", "user", "show", "--email", "mario@acme.test"); !strings.Contains(show, `"status": "disabled"`) {
+				t.Fatalf("after disable:\n%s", show)
+			}
+			if out := c.must("", "audit", "verify"); !strings.Contains(out, "intact: 3 entries") {
+				t.Fatalf("audit verify: %s", out)
+			}
+		})
+	}
+}
+
+// TestAuditVerifyCatchesDatabaseCLIEdits edits the activity history with the
+// database's own command-line client and expects `varco audit verify` to
+// fail and name the first bad entry.
+func TestAuditVerifyCatchesDatabaseCLIEdits(t *testing.T) {
+	edits := []struct {
+		name, sql, want string
+	}{
+		{"edit a field", `UPDATE audit_events SET ip = '6.6.6.6' WHERE seq = 2`, "entry 2"},
+		{"delete a row", `DELETE FROM audit_events WHERE seq = 2`, "entry 2"},
+		{"delete the last row", `DELETE FROM audit_events WHERE seq = 3`, "entry 3"},
+		{"swap two rows", `UPDATE audit_events SET seq = 100 WHERE seq = 1; UPDATE audit_events SET seq = 1 WHERE seq = 2; UPDATE audit_events SET seq = 2 WHERE seq = 100;`, "entry 1"},
+	}
+	for _, engine := range testenv.Engines() {
+		for _, ed := range edits {
+			t.Run(engine+"/"+ed.name, func(t *testing.T) {
+				c := newCLI(t, engine)
+				c.must("", "org", "create", "--name", "acme")
+				for _, e := range []string{"a@acme.test", "b@acme.test", "c@acme.test"} {
+					c.must("Rossi-Verde-2026\n", "user", "create", "--email", e, "--password-stdin", "--org", "acme")
+				}
+				c.must("", "audit", "verify")
+				dbCLI(t, engine, c.env["VARCO_DATABASE_URL"], ed.sql)
+				out, _, err := c.run("", "audit", "verify")
+				if err == nil || !strings.Contains(err.Error(), ed.want) {
+					t.Fatalf("audit verify after %q: %v (out %q), want failure naming %s", ed.name, err, out, ed.want)
+				}
+			})
+		}
+	}
+}
+
+func dbCLI(t *testing.T, engine, url, sql string) {
+	t.Helper()
+	var cmd *exec.Cmd
+	switch engine {
+	case "sqlite":
+		bin, err := exec.LookPath("sqlite3")
+		if err != nil {
+			testenv.Missing(t, "the sqlite3 command-line client")
+		}
+		cmd = exec.Command(bin, url, sql)
+	case "postgres":
+		bin, err := exec.LookPath("psql")
+		if err != nil {
+			testenv.Missing(t, "the psql command-line client")
+		}
+		cmd = exec.Command(bin, "-v", "ON_ERROR_STOP=1", "-q", "-d", url, "-c", sql)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+}

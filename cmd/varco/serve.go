@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/config"
+)
+
+func cmdServe(ctx context.Context, e *env) error {
+	fs := e.flags("varco serve")
+	finish := config.Flags(fs, e.getenv)
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	cfg, err := finish()
+	if err != nil {
+		return err
+	}
+	log := newLogger(e, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, app.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if cfg.Dev {
+		if err := seedDemo(ctx, a, e); err != nil {
+			return fmt.Errorf("dev mode: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { a.Run(workCtx); close(done) }()
+
+	log.Info("varco serving", "addr", ln.Addr().String(), "database", a.DB.Engine(), "dev", cfg.Dev,
+		"test_clock", app.TestClockEnabled, "version", version)
+	fmt.Fprintf(e.stdout, "varco listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopWork()
+		<-done
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopWork()
+	<-done
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLogger(e *env, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// Demo data for `varco serve --dev`: fixed, well-known credentials for a
+// local playground. Dev mode must never face the internet.
+var demoUsers = []admin.NewUser{
+	{Email: "support@demo.varco.test", Password: "Supporto-Demo-2026", Role: varco.RoleSupport, Language: varco.LangIT, DisplayName: "Supporto Demo"},
+	{Email: "admin@demo.varco.test", Password: "Admin-Demo-2026", Role: varco.RoleOrgAdmin, Org: "demo", Language: varco.LangIT, DisplayName: "Anna Admin"},
+	{Email: "mario.rossi@demo.varco.test", Password: "Mario-Demo-2026", Role: varco.RoleUser, Org: "demo", Language: varco.LangIT, DisplayName: "Mario Rossi"},
+	{Email: "jane.doe@demo.varco.test", Password: "Jane-Demo-2026", Role: varco.RoleUser, Org: "demo", Language: varco.LangEN, DisplayName: "Jane Doe"},
+}
+
+// seedDemo creates the demo organization and users once, then prints how to
+// sign in.
+func seedDemo(ctx context.Context, a *app.App, e *env) error {
+	if _, err := a.Admin.CreateOrg(ctx, nil, "demo", varco.PlanPremium); err != nil && !varco.IsCode(err, varco.EConflict) {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "dev mode: demo accounts (the dev mailbox is at /dev/mailbox)")
+	for _, u := range demoUsers {
+		if _, err := a.Admin.CreateUser(ctx, nil, u); err != nil && !varco.IsCode(err, varco.EConflict) {
+			return fmt.Errorf("create %s: %w", u.Email, err)
+		}
+		fmt.Fprintf(e.stdout, "  %-10s %-30s password %s\n", u.Role, u.Email, u.Password)
+	}
+	return nil
+}

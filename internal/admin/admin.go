@@ -1,0 +1,266 @@
+// Package admin is what org admins, support and the operator's CLI do to
+// organizations and accounts. Every call is scoped by its actor: support sees
+// every organization, an org admin only its own, and another
+// organization's user does not exist for it (ENotFound, not EForbidden).
+package admin
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/store"
+)
+
+// Service manages organizations and accounts.
+type Service struct {
+	db     *store.DB
+	hasher *password.Hasher
+	policy password.Policy
+	clock  clock.Clock
+}
+
+// New returns a Service.
+func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock) *Service {
+	return &Service{db: db, hasher: h, policy: p, clock: c}
+}
+
+// Actor is who acts. A nil *varco.Account is the operator at the CLI, who
+// may do everything.
+type Actor = *varco.Account
+
+func isSupport(a Actor) bool  { return a == nil || a.Role == varco.RoleSupport }
+func isOrgAdmin(a Actor) bool { return a != nil && a.Role == varco.RoleOrgAdmin }
+
+func actorName(a Actor) (string, int64) {
+	switch {
+	case a == nil:
+		return varco.ActorSystem, 0
+	case a.Role == varco.RoleSupport:
+		return varco.ActorSupport, a.ID
+	}
+	return varco.ActorAdmin, a.ID
+}
+
+func forbidden() error { return varco.Errorf(varco.EForbidden, "You are not allowed to do this.") }
+
+// CreateOrg creates an organization; support only.
+func (s *Service) CreateOrg(ctx context.Context, actor Actor, name, plan string) (*varco.Org, error) {
+	if !isSupport(actor) {
+		return nil, forbidden()
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
+		return nil, varco.Errorf(varco.EInvalid, "An organization needs a name of 1 to 100 characters.")
+	}
+	if plan == "" {
+		plan = varco.PlanBasic
+	}
+	if !varco.ValidPlan(plan) {
+		return nil, varco.Errorf(varco.EInvalid, "Plan must be basic, pro or premium.")
+	}
+	o := &varco.Org{Name: name, Plan: plan, CreatedAt: s.clock.Now()}
+	if err := s.db.CreateOrg(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ListOrgs returns the organizations the actor may see.
+func (s *Service) ListOrgs(ctx context.Context, actor Actor) ([]*varco.Org, error) {
+	if isSupport(actor) {
+		return s.db.Reader().ListOrgs(ctx)
+	}
+	if isOrgAdmin(actor) {
+		o, err := s.db.Reader().OrgByID(ctx, actor.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		return []*varco.Org{o}, nil
+	}
+	return nil, forbidden()
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Email        string
+	Password     string
+	Org          string // organization name; empty only for support accounts
+	Role         string // default user
+	Phone        string // E.164
+	ContactEmail string
+	Language     string // default it
+	DisplayName  string
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// ValidPhone reports whether p is an E.164 number.
+func ValidPhone(p string) bool { return e164.MatchString(p) }
+
+// CreateUser creates an account. Support creates any role in any
+// organization; an org admin creates users and org admins in its own. A
+// phone or contact e-mail set here counts as verified (SPEC §9a).
+func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*varco.Account, error) {
+	if !isSupport(actor) && !isOrgAdmin(actor) {
+		return nil, forbidden()
+	}
+	email := varco.NormalizeEmail(in.Email)
+	if !varco.ValidEmail(email) {
+		return nil, varco.Errorf(varco.EInvalid, "The e-mail address is not valid.")
+	}
+	if in.Role == "" {
+		in.Role = varco.RoleUser
+	}
+	if !varco.ValidRole(in.Role) {
+		return nil, varco.Errorf(varco.EInvalid, "Role must be user, org_admin or support.")
+	}
+	if in.Language == "" {
+		in.Language = varco.LangIT
+	}
+	if !varco.ValidLang(in.Language) {
+		return nil, varco.Errorf(varco.EInvalid, "Language must be it or en.")
+	}
+	if in.Phone != "" && !ValidPhone(in.Phone) {
+		return nil, varco.Errorf(varco.EInvalid, "The phone number must be in E.164 form, e.g. +393471234567.")
+	}
+	contact := varco.NormalizeEmail(in.ContactEmail)
+	if contact != "" && !varco.ValidEmail(contact) {
+		return nil, varco.Errorf(varco.EInvalid, "The contact e-mail address is not valid.")
+	}
+	if utf8.RuneCountInString(in.DisplayName) > 200 || !utf8.ValidString(in.DisplayName) {
+		return nil, varco.Errorf(varco.EInvalid, "The display name is too long.")
+	}
+	a := &varco.Account{Email: email, Role: in.Role, Status: varco.StatusActive, Lang: in.Language,
+		Phone: in.Phone, PhoneVerified: in.Phone != "", ContactEmail: contact, ContactEmailVerified: contact != "",
+		DisplayName: strings.TrimSpace(in.DisplayName)}
+	switch {
+	case in.Role == varco.RoleSupport:
+		if !isSupport(actor) {
+			return nil, forbidden()
+		}
+		if in.Org != "" {
+			return nil, varco.Errorf(varco.EInvalid, "Support accounts belong to no organization.")
+		}
+	case in.Org == "":
+		return nil, varco.Errorf(varco.EInvalid, "An organization is required.")
+	default:
+		org, err := s.db.Reader().OrgByName(ctx, in.Org)
+		if err != nil || (isOrgAdmin(actor) && org.ID != actor.OrgID) {
+			return nil, varco.Errorf(varco.ENotFound, "Organization %q not found.", in.Org)
+		}
+		a.OrgID, a.OrgName = org.ID, org.Name
+	}
+	if err := s.policy.Check(in.Password, email); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	a.PasswordHash, a.PasswordChangedAt, a.CreatedAt = hash, now, now
+	who, whoID := actorName(actor)
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountCreated,
+			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: "role " + a.Role})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return a, nil
+}
+
+// SearchUsers finds accounts by e-mail or name within the actor's scope.
+func (s *Service) SearchUsers(ctx context.Context, actor Actor, query string, after int64, limit int) ([]*varco.Account, error) {
+	f := store.AccountFilter{Query: query, After: after, Limit: limit}
+	switch {
+	case isSupport(actor):
+	case isOrgAdmin(actor):
+		f.OrgID = actor.OrgID
+	default:
+		return nil, forbidden()
+	}
+	if len(query) > 254 {
+		return nil, varco.Errorf(varco.EInvalid, "The search text is too long.")
+	}
+	return s.db.Reader().SearchAccounts(ctx, f)
+}
+
+// User returns one account the actor may see; others are ENotFound.
+func (s *Service) User(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
+	if !isSupport(actor) && !isOrgAdmin(actor) {
+		return nil, forbidden()
+	}
+	a, err := s.db.Reader().AccountByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if isOrgAdmin(actor) && a.OrgID != actor.OrgID {
+		return nil, varco.Errorf(varco.ENotFound, "account not found")
+	}
+	return a, nil
+}
+
+// UserByEmail is User by login address.
+func (s *Service) UserByEmail(ctx context.Context, actor Actor, email string) (*varco.Account, error) {
+	a, err := s.db.Reader().AccountByEmail(ctx, varco.NormalizeEmail(email))
+	if err != nil {
+		return nil, err
+	}
+	return s.User(ctx, actor, a.ID)
+}
+
+// UserActivity returns an account's history, if the actor may see the account.
+func (s *Service) UserActivity(ctx context.Context, actor Actor, id int64, f store.EventFilter) ([]*varco.Event, error) {
+	if _, err := s.User(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	f.AccountID = id
+	return s.db.Reader().ListEvents(ctx, f)
+}
+
+// OrgActivity returns an organization's history (support: every
+// organization when orgID is 0).
+func (s *Service) OrgActivity(ctx context.Context, actor Actor, orgID int64, f store.EventFilter) ([]*varco.Event, error) {
+	switch {
+	case isSupport(actor):
+		f.OrgID = orgID
+	case isOrgAdmin(actor):
+		f.OrgID = actor.OrgID
+	default:
+		return nil, forbidden()
+	}
+	return s.db.Reader().ListEvents(ctx, f)
+}
+
+// DisableUser disables an account and revokes its sessions.
+func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if a.Role == varco.RoleSupport && !isSupport(actor) {
+		return forbidden()
+	}
+	now := s.clock.Now()
+	who, whoID := actorName(actor)
+	return s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.SetAccountStatus(ctx, a.ID, varco.StatusDisabled); err != nil {
+			return err
+		}
+		if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountDisabled,
+			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess})
+	})
+}

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/store"
+)
+
+type orgJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Plan string `json:"plan"`
+}
+
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) {
+	orgs, err := s.Admin.ListOrgs(r.Context(), account(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]orgJSON, 0, len(orgs))
+	for _, o := range orgs {
+		out = append(out, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan})
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"orgs": out})
+}
+
+func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+		Plan string `json:"plan"`
+	}
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := s.Admin.CreateOrg(r.Context(), account(r), req.Name, req.Plan)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan})
+}
+
+type createUserRequest struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	Org          string `json:"org,omitempty"`
+	Role         string `json:"role,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	ContactEmail string `json:"contact_email,omitempty"`
+	Language     string `json:"language,omitempty"`
+	DisplayName  string `json:"display_name,omitempty"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var req createUserRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(req.Password) > 4096 {
+		s.fail(w, r, varco.Errorf(varco.EPasswordTooLong, "The password is too long."))
+		return
+	}
+	a, err := s.Admin.CreateUser(r.Context(), account(r), admin.NewUser{Email: req.Email, Password: req.Password,
+		Org: req.Org, Role: req.Role, Phone: req.Phone, ContactEmail: req.ContactEmail, Language: req.Language,
+		DisplayName: req.DisplayName})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, toAccountJSON(a))
+}
+
+func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after int64
+	if v := q.Get("cursor"); v != "" {
+		var err error
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			s.fail(w, r, httpx.Errorf("Parameter cursor is not valid."))
+			return
+		}
+	}
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			s.fail(w, r, httpx.Errorf("Parameter limit must be between 1 and 500."))
+			return
+		}
+		limit = n
+	}
+	users, err := s.Admin.SearchUsers(r.Context(), account(r), q.Get("q"), after, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]*accountJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, toAccountJSON(u))
+	}
+	var next *string
+	if len(users) == limit {
+		c := strconv.FormatInt(users[len(users)-1].ID, 10)
+		next = &c
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var a *varco.Account
+	if err == nil {
+		a, err = s.Admin.User(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Admin.DisableUser(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": varco.StatusDisabled})
+}
+
+func (s *Server) userActivity(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	actor := account(r)
+	// Check visibility first so an unknown user is a 404 even with ?format=.
+	if _, err := s.Admin.User(r.Context(), actor, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeEvents(w, r, func(f store.EventFilter) ([]*varco.Event, error) {
+		return s.Admin.UserActivity(r.Context(), actor, id, f)
+	}, true)
+}
+
+func (s *Server) orgActivity(w http.ResponseWriter, r *http.Request) {
+	var orgID int64
+	if v := r.URL.Query().Get("org_id"); v != "" {
+		var err error
+		if orgID, err = strconv.ParseInt(v, 10, 64); err != nil || orgID < 0 {
+			s.fail(w, r, httpx.Errorf("Parameter org_id is not valid."))
+			return
+		}
+	}
+	actor := account(r)
+	s.writeEvents(w, r, func(f store.EventFilter) ([]*varco.Event, error) {
+		return s.Admin.OrgActivity(r.Context(), actor, orgID, f)
+	}, true)
+}

@@ -1,0 +1,137 @@
+// Package api is varco's JSON API under /api/v1 (SPEC §9). Handlers parse
+// and answer; the auth and admin services decide.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/httpx"
+)
+
+// Server serves the JSON API.
+type Server struct {
+	Auth    *auth.Service
+	Admin   *admin.Service
+	Proxies httpx.Proxies
+	// SecureCookies marks the session cookie Secure; off only in dev mode over http.
+	SecureCookies bool
+	Log           *slog.Logger
+}
+
+type route struct {
+	pattern string
+	handler func(*Server, http.ResponseWriter, *http.Request)
+	auth    authLevel
+}
+
+type authLevel int
+
+const (
+	public     authLevel = iota
+	signedIn             // any full session
+	restricted           // also a restricted session (password change only)
+	staff                // org_admin or support
+)
+
+// routes is every API route in one table; the OpenAPI test checks it
+// against the document.
+var routes = []route{
+	{"POST /api/v1/login", (*Server).login, public},
+	{"POST /api/v1/logout", (*Server).logout, restricted},
+	{"GET /api/v1/me", (*Server).me, restricted},
+	{"POST /api/v1/me/password", (*Server).changePassword, restricted},
+	{"GET /api/v1/me/sessions", (*Server).listSessions, signedIn},
+	{"DELETE /api/v1/me/sessions", (*Server).revokeOtherSessions, signedIn},
+	{"DELETE /api/v1/me/sessions/{id}", (*Server).revokeSession, signedIn},
+	{"GET /api/v1/me/activity", (*Server).myActivity, signedIn},
+	{"GET /api/v1/admin/orgs", (*Server).listOrgs, staff},
+	{"POST /api/v1/admin/orgs", (*Server).createOrg, staff},
+	{"GET /api/v1/admin/users", (*Server).searchUsers, staff},
+	{"POST /api/v1/admin/users", (*Server).createUser, staff},
+	{"GET /api/v1/admin/users/{id}", (*Server).getUser, staff},
+	{"POST /api/v1/admin/users/{id}/disable", (*Server).disableUser, staff},
+	{"GET /api/v1/admin/users/{id}/activity", (*Server).userActivity, staff},
+	{"GET /api/v1/admin/activity", (*Server).orgActivity, staff},
+	{"GET /api/v1/openapi.json", (*Server).openapi, public},
+}
+
+// Patterns returns every route pattern ("METHOD /path").
+func Patterns() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
+// Register adds the API routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range routes {
+		h := func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }
+		mux.Handle(rt.pattern, s.guard(rt.auth, h))
+	}
+	// Anything else under /api/ is a JSON 404, not the web UI's HTML one.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, s.Log, varco.Errorf(varco.ENotFound, "No such API endpoint."))
+	})
+}
+
+type ctxKey int
+
+const (
+	accountKey ctxKey = iota
+	sessionKey
+)
+
+func account(r *http.Request) *varco.Account {
+	a, _ := r.Context().Value(accountKey).(*varco.Account)
+	return a
+}
+
+func session(r *http.Request) *varco.Session {
+	s, _ := r.Context().Value(sessionKey).(*varco.Session)
+	return s
+}
+
+func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
+	if level == public {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, sess, err := s.Auth.Authenticate(r.Context(), httpx.SessionToken(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if sess.Restricted && level != restricted {
+			s.fail(w, r, varco.Errorf(varco.EPasswordChangeRequire, "Change your password to continue."))
+			return
+		}
+		if level == staff && a.Role != varco.RoleSupport && a.Role != varco.RoleOrgAdmin {
+			s.fail(w, r, varco.Errorf(varco.EForbidden, "This needs an administrator or support account."))
+			return
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), accountKey, a), sessionKey, sess)
+		h(w, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, s.Log, err)
+}
+
+func (s *Server) meta(r *http.Request, app string) auth.Meta {
+	if app == "" {
+		app = "api"
+	}
+	return auth.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent(), Application: app}
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	return httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.Proxies)
+}

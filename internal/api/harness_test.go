@@ -1,0 +1,143 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
+)
+
+// testParams keeps argon2id cheap in tests; one test checks the real defaults.
+var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+type harness struct {
+	t     *testing.T
+	app   *app.App
+	url   string
+	clock *clock.Manual
+	sink  *smtpsink.Sink
+}
+
+// newHarness starts the real varco (store, services, HTTP handler, outbox
+// worker) on engine, with a manual clock and a real SMTP sink.
+func newHarness(t *testing.T, engine string) *harness {
+	t.Helper()
+	sink := smtpsink.Start(t)
+	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
+		BaseURL: "http://varco.test", SMTPURL: sink.URL(), MailFrom: "varco@provider.test",
+		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	a, err := app.New(context.Background(), cfg, app.Options{Clock: clk, HashParams: &testParams})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+		a.Close()
+	})
+	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    []byte
+}
+
+func (r reply) str(key string) string {
+	s, _ := r.body[key].(string)
+	return s
+}
+
+// do sends a request with an optional JSON body and Bearer token.
+func (h *harness) do(method, path, token string, body any, hdr ...string) reply {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, _ := json.Marshal(b)
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (h *harness) org(name, plan string) {
+	h.t.Helper()
+	if _, err := h.app.Admin.CreateOrg(context.Background(), nil, name, plan); err != nil {
+		h.t.Fatalf("create org: %v", err)
+	}
+}
+
+func (h *harness) user(u admin.NewUser) *varco.Account {
+	h.t.Helper()
+	a, err := h.app.Admin.CreateUser(context.Background(), nil, u)
+	if err != nil {
+		h.t.Fatalf("create user %s: %v", u.Email, err)
+	}
+	return a
+}
+
+// login signs in and returns the session token, failing the test otherwise.
+func (h *harness) login(email, pw string) string {
+	h.t.Helper()
+	r := h.do("POST", "/api/v1/login", "", map[string]string{"email": email, "password": pw})
+	if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
+		h.t.Fatalf("login %s: %d %s", email, r.status, r.raw)
+	}
+	return r.str("session_token")
+}
+
+// wantError checks an error answer's status and code.
+func wantError(t *testing.T, r reply, status int, code string) {
+	t.Helper()
+	if r.status != status || r.str("error") != code || r.str("message") == "" {
+		t.Fatalf("got %d %s, want %d %q with a message", r.status, r.raw, status, code)
+	}
+}

@@ -1,0 +1,336 @@
+package api
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/store"
+)
+
+var appName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	App      string `json:"app,omitempty"`
+}
+
+type loginResponse struct {
+	State        string       `json:"state"`
+	SessionToken string       `json:"session_token,omitempty"`
+	ExpiresAt    *time.Time   `json:"expires_at,omitempty"`
+	Account      *accountJSON `json:"account,omitempty"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.App != "" && !appName.MatchString(req.App) {
+		s.fail(w, r, httpx.Errorf("Field \"app\" must be an application name such as webmail."))
+		return
+	}
+	res, err := s.Auth.Login(r.Context(), req.Email, req.Password, s.meta(r, req.App))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.SetSessionCookie(w, res.Token, int(s.Auth.Config().SessionAbsolute.Seconds()), s.SecureCookies)
+	exp := res.Session.ExpiresAt
+	httpx.WriteJSON(w, http.StatusOK, loginResponse{State: res.State, SessionToken: res.Token, ExpiresAt: &exp,
+		Account: toAccountJSON(res.Account)})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.Logout(r.Context(), account(r), session(r), s.meta(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.ClearSessionCookie(w, s.SecureCookies)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type accountJSON struct {
+	ID                   int64      `json:"id"`
+	Email                string     `json:"email"`
+	DisplayName          string     `json:"display_name"`
+	Org                  string     `json:"org,omitempty"`
+	Role                 string     `json:"role"`
+	Status               string     `json:"status"`
+	Language             string     `json:"language"`
+	ContactEmail         string     `json:"contact_email,omitempty"`
+	ContactEmailVerified bool       `json:"contact_email_verified"`
+	Phone                string     `json:"phone,omitempty"` // masked
+	PhoneVerified        bool       `json:"phone_verified"`
+	PasswordChangedAt    time.Time  `json:"password_changed_at"`
+	LastLoginAt          *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt            time.Time  `json:"created_at"`
+}
+
+// MaskPhone keeps the country prefix and the last two digits of a number;
+// full numbers never leave varco in answers or logs.
+func MaskPhone(p string) string {
+	if len(p) < 6 {
+		return strings.Repeat("•", len(p))
+	}
+	return p[:3] + strings.Repeat("•", len(p)-5) + p[len(p)-2:]
+}
+
+func toAccountJSON(a *varco.Account) *accountJSON {
+	j := &accountJSON{ID: a.ID, Email: a.Email, DisplayName: a.DisplayName, Org: a.OrgName, Role: a.Role,
+		Status: a.Status, Language: a.Lang, ContactEmail: a.ContactEmail, ContactEmailVerified: a.ContactEmailVerified,
+		PhoneVerified: a.PhoneVerified, PasswordChangedAt: a.PasswordChangedAt, CreatedAt: a.CreatedAt}
+	if a.Phone != "" {
+		j.Phone = MaskPhone(a.Phone)
+	}
+	if !a.LastLoginAt.IsZero() {
+		t := a.LastLoginAt
+		j.LastLoginAt = &t
+	}
+	return j
+}
+
+type meResponse struct {
+	*accountJSON
+	PasswordChangeRequired bool `json:"password_change_required"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, meResponse{accountJSON: toAccountJSON(account(r)),
+		PasswordChangeRequired: session(r).Restricted})
+}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var req passwordRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.CurrentPassword == "" || req.NewPassword == "" {
+		s.fail(w, r, httpx.Errorf("Fields current_password and new_password are required."))
+		return
+	}
+	if err := s.Auth.ChangePassword(r.Context(), account(r), session(r), req.CurrentPassword, req.NewPassword, s.meta(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "password_changed"})
+}
+
+type sessionJSON struct {
+	ID         int64     `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Auth.Sessions(r.Context(), account(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cur := session(r)
+	out := make([]sessionJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, sessionJSON{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
+			IP: x.IP, UserAgent: x.UserAgent, Current: x.ID == cur.ID})
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Auth.RevokeSession(r.Context(), account(r), id, s.meta(r, ""))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if id == session(r).ID {
+		httpx.ClearSessionCookie(w, s.SecureCookies)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
+	n, err := s.Auth.RevokeOtherSessions(r.Context(), account(r), session(r), s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]int64{"revoked": n})
+}
+
+// eventJSON is one activity entry (SPEC §9a).
+type eventJSON struct {
+	ID          int64     `json:"id"`
+	Time        time.Time `json:"time"`
+	Event       string    `json:"event"`
+	Actor       string    `json:"actor"`
+	IP          string    `json:"ip"`
+	Location    string    `json:"location"`
+	UserAgent   string    `json:"user_agent"`
+	Application string    `json:"application"`
+	Outcome     string    `json:"outcome"`
+	Detail      string    `json:"detail,omitempty"`
+	AccountID   int64     `json:"account_id,omitempty"`
+}
+
+func toEventJSON(e *varco.Event, withAccount bool) eventJSON {
+	j := eventJSON{ID: e.ID, Time: e.Time, Event: e.Event, Actor: e.Actor, IP: e.IP, Location: e.Location,
+		UserAgent: e.UserAgent, Application: e.Application, Outcome: e.Outcome, Detail: e.Detail}
+	if withAccount {
+		j.AccountID = e.AccountID
+	}
+	return j
+}
+
+// maxExport bounds one export download.
+const maxExport = 100_000
+
+// parseEventFilter reads ?type=a,b&since=&until=&cursor=&limit= .
+func parseEventFilter(r *http.Request) (store.EventFilter, string, error) {
+	q := r.URL.Query()
+	var f store.EventFilter
+	for _, t := range q["type"] {
+		for _, x := range strings.Split(t, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				if len(x) > 64 || len(f.Types) >= 50 {
+					return f, "", httpx.Errorf("Too many or too long event types.")
+				}
+				f.Types = append(f.Types, x)
+			}
+		}
+	}
+	parseTime := func(name string) (time.Time, error) {
+		v := q.Get(name)
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, httpx.Errorf("Parameter %s must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z.", name)
+		}
+		return t, nil
+	}
+	var err error
+	if f.Since, err = parseTime("since"); err != nil {
+		return f, "", err
+	}
+	if f.Until, err = parseTime("until"); err != nil {
+		return f, "", err
+	}
+	if v := q.Get("cursor"); v != "" {
+		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before <= 0 {
+			return f, "", httpx.Errorf("Parameter cursor is not valid.")
+		}
+	}
+	f.Limit = 50
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
+			return f, "", httpx.Errorf("Parameter limit must be between 1 and 1000.")
+		}
+	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return f, "", httpx.Errorf("Parameter format must be json or csv.")
+	}
+	return f, format, nil
+}
+
+type eventLister func(f store.EventFilter) ([]*varco.Event, error)
+
+// writeEvents answers one page of events, or with ?format= the whole
+// filtered history as a download.
+func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventLister, withAccount bool) {
+	f, format, err := parseEventFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if format == "" {
+		evs, err := list(f)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out := make([]eventJSON, 0, len(evs))
+		for _, e := range evs {
+			out = append(out, toEventJSON(e, withAccount))
+		}
+		var next *string
+		if len(evs) == f.Limit {
+			c := strconv.FormatInt(evs[len(evs)-1].ID, 10)
+			next = &c
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "next_cursor": next})
+		return
+	}
+	var all []eventJSON
+	f.Limit = 1000
+	for len(all) < maxExport {
+		evs, err := list(f)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, e := range evs {
+			all = append(all, toEventJSON(e, withAccount))
+		}
+		if len(evs) < f.Limit {
+			break
+		}
+		f.Before = evs[len(evs)-1].ID
+	}
+	name := "activity-" + time.Now().UTC().Format("20060102") + "." + format
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "json" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"events": all})
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"id", "time", "event", "actor", "ip", "location", "user_agent", "application", "outcome", "detail"})
+	for _, e := range all {
+		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.Format(time.RFC3339), e.Event, e.Actor, e.IP,
+			csvSafe(e.Location), csvSafe(e.UserAgent), csvSafe(e.Application), e.Outcome, csvSafe(e.Detail)})
+	}
+	cw.Flush()
+}
+
+// csvSafe defuses spreadsheet formulas in attacker-controlled cells (a
+// user agent can start with "=").
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (s *Server) myActivity(w http.ResponseWriter, r *http.Request) {
+	a := account(r)
+	s.writeEvents(w, r, func(f store.EventFilter) ([]*varco.Event, error) {
+		return s.Auth.Activity(r.Context(), a, f)
+	}, false)
+}

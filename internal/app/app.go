@@ -1,0 +1,237 @@
+// Package app wires varco together: configuration → store → services → HTTP
+// handler and background workers. cmd/varco and the end-to-end tests both
+// build the service through it, so tests run the real thing.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/api"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/metrics"
+	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/store"
+)
+
+// App is a running varco: its store, services and HTTP handler.
+type App struct {
+	Cfg     *config.Config
+	DB      *store.DB
+	Clock   clock.Clock
+	Hasher  *password.Hasher
+	Auth    *auth.Service
+	Admin   *admin.Service
+	Worker  *notify.Worker
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Handler http.Handler
+
+	backlog atomic.Int64
+}
+
+// Options are the parts a caller may supply; zero values take defaults.
+type Options struct {
+	Clock        clock.Clock      // default: the build's clock (manual in testclock builds)
+	Logger       *slog.Logger     // default: discard
+	HashParams   *password.Params // default: password.DefaultParams
+	Sender       notify.Sender    // default: from Cfg (SMTP, or the dev mailbox)
+	SkipMigrate  bool
+	WorkerLogger *slog.Logger
+}
+
+// New opens the database, migrates it and builds every service.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = defaultClock()
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.SkipMigrate {
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger}
+	hopts := password.HasherOptions{}
+	if opts.HashParams != nil {
+		hopts.Params = *opts.HashParams
+	}
+	a.Hasher = password.NewHasher(hopts)
+	policy := password.DefaultPolicy()
+
+	sender := opts.Sender
+	if sender == nil {
+		if sender, err = a.defaultSender(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	a.Worker = notify.NewWorker(db, sender, notify.WorkerOptions{Clock: opts.Clock, Logger: opts.Logger})
+	a.Metrics = metrics.New(metrics.Gauges{
+		HashInFlight:  func() float64 { return float64(a.Hasher.InFlight()) },
+		HashQueued:    func() float64 { return float64(a.Hasher.Queued()) },
+		OutboxBacklog: func() float64 { return float64(a.backlog.Load()) },
+	})
+	mailer := &auth.Mailer{Render: notify.Render, BaseURL: cfg.BaseURL, Domain: mailDomain(cfg.MailFrom),
+		Clock: opts.Clock, Wake: a.Worker.Notify}
+	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
+		Metrics: a.Metrics, Logger: opts.Logger}, auth.Config{SessionIdle: cfg.SessionIdle,
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
+	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock)
+	a.Handler = a.routes()
+	return a, nil
+}
+
+func (a *App) defaultSender() (notify.Sender, error) {
+	if a.Cfg.Dev && a.Cfg.SMTPURL == "" {
+		return notify.NewDevMailbox(a.DB), nil
+	}
+	if a.Cfg.SMTPURL == "" {
+		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails wait in the outbox")
+		return unconfigured{}, nil
+	}
+	s, err := notify.NewSMTPSender(a.Cfg.SMTPURL, a.Cfg.MailFrom, notify.SMTPOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	return s, nil
+}
+
+// unconfigured fails every delivery as temporary, so messages wait in the
+// outbox until an SMTP server is configured.
+type unconfigured struct{}
+
+func (unconfigured) Send(context.Context, notify.Message) error {
+	return fmt.Errorf("no SMTP server configured")
+}
+
+func mailDomain(from string) string {
+	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
+		return strings.Trim(from[at+1:], "> ")
+	}
+	return "varco.invalid"
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Run runs the background work (outbox delivery) until ctx ends.
+func (a *App) Run(ctx context.Context) {
+	go a.watchBacklog(ctx)
+	a.Worker.Run(ctx)
+}
+
+func (a *App) watchBacklog(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := a.DB.Reader().OutboxBacklog(ctx); err == nil {
+			a.backlog.Store(int64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	apiServer := &api.Server{Auth: a.Auth, Admin: a.Admin, Proxies: a.Cfg.TrustedProxies,
+		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log}
+	apiServer.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	registerTestClock(mux, a)
+	a.registerWeb(mux)
+
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = httpx.SecurityHeaders(strings.HasPrefix(a.Cfg.BaseURL, "https://"), h)
+	return a.logRequests(h)
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		a.Log.Warn("readyz: database unreachable", "error", err)
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	if n, err := a.DB.MigrationsPending(ctx); err != nil || n > 0 {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "migrations pending"})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": a.DB.Engine()})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs every request with an id, never its query string (reset
+// links carry tokens there) nor any body.
+func (a *App) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		a.Metrics.Request(sw.status)
+		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "http_request",
+			slog.String("request_id", id), slog.String("method", r.Method),
+			slog.String("path", (&url.URL{Path: r.URL.Path}).EscapedPath()), slog.Int("status", sw.status),
+			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+			slog.String("ip", httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.Cfg.TrustedProxies)))
+	})
+}

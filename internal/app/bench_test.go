@@ -1,0 +1,224 @@
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/testenv"
+)
+
+// The benchmarks behind docs/performance.md. Run them in one go so the
+// numbers come from the same machine and moment:
+//
+//	go test -run '^$' -bench . -benchtime 5s ./internal/app/
+//
+// BenchmarkArgon2Raw is the ceiling for BenchmarkLoginHTTP (target ≥ 90 %),
+// BenchmarkBareHandler the ceiling for BenchmarkMeHTTP (target ≥ 50 %).
+
+func benchApp(b *testing.B) (*app.App, *httptest.Server) {
+	b.Helper()
+	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(b, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	a, err := app.New(context.Background(), cfg, app.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.Admin.CreateOrg(ctx, nil, "bench", "pro"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "bench@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	b.Cleanup(func() { srv.Close(); a.Close() })
+	return a, srv
+}
+
+func client() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+}
+
+func post(c *http.Client, url, body string) (int, []byte, error) {
+	resp, err := c.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// BenchmarkArgon2Raw: argon2id hashes/s with all cores, nothing else.
+func BenchmarkArgon2Raw(b *testing.B) {
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := password.Verify("Bench-Mark-2026", rawHash); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashes/s")
+}
+
+var rawHash = func() string {
+	h, err := password.Hash("Bench-Mark-2026", password.DefaultParams)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// BenchmarkLoginHTTP: successful POST /api/v1/login through the real HTTP
+// server, SQLite, default argon2id parameters.
+func BenchmarkLoginHTTP(b *testing.B) {
+	_, srv := benchApp(b)
+	c := client()
+	body := `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`
+	b.SetParallelism(4) // enough callers to keep every hashing slot busy
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			st, out, err := post(c, srv.URL+"/api/v1/login", body)
+			if err != nil || st != 200 {
+				b.Errorf("login: %d %s %v", st, out, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+}
+
+// BenchmarkMeHTTP: GET /api/v1/me with a Bearer token through the real server.
+func BenchmarkMeHTTP(b *testing.B) {
+	_, srv := benchApp(b)
+	c := client()
+	_, out, err := post(c, srv.URL+"/api/v1/login", `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := between(string(out), `"session_token":"`, `"`)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for pb.Next() {
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("me: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkBareHandler: a net/http handler that writes a small JSON body,
+// measured the same way as BenchmarkMeHTTP.
+func BenchmarkBareHandler(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"email":"bench@bench.test"}`))
+	}))
+	defer srv.Close()
+	c := client()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		for pb.Next() {
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkConcurrentLogins500 fires 500 logins at once and reports the
+// process's peak resident memory (VmHWM), which must stay under 400 MiB:
+// the hashing limiter keeps at most GOMAXPROCS argon2id buffers alive.
+func BenchmarkConcurrentLogins500(b *testing.B) {
+	_, srv := benchApp(b)
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 500, MaxConnsPerHost: 500}}
+	body := `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`
+	var ok, overloaded int
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for j := 0; j < 500; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, _, _ := post(c, srv.URL+"/api/v1/login", body)
+				mu.Lock()
+				defer mu.Unlock()
+				switch st {
+				case 200:
+					ok++
+				case 503:
+					overloaded++
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	runtime.GC()
+	b.ReportMetric(float64(peakRSSKiB())/1024, "peak-MiB")
+	b.ReportMetric(float64(ok)/float64(b.N), "ok/round")
+	b.ReportMetric(float64(overloaded)/float64(b.N), "503/round")
+}
+
+// peakRSSKiB reads VmHWM, the peak resident set size, from /proc.
+func peakRSSKiB() int {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}
+
+func between(s, a, z string) string {
+	i := strings.Index(s, a)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(a):]
+	if j := strings.Index(s, z); j >= 0 {
+		return s[:j]
+	}
+	return s
+}

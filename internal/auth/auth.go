@@ -1,0 +1,353 @@
+// Package auth is the login flow and everything a signed-in session does
+// with its own account: sessions, password change, activity. It ties the
+// password, store and notify packages together and makes the security
+// decisions; handlers only parse and answer.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/metrics"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/store"
+)
+
+// Config holds the tunables of the login flow. Zero values take defaults.
+type Config struct {
+	SessionIdle     time.Duration // default 30 min
+	SessionAbsolute time.Duration // default 12 h
+	// Throttling (SPEC §9a): from the AccountFailures-th consecutive failure
+	// of an account, or the IPFailures-th of an IP within IPWindow, logins
+	// wait ThrottleBase, doubling up to ThrottleMax.
+	AccountFailures int           // default 5
+	IPFailures      int           // default 20
+	IPWindow        time.Duration // default 1 min
+	ThrottleBase    time.Duration // default 1 s
+	ThrottleMax     time.Duration // default 15 min
+	// AccountWindow forgets an account's failures this long after the first
+	// of a run (default 24 h).
+	AccountWindow time.Duration
+	BaseURL       string // public URL, for links in e-mails
+}
+
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&c.SessionIdle, 30*time.Minute)
+	set(&c.SessionAbsolute, 12*time.Hour)
+	set(&c.IPWindow, time.Minute)
+	set(&c.ThrottleBase, time.Second)
+	set(&c.ThrottleMax, 15*time.Minute)
+	set(&c.AccountWindow, 24*time.Hour)
+	if c.AccountFailures <= 0 {
+		c.AccountFailures = 5
+	}
+	if c.IPFailures <= 0 {
+		c.IPFailures = 20
+	}
+}
+
+// Service runs logins and session-scoped account actions.
+type Service struct {
+	db      *store.DB
+	hasher  *password.Hasher
+	policy  password.Policy
+	clock   clock.Clock
+	mailer  *Mailer
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	cfg     Config
+}
+
+// Deps are what a Service needs.
+type Deps struct {
+	DB      *store.DB
+	Hasher  *password.Hasher
+	Policy  password.Policy
+	Clock   clock.Clock
+	Mailer  *Mailer
+	Metrics *metrics.Metrics // optional
+	Logger  *slog.Logger     // optional
+}
+
+// New returns a Service.
+func New(d Deps, cfg Config) *Service {
+	cfg.defaults()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
+		metrics: d.Metrics, log: d.Logger, cfg: cfg}
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Service) Config() Config { return s.cfg }
+
+// Meta describes where a request comes from; it goes into the activity
+// history and the session.
+type Meta struct {
+	IP          string
+	UserAgent   string
+	Application string
+	Location    string
+}
+
+// Login states (SPEC §9).
+const (
+	StateAuthenticated          = "authenticated"
+	StatePasswordChangeRequired = "password_change_required"
+)
+
+// LoginResult is the outcome of a successful first factor.
+type LoginResult struct {
+	State   string
+	Account *varco.Account
+	Session *varco.Session
+	Token   string // the session token, shown once
+}
+
+// Limits on untrusted input, checked before any work is done.
+const (
+	MaxPasswordBytes = 1024
+)
+
+func newToken() (token string, hash []byte, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, fmt.Errorf("random token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token), nil
+}
+
+// HashToken returns the stored form of a session token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Login checks an e-mail and password. A wrong e-mail and a wrong password
+// answer the same invalid_credentials in about the same time; status errors
+// are revealed only after the right password (SPEC §5.1). Guessing is
+// throttled per account and per IP, never locking the account (§5.2).
+func (s *Service) Login(ctx context.Context, email, pw string, m Meta) (*LoginResult, error) {
+	res, err := s.login(ctx, email, pw, m)
+	if err != nil {
+		s.metrics.Login(varco.ErrorCode(err))
+	} else {
+		s.metrics.Login(res.State)
+	}
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginResult, error) {
+	email = varco.NormalizeEmail(email)
+	if email == "" || pw == "" {
+		return nil, varco.Errorf(varco.EInvalid, "E-mail and password are required.")
+	}
+	if len(email) > varco.MaxEmailLen || len(pw) > MaxPasswordBytes {
+		return nil, varco.Errorf(varco.EInvalid, "E-mail or password is too long.")
+	}
+	now := s.clock.Now()
+	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
+	if err := s.checkThrottle(ctx, now, acctKey, ipKey); err != nil {
+		return nil, err
+	}
+
+	a, err := s.db.Reader().AccountByEmail(ctx, email)
+	if err != nil && !varco.IsCode(err, varco.ENotFound) {
+		return nil, err
+	}
+	if a == nil {
+		// Spend the same time as a real verification so timing does not
+		// tell whether the account exists.
+		if err := s.hasher.DummyVerify(ctx, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
+			return nil, err
+		}
+		return nil, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
+	}
+	ok, err := s.hasher.Verify(ctx, pw, a.PasswordHash)
+	if err != nil && varco.IsCode(err, varco.EOverloaded) {
+		return nil, err
+	}
+	if err != nil {
+		// A stored hash we cannot read is a data problem, not the user's: log it, answer as a wrong password.
+		s.log.ErrorContext(ctx, "verify stored password hash", "account_id", a.ID, "error", err)
+	}
+	if !ok {
+		return nil, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
+	}
+	// The password is right: from here on the account's status may be told.
+	if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
+		return nil, err
+	}
+	if code := statusError(a.Status); code != "" {
+		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
+			return nil, err
+		}
+		return nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+	}
+	if s.hasher.NeedsRehash(a.PasswordHash) {
+		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+			if err := s.db.RehashPassword(ctx, a.ID, a.PasswordHash, h); err != nil {
+				s.log.ErrorContext(ctx, "rehash password", "account_id", a.ID, "error", err)
+			}
+		}
+	}
+	state := StateAuthenticated
+	if a.MustChangePassword {
+		state = StatePasswordChangeRequired
+	}
+	res := &LoginResult{State: state, Account: a}
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		tok, sess, err := s.openSession(ctx, q, a, now, m, state != StateAuthenticated)
+		if err != nil {
+			return err
+		}
+		res.Token, res.Session = tok, sess
+		if err := q.RecordLogin(ctx, a.ID, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, ""))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	return res, nil
+}
+
+func statusError(status string) string {
+	switch status {
+	case varco.StatusLocked:
+		return varco.EAccountLocked
+	case varco.StatusSuspended:
+		return varco.EAccountSuspended
+	case varco.StatusDisabled:
+		return varco.EAccountDisabled
+	}
+	return ""
+}
+
+func statusMessage(status string) string {
+	switch status {
+	case varco.StatusLocked:
+		return "This account is locked for security reasons. Contact support to unlock it."
+	case varco.StatusSuspended:
+		return "This account is suspended because its password was not renewed. Contact your administrator or support."
+	}
+	return "This account has been disabled by an administrator."
+}
+
+func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...string) error {
+	var wait time.Duration
+	for _, k := range keys {
+		st, err := s.db.Reader().ThrottleState(ctx, k)
+		if err != nil {
+			return err
+		}
+		if d := st.BlockedUntil.Sub(now); d > wait {
+			wait = d
+		}
+	}
+	if wait > 0 {
+		return tooMany(wait)
+	}
+	return nil
+}
+
+func tooMany(wait time.Duration) error {
+	e := varco.Errorf(varco.ETooManyAttempts, "Too many attempts. Try again later.")
+	e.RetryAfter = int(math.Ceil(wait.Seconds()))
+	return e
+}
+
+// backoff returns the wait after the n-th counted failure when waiting
+// starts at the threshold-th: base, doubling each time, capped.
+func (s *Service) backoff(n, threshold int) time.Duration {
+	if n < threshold {
+		return 0
+	}
+	d := s.cfg.ThrottleBase
+	for i := threshold; i < n && d < s.cfg.ThrottleMax; i++ {
+		d *= 2
+	}
+	return min(d, s.cfg.ThrottleMax)
+}
+
+func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account, acctKey, ipKey string, m Meta, why string) error {
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		acct, err := q.ThrottleFailure(ctx, acctKey, now, now.Add(-s.cfg.AccountWindow))
+		if err != nil {
+			return err
+		}
+		if d := s.backoff(acct.Failures, s.cfg.AccountFailures); d > 0 {
+			if err := q.ThrottleBlock(ctx, acctKey, now.Add(d)); err != nil {
+				return err
+			}
+		}
+		ip, err := q.ThrottleFailure(ctx, ipKey, now, now.Add(-s.cfg.IPWindow))
+		if err != nil {
+			return err
+		}
+		if d := s.backoff(ip.Failures, s.cfg.IPFailures); d > 0 {
+			if err := q.ThrottleBlock(ctx, ipKey, now.Add(d)); err != nil {
+				return err
+			}
+		}
+		ev := s.event(a, varco.EventLoginFailed, varco.OutcomeFailure, m, why)
+		return q.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("record failed login: %w", err)
+	}
+	return varco.Errorf(varco.EInvalidCredentials, "Wrong e-mail or password.")
+}
+
+func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
+	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,
+		UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location, Detail: detail}
+	if a != nil {
+		e.AccountID, e.OrgID, e.ActorID = a.ID, a.OrgID, a.ID
+	}
+	return e
+}
+
+func (s *Service) record(ctx context.Context, a *varco.Account, name, outcome string, m Meta, detail string) error {
+	return s.db.InTx(ctx, func(q *store.Q) error { return q.AppendEvent(ctx, s.event(a, name, outcome, m, detail)) })
+}
+
+func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, restricted bool) (string, *varco.Session, error) {
+	tok, hash, err := newToken()
+	if err != nil {
+		return "", nil, err
+	}
+	sess := &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Restricted: restricted}
+	if err := q.CreateSession(ctx, sess); err != nil {
+		return "", nil, err
+	}
+	return tok, sess, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

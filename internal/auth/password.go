@@ -1,0 +1,90 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/store"
+)
+
+// ChangePassword sets a new password for the signed-in account after
+// checking the current one and the policy. Other sessions are revoked, the
+// change is audited (never the password or its hash, SPEC §2.8) and a
+// confirmation e-mail is queued, all in one transaction. A restricted
+// session becomes a full one.
+func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *varco.Session, current, next string, m Meta) error {
+	if len(current) > MaxPasswordBytes {
+		return varco.Errorf(varco.EInvalid, "The current password is too long.")
+	}
+	now := s.clock.Now()
+	key := "login:acct:" + a.Email
+	if err := s.checkThrottle(ctx, now, key); err != nil {
+		return err
+	}
+	ok, err := s.hasher.Verify(ctx, current, a.PasswordHash)
+	if err != nil && varco.IsCode(err, varco.EOverloaded) {
+		return err
+	}
+	if !ok {
+		// A wrong current password counts like a failed login.
+		if err := s.failLogin(ctx, now, a, key, "login:ip:"+m.IP, m, "wrong current password on password change"); err != nil && !varco.IsCode(err, varco.EInvalidCredentials) {
+			return err
+		}
+		return varco.Errorf(varco.EInvalidCredentials, "The current password is wrong.")
+	}
+	return s.setPassword(ctx, a, sess, next, varco.ActorSelf, m)
+}
+
+// setPassword checks next against the policy and the history, stores it and
+// records who changed it.
+func (s *Service) setPassword(ctx context.Context, a *varco.Account, keep *varco.Session, next, actor string, m Meta) error {
+	if err := s.policy.Check(next, a.Email); err != nil {
+		return err
+	}
+	prev, err := s.db.Reader().PasswordHistory(ctx, a.ID, s.policy.HistoryDepth)
+	if err != nil {
+		return err
+	}
+	if err := s.policy.CheckReuse(ctx, s.hasher, next, prev); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
+			return err
+		}
+		var keepID int64
+		if keep != nil {
+			keepID = keep.ID
+			if keep.Restricted {
+				if err := q.UnrestrictSession(ctx, keep.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := q.RevokeAllSessions(ctx, a.ID, keepID, now); err != nil {
+			return err
+		}
+		ev := s.event(a, varco.EventPasswordChanged, varco.OutcomeSuccess, m, "changed by "+actor)
+		ev.Actor = actor
+		if err := q.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordChanged, MailData{
+			Time: now, IP: m.IP, Location: m.Location, Actor: actor,
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	s.mailer.Committed()
+	if keep != nil {
+		keep.Restricted = false
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/store"
+)
+
+// maxTokenLen bounds what is hashed from an untrusted header or cookie.
+const maxTokenLen = 128
+
+// touchEvery limits last_seen_at writes to one a minute per session, so a
+// busy client does not turn every read into a write.
+const touchEvery = 60 // seconds
+
+// Authenticate returns the account and session behind a session token, or
+// an unauthorized error when the token is unknown, revoked, idle for too
+// long, past its absolute limit, or its account is no longer active.
+func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Account, *varco.Session, error) {
+	unauthorized := varco.Errorf(varco.EUnauthorized, "Sign in to continue.")
+	if token == "" || len(token) > maxTokenLen {
+		return nil, nil, unauthorized
+	}
+	sess, err := s.db.Reader().SessionByTokenHash(ctx, HashToken(token))
+	if varco.IsCode(err, varco.ENotFound) {
+		return nil, nil, unauthorized
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clock.Now()
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.SessionIdle {
+		return nil, nil, varco.Errorf(varco.EUnauthorized, "Your session has expired. Sign in again.")
+	}
+	a, err := s.db.Reader().AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if a.Status != varco.StatusActive {
+		return nil, nil, unauthorized
+	}
+	if now.Sub(sess.LastSeenAt).Seconds() >= touchEvery {
+		if err := s.db.TouchSession(ctx, sess.ID, now); err != nil {
+			return nil, nil, err
+		}
+		sess.LastSeenAt = now
+	}
+	return a, sess, nil
+}
+
+// Logout revokes the current session.
+func (s *Service) Logout(ctx context.Context, a *varco.Account, sess *varco.Session, m Meta) error {
+	now := s.clock.Now()
+	return s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.RevokeSession(ctx, a.ID, sess.ID, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventLogout, varco.OutcomeSuccess, m, ""))
+	})
+}
+
+// Sessions lists the account's live sessions.
+func (s *Service) Sessions(ctx context.Context, a *varco.Account) ([]*varco.Session, error) {
+	return s.db.Reader().ListSessions(ctx, a.ID, s.clock.Now())
+}
+
+// RevokeSession ends one of the account's own sessions; another account's
+// session id is ENotFound.
+func (s *Service) RevokeSession(ctx context.Context, a *varco.Account, id int64, m Meta) error {
+	now := s.clock.Now()
+	return s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.RevokeSession(ctx, a.ID, id, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventSessionRevoked, varco.OutcomeSuccess, m, fmt.Sprintf("session %d", id)))
+	})
+}
+
+// RevokeOtherSessions ends every session of the account but keep.
+func (s *Service) RevokeOtherSessions(ctx context.Context, a *varco.Account, keep *varco.Session, m Meta) (int64, error) {
+	now := s.clock.Now()
+	var n int64
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		var err error
+		if n, err = q.RevokeAllSessions(ctx, a.ID, keep.ID, now); err != nil || n == 0 {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventSessionRevoked, varco.OutcomeSuccess, m, fmt.Sprintf("%d other sessions", n)))
+	})
+	return n, err
+}
+
+// Activity returns the account's own history, newest first.
+func (s *Service) Activity(ctx context.Context, a *varco.Account, f store.EventFilter) ([]*varco.Event, error) {
+	f.AccountID, f.OrgID = a.ID, 0
+	return s.db.Reader().ListEvents(ctx, f)
+}
