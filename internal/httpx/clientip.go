@@ -62,6 +62,9 @@ func ClientIP(remoteAddr string, forwardedFor []string, trusted Proxies) string 
 	}
 	peer, err := netip.ParseAddr(host)
 	if err != nil {
+		if host == "" {
+			return "unknown"
+		}
 		return host
 	}
 	peer = peer.Unmap().WithZone("")
