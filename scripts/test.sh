@@ -14,6 +14,9 @@ log() { printf '== %s\n' "$*" >&2; }
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 missing=()
 [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ] || missing+=(postgresql)
+command -v psql >/dev/null || missing+=(postgresql-client)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing ${missing[*]}"
