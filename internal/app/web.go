@@ -1,6 +1,13 @@
 package app
 
-import "net/http"
+import (
+	"net/http"
 
-// registerWeb adds the server-rendered pages.
-func (a *App) registerWeb(mux *http.ServeMux) {}
+	"varco.dev/varco/internal/web"
+)
+
+// registerWeb adds the server-rendered pages (SPEC §9 "Web UI").
+func (a *App) registerWeb(mux *http.ServeMux) {
+	web.New(web.Deps{Auth: a.Auth, Admin: a.Admin, DB: a.DB, Proxies: a.Cfg.TrustedProxies,
+		SecureCookies: a.Cfg.SecureCookies(), Dev: a.Cfg.Dev, Log: a.Log, Clock: a.Clock}).Register(mux)
+}

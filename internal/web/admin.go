@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/httpx"
+)
+
+// adminPageSize is how many users one page of search results shows.
+const adminPageSize = 50
+
+type adminSearchData struct {
+	Query   string
+	Support bool
+	Users   []*varco.Account
+	NextURL string
+}
+
+// adminSearch is the admin console's user search. The admin service scopes
+// it: an org admin sees its organization, support sees every one.
+func (h *Handler) adminSearch(w http.ResponseWriter, r *http.Request, rq *request) {
+	q := r.URL.Query()
+	var after int64
+	if c := q.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 0 {
+			h.errorPage(w, r, rq, http.StatusBadRequest, "err.bad_filter")
+			return
+		}
+		after = n
+	}
+	query := q.Get("q")
+	users, err := h.admin.SearchUsers(r.Context(), rq.account, query, after, adminPageSize+1)
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	d := adminSearchData{Query: query, Support: rq.account.Role == varco.RoleSupport}
+	if len(users) > adminPageSize {
+		users = users[:adminPageSize]
+		next := url.Values{"cursor": {strconv.FormatInt(users[len(users)-1].ID, 10)}}
+		if query != "" {
+			next.Set("q", query)
+		}
+		d.NextURL = "/admin?" + next.Encode()
+	}
+	d.Users = users
+	p := h.newPage(r, rq, "admin.title", "admin")
+	p.Data = d
+	h.render(w, r, http.StatusOK, "admin", p)
+}
+
+type adminUserData struct {
+	User       *varco.Account
+	Self       bool
+	CanDisable bool
+	DisableURL string
+	Activity   *activityView
+}
+
+// adminUser shows one account and its activity history. Another
+// organization's user is a 404 for an org admin.
+func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	u, err := h.admin.User(r.Context(), rq.account, id)
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	f, v, err := parseActivityQuery(r)
+	if err != nil {
+		h.errorPage(w, r, rq, http.StatusBadRequest, "err.bad_filter")
+		return
+	}
+	evs, err := h.admin.UserActivity(r.Context(), rq.account, id, f)
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	path := "/admin/users/" + strconv.FormatInt(id, 10)
+	v.fill(evs, f, path, "/api/v1/admin/users/"+strconv.FormatInt(id, 10)+"/activity")
+	d := adminUserData{User: u, Self: u.ID == rq.account.ID, Activity: v, DisableURL: path + "/disable"}
+	d.CanDisable = !d.Self && u.Status != varco.StatusDisabled &&
+		(u.Role != varco.RoleSupport || rq.account.Role == varco.RoleSupport)
+	p := h.newPage(r, rq, "admin.title", "admin")
+	p.Title = p.T("admin.user_title", u.Email)
+	notice(p, r, map[string]string{"disabled": "admin.disabled"})
+	if r.URL.Query().Get("done") == "confirm" {
+		p.Error = p.T("admin.confirm_needed")
+	}
+	p.Data = d
+	h.render(w, r, http.StatusOK, "admin_user", p)
+}
+
+// adminDisable disables an account after the admin ticked the confirmation.
+func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	path := "/admin/users/" + strconv.FormatInt(id, 10)
+	if r.PostForm.Get("confirm") != "yes" {
+		// Check visibility first, so another organization's id stays a 404.
+		if _, err := h.admin.User(r.Context(), rq.account, id); err != nil {
+			h.fail(w, r, rq, err)
+			return
+		}
+		redirect(w, r, path+"?done=confirm")
+		return
+	}
+	if err := h.admin.DisableUser(r.Context(), rq.account, id); err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	redirect(w, r, path+"?done=disabled")
+}

@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"varco.dev/varco/internal/testenv"
+)
+
+// chromiumPath is Debian's chromium (package "chromium").
+const chromiumPath = "/usr/bin/chromium"
+
+// lockedBuffer collects the browser's output for the failure log.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestBrowserJourney drives the pages in a real headless Chromium: sign in,
+// see the profile, read the activity history, switch to English, sign out.
+func TestBrowserJourney(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		testenv.Missing(t, "chromium ("+chromiumPath+")")
+	}
+	s := newSite(t)
+	s.standard()
+
+	// Exactly these flags, built by hand rather than from
+	// DefaultExecAllocatorOptions (chromedp's Headless and DisableGPU helpers
+	// would add more). chromedp itself adds --remote-debugging-pipe and the
+	// about:blank start page.
+	var out lockedBuffer
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(&out),
+	}
+	// The timeout is a safety net only: every step waits for a condition.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	defer func() {
+		if t.Failed() {
+			t.Logf("chromium output:\n%s", out.String())
+		}
+	}()
+
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	location := func() string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Location())
+		if err != nil {
+			t.Fatalf("location: %v", err)
+		}
+		return v
+	}
+	// click clicks a link or button, waits for the page it loads and checks
+	// its status.
+	click := func(sel string, status int64) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(bctx, chromedp.Click(css(sel)))
+		if err != nil {
+			t.Fatalf("click %s: %v", sel, err)
+		}
+		if resp.Status != status {
+			t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
+		}
+	}
+
+	// Chromium asks for English (en-US), so the form is in English.
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(s.url+"/login"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.WaitReady(css(`html[lang="en"]`)),
+		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
+		chromedp.SendKeys(css(`#password`), marioPW),
+	); err != nil {
+		t.Fatalf("login form: %v", err)
+	}
+	click(`form[action="/login"] button[type=submit]`, 200)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
+		t.Fatalf("profile: %v", err)
+	}
+	if name, loc := text(`#display-name`), location(); name != "Mario Rossi" || !strings.HasSuffix(loc, "/profile") {
+		t.Fatalf("after sign-in: name %q at %q", name, loc)
+	}
+
+	// Mario's account is Italian, so the signed-in pages are Italian.
+	click(`nav.main a[href="/profile/activity"]`, 200)
+	if err := chromedp.Do(bctx,
+		chromedp.WaitVisible(css(`tr[data-event="login_succeeded"]`)),
+		chromedp.WaitReady(css(`html[lang="it"]`)),
+	); err != nil {
+		t.Fatalf("activity: %v", err)
+	}
+	if h := text(`h1`); h != "Cronologia attività" {
+		t.Fatalf("activity heading %q", h)
+	}
+	if ev := text(`tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Accesso riuscito" {
+		t.Fatalf("login event shown as %q", ev)
+	}
+
+	click(`nav.langs a[hreflang="en"]`, 200)
+	if err := chromedp.Do(bctx,
+		chromedp.WaitReady(css(`html[lang="en"]`)),
+		chromedp.WaitVisible(css(`tr[data-event="login_succeeded"]`)),
+	); err != nil {
+		t.Fatalf("switch to English: %v", err)
+	}
+	if h := text(`h1`); h != "Activity history" {
+		t.Fatalf("after the switch the heading is %q", h)
+	}
+	if ev := text(`tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Signed in" {
+		t.Fatalf("login event shown as %q", ev)
+	}
+
+	click(`form[action="/logout"] button`, 200)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`))); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	if n, loc := text(`p.notice`), location(); n != "You have signed out." || !strings.Contains(loc, "/login") {
+		t.Fatalf("after sign-out: notice %q at %q", n, loc)
+	}
+	// Signed out for real: the profile sends the browser back to the form.
+	if err := chromedp.Do(bctx, chromedp.Navigate(s.url+"/profile"), chromedp.WaitVisible(css(`#email`))); err != nil {
+		t.Fatalf("profile after sign-out: %v", err)
+	}
+	if loc := location(); !strings.HasSuffix(loc, "/login") {
+		t.Fatalf("profile after sign-out landed on %q", loc)
+	}
+}

@@ -1,0 +1,218 @@
+package web_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/testenv"
+)
+
+// testParams keep argon2id cheap in tests.
+var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const (
+	marioPW = "Rossi-Secret-2026"
+	annaPW  = "Bianchi-Admin-2026"
+	luigiPW = "Verdi-Secret-2026"
+	helpPW  = "Service-Desk-2026"
+)
+
+// site is the real varco (store, services, HTTP handler) on a fresh SQLite
+// file, served by httptest.
+type site struct {
+	t      *testing.T
+	app    *app.App
+	url    string
+	dbPath string
+}
+
+type siteOptions struct {
+	dev bool
+}
+
+// newSite starts varco. Dev mode is on by default here because it is what
+// lets the session cookie work without Secure over plain http.
+func newSite(t *testing.T, opts ...siteOptions) *site {
+	t.Helper()
+	o := siteOptions{dev: true}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	path := testenv.DatabaseURL(t, "sqlite")
+	cfg := &config.Config{DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+		MailFrom: "varco@provider.test", Dev: o.dev, SessionIdle: 30 * time.Minute,
+		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &testParams})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &site{t: t, app: a, url: srv.URL, dbPath: path}
+}
+
+// standard sets up org "acme" with mario (user, Italian) and anna
+// (org_admin, English), org "other" with luigi, and a support account.
+func (s *site) standard() {
+	s.org("acme")
+	s.org("other")
+	s.user(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", DisplayName: "Mario Rossi", Language: "it"})
+	s.user(admin.NewUser{Email: "anna@acme.test", Password: annaPW, Org: "acme", Role: varco.RoleOrgAdmin, DisplayName: "Anna Bianchi", Language: "en"})
+	s.user(admin.NewUser{Email: "luigi@other.test", Password: luigiPW, Org: "other", DisplayName: "Luigi Verdi", Language: "en"})
+	s.user(admin.NewUser{Email: "help@provider.test", Password: helpPW, Role: varco.RoleSupport, DisplayName: "Help Desk"})
+}
+
+func (s *site) org(name string) {
+	s.t.Helper()
+	if _, err := s.app.Admin.CreateOrg(context.Background(), nil, name, varco.PlanPro); err != nil {
+		s.t.Fatalf("create org: %v", err)
+	}
+}
+
+func (s *site) user(u admin.NewUser) *varco.Account {
+	s.t.Helper()
+	a, err := s.app.Admin.CreateUser(context.Background(), nil, u)
+	if err != nil {
+		s.t.Fatalf("create user %s: %v", u.Email, err)
+	}
+	return a
+}
+
+func (s *site) account(email string) *varco.Account {
+	s.t.Helper()
+	a, err := s.app.DB.Reader().AccountByEmail(context.Background(), email)
+	if err != nil {
+		s.t.Fatalf("account %s: %v", email, err)
+	}
+	return a
+}
+
+// exec runs SQL on the database behind the service's back, for states no
+// service call sets up (e.g. a password that must be changed).
+func (s *site) exec(query string, args ...any) {
+	s.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+s.dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		s.t.Fatalf("exec %q: %v", query, err)
+	}
+}
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// tests see every 303.
+type browser struct {
+	t      *testing.T
+	site   *site
+	c      *http.Client
+	header http.Header
+}
+
+func (s *site) browser(hdr ...string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	b := &browser{t: s.t, site: s, header: http.Header{}, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		b.header.Set(hdr[i], hdr[i+1])
+	}
+	return b
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (p page) location() string { return p.header.Get("Location") }
+
+func (b *browser) do(method, path string, form url.Values, hdr ...string) page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.site.url+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+}
+
+func (b *browser) get(path string, hdr ...string) page { return b.do("GET", path, nil, hdr...) }
+
+func (b *browser) post(path string, form url.Values, hdr ...string) page {
+	if form == nil {
+		form = url.Values{}
+	}
+	return b.do("POST", path, form, hdr...)
+}
+
+// login signs in through the form and checks the redirect to the profile.
+func (b *browser) login(email, pw string) {
+	b.t.Helper()
+	p := b.post("/login", url.Values{"email": {email}, "password": {pw}})
+	if p.status != http.StatusSeeOther || p.location() != "/profile" {
+		b.t.Fatalf("login %s: %d → %q\n%s", email, p.status, p.location(), p.body)
+	}
+}
+
+// want checks a page's status and that its body holds every text.
+func want(t *testing.T, p page, status int, texts ...string) {
+	t.Helper()
+	if p.status != status {
+		t.Fatalf("status %d, want %d; Location %q\n%s", p.status, status, p.location(), p.body)
+	}
+	for _, s := range texts {
+		if !strings.Contains(p.body, s) {
+			t.Fatalf("page lacks %q:\n%s", s, p.body)
+		}
+	}
+	if strings.Contains(p.body, "[[") {
+		t.Fatalf("page shows a missing catalog key:\n%s", p.body)
+	}
+}
+
+// wantRedirect checks a 303 to target.
+func wantRedirect(t *testing.T, p page, target string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || p.location() != target {
+		t.Fatalf("got %d → %q, want 303 → %q\n%s", p.status, p.location(), target, p.body)
+	}
+}

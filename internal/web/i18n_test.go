@@ -1,0 +1,155 @@
+package web
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"varco.dev/varco"
+)
+
+// TestCatalogComplete checks that every language has every key, and no
+// empty text.
+func TestCatalogComplete(t *testing.T) {
+	for _, a := range languages {
+		for _, b := range languages {
+			for key := range catalog[a] {
+				if _, ok := catalog[b][key]; !ok {
+					t.Errorf("key %q is in %s but not in %s", key, a, b)
+				}
+			}
+		}
+		for key, s := range catalog[a] {
+			if strings.TrimSpace(s) == "" {
+				t.Errorf("%s: key %q is empty", a, key)
+			}
+		}
+	}
+}
+
+// TestFormatArgumentsMatch checks that a key takes the same printf verbs in
+// every language, so a translation cannot drop or reorder an argument.
+func TestFormatArgumentsMatch(t *testing.T) {
+	verbs := func(s string) string {
+		var out []string
+		for i := 0; i < len(s)-1; i++ {
+			if s[i] == '%' {
+				out = append(out, s[i:i+2])
+				i++
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	for key, it := range catalog[varco.LangIT] {
+		if v1, v2 := verbs(it), verbs(catalog[varco.LangEN][key]); v1 != v2 {
+			t.Errorf("key %q: it uses %q, en uses %q", key, v1, v2)
+		}
+	}
+}
+
+func TestEveryEventHasLabels(t *testing.T) {
+	for _, l := range languages {
+		for _, e := range eventNames {
+			if _, ok := catalog[l]["event."+e]; !ok {
+				t.Errorf("%s: event %q has no label", l, e)
+			}
+		}
+	}
+	if got := label(varco.LangEN, "event.", "brand_new_event"); got != "brand_new_event" {
+		t.Errorf("unknown event label = %q, want the raw name", got)
+	}
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	tests := []struct{ header, want string }{
+		{"", "it"},
+		{"en", "en"},
+		{"en-US,en;q=0.9", "en"},
+		{"en-GB", "en"},
+		{"it-IT,it;q=0.9,en;q=0.8", "it"},
+		{"fr-FR,fr;q=0.9", "it"},
+		{"de, en;q=0.5", "en"},
+		{"fr, it;q=0.2, en;q=0.1", "it"},
+		{"*", "it"},
+		{"garbage;;;q=x", "it"},
+		{strings.Repeat("en,", 400), "it"},
+	}
+	for _, tt := range tests {
+		if got := acceptLanguage(tt.header); got != tt.want {
+			t.Errorf("acceptLanguage(%q) = %q, want %q", tt.header, got, tt.want)
+		}
+	}
+}
+
+func TestPickLangOrder(t *testing.T) {
+	en := &varco.Account{Lang: varco.LangEN}
+	tests := []struct {
+		name, url, cookie, accept string
+		account                   *varco.Account
+		want                      string
+		fromQuery                 bool
+	}{
+		{"default", "/", "", "", nil, "it", false},
+		{"accept-language", "/", "", "en", nil, "en", false},
+		{"account beats accept-language", "/", "", "it", en, "en", false},
+		{"cookie beats account", "/", "it", "", en, "it", false},
+		{"query beats cookie", "/?lang=en", "it", "", nil, "en", true},
+		{"bad query ignored", "/?lang=xx", "", "en", nil, "en", false},
+		{"bad cookie ignored", "/", "<x>", "en", nil, "en", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tt.url, nil)
+			if tt.cookie != "" {
+				r.Header.Set("Cookie", langCookie+"="+tt.cookie)
+			}
+			if tt.accept != "" {
+				r.Header.Set("Accept-Language", tt.accept)
+			}
+			got, fromQuery := pickLang(r, tt.account)
+			if got != tt.want || fromQuery != tt.fromQuery {
+				t.Errorf("pickLang = %q, %v; want %q, %v", got, fromQuery, tt.want, tt.fromQuery)
+			}
+		})
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	at := time.Date(2026, 5, 4, 8, 5, 0, 0, time.UTC)
+	if got := formatTime(varco.LangIT, at); got != "4 mag 2026, 08:05" {
+		t.Errorf("it: %q", got)
+	}
+	if got := formatTime(varco.LangEN, at); got != "4 May 2026, 08:05" {
+		t.Errorf("en: %q", got)
+	}
+	if got := formatTime(varco.LangEN, time.Time{}); got != "—" {
+		t.Errorf("zero: %q", got)
+	}
+}
+
+func TestLinkify(t *testing.T) {
+	got := linkify("Reset: https://varco.test/reset?token=abc. Or javascript:alert(1) <b>x</b>\nhttp://a.test/x)")
+	var links []string
+	var text strings.Builder
+	for _, s := range got {
+		text.WriteString(s.Text)
+		if s.URL != "" {
+			links = append(links, s.URL)
+		}
+	}
+	if strings.Join(links, " ") != "https://varco.test/reset?token=abc http://a.test/x" {
+		t.Fatalf("links = %q", links)
+	}
+	if text.String() != "Reset: https://varco.test/reset?token=abc. Or javascript:alert(1) <b>x</b>\nhttp://a.test/x)" {
+		t.Fatalf("text was changed: %q", text.String())
+	}
+}
+
+func TestTemplatesParse(t *testing.T) {
+	for _, name := range []string{"login", "profile", "password", "sessions", "activity", "admin", "admin_user", "mailbox", "error"} {
+		if _, ok := pages[name]; !ok {
+			t.Errorf("template %q missing", name)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"net/http"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/httpx"
+)
+
+// root sends a visitor where they belong.
+func (h *Handler) root(w http.ResponseWriter, r *http.Request, rq *request) {
+	if rq.account != nil {
+		redirect(w, r, "/profile")
+		return
+	}
+	redirect(w, r, "/login")
+}
+
+type loginData struct {
+	Email string
+}
+
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, rq *request) {
+	if rq.account != nil {
+		redirect(w, r, "/profile")
+		return
+	}
+	p := h.newPage(r, rq, "login.title", "login")
+	notice(p, r, map[string]string{"signedout": "login.signedout"})
+	p.Data = loginData{}
+	h.render(w, r, http.StatusOK, "login", p)
+}
+
+// loginSubmit checks the e-mail and password; on success it sets the
+// session cookie and sends the browser to the profile, or to the password
+// page when the password must be changed first.
+func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
+	p := h.newPage(r, rq, "login.title", "login")
+	if err := parseForm(w, r); err != nil {
+		p.Error = p.T("err.invalid_request")
+		p.Data = loginData{}
+		h.render(w, r, http.StatusBadRequest, "login", p)
+		return
+	}
+	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
+	data := loginData{Email: email}
+	if len(data.Email) > varco.MaxEmailLen {
+		data.Email = ""
+	}
+	p.Data = data
+	if email == "" || pw == "" {
+		p.Error = p.T("login.missing")
+		h.render(w, r, http.StatusBadRequest, "login", p)
+		return
+	}
+	res, err := h.auth.Login(r.Context(), email, pw, h.meta(r))
+	if err != nil {
+		switch varco.ErrorCode(err) {
+		case varco.EInvalid:
+			p.Error = p.T("login.too_long")
+		case varco.EInternal:
+			h.log.ErrorContext(r.Context(), "web login", "error", err)
+			p.Error = errorText(p.Lang, err)
+		default:
+			p.Error = errorText(p.Lang, err)
+		}
+		setRetryAfter(w, err)
+		h.render(w, r, errorStatus(err), "login", p)
+		return
+	}
+	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
+	if res.State == auth.StatePasswordChangeRequired || res.Session.Restricted {
+		redirect(w, r, "/profile/password")
+		return
+	}
+	redirect(w, r, "/profile")
+}
+
+// logout ends the current session and forgets the cookie.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, rq *request) {
+	if err := h.auth.Logout(r.Context(), rq.account, rq.session, h.meta(r)); err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	httpx.ClearSessionCookie(w, h.secure)
+	redirect(w, r, "/login?done=signedout")
+}
