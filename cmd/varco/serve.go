@@ -81,8 +81,8 @@ func newLogger(e *env, level string) *slog.Logger {
 // Demo data for `varco serve --dev`: fixed, well-known credentials for a
 // local playground. Dev mode must never face the internet.
 var demoUsers = []admin.NewUser{
-	{Email: "support@demo.varco.test", Password: "Supporto-Demo-2026", Role: varco.RoleSupport, Language: varco.LangIT, DisplayName: "Supporto Demo"},
-	{Email: "admin@demo.varco.test", Password: "Admin-Demo-2026", Role: varco.RoleOrgAdmin, Org: "demo", Language: varco.LangIT, DisplayName: "Anna Admin"},
+	{Email: "support@demo.varco.test", Password: "Assistenza-Demo-2026", Role: varco.RoleSupport, Language: varco.LangIT, DisplayName: "Supporto Demo"},
+	{Email: "admin@demo.varco.test", Password: "Gestione-Demo-2026", Role: varco.RoleOrgAdmin, Org: "demo", Language: varco.LangIT, DisplayName: "Anna Admin"},
 	{Email: "mario.rossi@demo.varco.test", Password: "Mario-Demo-2026", Role: varco.RoleUser, Org: "demo", Language: varco.LangIT, DisplayName: "Mario Rossi"},
 	{Email: "jane.doe@demo.varco.test", Password: "Jane-Demo-2026", Role: varco.RoleUser, Org: "demo", Language: varco.LangEN, DisplayName: "Jane Doe"},
 }

@@ -43,6 +43,7 @@ type App struct {
 	Handler http.Handler
 
 	backlog atomic.Int64
+	noMail  bool // no sender configured: leave the outbox alone
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -109,7 +110,8 @@ func (a *App) defaultSender() (notify.Sender, error) {
 		return notify.NewDevMailbox(a.DB), nil
 	}
 	if a.Cfg.SMTPURL == "" {
-		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails wait in the outbox")
+		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails wait in the outbox until one is")
+		a.noMail = true
 		return unconfigured{}, nil
 	}
 	s, err := notify.NewSMTPSender(a.Cfg.SMTPURL, a.Cfg.MailFrom, notify.SMTPOptions{})
@@ -119,8 +121,9 @@ func (a *App) defaultSender() (notify.Sender, error) {
 	return s, nil
 }
 
-// unconfigured fails every delivery as temporary, so messages wait in the
-// outbox until an SMTP server is configured.
+// unconfigured stands in for a sender when none is configured. The worker
+// is then not run at all, so messages wait in the outbox (rather than
+// spending their attempts) until a restart with an SMTP server.
 type unconfigured struct{}
 
 func (unconfigured) Send(context.Context, notify.Message) error {
@@ -139,6 +142,10 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Run runs the background work (outbox delivery) until ctx ends.
 func (a *App) Run(ctx context.Context) {
+	if a.noMail {
+		a.watchBacklog(ctx)
+		return
+	}
 	go a.watchBacklog(ctx)
 	a.Worker.Run(ctx)
 }

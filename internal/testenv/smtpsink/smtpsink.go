@@ -120,7 +120,11 @@ func Start(t testing.TB, opts ...Option) *Sink {
 		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
+		// Close the listener too: when a test ends before the goroutine
+		// reached Serve, srv.Close has nothing to close yet and Serve would
+		// then block forever on a listener nobody closes.
 		_ = srv.Close()
+		_ = ln.Close()
 		<-done
 	})
 	return s

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"testing"
+	"time"
+)
+
+func load(args []string, env map[string]string) (*Config, error) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	finish := Flags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return finish()
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "varco.db" || c.Listen != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" ||
+		c.SessionIdle != 30*time.Minute || c.SessionAbsolute != 12*time.Hour || c.Dev || !c.SecureCookies() {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestEnvAndFlags(t *testing.T) {
+	env := map[string]string{"VARCO_DATABASE_URL": "postgres://x/y", "VARCO_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+		"VARCO_DEV": "1", "VARCO_SMTP_URL": "smtp://127.0.0.1:2525", "VARCO_SESSION_IDLE": "5m"}
+	c, err := load([]string{"--listen", "127.0.0.1:9999"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgres://x/y" || len(c.TrustedProxies) != 2 || !c.Dev || c.Listen != "127.0.0.1:9999" ||
+		c.SessionIdle != 5*time.Minute || c.SecureCookies() {
+		t.Fatalf("config: %+v", c)
+	}
+	// A flag wins over its variable.
+	c, _ = load([]string{"--database-url", "other.db"}, env)
+	if c.DatabaseURL != "other.db" {
+		t.Fatalf("flag did not win: %s", c.DatabaseURL)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for name, tt := range map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"proxy":     {nil, map[string]string{"VARCO_TRUSTED_PROXIES": "nonsense"}},
+		"idle":      {[]string{"--session-idle", "soon"}, nil},
+		"absolute":  {[]string{"--session-absolute", "-1h"}, nil},
+		"smtp":      {[]string{"--smtp-url", "http://mail"}, nil},
+		"base url":  {[]string{"--base-url", "ftp://x"}, nil},
+		"log level": {[]string{"--log-level", "loud"}, nil},
+		"empty db":  {[]string{"--database-url", ""}, nil},
+	} {
+		if _, err := load(tt.args, tt.env); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
