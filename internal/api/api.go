@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
@@ -75,8 +76,22 @@ func (s *Server) Register(mux *http.ServeMux) {
 		h := func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }
 		mux.Handle(rt.pattern, s.guard(rt.auth, h))
 	}
-	// Anything else under /api/ is a JSON 404, not the web UI's HTML one.
+	// Anything else under /api/ is a JSON error, not the web UI's HTML
+	// page: 405 when the path exists with another method, else 404.
+	paths := http.NewServeMux()
+	seen := map[string]bool{}
+	for _, rt := range routes {
+		_, path, _ := strings.Cut(rt.pattern, " ")
+		if !seen[path] {
+			seen[path] = true
+			paths.HandleFunc(path, http.NotFound)
+		}
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if _, p := paths.Handler(r); p != "" {
+			httpx.WriteError(w, r, s.Log, varco.Errorf("method_not_allowed", "Method %s is not allowed here.", r.Method))
+			return
+		}
 		httpx.WriteError(w, r, s.Log, varco.Errorf(varco.ENotFound, "No such API endpoint."))
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
@@ -337,6 +338,8 @@ func TestBadInputAnswers4xx(t *testing.T) {
 		{"bad time", "GET", "/api/v1/me/activity?since=yesterday", "", ``, 400, "invalid_request"},
 		{"bad format", "GET", "/api/v1/me/activity?format=xml", "", ``, 400, "invalid_request"},
 		{"unknown route", "GET", "/api/v1/nothing", "", ``, 404, "not_found"},
+		{"wrong method", "PUT", "/api/v1/login", "", ``, 405, "method_not_allowed"},
+		{"wrong method on a pattern path", "PATCH", "/api/v1/me/sessions/7", "", ``, 405, "method_not_allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -520,9 +523,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	standard(h)
 	tok := h.login("mario@acme.test", marioPW)
 	r := h.do("POST", "/api/v1/logout", "", "", "Cookie", "varco_session="+tok, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
-	if r.status != http.StatusForbidden {
-		t.Fatalf("cross-site POST answered %d", r.status)
-	}
+	wantError(t, r, http.StatusForbidden, varco.EForbidden)
 	if h.do("GET", "/api/v1/me", tok, nil).status != 200 {
 		t.Fatal("cross-site logout went through")
 	}
@@ -546,5 +547,42 @@ func TestConcurrentLoginsKeepTheChain(t *testing.T) {
 	wg.Wait()
 	if _, err := h.app.DB.VerifyChain(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRehashOnLogin: a hash made with other argon2id parameters (an older
+// setting) still verifies, and the login replaces it with one made with the
+// current parameters, keeping the password's age (SPEC §2.1).
+func TestRehashOnLogin(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	ctx := t.Context()
+	old, err := password.Hash(marioPW, password.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+	if err := h.app.DB.RehashPassword(ctx, a.ID, a.PasswordHash, old); err != nil {
+		t.Fatal(err)
+	}
+	h.login("mario@acme.test", marioPW)
+	after, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+	if after.PasswordHash == old || h.app.Hasher.NeedsRehash(after.PasswordHash) {
+		t.Fatalf("not rehashed to the current parameters: %s", after.PasswordHash)
+	}
+	if !after.PasswordChangedAt.Equal(a.PasswordChangedAt) {
+		t.Fatal("rehashing changed the password's age")
+	}
+	h.login("mario@acme.test", marioPW)
+}
+
+func TestAdminCSVHasAccountColumn(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	support := h.login("help@provider.test", "Assist-Desk-2026")
+	r := h.do("GET", "/api/v1/admin/activity?format=csv", support, nil)
+	rows, err := csv.NewReader(strings.NewReader(string(r.raw))).ReadAll()
+	if err != nil || len(rows) < 2 || rows[0][len(rows[0])-1] != "account_id" {
+		t.Fatalf("admin CSV: %v %v", rows, err)
 	}
 }

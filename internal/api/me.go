@@ -311,10 +311,18 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventL
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "time", "event", "actor", "ip", "location", "user_agent", "application", "outcome", "detail"})
+	header := []string{"id", "time", "event", "actor", "ip", "location", "user_agent", "application", "outcome", "detail"}
+	if withAccount {
+		header = append(header, "account_id")
+	}
+	_ = cw.Write(header)
 	for _, e := range all {
-		_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.Format(time.RFC3339), e.Event, e.Actor, e.IP,
-			csvSafe(e.Location), csvSafe(e.UserAgent), csvSafe(e.Application), e.Outcome, csvSafe(e.Detail)})
+		row := []string{strconv.FormatInt(e.ID, 10), e.Time.Format(time.RFC3339), e.Event, e.Actor, e.IP,
+			csvSafe(e.Location), csvSafe(e.UserAgent), csvSafe(e.Application), e.Outcome, csvSafe(e.Detail)}
+		if withAccount {
+			row = append(row, strconv.FormatInt(e.AccountID, 10))
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"varco.dev/varco"
+
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/api"
 	"varco.dev/varco/internal/auth"
@@ -179,7 +181,11 @@ func (a *App) routes() http.Handler {
 	a.registerWeb(mux)
 
 	var h http.Handler = mux
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, a.Log, varco.Errorf(varco.EForbidden, "Cross-origin request refused."))
+	}))
+	h = cop.Handler(h)
 	h = httpx.SecurityHeaders(strings.HasPrefix(a.Cfg.BaseURL, "https://"), h)
 	return a.logRequests(h)
 }
