@@ -42,7 +42,7 @@ func benchApp(b *testing.B) (*app.App, *httptest.Server) {
 	if _, err := a.Admin.CreateOrg(ctx, nil, "bench", "pro"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "bench@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
+	if _, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
@@ -89,7 +89,7 @@ var rawHash = func() string {
 func BenchmarkLoginHTTP(b *testing.B) {
 	_, srv := benchApp(b)
 	c := client()
-	body := `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`
+	body := `{"email":"load@bench.test","password":"Bench-Mark-2026"}`
 	b.SetParallelism(4) // enough callers to keep every hashing slot busy
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -108,7 +108,7 @@ func BenchmarkLoginHTTP(b *testing.B) {
 func BenchmarkMeHTTP(b *testing.B) {
 	_, srv := benchApp(b)
 	c := client()
-	_, out, err := post(c, srv.URL+"/api/v1/login", `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`)
+	_, out, err := post(c, srv.URL+"/api/v1/login", `{"email":"load@bench.test","password":"Bench-Mark-2026"}`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func BenchmarkMeHTTP(b *testing.B) {
 func BenchmarkBareHandler(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"email":"bench@bench.test"}`))
+		_, _ = w.Write([]byte(`{"email":"load@bench.test"}`))
 	}))
 	defer srv.Close()
 	c := client()
@@ -167,7 +167,7 @@ func BenchmarkBareHandler(b *testing.B) {
 func BenchmarkConcurrentLogins500(b *testing.B) {
 	_, srv := benchApp(b)
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 500, MaxConnsPerHost: 500}}
-	body := `{"email":"bench@bench.test","password":"Bench-Mark-2026"}`
+	body := `{"email":"load@bench.test","password":"Bench-Mark-2026"}`
 	var ok, overloaded int
 	for i := 0; i < b.N; i++ {
 		var wg sync.WaitGroup

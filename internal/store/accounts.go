@@ -34,7 +34,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 // CreateAccount inserts an account, records its first password in the
 // history, and sets its ID. A taken e-mail is EConflict.
 func (q *Q) CreateAccount(ctx context.Context, a *varco.Account) error {
-	err := q.q.QueryRowContext(ctx, `INSERT INTO accounts (org_id, email, contact_email, contact_email_verified,
+	err := q.queryRow(ctx, `INSERT INTO accounts (org_id, email, contact_email, contact_email_verified,
 		phone, phone_verified, display_name, lang, role, status, password_hash, password_changed_at,
 		must_change_password, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
@@ -52,7 +52,7 @@ func (q *Q) CreateAccount(ctx context.Context, a *varco.Account) error {
 
 // AccountByID returns the account, or ENotFound.
 func (q *Q) AccountByID(ctx context.Context, id int64) (*varco.Account, error) {
-	a, err := scanAccount(q.q.QueryRowContext(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.id = $1`, id))
+	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("account by id: %w", notFound(err, "account"))
 	}
@@ -61,7 +61,7 @@ func (q *Q) AccountByID(ctx context.Context, id int64) (*varco.Account, error) {
 
 // AccountByEmail returns the account with that (normalized) login, or ENotFound.
 func (q *Q) AccountByEmail(ctx context.Context, email string) (*varco.Account, error) {
-	a, err := scanAccount(q.q.QueryRowContext(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.email = $1`, email))
+	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.email = $1`, email))
 	if err != nil {
 		return nil, fmt.Errorf("account by email: %w", notFound(err, "account"))
 	}
@@ -88,7 +88,7 @@ func (q *Q) SearchAccounts(ctx context.Context, f AccountFilter) ([]*varco.Accou
 		f.Limit = 50
 	}
 	pattern := "%" + likeEscape(strings.ToLower(f.Query)) + "%"
-	rows, err := q.q.QueryContext(ctx, `SELECT `+accountColumns+accountFrom+`
+	rows, err := q.query(ctx, `SELECT `+accountColumns+accountFrom+`
 		WHERE ($1 = 0 OR a.org_id = $1) AND a.id > $2
 		AND (a.email LIKE $3 ESCAPE '\' OR LOWER(a.display_name) LIKE $3 ESCAPE '\')
 		ORDER BY a.id LIMIT $4`, f.OrgID, f.After, pattern, f.Limit)
@@ -109,7 +109,7 @@ func (q *Q) SearchAccounts(ctx context.Context, f AccountFilter) ([]*varco.Accou
 
 // SetAccountStatus changes an account's status.
 func (q *Q) SetAccountStatus(ctx context.Context, id int64, status string) error {
-	res, err := q.q.ExecContext(ctx, `UPDATE accounts SET status = $1 WHERE id = $2`, status, id)
+	res, err := q.exec(ctx, `UPDATE accounts SET status = $1 WHERE id = $2`, status, id)
 	if err != nil {
 		return fmt.Errorf("set account status: %w", err)
 	}
@@ -119,7 +119,7 @@ func (q *Q) SetAccountStatus(ctx context.Context, id int64, status string) error
 // SetPassword stores a new password hash, records it in the history and
 // clears must_change_password.
 func (q *Q) SetPassword(ctx context.Context, id int64, hash string, at time.Time) error {
-	res, err := q.q.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, password_changed_at = $2,
+	res, err := q.exec(ctx, `UPDATE accounts SET password_hash = $1, password_changed_at = $2,
 		must_change_password = FALSE WHERE id = $3`, hash, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
@@ -133,12 +133,12 @@ func (q *Q) SetPassword(ctx context.Context, id int64, hash string, at time.Time
 // RehashPassword replaces the stored hash of the same password (new
 // parameters) without touching its age or the history.
 func (q *Q) RehashPassword(ctx context.Context, id int64, oldHash, newHash string) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
+	_, err := q.exec(ctx, `UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
 		newHash, id, oldHash)
 	if err != nil {
 		return fmt.Errorf("rehash password: %w", err)
 	}
-	_, err = q.q.ExecContext(ctx, `UPDATE password_history SET hash = $1 WHERE account_id = $2 AND hash = $3`,
+	_, err = q.exec(ctx, `UPDATE password_history SET hash = $1 WHERE account_id = $2 AND hash = $3`,
 		newHash, id, oldHash)
 	if err != nil {
 		return fmt.Errorf("rehash password history: %w", err)
@@ -148,7 +148,7 @@ func (q *Q) RehashPassword(ctx context.Context, id int64, oldHash, newHash strin
 
 // RecordLogin sets last_login_at.
 func (q *Q) RecordLogin(ctx context.Context, id int64, at time.Time) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE accounts SET last_login_at = $1 WHERE id = $2`, ts(at), id)
+	_, err := q.exec(ctx, `UPDATE accounts SET last_login_at = $1 WHERE id = $2`, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
@@ -156,7 +156,7 @@ func (q *Q) RecordLogin(ctx context.Context, id int64, at time.Time) error {
 }
 
 func (q *Q) addPasswordHistory(ctx context.Context, id int64, hash string, at time.Time) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO password_history (account_id, hash, created_at) VALUES ($1, $2, $3)`,
+	_, err := q.exec(ctx, `INSERT INTO password_history (account_id, hash, created_at) VALUES ($1, $2, $3)`,
 		id, hash, ts(at))
 	if err != nil {
 		return fmt.Errorf("add password history: %w", err)
@@ -167,7 +167,7 @@ func (q *Q) addPasswordHistory(ctx context.Context, id int64, hash string, at ti
 // PasswordHistory returns up to n previous password hashes, newest first
 // (the current one included).
 func (q *Q) PasswordHistory(ctx context.Context, id int64, n int) ([]string, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT hash FROM password_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, id, n)
+	rows, err := q.query(ctx, `SELECT hash FROM password_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, id, n)
 	if err != nil {
 		return nil, fmt.Errorf("password history: %w", err)
 	}
@@ -186,7 +186,7 @@ func (q *Q) PasswordHistory(ctx context.Context, id int64, n int) ([]string, err
 // CountAccounts returns how many accounts exist.
 func (q *Q) CountAccounts(ctx context.Context) (int, error) {
 	var n int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
 	return n, nil

@@ -17,7 +17,7 @@ import (
 func (q *Q) AppendEvent(ctx context.Context, e *varco.Event) error {
 	var seq int64
 	var prev []byte
-	err := q.q.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev)
+	err := q.queryRow(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev)
 	if err != nil {
 		return fmt.Errorf("append event: advance head: %w", err)
 	}
@@ -27,7 +27,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *varco.Event) error {
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	e.ID, e.PrevHash = seq, prev
 	e.Hash = e.ChainHash(seq, prev)
-	_, err = q.q.ExecContext(ctx, `INSERT INTO audit_events (seq, time, account_id, org_id, event, actor, actor_id,
+	_, err = q.exec(ctx, `INSERT INTO audit_events (seq, time, account_id, org_id, event, actor, actor_id,
 		ip, location, user_agent, application, outcome, detail, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		seq, ts(e.Time), e.AccountID, e.OrgID, e.Event, e.Actor, e.ActorID, e.IP, e.Location, e.UserAgent,
@@ -35,7 +35,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *varco.Event) error {
 	if err != nil {
 		return fmt.Errorf("append event: insert: %w", err)
 	}
-	if _, err := q.q.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
+	if _, err := q.exec(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
 		return fmt.Errorf("append event: move head: %w", err)
 	}
 	return nil
@@ -107,7 +107,7 @@ func (q *Q) ListEvents(ctx context.Context, f EventFilter) ([]*varco.Event, erro
 	}
 	args = append(args, f.Limit)
 	query += fmt.Sprintf(" ORDER BY seq DESC LIMIT $%d", len(args))
-	rows, err := q.q.QueryContext(ctx, query, args...)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -138,7 +138,7 @@ func (e *ChainError) Error() string {
 // returns the number of entries checked and a *ChainError naming the first
 // bad entry, if any.
 func (q *Q) VerifyChain(ctx context.Context) (int64, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`)
+	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("verify chain: %w", err)
 	}
@@ -166,7 +166,7 @@ func (q *Q) VerifyChain(ctx context.Context) (int64, error) {
 	}
 	var headSeq int64
 	var headHash []byte
-	if err := q.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+	if err := q.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
 		return n, fmt.Errorf("verify chain: read head: %w", err)
 	}
 	if headSeq != n || !bytes.Equal(headHash, prev) {

@@ -9,7 +9,7 @@ import (
 
 // CreateOrg inserts an organization and sets its ID. A taken name is EConflict.
 func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
-	err := q.q.QueryRowContext(ctx,
+	err := q.queryRow(ctx,
 		`INSERT INTO orgs (name, plan, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		o.Name, o.Plan, ts(o.CreatedAt)).Scan(&o.ID)
 	if err != nil {
@@ -32,7 +32,7 @@ func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 
 // OrgByName returns the organization with that name, or ENotFound.
 func (q *Q) OrgByName(ctx context.Context, name string) (*varco.Org, error) {
-	o, err := scanOrg(q.q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE name = $1`, name))
+	o, err := scanOrg(q.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE name = $1`, name))
 	if err != nil {
 		return nil, fmt.Errorf("org by name: %w", notFound(err, "organization"))
 	}
@@ -41,7 +41,7 @@ func (q *Q) OrgByName(ctx context.Context, name string) (*varco.Org, error) {
 
 // OrgByID returns the organization with that id, or ENotFound.
 func (q *Q) OrgByID(ctx context.Context, id int64) (*varco.Org, error) {
-	o, err := scanOrg(q.q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`, id))
+	o, err := scanOrg(q.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("org by id: %w", notFound(err, "organization"))
 	}
@@ -50,7 +50,7 @@ func (q *Q) OrgByID(ctx context.Context, id int64) (*varco.Org, error) {
 
 // ListOrgs returns every organization, ordered by name.
 func (q *Q) ListOrgs(ctx context.Context) ([]*varco.Org, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY name`)
+	rows, err := q.query(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
 	}

@@ -19,7 +19,7 @@ const (
 // it in the transaction of the change that causes it: the message then
 // exists exactly when the change does.
 func (q *Q) EnqueueMessage(ctx context.Context, m *notify.Message) error {
-	err := q.q.QueryRowContext(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
+	err := q.queryRow(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
 		message_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
 		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt)).Scan(&m.ID)
 	if err != nil {
@@ -43,7 +43,7 @@ func scanMessage(row interface{ Scan(...any) error }) (notify.Message, error) {
 // lease to expire, and the message is claimed again: delivery is at least
 // once, never lost.
 func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]notify.Message, error) {
-	rows, err := q.q.QueryContext(ctx, `UPDATE outbox SET lease_until = $2
+	rows, err := q.query(ctx, `UPDATE outbox SET lease_until = $2
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1
 			ORDER BY id LIMIT $3`+q.d.skipLocked()+`)
 		RETURNING `+outboxColumns, ts(now), ts(leaseUntil), limit)
@@ -64,7 +64,7 @@ func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) 
 
 // MarkSent records a delivered message.
 func (q *Q) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0, attempts = attempts + 1
+	_, err := q.exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0, attempts = attempts + 1
 		WHERE id = $2`, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("mark sent: %w", err)
@@ -82,7 +82,7 @@ func (q *Q) MarkFailed(ctx context.Context, id int64, nextAttempt time.Time, las
 	if len(lastError) > 500 {
 		lastError = lastError[:500]
 	}
-	_, err := q.q.ExecContext(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2,
+	_, err := q.exec(ctx, `UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2,
 		lease_until = 0, last_error = $3 WHERE id = $4`, status, ts(nextAttempt), lastError, id)
 	if err != nil {
 		return fmt.Errorf("mark failed: %w", err)
@@ -93,7 +93,7 @@ func (q *Q) MarkFailed(ctx context.Context, id int64, nextAttempt time.Time, las
 // OutboxBacklog returns how many messages wait for delivery.
 func (q *Q) OutboxBacklog(ctx context.Context) (int, error) {
 	var n int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("outbox backlog: %w", err)
 	}
 	return n, nil
@@ -101,7 +101,7 @@ func (q *Q) OutboxBacklog(ctx context.Context) (int, error) {
 
 // SaveDevMessage stores a message for the dev-mode mailbox page.
 func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO dev_messages (event, recipient, subject, text_body, html_body,
+	_, err := q.exec(ctx, `INSERT INTO dev_messages (event, recipient, subject, text_body, html_body,
 		message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt))
 	if err != nil {
@@ -112,7 +112,7 @@ func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
 
 // ListDevMessages returns the newest dev-mode messages first.
 func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
+	rows, err := q.query(ctx, `SELECT id, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
 		FROM dev_messages ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list dev messages: %w", err)

@@ -10,7 +10,7 @@ import (
 
 // CreateSession inserts a session and sets its ID.
 func (q *Q) CreateSession(ctx context.Context, s *varco.Session) error {
-	err := q.q.QueryRowContext(ctx, `INSERT INTO sessions (account_id, token_hash, created_at, last_seen_at,
+	err := q.queryRow(ctx, `INSERT INTO sessions (account_id, token_hash, created_at, last_seen_at,
 		expires_at, ip, user_agent, restricted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		s.AccountID, s.TokenHash, ts(s.CreatedAt), ts(s.LastSeenAt), ts(s.ExpiresAt), s.IP, s.UserAgent,
 		s.Restricted).Scan(&s.ID)
@@ -35,7 +35,7 @@ func scanSession(row interface{ Scan(...any) error }) (*varco.Session, error) {
 // SessionByTokenHash returns the live (not revoked) session with that token
 // hash, or ENotFound. Expiry is the caller's decision.
 func (q *Q) SessionByTokenHash(ctx context.Context, hash []byte) (*varco.Session, error) {
-	s, err := scanSession(q.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	s, err := scanSession(q.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE token_hash = $1 AND revoked_at = 0`, hash))
 	if err != nil {
 		return nil, fmt.Errorf("session by token: %w", notFound(err, "session"))
@@ -46,7 +46,7 @@ func (q *Q) SessionByTokenHash(ctx context.Context, hash []byte) (*varco.Session
 // ListSessions returns an account's live sessions that have not expired at
 // now, newest first.
 func (q *Q) ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := q.query(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE account_id = $1 AND revoked_at = 0 AND expires_at > $2 ORDER BY id DESC`, accountID, ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -65,7 +65,7 @@ func (q *Q) ListSessions(ctx context.Context, accountID int64, now time.Time) ([
 
 // TouchSession moves last_seen_at forward.
 func (q *Q) TouchSession(ctx context.Context, id int64, at time.Time) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1`, ts(at), id)
+	_, err := q.exec(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1`, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
@@ -75,7 +75,7 @@ func (q *Q) TouchSession(ctx context.Context, id int64, at time.Time) error {
 // RevokeSession revokes one session of an account; ENotFound when the
 // account has no such live session.
 func (q *Q) RevokeSession(ctx context.Context, accountID, id int64, at time.Time) error {
-	res, err := q.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at = 0`,
+	res, err := q.exec(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at = 0`,
 		ts(at), id, accountID)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
@@ -86,7 +86,7 @@ func (q *Q) RevokeSession(ctx context.Context, accountID, id int64, at time.Time
 // RevokeAllSessions revokes every live session of an account except keepID
 // (0 keeps none) and returns how many it revoked.
 func (q *Q) RevokeAllSessions(ctx context.Context, accountID, keepID int64, at time.Time) (int64, error) {
-	res, err := q.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at = 0`,
+	res, err := q.exec(ctx, `UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at = 0`,
 		ts(at), accountID, keepID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
@@ -100,7 +100,7 @@ func (q *Q) RevokeAllSessions(ctx context.Context, accountID, keepID int64, at t
 
 // UnrestrictSession turns a restricted session into a full one.
 func (q *Q) UnrestrictSession(ctx context.Context, id int64) error {
-	if _, err := q.q.ExecContext(ctx, `UPDATE sessions SET restricted = FALSE WHERE id = $1`, id); err != nil {
+	if _, err := q.exec(ctx, `UPDATE sessions SET restricted = FALSE WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("unrestrict session: %w", err)
 	}
 	return nil

@@ -35,8 +35,10 @@ type querier interface {
 // Q runs queries on a connection pool or inside a transaction. Every store
 // method is defined on Q, so the same method serves both.
 type Q struct {
-	q querier
-	d dialect
+	q     querier
+	d     dialect
+	stmts *stmtCache // statements prepared on the pool Q belongs to
+	tx    *sql.Tx    // set inside a transaction
 }
 
 // DB is an open database. Its embedded Q writes (on SQLite, through the single
@@ -71,7 +73,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	q := &Q{q: pool, d: dialectPostgres}
+	q := &Q{q: pool, d: dialectPostgres, stmts: newStmtCache(pool)}
 	return &DB{Q: q, write: pool, read: pool, reader: q, d: dialectPostgres}, nil
 }
 
@@ -108,10 +110,10 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	return &DB{
-		Q:      &Q{q: w, d: dialectSQLite},
+		Q:      &Q{q: w, d: dialectSQLite, stmts: newStmtCache(w)},
 		write:  w,
 		read:   r,
-		reader: &Q{q: r, d: dialectSQLite},
+		reader: &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r)},
 		d:      dialectSQLite,
 	}, nil
 }
@@ -124,6 +126,8 @@ func (db *DB) Reader() *Q { return db.reader }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.Q.stmts.close()
+	db.reader.stmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -147,7 +151,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Q{q: tx, d: db.d}); err != nil {
+	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -20,7 +20,7 @@ type Throttle struct {
 func (q *Q) ThrottleState(ctx context.Context, key string) (Throttle, error) {
 	var t Throttle
 	var start, blocked int64
-	err := q.q.QueryRowContext(ctx, `SELECT failures, window_start, blocked_until FROM throttle WHERE key = $1`, key).
+	err := q.queryRow(ctx, `SELECT failures, window_start, blocked_until FROM throttle WHERE key = $1`, key).
 		Scan(&t.Failures, &start, &blocked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Throttle{}, nil
@@ -38,7 +38,7 @@ func (q *Q) ThrottleState(ctx context.Context, key string) (Throttle, error) {
 func (q *Q) ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (Throttle, error) {
 	var t Throttle
 	var start, blocked int64
-	err := q.q.QueryRowContext(ctx, `INSERT INTO throttle (key, failures, window_start, updated_at)
+	err := q.queryRow(ctx, `INSERT INTO throttle (key, failures, window_start, updated_at)
 		VALUES ($1, 1, $2, $2)
 		ON CONFLICT (key) DO UPDATE SET
 			failures = CASE WHEN throttle.window_start < $3 THEN 1 ELSE throttle.failures + 1 END,
@@ -54,7 +54,7 @@ func (q *Q) ThrottleFailure(ctx context.Context, key string, now, windowCutoff t
 
 // ThrottleBlock makes key wait until until (never moving it backwards).
 func (q *Q) ThrottleBlock(ctx context.Context, key string, until time.Time) error {
-	_, err := q.q.ExecContext(ctx, `UPDATE throttle SET blocked_until = $2 WHERE key = $1 AND blocked_until < $2`, key, ts(until))
+	_, err := q.exec(ctx, `UPDATE throttle SET blocked_until = $2 WHERE key = $1 AND blocked_until < $2`, key, ts(until))
 	if err != nil {
 		return fmt.Errorf("throttle block: %w", err)
 	}
@@ -63,7 +63,7 @@ func (q *Q) ThrottleBlock(ctx context.Context, key string, until time.Time) erro
 
 // ThrottleReset forgets key's failures.
 func (q *Q) ThrottleReset(ctx context.Context, key string) error {
-	if _, err := q.q.ExecContext(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
+	if _, err := q.exec(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("throttle reset: %w", err)
 	}
 	return nil

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the cache: queries built from filters (ListEvents)
+// come in many shapes, and past this many they are simply not cached.
+const maxCachedStmts = 256
+
+// stmtCache keeps one prepared statement per query text for a pool. SQLite
+// spends most of a point query parsing its SQL, so preparing once matters:
+// it more than doubles GET /api/v1/me. database/sql re-prepares a Stmt on
+// each connection the first time it is used there.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: make(map[string]*sql.Stmt)}
+}
+
+// get returns the prepared statement for query, or nil when it cannot be
+// prepared or cached (the caller then runs the query unprepared).
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	st := c.m[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	c.mu.RLock()
+	full := len(c.m) >= maxCachedStmts
+	c.mu.RUnlock()
+	if full {
+		return nil
+	}
+	// Prepare without holding the lock: on SQLite it may wait for the
+	// writer connection, whose transaction may itself need lookup.
+	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.m[query]; prev != nil {
+		_ = st.Close()
+		return prev
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[query]
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, st := range c.m {
+		_ = st.Close()
+		delete(c.m, k)
+	}
+}
+
+// stmt returns the cached statement for query, bound to this Q's
+// transaction if any. Inside a transaction it never prepares: on SQLite the
+// pool's only writer connection is the transaction's, and preparing on the
+// pool would wait for it forever.
+func (q *Q) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.tx == nil {
+		return q.stmts.get(ctx, query)
+	}
+	if st := q.stmts.lookup(query); st != nil {
+		return q.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (q *Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.q.QueryRowContext(ctx, query, args...)
+}
+
+func (q *Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.q.QueryContext(ctx, query, args...)
+}
+
+func (q *Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.q.ExecContext(ctx, query, args...)
+}
