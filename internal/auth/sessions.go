@@ -23,7 +23,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, unauthorized
 	}
-	sess, err := s.db.Reader().SessionByTokenHash(ctx, HashToken(token))
+	sess, a, err := s.db.Reader().SessionAndAccount(ctx, HashToken(token))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, unauthorized
 	}
@@ -33,10 +33,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 	now := s.clock.Now()
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.SessionIdle {
 		return nil, nil, varco.Errorf(varco.EUnauthorized, "Your session has expired. Sign in again.")
-	}
-	a, err := s.db.Reader().AccountByID(ctx, sess.AccountID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("authenticate: %w", err)
 	}
 	if a.Status != varco.StatusActive {
 		return nil, nil, unauthorized

@@ -16,6 +16,12 @@ const accountColumns = `a.id, COALESCE(a.org_id, 0), COALESCE(o.name, ''), a.ema
 
 const accountFrom = ` FROM accounts a LEFT JOIN orgs o ON o.id = a.org_id `
 
+// scanFunc adapts a function to the Scan method scanAccount wants, so a
+// query can scan other columns before an account's.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
 func scanAccount(row interface{ Scan(...any) error }) (*varco.Account, error) {
 	var a varco.Account
 	var changed, lastLogin, created int64
