@@ -287,7 +287,10 @@ func TestSessions(t *testing.T) {
 	wantRedirect(t, b.get("/profile"), "/login")
 }
 
-func TestActivity(t *testing.T) {
+// TestSeed_3_ActivityHistoryInProfile: [seed] SPEC §3 — login failures,
+// password changes and the other security events are recorded and the user
+// reads them under Profile > Activity history.
+func TestSeed_3_ActivityHistoryInProfile(t *testing.T) {
 	s := newSite(t)
 	s.standard()
 	b := s.browser("User-Agent", "TestAgent/1.0")
