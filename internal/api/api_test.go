@@ -11,6 +11,8 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smtpsink"
@@ -584,5 +586,42 @@ func TestAdminCSVHasAccountColumn(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(string(r.raw))).ReadAll()
 	if err != nil || len(rows) < 2 || rows[0][len(rows[0])-1] != "account_id" {
 		t.Fatalf("admin CSV: %v %v", rows, err)
+	}
+}
+
+// TestClientIPFromTrustedProxyOnly: X-Forwarded-For is believed only from a
+// configured trusted proxy (SPEC §5.3, §9a), and the rightmost untrusted
+// address is the client.
+func TestClientIPFromTrustedProxyOnly(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted string
+		want    string
+	}{
+		{"no trusted proxy", "", "127.0.0.1"},
+		{"loopback trusted", "127.0.0.1/32,::1/128", "203.0.113.9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "sqlite", func(c *config.Config) {
+				ps, err := httpx.ParseProxies(tt.trusted)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.TrustedProxies = ps
+			})
+			standard(h)
+			r := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW},
+				"X-Forwarded-For", "198.51.100.1, 203.0.113.9")
+			tok := r.str("session_token")
+			evs := h.do("GET", "/api/v1/me/activity?type=login_succeeded", tok, nil)
+			ip := evs.body["events"].([]any)[0].(map[string]any)["ip"]
+			if ip != tt.want {
+				t.Fatalf("login recorded from %v, want %s", ip, tt.want)
+			}
+			sess := h.do("GET", "/api/v1/me/sessions", tok, nil)
+			if got := sess.body["sessions"].([]any)[0].(map[string]any)["ip"]; got != tt.want {
+				t.Fatalf("session IP %v, want %s", got, tt.want)
+			}
+		})
 	}
 }

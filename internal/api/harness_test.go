@@ -34,12 +34,15 @@ type harness struct {
 
 // newHarness starts the real varco (store, services, HTTP handler, outbox
 // worker) on engine, with a manual clock and a real SMTP sink.
-func newHarness(t *testing.T, engine string) *harness {
+func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	sink := smtpsink.Start(t)
 	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
 		BaseURL: "http://varco.test", SMTPURL: sink.URL(), MailFrom: "varco@provider.test",
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	for _, f := range tweak {
+		f(cfg)
+	}
 	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 	a, err := app.New(context.Background(), cfg, app.Options{Clock: clk, HashParams: &testParams})
 	if err != nil {
