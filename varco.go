@@ -23,6 +23,7 @@ type Org struct {
 	ID        int64
 	Name      string
 	Plan      string
+	Policy    Policy
 	CreatedAt time.Time
 }
 
@@ -124,6 +125,7 @@ const (
 	EventAccountCreated         = "account_created"
 	EventLogout                 = "logout"
 	EventPasswordResetRequested = "password_reset_requested"
+	EventOrgPolicyChanged       = "org_policy_changed"
 )
 
 // Event is one entry of the append-only activity history.

@@ -264,3 +264,43 @@ func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error 
 			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess})
 	})
 }
+
+// OrgPolicy returns an organization's password policy: support for any
+// organization, an org admin for its own (another is ENotFound).
+func (s *Service) OrgPolicy(ctx context.Context, actor Actor, orgID int64) (*varco.Org, error) {
+	if !isSupport(actor) && !(isOrgAdmin(actor) && actor.OrgID == orgID) {
+		if isOrgAdmin(actor) {
+			return nil, varco.Errorf(varco.ENotFound, "organization not found")
+		}
+		return nil, forbidden()
+	}
+	return s.db.Reader().OrgByID(ctx, orgID)
+}
+
+// SetOrgPolicy replaces an organization's password policy; support only.
+// It takes effect at the next run of the scheduled jobs.
+func (s *Service) SetOrgPolicy(ctx context.Context, actor Actor, orgID int64, p varco.Policy) (*varco.Org, error) {
+	if !isSupport(actor) {
+		if isOrgAdmin(actor) && actor.OrgID != orgID {
+			return nil, varco.Errorf(varco.ENotFound, "organization not found")
+		}
+		return nil, forbidden()
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	who, whoID := actorName(actor)
+	now := s.clock.Now()
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.SetOrgPolicy(ctx, orgID, p); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, OrgID: orgID, Event: varco.EventOrgPolicyChanged, Actor: who,
+			ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("max age %d d, warnings %s d, inactivity %d d, grace %d d, history %d",
+				p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays, p.SuspensionGraceDays, p.HistoryDepth)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.db.OrgByID(ctx, orgID)
+}

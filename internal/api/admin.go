@@ -169,3 +169,69 @@ func (s *Server) orgActivity(w http.ResponseWriter, r *http.Request) {
 		return s.Admin.OrgActivity(r.Context(), actor, orgID, f)
 	}, true)
 }
+
+// policyJSON is an organization's password policy (SPEC §2.3–2.7).
+type policyJSON struct {
+	OrgID               int64 `json:"org_id"`
+	MaxAgeDays          *int  `json:"max_age_days"`
+	WarningDays         []int `json:"warning_days"`
+	InactivityDays      *int  `json:"inactivity_days"`
+	SuspensionGraceDays *int  `json:"suspension_grace_days"`
+	HistoryDepth        *int  `json:"history_depth"`
+}
+
+func toPolicyJSON(o *varco.Org) policyJSON {
+	p := o.Policy
+	days := p.WarningDays
+	if days == nil {
+		days = []int{}
+	}
+	return policyJSON{OrgID: o.ID, MaxAgeDays: &p.MaxAgeDays, WarningDays: days, InactivityDays: &p.InactivityDays,
+		SuspensionGraceDays: &p.SuspensionGraceDays, HistoryDepth: &p.HistoryDepth}
+}
+
+func (s *Server) getOrgPolicy(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var o *varco.Org
+	if err == nil {
+		o, err = s.Admin.OrgPolicy(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toPolicyJSON(o))
+}
+
+type policyRequest struct {
+	MaxAgeDays          *int  `json:"max_age_days"`
+	WarningDays         []int `json:"warning_days"`
+	InactivityDays      *int  `json:"inactivity_days"`
+	SuspensionGraceDays *int  `json:"suspension_grace_days"`
+	HistoryDepth        *int  `json:"history_depth"`
+}
+
+func (s *Server) setOrgPolicy(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req policyRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.MaxAgeDays == nil || req.WarningDays == nil || req.InactivityDays == nil || req.SuspensionGraceDays == nil || req.HistoryDepth == nil {
+		s.fail(w, r, httpx.Errorf("Fields max_age_days, warning_days, inactivity_days, suspension_grace_days and history_depth are all required."))
+		return
+	}
+	o, err := s.Admin.SetOrgPolicy(r.Context(), account(r), id, varco.Policy{MaxAgeDays: *req.MaxAgeDays,
+		WarningDays: req.WarningDays, InactivityDays: *req.InactivityDays, SuspensionGraceDays: *req.SuspensionGraceDays,
+		HistoryDepth: *req.HistoryDepth})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toPolicyJSON(o))
+}

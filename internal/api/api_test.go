@@ -625,3 +625,48 @@ func TestClientIPFromTrustedProxyOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestOrgPolicy: support reads and replaces an organization's password
+// policy (seed values by default); an org admin reads only its own; the
+// history depth it sets is what password changes check.
+func TestOrgPolicy(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			h := newHarness(t, engine)
+			standard(h)
+			support := h.login("help@provider.test", "Assist-Desk-2026")
+			anna := h.login("anna@acme.test", "Admin-Acme-2026")
+			mario := h.login("mario@acme.test", marioPW)
+			acme, _ := h.app.DB.OrgByName(t.Context(), "acme")
+			other, _ := h.app.DB.OrgByName(t.Context(), "other")
+			path := fmt.Sprintf("/api/v1/admin/orgs/%d/policy", acme.ID)
+
+			r := h.do("GET", path, anna, nil)
+			if r.status != 200 || r.body["max_age_days"] != float64(90) || fmt.Sprint(r.body["warning_days"]) != "[20 10 5 3 2 1]" ||
+				r.body["inactivity_days"] != float64(30) || r.body["suspension_grace_days"] != float64(30) || r.body["history_depth"] != float64(5) {
+				t.Fatalf("default policy: %d %s", r.status, r.raw)
+			}
+			wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/orgs/%d/policy", other.ID), anna, nil), 404, varco.ENotFound)
+			wantError(t, h.do("GET", path, mario, nil), 403, varco.EForbidden)
+			body := map[string]any{"max_age_days": 60, "warning_days": []int{1, 14, 7}, "inactivity_days": 15,
+				"suspension_grace_days": 10, "history_depth": 0}
+			wantError(t, h.do("PUT", path, anna, body), 403, varco.EForbidden)
+			wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60}), 400, varco.EInvalid)
+			wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60, "warning_days": []int{60},
+				"inactivity_days": 15, "suspension_grace_days": 10, "history_depth": 0}), 400, varco.EInvalid)
+			wantError(t, h.do("PUT", "/api/v1/admin/orgs/4242/policy", support, body), 404, varco.ENotFound)
+			r = h.do("PUT", path, support, body)
+			if r.status != 200 || fmt.Sprint(r.body["warning_days"]) != "[14 7 1]" || r.body["history_depth"] != float64(0) {
+				t.Fatalf("set policy: %d %s", r.status, r.raw)
+			}
+			// History depth 0: the current password may be set again.
+			if r := h.do("POST", "/api/v1/me/password", mario, map[string]string{"current_password": marioPW, "new_password": marioPW}); r.status != 200 {
+				t.Fatalf("with history depth 0 the same password was refused: %s", r.raw)
+			}
+			evs := h.do("GET", "/api/v1/admin/activity?type=org_policy_changed", support, nil)
+			if n := len(evs.body["events"].([]any)); n != 1 {
+				t.Fatalf("org_policy_changed events: %s", evs.raw)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"varco.dev/varco"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -168,6 +169,8 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"Org", orgJSON{ID: 1, Name: "acme", Plan: "basic"}},
 		{"UserPage", map[string]any{"users": []*accountJSON{full, bare}, "next_cursor": (*string)(nil)}},
 		{"Disabled", map[string]string{"status": "disabled"}},
+		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.DefaultPolicy()})},
+		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.Policy{MaxAgeDays: 30, InactivityDays: 1, SuspensionGraceDays: 1}})},
 		{"LoginRequest", loginRequest{Email: "mario@acme.test", Password: "pw", App: "webmail"}},
 		{"PasswordChangeRequest", passwordRequest{CurrentPassword: "a", NewPassword: "b"}},
 		{"CreateUserRequest", createUserRequest{Email: "a@b.test", Password: "x", Org: "acme", Role: "user",

@@ -39,15 +39,26 @@ func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *va
 // setPassword checks next against the policy and the history, stores it and
 // records who changed it.
 func (s *Service) setPassword(ctx context.Context, a *varco.Account, keep *varco.Session, next, actor string, m Meta) error {
-	if err := s.policy.Check(next, a.Email); err != nil {
+	pol := s.policy
+	if a.OrgID != 0 {
+		// The organization decides how many old passwords may not return.
+		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		if err != nil {
+			return err
+		}
+		pol.HistoryDepth = org.Policy.HistoryDepth
+	}
+	if err := pol.Check(next, a.Email); err != nil {
 		return err
 	}
-	prev, err := s.db.Reader().PasswordHistory(ctx, a.ID, s.policy.HistoryDepth)
-	if err != nil {
-		return err
-	}
-	if err := s.policy.CheckReuse(ctx, s.hasher, next, prev); err != nil {
-		return err
+	if pol.HistoryDepth > 0 {
+		prev, err := s.db.Reader().PasswordHistory(ctx, a.ID, pol.HistoryDepth)
+		if err != nil {
+			return err
+		}
+		if err := pol.CheckReuse(ctx, s.hasher, next, prev); err != nil {
+			return err
+		}
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {

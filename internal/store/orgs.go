@@ -3,31 +3,61 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"varco.dev/varco"
 )
 
-// CreateOrg inserts an organization and sets its ID. A taken name is EConflict.
+// CreateOrg inserts an organization and sets its ID; a zero Policy becomes
+// the default one. A taken name is EConflict.
 func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
+	if o.Policy.MaxAgeDays == 0 {
+		o.Policy = varco.DefaultPolicy()
+	}
+	p := o.Policy
 	err := q.queryRow(ctx,
-		`INSERT INTO orgs (name, plan, created_at) VALUES ($1, $2, $3) RETURNING id`,
-		o.Name, o.Plan, ts(o.CreatedAt)).Scan(&o.ID)
+		`INSERT INTO orgs (name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
+			suspension_grace_days, password_history_depth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		o.Name, o.Plan, ts(o.CreatedAt), p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays,
+		p.SuspensionGraceDays, p.HistoryDepth).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("create org: %w", mapError(err, "organization"))
 	}
 	return nil
 }
 
-const orgColumns = `id, name, plan, created_at`
+const orgColumns = `id, name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
+	suspension_grace_days, password_history_depth`
 
 func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	var o varco.Org
 	var created int64
-	if err := row.Scan(&o.ID, &o.Name, &o.Plan, &created); err != nil {
+	var days string
+	p := &o.Policy
+	if err := row.Scan(&o.ID, &o.Name, &o.Plan, &created, &p.MaxAgeDays, &days, &p.InactivityDays,
+		&p.SuspensionGraceDays, &p.HistoryDepth); err != nil {
 		return nil, err
 	}
 	o.CreatedAt = tm(created)
+	for _, f := range strings.Split(days, ",") {
+		if d, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			p.WarningDays = append(p.WarningDays, d)
+		}
+	}
 	return &o, nil
+}
+
+// SetOrgPolicy replaces an organization's password policy; ENotFound when
+// there is no such organization.
+func (q *Q) SetOrgPolicy(ctx context.Context, orgID int64, p varco.Policy) error {
+	res, err := q.exec(ctx, `UPDATE orgs SET password_max_age_days = $1, password_warning_days = $2,
+		inactivity_days = $3, suspension_grace_days = $4, password_history_depth = $5 WHERE id = $6`,
+		p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays, p.SuspensionGraceDays, p.HistoryDepth, orgID)
+	if err != nil {
+		return fmt.Errorf("set org policy: %w", err)
+	}
+	return mustAffect(res, "organization")
 }
 
 // OrgByName returns the organization with that name, or ENotFound.

@@ -356,3 +356,32 @@ func TestThrottleCountsAtomically(t *testing.T) {
 		}
 	})
 }
+
+func TestOrgPolicy(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org := newOrg(t, db.Q, "acme")
+		got, err := db.OrgByID(ctx, org.ID)
+		if err != nil || got.Policy.MaxAgeDays != 90 || fmt.Sprint(got.Policy.WarningDays) != "[20 10 5 3 2 1]" ||
+			got.Policy.InactivityDays != 30 || got.Policy.SuspensionGraceDays != 30 || got.Policy.HistoryDepth != 5 {
+			t.Fatalf("default policy = %+v, %v", got.Policy, err)
+		}
+		p := varco.Policy{MaxAgeDays: 60, WarningDays: []int{14, 1}, InactivityDays: 15, SuspensionGraceDays: 7, HistoryDepth: 0}
+		if err := db.SetOrgPolicy(ctx, org.ID, p); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.OrgByName(ctx, "acme")
+		if got.Policy.MaxAgeDays != 60 || fmt.Sprint(got.Policy.WarningDays) != "[14 1]" || got.Policy.HistoryDepth != 0 {
+			t.Fatalf("policy after set = %+v", got.Policy)
+		}
+		if err := db.SetOrgPolicy(ctx, 4242, p); varco.ErrorCode(err) != varco.ENotFound {
+			t.Fatalf("policy of a missing org: %v", err)
+		}
+		if err := db.SetOrgPolicy(ctx, org.ID, varco.Policy{MaxAgeDays: 60, InactivityDays: 1, SuspensionGraceDays: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = db.OrgByID(ctx, org.ID); len(got.Policy.WarningDays) != 0 {
+			t.Fatalf("no warning days read back as %v", got.Policy.WarningDays)
+		}
+	})
+}
