@@ -45,11 +45,11 @@ const (
 
 var (
 	// ErrUnknownFormat is returned by Verify for an encoded hash whose
-	// scheme this package does not (yet) verify, such as Dovecot's
-	// {SHA512-CRYPT} or a bare $6$ crypt string.
+	// scheme this package does not verify, such as Dovecot's {PLAIN},
+	// {MD5-CRYPT} or {SSHA}.
 	ErrUnknownFormat = errors.New("password: unknown hash format")
-	// ErrMalformedHash is returned for an encoded argon2id hash that does
-	// not parse or whose parameters are out of bounds.
+	// ErrMalformedHash is returned for an encoded hash of a known scheme
+	// that does not parse or whose parameters are out of bounds.
 	ErrMalformedHash = errors.New("password: malformed hash")
 )
 
@@ -95,15 +95,15 @@ func Hash(pw string, p Params) (string, error) {
 // Verify reports whether pw matches encoded. A mismatch is (false, nil); an
 // error means encoded could not be checked at all: ErrUnknownFormat for a
 // scheme this package does not handle, ErrMalformedHash for a broken one.
+// Besides our own format it verifies the legacy schemes LegacyScheme
+// names; NeedsRehash is true for all of them.
 func Verify(pw, encoded string) (bool, error) {
-	if !strings.HasPrefix(encoded, argon2idPrefix) {
-		// Legacy schemes imported from mail servers ({SHA512-CRYPT},
-		// {BLF-CRYPT}, {ARGON2ID}…) will be recognised here.
-		return false, ErrUnknownFormat
-	}
 	p, salt, key, err := ParseHash(encoded)
 	if err != nil {
-		return false, err
+		// Legacy schemes imported from mail servers ({SHA512-CRYPT},
+		// {BLF-CRYPT}, {ARGON2ID}, bare $6$/$2y$/$argon2i$ and argon2id
+		// in forms ParseHash refuses): see legacy.go.
+		return verifyLegacy(pw, encoded)
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil

@@ -83,11 +83,9 @@ func TestVerifyReferenceVectors(t *testing.T) {
 
 func TestVerifyUnknownFormat(t *testing.T) {
 	for _, encoded := range []string{
-		"{SHA512-CRYPT}$6$rounds=5000$salt$hash",
-		"{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
-		"{ARGON2ID}$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$rAjuexKlLdAHLvqk7TeeiWZjW4OPoRGwldJXdHbTuKI",
-		"$6$salt$hash",
-		"$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$rAjuexKlLdAHLvqk7TeeiWZjW4OPoRGwldJXdHbTuKI",
+		// Legacy schemes verify now: see legacy_test.go.
+		"{PLAIN}x",
+		"{MD5-CRYPT}$1$salt$hash",
 		"",
 		"plaintext",
 	} {
@@ -133,7 +131,13 @@ func TestParseHashRejects(t *testing.T) {
 			if !errors.Is(err, ErrMalformedHash) {
 				t.Errorf("ParseHash(%q) error = %v, want ErrMalformedHash", tt.encoded, err)
 			}
-			if ok, err := Verify("correct horse", tt.encoded); ok || err == nil {
+			// Verify also accepts, as legacy hashes (legacy.go), argon2id
+			// spellings ParseHash refuses; these three are a valid hash
+			// of "correct horse" spelled differently. The rest must error.
+			lax := tt.name == "param order" || tt.name == "leading zero" || tt.name == "non-canonical trailing bits"
+			if ok, err := Verify("correct horse", tt.encoded); lax && (!ok || err != nil) {
+				t.Errorf("Verify = %v, %v; want true (legacy spelling)", ok, err)
+			} else if !lax && (ok || err == nil) {
 				t.Errorf("Verify = %v, %v; want an error", ok, err)
 			}
 			if !NeedsRehash(tt.encoded, testParams) {
