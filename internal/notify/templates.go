@@ -66,6 +66,13 @@ type Data struct {
 	IP       string    // client address, empty when not known
 	Location string    // approximate location, e.g. "Milano, Italia"; empty when not known
 	Actor    string    // who did it: varco.ActorSelf, ActorReset, ActorAdmin, ActorSupport or ActorSystem
+
+	// Password expiry, inactivity and suspension (SPEC §2.3–2.7).
+	DaysLeft     int       // password_expiry_warning_sent: days until the password expires (1 = "tomorrow")
+	ExpiresAt    time.Time // password_expiry_warning_sent, account_suspended: when the password expires or expired
+	GraceDays    int       // days after expiry before an unchanged password suspends the account
+	DaysInactive int       // inactivity_warning_sent: days since the last sign-in
+	LastLogin    time.Time // inactivity_warning_sent: last sign-in; zero when the user never signed in
 }
 
 type eventTemplates struct {

@@ -20,6 +20,19 @@ var sampleData = map[string]any{
 			Support: "assistenza@example.it"},
 		Time: t0, IP: "203.0.113.7", Location: "Milano, Italia", Actor: "self",
 	},
+	"password_expiry_warning_sent": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, DaysLeft: 5, ExpiresAt: t0.Add(5 * 24 * time.Hour), GraceDays: 30,
+	},
+	"inactivity_warning_sent": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, DaysInactive: 31, LastLogin: t0.Add(-31 * 24 * time.Hour),
+	},
+	"account_suspended": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it",
+			Support: "assistenza@example.it"},
+		Time: t0, ExpiresAt: t0.Add(-30 * 24 * time.Hour), GraceDays: 30,
+	},
 }
 
 var sixDigits = regexp.MustCompile(`(^|[^0-9])[0-9]{6}([^0-9]|$)`)
@@ -196,6 +209,108 @@ func TestRenderLanguageFallbackAndErrors(t *testing.T) {
 	}
 	if _, _, _, err := Render(EventPasswordChanged, "it", nil); err == nil {
 		t.Error("rendering with nil data succeeded")
+	}
+}
+
+func TestRenderExpiryInactivitySuspension(t *testing.T) {
+	base := Common{BaseURL: "https://a.example", DisplayName: "<b>x</b>", Email: "u@example.it"}
+	expires := time.Date(2026, 11, 28, 10, 25, 0, 0, time.UTC)
+	tests := []struct {
+		name, event, lang string
+		data              Data
+		subject           string   // the exact subject
+		want              []string // in the text
+		absent            []string // not in the text
+	}{
+		{"expiry 5 days", "password_expiry_warning_sent", "it",
+			Data{Common: base, Time: t0, DaysLeft: 5, ExpiresAt: expires, GraceDays: 30},
+			"La tua password scade tra 5 giorni",
+			[]string{"scade tra 5 giorni", "Scadenza: sabato 28 novembre 2026, ore 10:25 (UTC)",
+				"https://a.example/profile/password\n", "entro 30 giorni dalla scadenza", "sospeso"},
+			[]string{"domani"}},
+		{"expiry 1 day", "password_expiry_warning_sent", "it",
+			Data{Common: base, Time: t0, DaysLeft: 1, ExpiresAt: expires, GraceDays: 1},
+			"La tua password scade domani",
+			[]string{"scade domani", "https://a.example/profile/password\n", "entro 1 giorno dalla scadenza"},
+			[]string{"1 giorni"}},
+		{"expiry 5 days", "password_expiry_warning_sent", "en",
+			Data{Common: base, Time: t0, DaysLeft: 5, ExpiresAt: expires, GraceDays: 30},
+			"Your password expires in 5 days",
+			[]string{"expires in 5 days", "Expires: Saturday, 28 November 2026 at 10:25 UTC",
+				"https://a.example/profile/password\n", "within 30 days of expiry", "suspended"},
+			[]string{"tomorrow"}},
+		{"expiry 1 day", "password_expiry_warning_sent", "en",
+			Data{Common: base, Time: t0, DaysLeft: 1, ExpiresAt: expires, GraceDays: 1},
+			"Your password expires tomorrow",
+			[]string{"expires tomorrow", "https://a.example/profile/password\n", "within 1 day of expiry"},
+			[]string{"1 days"}},
+		{"inactive", "inactivity_warning_sent", "it",
+			Data{Common: base, Time: t0, DaysInactive: 31, LastLogin: time.Date(2026, 10, 23, 9, 0, 0, 0, time.UTC)},
+			"Non accedi al tuo account da 31 giorni",
+			[]string{"da 31 giorni", "Ultimo accesso: venerdì 23 ottobre 2026, ore 09:00 (UTC)", "https://a.example/login\n"},
+			nil},
+		{"inactive never", "inactivity_warning_sent", "it",
+			Data{Common: base, Time: t0, DaysInactive: 60},
+			"Non accedi al tuo account da 60 giorni",
+			[]string{"da 60 giorni", "Ultimo accesso: mai", "https://a.example/login\n"},
+			[]string{"0001"}},
+		{"inactive", "inactivity_warning_sent", "en",
+			Data{Common: base, Time: t0, DaysInactive: 31, LastLogin: time.Date(2026, 10, 23, 9, 0, 0, 0, time.UTC)},
+			"You have not signed in for 31 days",
+			[]string{"for 31 days", "Last sign-in: Friday, 23 October 2026 at 09:00 UTC", "https://a.example/login\n"},
+			nil},
+		{"inactive never", "inactivity_warning_sent", "en",
+			Data{Common: base, Time: t0, DaysInactive: 60},
+			"You have not signed in for 60 days",
+			[]string{"for 60 days", "Last sign-in: never", "https://a.example/login\n"},
+			[]string{"0001"}},
+		{"suspended", "account_suspended", "it",
+			Data{Common: base, Time: t0, ExpiresAt: expires, GraceDays: 30},
+			"Il tuo account è stato sospeso",
+			[]string{"entro 30 giorni dalla scadenza", "Scadenza della password: sabato 28 novembre 2026, ore 10:25 (UTC)",
+				"l'assistenza o un amministratore della tua organizzazione", "al primo accesso dovrai cambiare la password"},
+			[]string{"https://"}},
+		{"suspended", "account_suspended", "en",
+			Data{Common: base, Time: t0, ExpiresAt: expires, GraceDays: 30},
+			"Your account has been suspended",
+			[]string{"within 30 days of its expiry", "Password expired: Saturday, 28 November 2026 at 10:25 UTC",
+				"support or an administrator of your organisation", "change your password the next time you sign in"},
+			[]string{"https://"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event+"/"+tt.name+"/"+tt.lang, func(t *testing.T) {
+			subject, text, html, err := Render(tt.event, tt.lang, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.subject {
+				t.Errorf("subject = %q, want %q", subject, tt.subject)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("text lacks %q:\n%s", want, text)
+				}
+			}
+			for _, absent := range tt.absent {
+				if strings.Contains(text, absent) {
+					t.Errorf("text has %q:\n%s", absent, text)
+				}
+			}
+			if sixDigits.MatchString(text) {
+				t.Errorf("text has a 6-digit number:\n%s", text)
+			}
+			if strings.Contains(html, "<b>x</b>") || !strings.Contains(html, "&lt;b&gt;x&lt;/b&gt;") {
+				t.Errorf("html does not escape the display name:\n%s", html)
+			}
+			if !strings.Contains(text, "<b>x</b>") {
+				t.Errorf("text/plain should show the display name as is:\n%s", text)
+			}
+			for _, path := range []string{"/profile/password", "/login"} {
+				if strings.Contains(text, "https://a.example"+path) && !strings.Contains(html, `href="https://a.example`+path+`"`) {
+					t.Errorf("html lacks the link to %s:\n%s", path, html)
+				}
+			}
+		})
 	}
 }
 
