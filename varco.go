@@ -126,6 +126,11 @@ const (
 	EventLogout                 = "logout"
 	EventPasswordResetRequested = "password_reset_requested"
 	EventOrgPolicyChanged       = "org_policy_changed"
+
+	EventPasswordExpiryWarningSent = "password_expiry_warning_sent"
+	EventInactivityWarningSent     = "inactivity_warning_sent"
+	EventAccountSuspended          = "account_suspended"
+	EventAccountReactivated        = "account_reactivated"
 )
 
 // Event is one entry of the append-only activity history.

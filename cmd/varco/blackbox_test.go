@@ -169,3 +169,61 @@ func TestBlackBoxSessionIdleAndPasswordMail(t *testing.T) {
 		})
 	}
 }
+
+// TestBlackBoxPasswordLifecycle: through the testclock binary, the 20-day
+// warning arrives on day 70 and not before, day 91 needs a password change,
+// and day 121 without one suspends the account (SPEC §2.3–2.6).
+func TestBlackBoxPasswordLifecycle(t *testing.T) {
+	b := newBlackbox(t, "sqlite")
+	expiry := func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_expiry_warning_sent" }
+	count := func() int {
+		n := 0
+		for _, m := range b.sink.Messages() {
+			if expiry(m) {
+				n++
+			}
+		}
+		return n
+	}
+	advance := func(d string) {
+		if st, res := b.call("POST", "/_test/clock", "", map[string]string{"advance": d}); st != 200 {
+			t.Fatalf("advance %s: %d %v", d, st, res)
+		}
+	}
+	advance("1656h") // day 69
+	if n := count(); n != 0 {
+		t.Fatalf("%d expiry warnings by day 69", n)
+	}
+	advance("24h") // day 70
+	m := b.sink.Wait(t, expiry, 10*time.Second)
+	if !strings.Contains(m.Text, "20") {
+		t.Fatalf("day-70 warning does not say 20 days:\n%s", m.Text)
+	}
+	for _, step := range []string{"240h", "120h", "48h", "24h", "24h"} { // days 80, 85, 87, 88, 89
+		before := count()
+		advance(step)
+		if count() != before+1 {
+			t.Fatalf("after +%s: %d warnings, want %d", step, count(), before+1)
+		}
+	}
+	advance("48h") // day 91
+	st, res := b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"})
+	if st != 200 || res["state"] != "password_change_required" {
+		t.Fatalf("day 91 login: %d %v", st, res)
+	}
+	restricted := res["session_token"].(string)
+	if st, res := b.call("GET", "/api/v1/me/sessions", restricted, nil); st != 403 || res["error"] != "password_change_required" {
+		t.Fatalf("restricted session reached sessions: %d %v", st, res)
+	}
+	advance("720h") // day 121
+	b.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "account_suspended" }, 10*time.Second)
+	if out := b.varco("", "user", "show", "--email", "mario@acme.test"); !strings.Contains(out, `"status": "suspended"`) {
+		t.Fatalf("user show after day 121:\n%s", out)
+	}
+	if st, res := b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"}); st != 403 || res["error"] != "account_suspended" {
+		t.Fatalf("day 121 login: %d %v", st, res)
+	}
+	if n := count(); n != 6 {
+		t.Fatalf("%d expiry warnings in all, want 6 (20, 10, 5, 3, 2, 1 days)", n)
+	}
+}

@@ -670,3 +670,25 @@ func TestOrgPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyHashRehashedOnFirstLogin: SPEC §2.1 — a hash
+// imported from a mail server ({SHA512-CRYPT}) verifies, and the first
+// login replaces it with argon2id.
+func TestLegacyHashRehashedOnFirstLogin(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	ctx := t.Context()
+	// openssl passwd -6 -salt Ab12Cd34 'Rossi-Verde-2026'
+	const legacy = "{SHA512-CRYPT}$6$Ab12Cd34$uufiZhLYgxmbngrwwzswWttptPUmQOTSW5.lCvsVbeQLhonXMPA6tHp8bnQ014aaGbTzNADZ3EHeukla0olo0."
+	a, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+	if err := h.app.DB.RehashPassword(ctx, a.ID, a.PasswordHash, legacy); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Wrong-password-1"}), 401, varco.EInvalidCredentials)
+	h.login("mario@acme.test", marioPW)
+	after, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+	if !strings.HasPrefix(after.PasswordHash, "$argon2id$") {
+		t.Fatalf("legacy hash not replaced: %s", after.PasswordHash)
+	}
+	h.login("mario@acme.test", marioPW)
+}

@@ -25,6 +25,7 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/jobs"
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
@@ -40,6 +41,7 @@ type App struct {
 	Auth    *auth.Service
 	Admin   *admin.Service
 	Worker  *notify.Worker
+	Jobs    *jobs.Runner
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	Handler http.Handler
@@ -103,6 +105,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Metrics: a.Metrics, Logger: opts.Logger}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock)
+	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -142,8 +145,14 @@ func mailDomain(from string) string {
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
-// Run runs the background work (outbox delivery) until ctx ends.
+// JobsInterval is how often the lifecycle jobs run. They act on state, so
+// a run that comes late catches up.
+const JobsInterval = 5 * time.Minute
+
+// Run runs the background work (lifecycle jobs, outbox delivery) until ctx
+// ends.
 func (a *App) Run(ctx context.Context) {
+	go a.Jobs.Run(ctx, JobsInterval)
 	if a.noMail {
 		a.watchBacklog(ctx)
 		return

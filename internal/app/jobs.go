@@ -8,6 +8,9 @@ import (
 // RunDue runs once every scheduled job that is due now, then drains the
 // outbox. The testclock build calls it after moving the clock.
 func (a *App) RunDue(ctx context.Context) error {
+	if _, err := a.Jobs.RunOnce(ctx); err != nil {
+		return fmt.Errorf("lifecycle jobs: %w", err)
+	}
 	if a.noMail {
 		return nil
 	}

@@ -207,7 +207,12 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 		}
 	}
 	state := StateAuthenticated
-	if a.MustChangePassword {
+	expired, err := s.passwordExpired(ctx, a, now)
+	if err != nil {
+		return nil, err
+	}
+	if a.MustChangePassword || expired {
+		// The only thing this session may do is change the password (SPEC §2.6).
 		state = StatePasswordChangeRequired
 	}
 	res := &LoginResult{State: state, Account: a}
@@ -350,4 +355,18 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// passwordExpired reports whether the account's password is older than its
+// organization's maximum age (support accounts follow the default policy).
+func (s *Service) passwordExpired(ctx context.Context, a *varco.Account, now time.Time) (bool, error) {
+	p := varco.DefaultPolicy()
+	if a.OrgID != 0 {
+		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		if err != nil {
+			return false, err
+		}
+		p = org.Policy
+	}
+	return !now.Before(a.PasswordChangedAt.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour)), nil
 }

@@ -38,14 +38,17 @@ type MailData struct {
 // Enqueue renders event for a and queues it to the account's notification
 // address (SPEC §9a).
 func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, d MailData) error {
+	return m.EnqueueData(ctx, q, a, event, notify.Data{Time: d.Time, IP: d.IP, Location: d.Location, Actor: d.Actor})
+}
+
+// EnqueueData is Enqueue with the whole template data; its Common part is
+// filled in from the account.
+func (m *Mailer) EnqueueData(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
 	lang := a.Lang
 	if !varco.ValidLang(lang) {
 		lang = varco.LangIT
 	}
-	data := notify.Data{
-		Common: notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email},
-		Time:   d.Time, IP: d.IP, Location: d.Location, Actor: d.Actor,
-	}
+	data.Common = notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
 	subject, text, html, err := m.Render(event, lang, data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", event, err)
