@@ -85,7 +85,7 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags testclock ./...
 
 # Packages with shared state run under the race detector; the rest without,
 # to keep the whole run short on two cores.
-race_pkgs=$(go list ./... | grep -E '/internal/(store|auth|api|notify|web|app)($|/)|/cmd/' || true)
+race_pkgs=$(go list ./... | grep -E '/internal/(store|auth|api|notify|web|app|jobs)($|/)|/cmd/' || true)
 other_pkgs=$(go list ./... | grep -v -x -F "$race_pkgs" || true)
 
 log "go test (race) on: $(echo $race_pkgs | wc -w) packages"
