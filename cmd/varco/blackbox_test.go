@@ -226,4 +226,11 @@ func TestBlackBoxPasswordLifecycle(t *testing.T) {
 	if n := count(); n != 6 {
 		t.Fatalf("%d expiry warnings in all, want 6 (20, 10, 5, 3, 2, 1 days)", n)
 	}
+	b.varco("", "user", "reactivate", "--email", "mario@acme.test")
+	advance("1m")
+	b.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "account_reactivated" }, 10*time.Second)
+	st, res = b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"})
+	if st != 200 || res["state"] != "password_change_required" {
+		t.Fatalf("login after reactivation: %d %v", st, res)
+	}
 }

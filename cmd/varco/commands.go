@@ -189,7 +189,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			f.After = users[len(users)-1].ID
 		}
 		return tw.Flush()
-	case "show", "disable":
+	case "show", "disable", "reactivate":
 		email := fs.String("email", "", "login e-mail address")
 		if err := e.parse(fs); err != nil {
 			return err
@@ -202,6 +202,13 @@ func cmdUser(ctx context.Context, e *env) error {
 		u, err := a.Admin.UserByEmail(ctx, nil, *email)
 		if err != nil {
 			return cliError(err)
+		}
+		if verb == "reactivate" {
+			if _, err := a.Admin.ReactivateUser(ctx, nil, u.ID); err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(e.stdout, "user %s reactivated; a password change is required at the next sign-in\n", u.Email)
+			return nil
 		}
 		if verb == "disable" {
 			if err := a.Admin.DisableUser(ctx, nil, u.ID); err != nil {
@@ -216,7 +223,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			"status": u.Status, "language": u.Lang, "display_name": u.DisplayName,
 			"password_changed_at": u.PasswordChangedAt, "last_login_at": u.LastLoginAt, "created_at": u.CreatedAt})
 	}
-	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable)\n", verb)
+	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable, reactivate)\n", verb)
 	return errUsage
 }
 

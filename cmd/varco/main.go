@@ -3,7 +3,7 @@
 //	varco serve [--dev]          serve the web UI, the JSON API and the workers
 //	varco migrate                apply database migrations
 //	varco org create|list        manage organizations
-//	varco user create|list|show|disable
+//	varco user create|list|show|disable|reactivate
 //	varco audit verify           check the activity history's hash chain
 package main
 
@@ -30,6 +30,7 @@ Usage:
   varco user list [--org N] [--q TEXT]
   varco user show --email E
   varco user disable --email E
+  varco user reactivate --email E   (a suspended account; password change required next)
   varco audit verify
   varco version
 

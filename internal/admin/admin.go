@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
 )
@@ -23,11 +25,12 @@ type Service struct {
 	hasher *password.Hasher
 	policy password.Policy
 	clock  clock.Clock
+	mailer *auth.Mailer
 }
 
-// New returns a Service.
-func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock) *Service {
-	return &Service{db: db, hasher: h, policy: p, clock: c}
+// New returns a Service. The mailer queues the e-mails an action sends.
+func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *auth.Mailer) *Service {
+	return &Service{db: db, hasher: h, policy: p, clock: c, mailer: m}
 }
 
 // Actor is who acts. A nil *varco.Account is the operator at the CLI, who
@@ -303,4 +306,37 @@ func (s *Service) SetOrgPolicy(ctx context.Context, actor Actor, orgID int64, p 
 		return nil, err
 	}
 	return s.db.OrgByID(ctx, orgID)
+}
+
+// ReactivateUser makes a suspended account active again (SPEC §2.7): only
+// support or an org admin of the same organization may (another
+// organization's account is ENotFound). The user is e-mailed and must change
+// the password at the next sign-in. An account that is not suspended is
+// EConflict; a locked one is unlocked by support, not reactivated.
+func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	who, whoID := actorName(actor)
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		ok, err := q.ReactivateAccount(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return varco.Errorf(varco.EConflict, "The account is %s, not suspended.", a.Status)
+		}
+		if err := q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountReactivated,
+			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: "password change required at next sign-in"}); err != nil {
+			return err
+		}
+		return s.mailer.EnqueueData(ctx, q, a, varco.EventAccountReactivated, notify.Data{Time: now, Actor: who})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mailer.Committed()
+	return s.db.AccountByID(ctx, a.ID)
 }

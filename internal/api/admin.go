@@ -235,3 +235,16 @@ func (s *Server) setOrgPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, toPolicyJSON(o))
 }
+
+func (s *Server) reactivateUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var a *varco.Account
+	if err == nil {
+		a, err = s.Admin.ReactivateUser(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}

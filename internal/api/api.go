@@ -58,6 +58,7 @@ var routes = []route{
 	{"POST /api/v1/admin/users", (*Server).createUser, staff},
 	{"GET /api/v1/admin/users/{id}", (*Server).getUser, staff},
 	{"POST /api/v1/admin/users/{id}/disable", (*Server).disableUser, staff},
+	{"POST /api/v1/admin/users/{id}/reactivate", (*Server).reactivateUser, staff},
 	{"GET /api/v1/admin/users/{id}/activity", (*Server).userActivity, staff},
 	{"GET /api/v1/admin/activity", (*Server).orgActivity, staff},
 	{"GET /api/v1/openapi.json", (*Server).openapi, public},

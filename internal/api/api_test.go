@@ -692,3 +692,52 @@ func TestLegacyHashRehashedOnFirstLogin(t *testing.T) {
 	}
 	h.login("mario@acme.test", marioPW)
 }
+
+// TestSeed_2_7_Reactivation: [seed] SPEC §2.7 — a suspended account is
+// reactivated only by support or an org admin of the same organization;
+// the user must then change the password at the next sign-in.
+func TestSeed_2_7_Reactivation(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			h := newHarness(t, engine)
+			standard(h)
+			h.org("third", varco.PlanBasic)
+			h.user(admin.NewUser{Email: "carla@third.test", Password: "Terzo-Admin-2026", Org: "third", Role: varco.RoleOrgAdmin})
+			ctx := t.Context()
+			mario, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+			path := fmt.Sprintf("/api/v1/admin/users/%d/reactivate", mario.ID)
+			anna := h.login("anna@acme.test", "Admin-Acme-2026")
+			carla := h.login("carla@third.test", "Terzo-Admin-2026")
+			luigi := h.login("luigi@other.test", luigiPW)
+
+			wantError(t, h.do("POST", path, anna, nil), 409, varco.EConflict) // not suspended
+			if err := h.app.DB.SetAccountStatus(ctx, mario.ID, varco.StatusSuspended); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, varco.EAccountSuspended)
+			wantError(t, h.do("POST", path, carla, nil), 404, varco.ENotFound) // another organization's admin
+			wantError(t, h.do("POST", path, luigi, nil), 403, varco.EForbidden)
+			r := h.do("POST", path, anna, nil)
+			if r.status != 200 || r.str("status") != "active" {
+				t.Fatalf("reactivate: %d %s", r.status, r.raw)
+			}
+			msg := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "account_reactivated" }, 10*time.Second)
+			if msg.To[0] != "mario@acme.test" {
+				t.Fatalf("reactivation e-mail to %v", msg.To)
+			}
+			res := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW})
+			if res.status != 200 || res.str("state") != "password_change_required" {
+				t.Fatalf("login after reactivation: %d %s", res.status, res.raw)
+			}
+			tok := res.str("session_token")
+			wantError(t, h.do("GET", "/api/v1/me/activity", tok, nil), 403, varco.EPasswordChangeRequire)
+			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"}); r.status != 200 {
+				t.Fatalf("forced change: %s", r.raw)
+			}
+			if r := h.do("GET", "/api/v1/me/activity?type=account_reactivated", tok, nil); r.status != 200 || len(r.body["events"].([]any)) != 1 {
+				t.Fatalf("after the change: %d %s", r.status, r.raw)
+			}
+			h.login("mario@acme.test", "Brand-new-2026")
+		})
+	}
+}

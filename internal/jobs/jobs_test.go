@@ -149,6 +149,20 @@ func TestSeed_2_3_to_2_6_Timeline(t *testing.T) {
 			if _, err := e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta()); varco.ErrorCode(err) != varco.EAccountSuspended {
 				t.Fatalf("login when suspended: %v", err)
 			}
+			// Reactivated, the account is not suspended again by the next run,
+			// and its first sign-in is a password change.
+			a, _ := e.app.DB.AccountByEmail(ctx, "mario@acme.test")
+			if _, err := e.app.Admin.ReactivateUser(ctx, nil, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			e.at(126 * day)
+			if s := e.status(); s != varco.StatusActive {
+				t.Fatalf("re-suspended after reactivation: %s", s)
+			}
+			res, err = e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta())
+			if err != nil || res.State != "password_change_required" {
+				t.Fatalf("login after reactivation: %+v, %v", res, err)
+			}
 		})
 	}
 }

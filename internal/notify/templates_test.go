@@ -33,6 +33,10 @@ var sampleData = map[string]any{
 			Support: "assistenza@example.it"},
 		Time: t0, ExpiresAt: t0.Add(-30 * 24 * time.Hour), GraceDays: 30,
 	},
+	"account_reactivated": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, Actor: "support",
+	},
 }
 
 var sixDigits = regexp.MustCompile(`(^|[^0-9])[0-9]{6}([^0-9]|$)`)

@@ -65,10 +65,11 @@ func (q *Q) ClaimNotice(ctx context.Context, accountID int64, kind string, cycle
 
 // SuspendIfActive moves an active account whose password was last set at
 // changedAt to suspended. It returns false when the account changed in the
-// meantime (a new password, another status): then nothing happens.
+// meantime (a new password, another status), or when it was reactivated
+// and must change its password at the next sign-in: then nothing happens.
 func (q *Q) SuspendIfActive(ctx context.Context, id int64, changedAt time.Time) (bool, error) {
 	res, err := q.exec(ctx, `UPDATE accounts SET status = 'suspended'
-		WHERE id = $1 AND status = 'active' AND password_changed_at = $2`, id, ts(changedAt))
+		WHERE id = $1 AND status = 'active' AND password_changed_at = $2 AND must_change_password = FALSE`, id, ts(changedAt))
 	if err != nil {
 		return false, fmt.Errorf("suspend account: %w", err)
 	}
@@ -81,3 +82,19 @@ func (q *Q) SuspendIfActive(ctx context.Context, id int64, changedAt time.Time) 
 
 // Unix micro of a time, as stored: the cycle key of a password's notices.
 func Micros(t time.Time) int64 { return ts(t) }
+
+// ReactivateAccount moves a suspended account back to active and makes it
+// change its password at the next sign-in. It returns false when the
+// account is not suspended.
+func (q *Q) ReactivateAccount(ctx context.Context, id int64) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE accounts SET status = 'active', must_change_password = TRUE
+		WHERE id = $1 AND status = 'suspended'`, id)
+	if err != nil {
+		return false, fmt.Errorf("reactivate account: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("reactivate account: %w", err)
+	}
+	return n == 1, nil
+}
