@@ -22,6 +22,7 @@ const (
 	EAccountDisabled       = "account_disabled"
 	ETooManyAttempts       = "too_many_attempts"
 	EPasswordChangeRequire = "password_change_required"
+	EInvalidOrExpiredToken = "invalid_or_expired_token"
 
 	EPasswordTooShort         = "password_too_short"
 	EPasswordTooLong          = "password_too_long"

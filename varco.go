@@ -125,6 +125,7 @@ const (
 	EventAccountCreated         = "account_created"
 	EventLogout                 = "logout"
 	EventPasswordResetRequested = "password_reset_requested"
+	EventPasswordResetCompleted = "password_reset_completed"
 	EventOrgPolicyChanged       = "org_policy_changed"
 
 	EventPasswordExpiryWarningSent = "password_expiry_warning_sent"

@@ -44,6 +44,8 @@ const (
 var routes = []route{
 	{"POST /api/v1/login", (*Server).login, public},
 	{"POST /api/v1/logout", (*Server).logout, restricted},
+	{"POST /api/v1/password-reset", (*Server).requestPasswordReset, public},
+	{"POST /api/v1/password-reset/complete", (*Server).completePasswordReset, public},
 	{"GET /api/v1/me", (*Server).me, restricted},
 	{"POST /api/v1/me/password", (*Server).changePassword, restricted},
 	{"GET /api/v1/me/sessions", (*Server).listSessions, signedIn},

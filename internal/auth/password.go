@@ -33,12 +33,23 @@ func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *va
 		}
 		return varco.Errorf(varco.EInvalidCredentials, "The current password is wrong.")
 	}
-	return s.setPassword(ctx, a, sess, next, varco.ActorSelf, m)
+	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorSelf, keep: sess, mail: varco.EventPasswordChanged})
+}
+
+// passwordChange says who changes a password and what goes with it.
+type passwordChange struct {
+	actor string
+	keep  *varco.Session // the session that stays signed in; nil revokes all
+	// before runs first in the transaction (a reset spends its token there).
+	before func(q *store.Q) error
+	event  string // an extra activity event, e.g. password_reset_completed
+	mail   string // the e-mail event to send
 }
 
 // setPassword checks next against the policy and the history, stores it and
 // records who changed it.
-func (s *Service) setPassword(ctx context.Context, a *varco.Account, keep *varco.Session, next, actor string, m Meta) error {
+func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string, m Meta, c passwordChange) error {
+	keep, actor := c.keep, c.actor
 	pol := s.policy
 	if a.OrgID != 0 {
 		// The organization decides how many old passwords may not return.
@@ -66,6 +77,11 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, keep *varco
 	}
 	now := s.clock.Now()
 	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if c.before != nil {
+			if err := c.before(q); err != nil {
+				return err
+			}
+		}
 		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
 			return err
 		}
@@ -86,7 +102,12 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, keep *varco
 		if err := q.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
-		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordChanged, MailData{
+		if c.event != "" {
+			if err := q.AppendEvent(ctx, s.event(a, c.event, varco.OutcomeSuccess, m, "")); err != nil {
+				return err
+			}
+		}
+		return s.mailer.Enqueue(ctx, q, a, c.mail, MailData{
 			Time: now, IP: m.IP, Location: m.Location, Actor: actor,
 		})
 	})

@@ -71,7 +71,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // Status returns the HTTP status for an error code.
 func Status(code string) int {
 	switch code {
-	case varco.EInvalid, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
+	case varco.EInvalid, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
 		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused:
 		return http.StatusBadRequest
 	case varco.EUnauthorized, varco.EInvalidCredentials:

@@ -73,6 +73,9 @@ type Data struct {
 	GraceDays    int       // days after expiry before an unchanged password suspends the account
 	DaysInactive int       // inactivity_warning_sent: days since the last sign-in
 	LastLogin    time.Time // inactivity_warning_sent: last sign-in; zero when the user never signed in
+	ResetURL       string    // password_reset_requested: the link, with the token as its "token" parameter
+	ResetExpiresAt time.Time // when that link stops working
+	ContactSupport bool      // password_reset_requested for a suspended, locked or disabled account: no link, contact support
 }
 
 type eventTemplates struct {

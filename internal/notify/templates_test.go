@@ -33,6 +33,15 @@ var sampleData = map[string]any{
 			Support: "assistenza@example.it"},
 		Time: t0, ExpiresAt: t0.Add(-30 * 24 * time.Hour), GraceDays: 30,
 	},
+	"password_reset_requested": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", ResetURL: "https://account.example.it/password-reset/complete?token=abc",
+		ResetExpiresAt: t0.Add(24 * time.Hour),
+	},
+	"password_reset_completed": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Actor: "reset",
+	},
 	"account_reactivated": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, Actor: "support",
