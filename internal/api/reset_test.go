@@ -49,7 +49,7 @@ func TestSeed_4_ResetLink(t *testing.T) {
 			first := h.resetToken("mario@acme.test", 1)
 			second := h.resetToken("mario@acme.test", 2)
 			wantError(t, h.complete(first, "Brand-new-2026"), 400, varco.EInvalidOrExpiredToken) // superseded
-			wantError(t, h.complete(second, "short1"), 400, varco.EPasswordTooShort)           // token still usable
+			wantError(t, h.complete(second, "short1"), 400, varco.EPasswordTooShort)             // token still usable
 			if r := h.complete(second, "Brand-new-2026"); r.status != 200 {
 				t.Fatalf("complete: %d %s", r.status, r.raw)
 			}

@@ -68,11 +68,11 @@ type Data struct {
 	Actor    string    // who did it: varco.ActorSelf, ActorReset, ActorAdmin, ActorSupport or ActorSystem
 
 	// Password expiry, inactivity and suspension (SPEC §2.3–2.7).
-	DaysLeft     int       // password_expiry_warning_sent: days until the password expires (1 = "tomorrow")
-	ExpiresAt    time.Time // password_expiry_warning_sent, account_suspended: when the password expires or expired
-	GraceDays    int       // days after expiry before an unchanged password suspends the account
-	DaysInactive int       // inactivity_warning_sent: days since the last sign-in
-	LastLogin    time.Time // inactivity_warning_sent: last sign-in; zero when the user never signed in
+	DaysLeft       int       // password_expiry_warning_sent: days until the password expires (1 = "tomorrow")
+	ExpiresAt      time.Time // password_expiry_warning_sent, account_suspended: when the password expires or expired
+	GraceDays      int       // days after expiry before an unchanged password suspends the account
+	DaysInactive   int       // inactivity_warning_sent: days since the last sign-in
+	LastLogin      time.Time // inactivity_warning_sent: last sign-in; zero when the user never signed in
 	ResetURL       string    // password_reset_requested: the link, with the token as its "token" parameter
 	ResetExpiresAt time.Time // when that link stops working
 	ContactSupport bool      // password_reset_requested for a suspended, locked or disabled account: no link, contact support
