@@ -50,7 +50,12 @@ type Report struct {
 	ExpiryWarnings     int
 	InactivityWarnings int
 	Suspended          int
+	Deleted            int64 // expired reset tokens and old sessions removed
 }
+
+// Retention keeps expired reset tokens and ended sessions this long before
+// the cleanup removes them (the activity history keeps what happened).
+const Retention = 7 * day
 
 // RunOnce runs every job once, organization by organization (each has its
 // own policy; accounts without one, support, follow the default).
@@ -73,9 +78,12 @@ func (r *Runner) RunOnce(ctx context.Context) (Report, error) {
 		rep.InactivityWarnings += n
 		errs = append(errs, err)
 	}
-	if rep != (Report{}) {
+	if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended > 0 {
 		r.mailer.Committed()
 	}
+	n, err := r.cleanup(ctx)
+	rep.Deleted = n
+	errs = append(errs, err)
 	return rep, errors.Join(errs...)
 }
 
@@ -88,7 +96,7 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 			r.log.ErrorContext(ctx, "lifecycle jobs", "error", err)
 		} else if rep != (Report{}) {
 			r.log.InfoContext(ctx, "lifecycle jobs", "expiry_warnings", rep.ExpiryWarnings,
-				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended)
+				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended, "deleted", rep.Deleted)
 		}
 		select {
 		case <-ctx.Done():
@@ -230,6 +238,20 @@ func (r *Runner) suspensions(ctx context.Context, o *varco.Org) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// cleanup removes reset tokens and sessions that ended more than Retention ago.
+func (r *Runner) cleanup(ctx context.Context) (int64, error) {
+	cutoff := r.clock.Now().Add(-Retention)
+	resets, err := r.db.DeleteExpiredPasswordResets(ctx, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	sessions, err := r.db.DeleteSessionsBefore(ctx, cutoff)
+	if err != nil {
+		return resets, err
+	}
+	return resets + sessions, nil
 }
 
 // notify claims a notice and, if this run is the first to, records the

@@ -262,3 +262,40 @@ func TestTwoRunnersSendEachWarningOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestCleanupRemovesOldTokensAndSessions: expired reset tokens and ended
+// sessions go after a week; live ones stay.
+func TestCleanupRemovesOldTokensAndSessions(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			ctx := context.Background()
+			if err := e.app.Auth.RequestPasswordReset(ctx, "mario@acme.test", authMeta()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta()); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Set(t0.Add(13 * time.Hour)) // past the first session's 12-hour limit
+			if _, err := e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta()); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := e.app.Jobs.RunOnce(ctx)
+			if err != nil || rep.Deleted != 0 {
+				t.Fatalf("first run deleted %d, %v", rep.Deleted, err)
+			}
+			e.clock.Set(t0.Add(9 * day)) // over a week after the token and all three sessions ended
+			fresh, err := e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err = e.app.Jobs.RunOnce(ctx)
+			if err != nil || rep.Deleted != 3 {
+				t.Fatalf("cleanup deleted %d (want the reset token and two old sessions), %v", rep.Deleted, err)
+			}
+			if _, _, err := e.app.Auth.Authenticate(ctx, fresh.Token); err != nil {
+				t.Fatalf("a live session was cleaned up: %v", err)
+			}
+		})
+	}
+}

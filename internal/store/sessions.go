@@ -125,3 +125,13 @@ func (q *Q) SessionAndAccount(ctx context.Context, hash []byte) (*varco.Session,
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tm(created), tm(seen), tm(expires)
 	return &s, a, nil
 }
+
+// DeleteSessionsBefore removes sessions that expired or were revoked before
+// cutoff and returns how many.
+func (q *Q) DeleteSessionsBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 OR (revoked_at <> 0 AND revoked_at < $1)`, ts(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("delete old sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
