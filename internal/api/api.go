@@ -52,6 +52,8 @@ var routes = []route{
 	{"DELETE /api/v1/me/sessions", (*Server).revokeOtherSessions, signedIn},
 	{"DELETE /api/v1/me/sessions/{id}", (*Server).revokeSession, signedIn},
 	{"GET /api/v1/me/activity", (*Server).myActivity, signedIn},
+	{"GET /api/v1/me/alerts", (*Server).listAlerts, signedIn},
+	{"DELETE /api/v1/me/alerts/{id}", (*Server).dismissAlert, signedIn},
 	{"GET /api/v1/admin/orgs", (*Server).listOrgs, staff},
 	{"POST /api/v1/admin/orgs", (*Server).createOrg, staff},
 	{"GET /api/v1/admin/orgs/{id}/policy", (*Server).getOrgPolicy, staff},

@@ -741,3 +741,55 @@ func TestSeed_2_7_Reactivation(t *testing.T) {
 		})
 	}
 }
+
+// TestSeed_2_4_InAppExpiryAlert: [seed] SPEC §2.4 — from 20 days before
+// expiry the user is warned at every sign-in with an in-app alert.
+func TestSeed_2_4_InAppExpiryAlert(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	alerts := func(tok string) []any {
+		r := h.do("GET", "/api/v1/me/alerts", tok, nil)
+		if r.status != 200 {
+			t.Fatalf("alerts: %d %s", r.status, r.raw)
+		}
+		return r.body["alerts"].([]any)
+	}
+	h.clock.Advance(69 * 24 * time.Hour)
+	if n := len(alerts(h.login("mario@acme.test", marioPW))); n != 0 {
+		t.Fatalf("%d alerts 21 days before expiry", n)
+	}
+	h.clock.Advance(24 * time.Hour) // day 70: 20 days left
+	tok := h.login("mario@acme.test", marioPW)
+	list := alerts(tok)
+	if len(list) != 1 {
+		t.Fatalf("day 70: %v", list)
+	}
+	a := list[0].(map[string]any)
+	if a["kind"] != "password_expiry" || !strings.Contains(a["message"].(string), "20 giorni") {
+		t.Fatalf("alert: %v", a)
+	}
+	id := int64(a["id"].(float64))
+	luigi := h.login("luigi@other.test", luigiPW)
+	wantError(t, h.do("DELETE", fmt.Sprintf("/api/v1/me/alerts/%d", id), luigi, nil), 404, varco.ENotFound)
+	if r := h.do("DELETE", fmt.Sprintf("/api/v1/me/alerts/%d", id), tok, nil); r.status != 204 {
+		t.Fatalf("dismiss: %d %s", r.status, r.raw)
+	}
+	if n := len(alerts(tok)); n != 0 {
+		t.Fatalf("dismissed alert still listed")
+	}
+	wantError(t, h.do("DELETE", fmt.Sprintf("/api/v1/me/alerts/%d", id), tok, nil), 404, varco.ENotFound)
+	// The next sign-in shows it again, with the days left now.
+	h.clock.Advance(5 * 24 * time.Hour)
+	tok = h.login("mario@acme.test", marioPW)
+	list = alerts(tok)
+	if len(list) != 1 || !strings.Contains(list[0].(map[string]any)["message"].(string), "15 giorni") {
+		t.Fatalf("day 75: %v", list)
+	}
+	// Changing the password clears it.
+	if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"}); r.status != 200 {
+		t.Fatalf("change: %s", r.raw)
+	}
+	if n := len(alerts(tok)); n != 0 {
+		t.Fatalf("alert survives the password change")
+	}
+}

@@ -342,3 +342,35 @@ func (s *Server) myActivity(w http.ResponseWriter, r *http.Request) {
 		return s.Auth.Activity(r.Context(), a, f)
 	}, false)
 }
+
+type alertJSON struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Message   string    `json:"message"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Auth.Alerts(r.Context(), account(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]alertJSON, 0, len(list))
+	for _, a := range list {
+		out = append(out, alertJSON{ID: a.ID, Kind: a.Kind, Message: a.Message, CreatedAt: a.CreatedAt})
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+func (s *Server) dismissAlert(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Auth.DismissAlert(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -169,6 +169,7 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"Org", orgJSON{ID: 1, Name: "acme", Plan: "basic"}},
 		{"UserPage", map[string]any{"users": []*accountJSON{full, bare}, "next_cursor": (*string)(nil)}},
 		{"Disabled", map[string]string{"status": "disabled"}},
+		{"AlertList", map[string]any{"alerts": []alertJSON{{ID: 1, Kind: "password_expiry", Message: "x", CreatedAt: now}}}},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.DefaultPolicy()})},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.Policy{MaxAgeDays: 30, InactivityDays: 1, SuspensionGraceDays: 1}})},
 		{"LoginRequest", loginRequest{Email: "mario@acme.test", Password: "pw", App: "webmail"}},

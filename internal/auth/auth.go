@@ -207,10 +207,11 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 		}
 	}
 	state := StateAuthenticated
-	expired, err := s.passwordExpired(ctx, a, now)
+	expires, policy, err := s.passwordExpiry(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	expired := !now.Before(expires)
 	if a.MustChangePassword || expired {
 		// The only thing this session may do is change the password (SPEC §2.6).
 		state = StatePasswordChangeRequired
@@ -223,6 +224,9 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 		}
 		res.Token, res.Session = tok, sess
 		if err := q.RecordLogin(ctx, a.ID, now); err != nil {
+			return err
+		}
+		if err := s.expiryAlert(ctx, q, a, policy, expires, now); err != nil {
 			return err
 		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, ""))
@@ -357,16 +361,16 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// passwordExpired reports whether the account's password is older than its
-// organization's maximum age (support accounts follow the default policy).
-func (s *Service) passwordExpired(ctx context.Context, a *varco.Account, now time.Time) (bool, error) {
+// passwordExpiry returns when the account's password expires under its
+// organization's policy (support accounts follow the default policy).
+func (s *Service) passwordExpiry(ctx context.Context, a *varco.Account) (time.Time, varco.Policy, error) {
 	p := varco.DefaultPolicy()
 	if a.OrgID != 0 {
 		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
 		if err != nil {
-			return false, err
+			return time.Time{}, p, err
 		}
 		p = org.Policy
 	}
-	return !now.Before(a.PasswordChangedAt.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour)), nil
+	return a.PasswordChangedAt.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour), p, nil
 }

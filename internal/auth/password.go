@@ -85,6 +85,9 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
 			return err
 		}
+		if err := q.ClearAlert(ctx, a.ID, AlertPasswordExpiry); err != nil {
+			return err
+		}
 		var keepID int64
 		if keep != nil {
 			keepID = keep.ID
