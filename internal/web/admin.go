@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/httpx"
@@ -17,6 +18,45 @@ type adminSearchData struct {
 	Support bool
 	Users   []*varco.Account
 	NextURL string
+	Policy  *policyView // an org admin's own organization
+}
+
+// policyView is an organization's password policy, read-only, written out
+// in the page's language.
+type policyView struct {
+	OrgName                                     string
+	MaxAge, Warning, Inactivity, Grace, History string
+}
+
+func newPolicyView(lang string, o *varco.Org) *policyView {
+	days := func(n int) string {
+		if n == 1 {
+			return translate(lang, "policy.day_one")
+		}
+		return translate(lang, "policy.days", n)
+	}
+	pol := o.Policy
+	v := &policyView{OrgName: o.Name, MaxAge: days(pol.MaxAgeDays),
+		Inactivity: translate(lang, "policy.after_no_login", days(pol.InactivityDays)),
+		Grace:      translate(lang, "policy.after_expiry", days(pol.SuspensionGraceDays))}
+	if len(pol.WarningDays) == 0 {
+		v.Warning = translate(lang, "policy.no_warnings")
+	} else {
+		list := make([]string, len(pol.WarningDays))
+		for i, d := range pol.WarningDays {
+			list[i] = strconv.Itoa(d)
+		}
+		v.Warning = translate(lang, "policy.warning_days", strings.Join(list, ", "))
+	}
+	switch pol.HistoryDepth {
+	case 0:
+		v.History = translate(lang, "policy.no_history")
+	case 1:
+		v.History = translate(lang, "policy.history_one")
+	default:
+		v.History = translate(lang, "policy.history_n", pol.HistoryDepth)
+	}
+	return v
 }
 
 // adminSearch is the admin console's user search. The admin service scopes
@@ -48,17 +88,28 @@ func (h *Handler) adminSearch(w http.ResponseWriter, r *http.Request, rq *reques
 		d.NextURL = "/admin?" + next.Encode()
 	}
 	d.Users = users
+	if rq.account.Role == varco.RoleOrgAdmin {
+		o, err := h.admin.OrgPolicy(r.Context(), rq.account, rq.account.OrgID)
+		if err != nil {
+			h.fail(w, r, rq, err)
+			return
+		}
+		d.Policy = newPolicyView(rq.lang, o)
+	}
 	p := h.newPage(r, rq, "admin.title", "admin")
 	p.Data = d
 	h.render(w, r, http.StatusOK, "admin", p)
 }
 
 type adminUserData struct {
-	User       *varco.Account
-	Self       bool
-	CanDisable bool
-	DisableURL string
-	Activity   *activityView
+	User          *varco.Account
+	Self          bool
+	CanDisable    bool
+	DisableURL    string
+	CanReactivate bool
+	ReactivateURL string
+	Policy        *policyView // the user's organization, when it has one
+	Activity      *activityView
 }
 
 // adminUser shows one account and its activity history. Another
@@ -86,14 +137,29 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	path := "/admin/users/" + strconv.FormatInt(id, 10)
 	v.fill(evs, f, path, "/api/v1/admin/users/"+strconv.FormatInt(id, 10)+"/activity")
-	d := adminUserData{User: u, Self: u.ID == rq.account.ID, Activity: v, DisableURL: path + "/disable"}
+	d := adminUserData{User: u, Self: u.ID == rq.account.ID, Activity: v, DisableURL: path + "/disable",
+		ReactivateURL: path + "/reactivate"}
 	d.CanDisable = !d.Self && u.Status != varco.StatusDisabled &&
 		(u.Role != varco.RoleSupport || rq.account.Role == varco.RoleSupport)
+	d.CanReactivate = !d.Self && u.Status == varco.StatusSuspended
+	if u.OrgID != 0 {
+		o, err := h.admin.OrgPolicy(r.Context(), rq.account, u.OrgID)
+		if err != nil {
+			h.fail(w, r, rq, err)
+			return
+		}
+		d.Policy = newPolicyView(rq.lang, o)
+	}
 	p := h.newPage(r, rq, "admin.title", "admin")
 	p.Title = p.T("admin.user_title", u.Email)
-	notice(p, r, map[string]string{"disabled": "admin.disabled"})
-	if r.URL.Query().Get("done") == "confirm" {
+	notice(p, r, map[string]string{"disabled": "admin.disabled", "reactivated": "admin.reactivated"})
+	switch r.URL.Query().Get("done") {
+	case "confirm":
 		p.Error = p.T("admin.confirm_needed")
+	case "confirm_reactivate":
+		p.Error = p.T("admin.reactivate_confirm_needed")
+	case "not_suspended":
+		p.Error = p.T("admin.not_suspended")
 	}
 	p.Data = d
 	h.render(w, r, http.StatusOK, "admin_user", p)
@@ -124,4 +190,36 @@ func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *reque
 		return
 	}
 	redirect(w, r, path+"?done=disabled")
+}
+
+// adminReactivate reactivates a suspended account after the admin ticked
+// the confirmation. The user must change the password at the next sign-in.
+func (h *Handler) adminReactivate(w http.ResponseWriter, r *http.Request, rq *request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	path := "/admin/users/" + strconv.FormatInt(id, 10)
+	if r.PostForm.Get("confirm") != "yes" {
+		// Check visibility first, so another organization's id stays a 404.
+		if _, err := h.admin.User(r.Context(), rq.account, id); err != nil {
+			h.fail(w, r, rq, err)
+			return
+		}
+		redirect(w, r, path+"?done=confirm_reactivate")
+		return
+	}
+	if _, err := h.admin.ReactivateUser(r.Context(), rq.account, id); err != nil {
+		if varco.IsCode(err, varco.EConflict) {
+			redirect(w, r, path+"?done=not_suspended")
+			return
+		}
+		h.fail(w, r, rq, err)
+		return
+	}
+	redirect(w, r, path+"?done=reactivated")
 }

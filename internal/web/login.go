@@ -27,7 +27,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, rq *request)
 		return
 	}
 	p := h.newPage(r, rq, "login.title", "login")
-	notice(p, r, map[string]string{"signedout": "login.signedout"})
+	notice(p, r, map[string]string{"signedout": "login.signedout", "reset": "login.reset_done"})
 	p.Data = loginData{}
 	h.render(w, r, http.StatusOK, "login", p)
 }

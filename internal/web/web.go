@@ -152,6 +152,10 @@ var routes = []route{
 	{"GET /login", anyone, (*Handler).loginForm},
 	{"POST /login", anyone, (*Handler).loginSubmit},
 	{"POST /logout", restricted, (*Handler).logout},
+	{"GET /password-reset", anyone, (*Handler).resetForm},
+	{"POST /password-reset", anyone, (*Handler).resetSubmit},
+	{"GET /password-reset/complete", anyone, (*Handler).resetCompleteForm},
+	{"POST /password-reset/complete", anyone, (*Handler).resetCompleteSubmit},
 	{"GET /profile", signedIn, (*Handler).profile},
 	{"GET /profile/password", restricted, (*Handler).passwordForm},
 	{"POST /profile/password", restricted, (*Handler).passwordSubmit},
@@ -162,6 +166,7 @@ var routes = []route{
 	{"GET /admin", staff, (*Handler).adminSearch},
 	{"GET /admin/users/{id}", staff, (*Handler).adminUser},
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
+	{"POST /admin/users/{id}/reactivate", staff, (*Handler).adminReactivate},
 	{"/", anyone, (*Handler).notFound},
 }
 
