@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,11 +62,12 @@ func (b *blackbox) varco(stdin string, args ...string) string {
 	return string(out)
 }
 
-// serve starts `varco serve` and returns when it listens.
-func (b *blackbox) serve() {
+// serve starts `varco serve` and returns when it listens; the test's end
+// stops it with SIGTERM and expects a clean exit.
+func (b *blackbox) serve(env ...string) *exec.Cmd {
 	b.t.Helper()
 	cmd := exec.Command(binary, "serve")
-	cmd.Env = append(b.env, "VARCO_LISTEN=127.0.0.1:0")
+	cmd.Env = append(append(append([]string{}, b.env...), "VARCO_LISTEN=127.0.0.1:0"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.t.Fatal(err)
@@ -83,6 +85,9 @@ func (b *blackbox) serve() {
 	go io.Copy(io.Discard, stdout)
 	b.url = strings.TrimSpace(strings.TrimPrefix(line, "varco listening on "))
 	b.t.Cleanup(func() {
+		if cmd.ProcessState != nil {
+			return // killed and reaped by the test
+		}
 		// A graceful stop on SIGTERM exits 0.
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
@@ -92,6 +97,16 @@ func (b *blackbox) serve() {
 			b.t.Errorf("a password reached the logs")
 		}
 	})
+	return cmd
+}
+
+func (b *blackbox) dbURL() string {
+	for _, kv := range b.env {
+		if v, ok := strings.CutPrefix(kv, "VARCO_DATABASE_URL="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func (b *blackbox) call(method, path, token string, body any) (int, map[string]any) {
@@ -119,13 +134,19 @@ func (b *blackbox) call(method, path, token string, body any) (int, map[string]a
 }
 
 func newBlackbox(t *testing.T, engine string) *blackbox {
+	b := setupBlackbox(t, engine)
+	b.serve()
+	return b
+}
+
+// setupBlackbox creates org acme and user mario, without starting varco.
+func setupBlackbox(t *testing.T, engine string) *blackbox {
 	sink := smtpsink.Start(t)
 	b := &blackbox{t: t, sink: sink, env: append(os.Environ(),
 		"VARCO_DATABASE_URL="+testenv.DatabaseURL(t, engine),
 		"VARCO_SMTP_URL="+sink.URL(), "VARCO_MAIL_FROM=varco@provider.test", "VARCO_BASE_URL=http://varco.test")}
 	b.varco("", "org", "create", "--name", "acme", "--plan", "pro")
 	b.varco("Rossi-Verde-2026\n", "user", "create", "--email", "mario@acme.test", "--password-stdin", "--org", "acme", "--lang", "it")
-	b.serve()
 	return b
 }
 
@@ -232,5 +253,84 @@ func TestBlackBoxPasswordLifecycle(t *testing.T) {
 	st, res = b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"})
 	if st != 200 || res["state"] != "password_change_required" {
 		t.Fatalf("login after reactivation: %d %v", st, res)
+	}
+}
+
+// TestBlackBoxOutboxSurvivesSIGKILL: messages pending or in flight when the
+// process is killed with SIGKILL are all delivered after a restart, and a
+// message delivered twice carries the same Message-ID (SPEC §8).
+func TestBlackBoxOutboxSurvivesSIGKILL(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			b := setupBlackbox(t, engine)
+			users := []string{"a@acme.test", "b@acme.test", "c@acme.test", "d@acme.test"}
+			for _, u := range users {
+				b.varco("Rossi-Verde-2026\n", "user", "create", "--email", u, "--password-stdin", "--org", "acme")
+			}
+			// An "SMTP server" that accepts connections and never answers:
+			// the first delivery hangs in flight.
+			hang, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hang.Close()
+			connected := make(chan net.Conn, 16)
+			go func() {
+				for {
+					c, err := hang.Accept()
+					if err != nil {
+						return
+					}
+					connected <- c
+				}
+			}()
+			victim := b.serve("VARCO_SMTP_URL=smtp://" + hang.Addr().String())
+			reset := func(email string) {
+				if st, res := b.call("POST", "/api/v1/password-reset", "", map[string]string{"email": email}); st != 202 {
+					t.Fatalf("reset %s: %d %v", email, st, res)
+				}
+			}
+			reset(users[0])
+			select {
+			case c := <-connected: // the worker is now delivering: in flight
+				defer c.Close()
+			case <-time.After(30 * time.Second):
+				t.Fatal("the worker never tried to deliver")
+			}
+			for _, u := range users[1:] {
+				reset(u) // these wait in the outbox behind the stuck delivery
+			}
+			if err := victim.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = victim.Wait()
+
+			b.serve() // the real SMTP sink, same database
+			// Past the 2-minute lease of the message that was in flight.
+			if st, res := b.call("POST", "/_test/clock", "", map[string]string{"advance": "3m"}); st != 200 {
+				t.Fatalf("advance: %d %v", st, res)
+			}
+			ids := map[string]map[string]bool{}
+			for _, m := range b.sink.Messages() {
+				if m.Header.Get("X-Varco-Event") != "password_reset_requested" {
+					continue
+				}
+				if ids[m.To[0]] == nil {
+					ids[m.To[0]] = map[string]bool{}
+				}
+				ids[m.To[0]][m.Header.Get("Message-Id")] = true
+			}
+			for _, u := range users {
+				if len(ids[u]) != 1 {
+					t.Errorf("%s: %d distinct Message-IDs delivered, want exactly 1", u, len(ids[u]))
+					if engine == "sqlite" {
+						out, _ := exec.Command("sqlite3", b.dbURL(), "SELECT id, recipient, status, attempts, next_attempt_at, lease_until, last_error FROM outbox").CombinedOutput()
+						t.Logf("outbox:\n%s", out)
+						st, clk := b.call("GET", "/_test/clock", "", nil)
+						t.Logf("clock %d %v", st, clk)
+					}
+				}
+			}
+		})
 	}
 }

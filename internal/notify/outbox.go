@@ -169,7 +169,10 @@ func (w *Worker) DrainOnce(ctx context.Context) (sent, failed int, err error) {
 	}
 	w.drain.Lock()
 	defer w.drain.Unlock()
-	seen := map[int64]bool{}
+	// attempted holds the messages this drain tried to send. One it claimed
+	// but left unsent (its lease was too short to try) may be claimed and
+	// sent later in the same drain.
+	attempted := map[int64]bool{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return sent, failed, fmt.Errorf("drain outbox: %w", err)
@@ -182,18 +185,18 @@ func (w *Worker) DrainOnce(ctx context.Context) (sent, failed int, err error) {
 		}
 		fresh := 0
 		for _, m := range msgs {
-			if seen[m.ID] {
+			if attempted[m.ID] {
 				// A store that ignored nextAttempt; leave it to its lease
 				// rather than sending it twice in one drain.
 				continue
 			}
-			seen[m.ID] = true
 			fresh++
 			if w.opts.Clock.Now().Add(w.opts.SendTimeout).After(leaseUntil) {
 				// The lease could run out mid-send and another worker
 				// send it too; the rest of the batch waits for the lease.
 				break
 			}
+			attempted[m.ID] = true
 			ok, err := w.deliver(ctx, m)
 			if err != nil {
 				return sent, failed, err
