@@ -122,6 +122,8 @@ const (
 	EventPasswordChanged        = "password_changed"
 	EventSessionRevoked         = "session_revoked"
 	EventAccountDisabled        = "account_disabled"
+	EventAccountEnabled         = "account_enabled"
+	EventOutboxRetried          = "outbox_message_retried"
 	EventAccountCreated         = "account_created"
 	EventLogout                 = "logout"
 	EventPasswordResetRequested = "password_reset_requested"

@@ -340,3 +340,70 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 	s.mailer.Committed()
 	return s.db.AccountByID(ctx, a.ID)
 }
+
+// EnableUser gives a disabled account back its access; not disabled is
+// EConflict (a suspended one is reactivated, a locked one unlocked).
+func (s *Service) EnableUser(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role == varco.RoleSupport && !isSupport(actor) {
+		return nil, forbidden()
+	}
+	now := s.clock.Now()
+	who, whoID := actorName(actor)
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		ok, err := q.EnableAccount(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return varco.Errorf(varco.EConflict, "The account is %s, not disabled.", a.Status)
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountEnabled,
+			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.db.AccountByID(ctx, a.ID)
+}
+
+// Outbox lists outbox messages in a status (pending, sent, dead) for
+// support, with recipients masked and no bodies.
+func (s *Service) Outbox(ctx context.Context, actor Actor, status string, before int64, limit int) ([]store.OutboxEntry, error) {
+	if !isSupport(actor) {
+		return nil, forbidden()
+	}
+	switch status {
+	case store.OutboxPending, store.OutboxSent, store.OutboxDead:
+	default:
+		return nil, varco.Errorf(varco.EInvalid, "status must be pending, sent or dead.")
+	}
+	list, err := s.db.Reader().ListOutbox(ctx, status, before, limit)
+	for i := range list {
+		list[i].To = notify.MaskEmail(list[i].To)
+	}
+	return list, err
+}
+
+// RetryMessage puts a dead-lettered message back in the queue; support only.
+func (s *Service) RetryMessage(ctx context.Context, actor Actor, id int64) error {
+	if !isSupport(actor) {
+		return forbidden()
+	}
+	now := s.clock.Now()
+	who, whoID := actorName(actor)
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.RetryDeadMessage(ctx, id, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, Event: varco.EventOutboxRetried, Actor: who, ActorID: whoID,
+			Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("message %d", id)})
+	})
+	if err == nil {
+		s.mailer.Committed()
+	}
+	return err
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
@@ -247,4 +248,82 @@ func (s *Server) reactivateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var a *varco.Account
+	if err == nil {
+		a, err = s.Admin.EnableUser(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+type outboxJSON struct {
+	ID          int64      `json:"id"`
+	Event       string     `json:"event"`
+	To          string     `json:"to"` // masked
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	NextAttempt *time.Time `json:"next_attempt_at,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+}
+
+func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := q.Get("status")
+	if status == "" {
+		status = "dead"
+	}
+	var before int64
+	if v := q.Get("cursor"); v != "" {
+		var err error
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before <= 0 {
+			s.fail(w, r, httpx.Errorf("Parameter cursor is not valid."))
+			return
+		}
+	}
+	list, err := s.Admin.Outbox(r.Context(), account(r), status, before, 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]outboxJSON, 0, len(list))
+	for _, e := range list {
+		j := outboxJSON{ID: e.ID, Event: e.Event, To: e.To, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError,
+			CreatedAt: e.CreatedAt}
+		if e.Status == "pending" {
+			t := e.NextAttempt
+			j.NextAttempt = &t
+		}
+		if !e.SentAt.IsZero() {
+			t := e.SentAt
+			j.SentAt = &t
+		}
+		out = append(out, j)
+	}
+	var next *string
+	if len(list) == 100 {
+		c := strconv.FormatInt(list[len(list)-1].ID, 10)
+		next = &c
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"messages": out, "next_cursor": next})
+}
+
+func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Admin.RetryMessage(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "pending"})
 }

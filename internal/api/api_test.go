@@ -793,3 +793,60 @@ func TestSeed_2_4_InAppExpiryAlert(t *testing.T) {
 		t.Fatalf("alert survives the password change")
 	}
 }
+
+// TestDeadLettersVisibleToSupport: a message the SMTP server refuses for
+// good is dead-lettered; support sees it (recipient masked, no body) and
+// queues it again, and it is delivered with the same Message-ID.
+func TestDeadLettersVisibleToSupport(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	support := h.login("help@provider.test", "Assist-Desk-2026")
+	mario := h.login("mario@acme.test", marioPW)
+	h.sink.FailNext(1, 550)
+	if r := h.do("POST", "/api/v1/me/password", mario, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"}); r.status != 200 {
+		t.Fatalf("change: %s", r.raw)
+	}
+	if err := h.app.RunDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := h.do("GET", "/api/v1/admin/outbox?status=dead", support, nil)
+	msgs, _ := r.body["messages"].([]any)
+	if r.status != 200 || len(msgs) != 1 {
+		t.Fatalf("dead letters: %d %s", r.status, r.raw)
+	}
+	m := msgs[0].(map[string]any)
+	if m["event"] != "password_changed" || strings.Contains(string(r.raw), "mario@acme.test") || m["last_error"] == "" {
+		t.Fatalf("dead letter: %s", r.raw)
+	}
+	anna := h.login("anna@acme.test", "Admin-Acme-2026")
+	wantError(t, h.do("GET", "/api/v1/admin/outbox", anna, nil), 403, varco.EForbidden)
+	wantError(t, h.do("GET", "/api/v1/admin/outbox?status=lost", support, nil), 400, varco.EInvalid)
+	id := int64(m["id"].(float64))
+	if r := h.do("POST", fmt.Sprintf("/api/v1/admin/outbox/%d/retry", id), support, nil); r.status != 200 {
+		t.Fatalf("retry: %s", r.raw)
+	}
+	wantError(t, h.do("POST", fmt.Sprintf("/api/v1/admin/outbox/%d/retry", id), support, nil), 404, varco.ENotFound)
+	if err := h.app.RunDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_changed" }, 10*time.Second)
+	if got.To[0] != "mario@acme.test" {
+		t.Fatalf("delivered to %v", got.To)
+	}
+}
+
+func TestEnableDisabledUser(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	standard(h)
+	anna := h.login("anna@acme.test", "Admin-Acme-2026")
+	a, _ := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
+	wantError(t, h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/enable", a.ID), anna, nil), 409, varco.EConflict)
+	if r := h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", a.ID), anna, nil); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, varco.EAccountDisabled)
+	if r := h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/enable", a.ID), anna, nil); r.status != 200 || r.str("status") != "active" {
+		t.Fatalf("enable: %d %s", r.status, r.raw)
+	}
+	h.login("mario@acme.test", marioPW)
+}

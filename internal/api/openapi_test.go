@@ -169,6 +169,8 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"Org", orgJSON{ID: 1, Name: "acme", Plan: "basic"}},
 		{"UserPage", map[string]any{"users": []*accountJSON{full, bare}, "next_cursor": (*string)(nil)}},
 		{"Disabled", map[string]string{"status": "disabled"}},
+		{"OutboxPage", map[string]any{"messages": []outboxJSON{{ID: 1, Event: "password_changed", To: "m***@acme.test", Status: "dead",
+			Attempts: 10, LastError: "550 no such user", CreatedAt: now}}, "next_cursor": (*string)(nil)}},
 		{"AlertList", map[string]any{"alerts": []alertJSON{{ID: 1, Kind: "password_expiry", Message: "x", CreatedAt: now}}}},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.DefaultPolicy()})},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.Policy{MaxAgeDays: 30, InactivityDays: 1, SuspensionGraceDays: 1}})},

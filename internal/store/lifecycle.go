@@ -98,3 +98,17 @@ func (q *Q) ReactivateAccount(ctx context.Context, id int64) (bool, error) {
 	}
 	return n == 1, nil
 }
+
+// EnableAccount moves a disabled account back to active; false when it was
+// not disabled.
+func (q *Q) EnableAccount(ctx context.Context, id int64) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE accounts SET status = 'active' WHERE id = $1 AND status = 'disabled'`, id)
+	if err != nil {
+		return false, fmt.Errorf("enable account: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("enable account: %w", err)
+	}
+	return n == 1, nil
+}

@@ -128,3 +128,52 @@ func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, e
 	}
 	return out, rows.Err()
 }
+
+// OutboxEntry is an outbox message as support sees it: no body.
+type OutboxEntry struct {
+	ID          int64
+	Event       string
+	To          string
+	Status      string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	CreatedAt   time.Time
+	SentAt      time.Time
+}
+
+// ListOutbox returns messages in a status, newest first, with ids below
+// before (0: from the newest).
+func (q *Q) ListOutbox(ctx context.Context, status string, before int64, limit int) ([]OutboxEntry, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := q.query(ctx, `SELECT id, event, recipient, status, attempts, next_attempt_at, last_error, created_at, sent_at
+		FROM outbox WHERE status = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, status, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		var next, created, sent int64
+		if err := rows.Scan(&e.ID, &e.Event, &e.To, &e.Status, &e.Attempts, &next, &e.LastError, &created, &sent); err != nil {
+			return nil, fmt.Errorf("list outbox: %w", err)
+		}
+		e.NextAttempt, e.CreatedAt, e.SentAt = tm(next), tm(created), tm(sent)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RetryDeadMessage puts a dead-lettered message back in the queue, due at
+// now with its attempts reset; ENotFound when there is no such dead message.
+func (q *Q) RetryDeadMessage(ctx context.Context, id int64, now time.Time) error {
+	res, err := q.exec(ctx, `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = 0
+		WHERE id = $2 AND status = 'dead'`, ts(now), id)
+	if err != nil {
+		return fmt.Errorf("retry message: %w", err)
+	}
+	return mustAffect(res, "dead message")
+}
