@@ -32,6 +32,7 @@ Usage:
   varco user disable --email E
   varco user reactivate --email E   (a suspended account; password change required next)
   varco audit verify
+  varco import --format csv|passwd --file F|- [--org N] [--lang it|en] [--dry-run] [--errors FILE]
   varco version
 
 Every command reads VARCO_* variables; run "varco serve -h" for them.
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUser(ctx, e)
 	case "audit":
 		return cmdAudit(ctx, e)
+	case "import":
+		return cmdImport(ctx, e)
 	case "version":
 		fmt.Fprintln(stdout, "varco", version)
 		return nil
