@@ -246,7 +246,7 @@ func Run(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Stats, e
 			return err
 		}
 		if id == 0 {
-			return report(&LineError{Line: rec.Line, Reason: fmt.Sprintf("organization %q not found", rec.Org)})
+			return report(&LineError{Line: rec.Line, Reason: fmt.Sprintf("organization %q not found", clip(rec.Org, 64))})
 		}
 		batch = append(batch, store.ImportAccount{OrgID: id, Email: rec.Email, DisplayName: rec.Name,
 			Phone: rec.Phone, ContactEmail: rec.ContactEmail, Lang: opts.Lang, PasswordHash: rec.Hash})
@@ -263,4 +263,15 @@ func Run(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Stats, e
 		return st, err
 	}
 	return st, flush()
+}
+
+// clip shortens s to at most n bytes (on a rune boundary) for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
