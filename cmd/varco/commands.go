@@ -28,25 +28,36 @@ func (e *env) open(ctx context.Context, finish func() (*config.Config, error)) (
 	return app.New(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 }
 
-func cmdMigrate(ctx context.Context, e *env) error {
-	fs := e.flags("varco migrate")
+// migrated parses a command's flags, opens the database and migrates it;
+// for commands that need the store but none of the services.
+func (e *env) migrated(ctx context.Context, name string) (*store.DB, []int, error) {
+	fs := e.flags(name)
 	finish := config.Flags(fs, e.getenv)
 	if err := e.parse(fs); err != nil {
-		return err
+		return nil, nil, err
 	}
 	cfg, err := finish()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
+}
+
+func cmdMigrate(ctx context.Context, e *env) error {
+	db, applied, err := e.migrated(ctx, "varco migrate")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := db.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stdout, "%s: %d migrations applied\n", db.Engine(), len(applied))
 	return nil
 }
@@ -236,23 +247,11 @@ func cmdAudit(ctx context.Context, e *env) error {
 		fmt.Fprintf(e.stderr, "varco audit: unknown subcommand %q (verify)\n", verb)
 		return errUsage
 	}
-	fs := e.flags("varco audit verify")
-	finish := config.Flags(fs, e.getenv)
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	cfg, err := finish()
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, _, err := e.migrated(ctx, "varco audit verify")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	n, err := db.VerifyChain(ctx)
 	if err != nil {
 		return fmt.Errorf("activity history NOT intact after %d good entries: %w", n, err)
