@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -165,8 +166,17 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 	h.render(w, r, http.StatusOK, "admin_user", p)
 }
 
-// adminDisable disables an account after the admin ticked the confirmation.
-func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *request) {
+// userAction is an admin action on one account that needs the "confirm"
+// box ticked; the outcomes come back to the user page as ?done=….
+type userAction struct {
+	run      func(ctx context.Context, actor *varco.Account, id int64) error
+	confirm  string // ?done= when the box was not ticked
+	done     string // ?done= on success
+	conflict string // ?done= on EConflict; empty: a conflict is an error page
+}
+
+// confirmedUserAction runs act on the account in the path.
+func (h *Handler) confirmedUserAction(w http.ResponseWriter, r *http.Request, rq *request, act userAction) {
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
 		err = parseForm(w, r)
@@ -182,44 +192,33 @@ func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *reque
 			h.fail(w, r, rq, err)
 			return
 		}
-		redirect(w, r, path+"?done=confirm")
+		redirect(w, r, path+"?done="+act.confirm)
 		return
 	}
-	if err := h.admin.DisableUser(r.Context(), rq.account, id); err != nil {
+	if err := act.run(r.Context(), rq.account, id); err != nil {
+		if act.conflict != "" && varco.IsCode(err, varco.EConflict) {
+			redirect(w, r, path+"?done="+act.conflict)
+			return
+		}
 		h.fail(w, r, rq, err)
 		return
 	}
-	redirect(w, r, path+"?done=disabled")
+	redirect(w, r, path+"?done="+act.done)
+}
+
+// adminDisable disables an account after the admin ticked the confirmation.
+func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *request) {
+	h.confirmedUserAction(w, r, rq, userAction{run: h.admin.DisableUser, confirm: "confirm", done: "disabled"})
 }
 
 // adminReactivate reactivates a suspended account after the admin ticked
 // the confirmation. The user must change the password at the next sign-in.
 func (h *Handler) adminReactivate(w http.ResponseWriter, r *http.Request, rq *request) {
-	id, err := httpx.PathID(r, "id")
-	if err == nil {
-		err = parseForm(w, r)
-	}
-	if err != nil {
-		h.fail(w, r, rq, err)
-		return
-	}
-	path := "/admin/users/" + strconv.FormatInt(id, 10)
-	if r.PostForm.Get("confirm") != "yes" {
-		// Check visibility first, so another organization's id stays a 404.
-		if _, err := h.admin.User(r.Context(), rq.account, id); err != nil {
-			h.fail(w, r, rq, err)
-			return
-		}
-		redirect(w, r, path+"?done=confirm_reactivate")
-		return
-	}
-	if _, err := h.admin.ReactivateUser(r.Context(), rq.account, id); err != nil {
-		if varco.IsCode(err, varco.EConflict) {
-			redirect(w, r, path+"?done=not_suspended")
-			return
-		}
-		h.fail(w, r, rq, err)
-		return
-	}
-	redirect(w, r, path+"?done=reactivated")
+	h.confirmedUserAction(w, r, rq, userAction{
+		run: func(ctx context.Context, actor *varco.Account, id int64) error {
+			_, err := h.admin.ReactivateUser(ctx, actor, id)
+			return err
+		},
+		confirm: "confirm_reactivate", done: "reactivated", conflict: "not_suspended",
+	})
 }
