@@ -210,6 +210,7 @@ var catalog = map[string]map[string]string{
 
 		"profile.title":            "Profilo",
 		"profile.intro":            "I dati del tuo account e le impostazioni di sicurezza.",
+		"alerts.dismiss":           "Nascondi",
 		"profile.account":          "Il tuo account",
 		"profile.email":            "E-mail di accesso",
 		"profile.contact":          "E-mail per le notifiche",
@@ -485,6 +486,7 @@ var catalog = map[string]map[string]string{
 
 		"profile.title":            "Profile",
 		"profile.intro":            "Your account details and security settings.",
+		"alerts.dismiss":           "Dismiss",
 		"profile.account":          "Your account",
 		"profile.email":            "Sign-in e-mail",
 		"profile.contact":          "E-mail for notifications",

@@ -3,6 +3,9 @@ package web
 import (
 	"net/http"
 	"time"
+
+	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/store"
 )
 
 type profileData struct {
@@ -10,6 +13,7 @@ type profileData struct {
 	PasswordAge  string
 	LastLogin    time.Time
 	LanguageName string
+	Alerts       []store.Alert // in-app alerts not dismissed yet
 }
 
 // profile shows the signed-in account and links to its security pages.
@@ -22,6 +26,12 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request, rq *request) {
 		d.OrgName = p.T("profile.none")
 	}
 	d.PasswordAge = passwordAge(p.Lang, h.clock.Now(), a.PasswordChangedAt)
+	alerts, err := h.auth.Alerts(r.Context(), a)
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	d.Alerts = alerts
 	p.Data = d
 	h.render(w, r, http.StatusOK, "profile", p)
 }
@@ -39,4 +49,17 @@ func passwordAge(lang string, now, changed time.Time) string {
 		return translate(lang, "profile.pw_one", formatDate(lang, changed))
 	}
 	return translate(lang, "profile.pw_many", days, formatDate(lang, changed))
+}
+
+// dismissAlert hides one of the account's in-app alerts.
+func (h *Handler) dismissAlert(w http.ResponseWriter, r *http.Request, rq *request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = h.auth.DismissAlert(r.Context(), rq.account, id)
+	}
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	redirect(w, r, "/profile")
 }

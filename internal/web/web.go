@@ -157,6 +157,7 @@ var routes = []route{
 	{"GET /password-reset/complete", anyone, (*Handler).resetCompleteForm},
 	{"POST /password-reset/complete", anyone, (*Handler).resetCompleteSubmit},
 	{"GET /profile", signedIn, (*Handler).profile},
+	{"POST /profile/alerts/{id}/dismiss", signedIn, (*Handler).dismissAlert},
 	{"GET /profile/password", restricted, (*Handler).passwordForm},
 	{"POST /profile/password", restricted, (*Handler).passwordSubmit},
 	{"GET /profile/sessions", signedIn, (*Handler).sessions},

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
@@ -627,4 +628,39 @@ func TestDevMailbox(t *testing.T) {
 	prod := newSite(t, siteOptions{dev: false})
 	want(t, prod.browser().get("/dev/mailbox"), 404)
 	want(t, prod.browser().get("/dev/mailbox/1"), 404)
+}
+
+// TestProfileShowsExpiryAlert: [seed] SPEC §2.4 — inside the warning window
+// every sign-in shows the in-app alert on the profile until dismissed.
+func TestProfileShowsExpiryAlert(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	ctx := context.Background()
+	a, err := s.app.DB.AccountByEmail(ctx, "mario@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The password was set 75 days ago: 15 days left.
+	if err := s.app.DB.SetPassword(ctx, a.ID, a.PasswordHash, time.Now().UTC().Add(-75*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser()
+	b.login("mario@acme.test", marioPW)
+	p := b.get("/profile")
+	want(t, p, 200, `data-alert="password_expiry"`, "La tua password scade tra 15 giorni")
+	id := regexp.MustCompile(`action="/profile/alerts/(\d+)/dismiss"`).FindStringSubmatch(p.body)
+	if id == nil {
+		t.Fatalf("no dismiss form:\n%s", p.body)
+	}
+	other := s.browser()
+	other.login("luigi@other.test", luigiPW)
+	want(t, other.post("/profile/alerts/"+id[1]+"/dismiss", url.Values{}), 404)
+	wantRedirect(t, b.post("/profile/alerts/"+id[1]+"/dismiss", url.Values{}), "/profile")
+	if p := b.get("/profile"); strings.Contains(p.body, `data-alert=`) {
+		t.Fatal("the dismissed alert is still shown")
+	}
+	// The next sign-in shows it again.
+	again := s.browser()
+	again.login("mario@acme.test", marioPW)
+	want(t, again.get("/profile"), 200, `data-alert="password_expiry"`)
 }
