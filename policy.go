@@ -2,7 +2,9 @@ package varco
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"time"
 )
 
 // Policy is an organization's password lifecycle (SPEC §2.3–2.7). The
@@ -61,4 +63,26 @@ func FormatDays(days []int) string {
 		s += fmt.Sprint(d)
 	}
 	return s
+}
+
+// Day is the unit of every policy period.
+const Day = 24 * time.Hour
+
+// ExpiresAt is when a password set at changed expires.
+func (p Policy) ExpiresAt(changed time.Time) time.Time {
+	return changed.Add(time.Duration(p.MaxAgeDays) * Day)
+}
+
+// FirstWarning is the most distant warning day, 0 when there is none.
+func (p Policy) FirstWarning() int {
+	first := 0
+	for _, d := range p.WarningDays {
+		first = max(first, d)
+	}
+	return first
+}
+
+// DaysLeft is ceil((expires − now) / 24 h), as SPEC §9a defines it.
+func DaysLeft(expires, now time.Time) int {
+	return int(math.Ceil(float64(expires.Sub(now)) / float64(Day)))
 }

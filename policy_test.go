@@ -3,6 +3,7 @@ package varco
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestDefaultPolicyIsTheSeed(t *testing.T) {
@@ -34,5 +35,19 @@ func TestPolicyValidate(t *testing.T) {
 		if err := p.Validate(); ErrorCode(err) != EInvalid {
 			t.Errorf("%s: Validate = %v", name, err)
 		}
+	}
+}
+
+func TestPolicyExpiryHelpers(t *testing.T) {
+	p := DefaultPolicy()
+	changed := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	if got := p.ExpiresAt(changed); !got.Equal(changed.Add(90 * Day)) {
+		t.Fatalf("ExpiresAt = %v", got)
+	}
+	if p.FirstWarning() != 20 || (Policy{}).FirstWarning() != 0 {
+		t.Fatalf("FirstWarning = %d", p.FirstWarning())
+	}
+	if (Policy{WarningDays: []int{3, 14, 7}}).FirstWarning() != 14 {
+		t.Fatal("FirstWarning must not depend on order")
 	}
 }

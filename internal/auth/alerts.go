@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"varco.dev/varco"
@@ -24,12 +23,8 @@ var expiryAlertText = map[string][2]string{ // lang → {one day, N days}
 // expiryAlert raises the expiry alert when the password expires within the
 // policy's first warning day, and clears it otherwise.
 func (s *Service) expiryAlert(ctx context.Context, q *store.Q, a *varco.Account, p varco.Policy, expires, now time.Time) error {
-	first := 0
-	for _, d := range p.WarningDays {
-		first = max(first, d)
-	}
-	left := int(math.Ceil(float64(expires.Sub(now)) / float64(24*time.Hour)))
-	if left <= 0 || left > first {
+	left := varco.DaysLeft(expires, now)
+	if left <= 0 || left > p.FirstWarning() {
 		return q.ClearAlert(ctx, a.ID, AlertPasswordExpiry)
 	}
 	texts, ok := expiryAlertText[a.Lang]

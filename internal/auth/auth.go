@@ -372,5 +372,5 @@ func (s *Service) passwordExpiry(ctx context.Context, a *varco.Account) (time.Ti
 		}
 		p = org.Policy
 	}
-	return a.PasswordChangedAt.Add(time.Duration(p.MaxAgeDays) * 24 * time.Hour), p, nil
+	return p.ExpiresAt(a.PasswordChangedAt), p, nil
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"varco.dev/varco"
@@ -21,7 +20,7 @@ import (
 	"varco.dev/varco/internal/store"
 )
 
-const day = 24 * time.Hour
+const day = varco.Day
 
 // Notice kinds in the sent_notices table.
 const (
@@ -106,11 +105,6 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// DaysLeft is ceil((expires − now) / 24 h), as SPEC §9a defines it.
-func DaysLeft(expires, now time.Time) int {
-	return int(math.Ceil(float64(expires.Sub(now)) / float64(day)))
-}
-
 // threshold returns the most urgent warning day N with daysLeft ≤ N (the
 // warning for N goes out the first time days left ≤ N; a jump across
 // several thresholds sends only the most urgent), or 0 for none.
@@ -128,12 +122,9 @@ func threshold(warnings []int, daysLeft int) int {
 // first warning day (SPEC §2.4).
 func (r *Runner) expiryWarnings(ctx context.Context, o *varco.Org) (int, error) {
 	p := o.Policy
-	if len(p.WarningDays) == 0 {
+	first := p.FirstWarning()
+	if first == 0 {
 		return 0, nil
-	}
-	first := p.WarningDays[0]
-	for _, n := range p.WarningDays {
-		first = max(first, n)
 	}
 	now := r.clock.Now()
 	maxAge := time.Duration(p.MaxAgeDays) * day
@@ -144,8 +135,8 @@ func (r *Runner) expiryWarnings(ctx context.Context, o *varco.Org) (int, error) 
 	}
 	sent := 0
 	for _, a := range due {
-		expires := a.PasswordChangedAt.Add(maxAge)
-		left := DaysLeft(expires, now)
+		expires := p.ExpiresAt(a.PasswordChangedAt)
+		left := varco.DaysLeft(expires, now)
 		n := threshold(p.WarningDays, left)
 		if n == 0 {
 			continue
@@ -213,7 +204,7 @@ func (r *Runner) suspensions(ctx context.Context, o *varco.Org) (int, error) {
 	}
 	n := 0
 	for _, a := range due {
-		expired := a.PasswordChangedAt.Add(time.Duration(p.MaxAgeDays) * day)
+		expired := p.ExpiresAt(a.PasswordChangedAt)
 		var done bool
 		err := r.db.InTx(ctx, func(q *store.Q) error {
 			var err error

@@ -3,6 +3,8 @@ package jobs
 import (
 	"testing"
 	"time"
+
+	"varco.dev/varco"
 )
 
 func TestDaysLeft(t *testing.T) {
@@ -14,7 +16,7 @@ func TestDaysLeft(t *testing.T) {
 		{20 * day, 20}, {20*day - time.Second, 20}, {19*day + time.Second, 20}, {19 * day, 19},
 		{time.Second, 1}, {0, 0}, {-time.Hour, 0},
 	} {
-		if got := DaysLeft(now.Add(tt.in), now); got != tt.want {
+		if got := varco.DaysLeft(now.Add(tt.in), now); got != tt.want {
 			t.Errorf("DaysLeft(+%v) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
