@@ -332,7 +332,7 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: "password change required at next sign-in"}); err != nil {
 			return err
 		}
-		return s.mailer.EnqueueData(ctx, q, a, varco.EventAccountReactivated, notify.Data{Time: now, Actor: who})
+		return s.mailer.Enqueue(ctx, q, a, varco.EventAccountReactivated, notify.Data{Time: now, Actor: who})
 	})
 	if err != nil {
 		return nil, err

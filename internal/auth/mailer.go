@@ -27,23 +27,9 @@ type Mailer struct {
 	Wake func()
 }
 
-// MailData is what every account e-mail may show.
-type MailData struct {
-	Time     time.Time
-	IP       string
-	Location string
-	Actor    string
-}
-
 // Enqueue renders event for a and queues it to the account's notification
-// address (SPEC §9a).
-func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, d MailData) error {
-	return m.EnqueueData(ctx, q, a, event, notify.Data{Time: d.Time, IP: d.IP, Location: d.Location, Actor: d.Actor})
-}
-
-// EnqueueData is Enqueue with the whole template data; its Common part is
-// filled in from the account.
-func (m *Mailer) EnqueueData(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
+// address (SPEC §9a); data's Common part is filled in from the account.
+func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
 	lang := a.Lang
 	if !varco.ValidLang(lang) {
 		lang = varco.LangIT

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 )
 
@@ -110,9 +111,7 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 				return err
 			}
 		}
-		return s.mailer.Enqueue(ctx, q, a, c.mail, MailData{
-			Time: now, IP: m.IP, Location: m.Location, Actor: actor,
-		})
+		return s.mailer.Enqueue(ctx, q, a, c.mail, notify.Data{Time: now, IP: m.IP, Location: m.Location, Actor: actor})
 	})
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)

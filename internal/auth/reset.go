@@ -70,7 +70,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 		if err := q.AppendEvent(ctx, s.event(a, varco.EventPasswordResetRequested, varco.OutcomeSuccess, m, detail)); err != nil {
 			return err
 		}
-		return s.mailer.EnqueueData(ctx, q, a, varco.EventPasswordResetRequested, data)
+		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordResetRequested, data)
 	})
 	if err != nil {
 		return fmt.Errorf("request password reset: %w", err)

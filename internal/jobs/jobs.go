@@ -218,7 +218,7 @@ func (r *Runner) suspensions(ctx context.Context, o *varco.Org) (int, error) {
 				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays))); err != nil {
 				return err
 			}
-			return r.mailer.EnqueueData(ctx, q, a, varco.EventAccountSuspended,
+			return r.mailer.Enqueue(ctx, q, a, varco.EventAccountSuspended,
 				notify.Data{Time: now, ExpiresAt: expired, GraceDays: p.SuspensionGraceDays})
 		})
 		if err != nil {
@@ -258,7 +258,7 @@ func (r *Runner) notify(ctx context.Context, a *varco.Account, kind string, cycl
 		if err := q.AppendEvent(ctx, systemEvent(a, now, event, detail)); err != nil {
 			return err
 		}
-		return r.mailer.EnqueueData(ctx, q, a, event, data)
+		return r.mailer.Enqueue(ctx, q, a, event, data)
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s for account %d: %w", event, a.ID, err)
