@@ -75,13 +75,19 @@ func (h *Handler) resetCompleteForm(w http.ResponseWriter, r *http.Request, rq *
 	p := h.newPage(r, rq, "reset.complete_title", "reset")
 	token := r.URL.Query().Get("token")
 	if token == "" || len(token) > maxResetToken {
-		p.Error = p.T("reset.invalid_token")
-		p.Data = resetCompleteData{Invalid: true}
-		h.render(w, r, http.StatusBadRequest, "reset_complete", p)
+		h.invalidResetLink(w, r, p)
 		return
 	}
 	p.Data = resetCompleteData{Token: token}
 	h.render(w, r, http.StatusOK, "reset_complete", p)
+}
+
+// invalidResetLink answers a missing, malformed or unknown token: no form,
+// a link to ask for a new one.
+func (h *Handler) invalidResetLink(w http.ResponseWriter, r *http.Request, p *page) {
+	p.Error = p.T("reset.invalid_token")
+	p.Data = resetCompleteData{Invalid: true}
+	h.render(w, r, http.StatusBadRequest, "reset_complete", p)
 }
 
 // resetCompleteSubmit sets the new password. Policy errors keep the token
@@ -97,9 +103,7 @@ func (h *Handler) resetCompleteSubmit(w http.ResponseWriter, r *http.Request, rq
 	}
 	token, next, confirm := r.PostForm.Get("token"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
 	if token == "" || len(token) > maxResetToken {
-		p.Error = p.T("reset.invalid_token")
-		p.Data = resetCompleteData{Invalid: true}
-		h.render(w, r, http.StatusBadRequest, "reset_complete", p)
+		h.invalidResetLink(w, r, p)
 		return
 	}
 	p.Data = resetCompleteData{Token: token}
