@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -150,15 +151,16 @@ func (a *App) Close() error { return a.DB.Close() }
 const JobsInterval = 5 * time.Minute
 
 // Run runs the background work (lifecycle jobs, outbox delivery) until ctx
-// ends.
+// ends, and returns only when all of it has stopped, so Close never pulls the
+// database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
-	go a.Jobs.Run(ctx, JobsInterval)
-	if a.noMail {
-		a.watchBacklog(ctx)
-		return
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
+	wg.Go(func() { a.watchBacklog(ctx) })
+	if !a.noMail {
+		wg.Go(func() { a.Worker.Run(ctx) })
 	}
-	go a.watchBacklog(ctx)
-	a.Worker.Run(ctx)
+	wg.Wait()
 }
 
 func (a *App) watchBacklog(ctx context.Context) {
