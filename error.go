@@ -23,6 +23,11 @@ const (
 	ETooManyAttempts       = "too_many_attempts"
 	EPasswordChangeRequire = "password_change_required"
 	EInvalidOrExpiredToken = "invalid_or_expired_token"
+	EInvalidCode           = "invalid_code"
+	EOTPRateLimited        = "otp_rate_limited"
+	ENoCodeSent            = "no_code_sent"
+	EFlowNotFound          = "flow_not_found"
+	EMethodUnavailable     = "method_unavailable"
 
 	EPasswordTooShort         = "password_too_short"
 	EPasswordTooLong          = "password_too_long"
@@ -40,6 +45,9 @@ type Error struct {
 	// RetryAfter, when positive, is the number of seconds the caller should
 	// wait (answered as retry_after on 429s).
 	RetryAfter int
+	// AttemptsLeft, when positive, is how many more wrong codes the account
+	// can take before it locks (answered as attempts_left on invalid_code).
+	AttemptsLeft int
 }
 
 func (e *Error) Error() string {

@@ -134,6 +134,16 @@ const (
 	EventInactivityWarningSent     = "inactivity_warning_sent"
 	EventAccountSuspended          = "account_suspended"
 	EventAccountReactivated        = "account_reactivated"
+
+	// Risk-based step-up and lockout (SPEC §5.3–5.9).
+	EventStepUpRequired  = "step_up_required"
+	EventPINSent         = "pin_sent"
+	EventPINFailed       = "pin_failed"
+	EventOTPSent         = "otp_sent"
+	EventOTPFailed       = "otp_failed"
+	EventStepUpSucceeded = "step_up_succeeded"
+	EventAccountLocked   = "account_locked"
+	EventAccountUnlocked = "account_unlocked"
 )
 
 // Event is one entry of the append-only activity history.

@@ -72,17 +72,17 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func Status(code string) int {
 	switch code {
 	case varco.EInvalid, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
-		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused:
+		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused, varco.EMethodUnavailable:
 		return http.StatusBadRequest
-	case varco.EUnauthorized, varco.EInvalidCredentials:
+	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode:
 		return http.StatusUnauthorized
 	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire:
 		return http.StatusForbidden
-	case varco.ENotFound:
+	case varco.ENotFound, varco.EFlowNotFound:
 		return http.StatusNotFound
-	case varco.EConflict:
+	case varco.EConflict, varco.ENoCodeSent:
 		return http.StatusConflict
-	case varco.ETooManyAttempts:
+	case varco.ETooManyAttempts, varco.EOTPRateLimited:
 		return http.StatusTooManyRequests
 	case varco.EOverloaded:
 		return http.StatusServiceUnavailable
@@ -97,6 +97,8 @@ type ErrorBody struct {
 	Error      string `json:"error"`
 	Message    string `json:"message"`
 	RetryAfter int    `json:"retry_after,omitempty"`
+	// AttemptsLeft warns before the wrong code that would lock the account (SPEC §9a).
+	AttemptsLeft int `json:"attempts_left,omitempty"`
 }
 
 // WriteError answers err as {"error", "message"}. Internal errors are logged
@@ -108,6 +110,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if errors.As(err, &ve) && ve.RetryAfter > 0 {
 		body.RetryAfter = ve.RetryAfter
 		w.Header().Set("Retry-After", strconv.Itoa(ve.RetryAfter))
+	}
+	if ve != nil && ve.AttemptsLeft > 0 {
+		body.AttemptsLeft = ve.AttemptsLeft
 	}
 	status := Status(code)
 	if status >= 500 && log != nil {

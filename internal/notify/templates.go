@@ -76,6 +76,10 @@ type Data struct {
 	ResetURL       string    // password_reset_requested: the link, with the token as its "token" parameter
 	ResetExpiresAt time.Time // when that link stops working
 	ContactSupport bool      // password_reset_requested for a suspended, locked or disabled account: no link, contact support
+
+	// Step-up (SPEC §5.4).
+	Code        string // pin_sent, otp_sent: the 6-digit code
+	CodeMinutes int    // how long the code is valid
 }
 
 type eventTemplates struct {

@@ -42,6 +42,19 @@ var sampleData = map[string]any{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, IP: "203.0.113.7", Actor: "reset",
 	},
+	"pin_sent": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Parigi, Francia", Code: "042917", CodeMinutes: 10,
+	},
+	"account_locked": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it",
+			Support: "assistenza@example.it"},
+		Time: t0, IP: "203.0.113.7", Location: "Parigi, Francia",
+	},
+	"account_unlocked": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, Actor: "support",
+	},
 	"account_reactivated": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, Actor: "support",
@@ -88,6 +101,11 @@ func TestEveryEventRendersInEveryLanguage(t *testing.T) {
 				// so nothing else (dates, times, addresses) may look like one.
 				if event != "pin_sent" && sixDigits.MatchString(text) {
 					t.Errorf("text has a 6-digit number that is not a PIN:\n%s", text)
+				}
+				if event == "pin_sent" {
+					if got := sixDigits.FindAllString(text, -1); len(got) != 1 || !strings.Contains(got[0], "042917") {
+						t.Errorf("the PIN must be the only 6-digit number in the text, found %q:\n%s", got, text)
+					}
 				}
 			})
 		}

@@ -59,3 +59,13 @@ func mapError(err error, what string) error {
 	}
 	return err
 }
+
+// forUpdate is appended to a SELECT that must lock its row until the
+// transaction ends, on PostgreSQL. On SQLite a write transaction already
+// holds the single writer lock (transactions begin IMMEDIATE).
+func (q *Q) forUpdate() string {
+	if q.d == dialectPostgres && q.tx != nil {
+		return " FOR UPDATE"
+	}
+	return ""
+}
