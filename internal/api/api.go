@@ -43,6 +43,10 @@ const (
 // against the document.
 var routes = []route{
 	{"POST /api/v1/login", (*Server).login, public},
+	{"GET /api/v1/login/{flow}", (*Server).getFlow, public},
+	{"POST /api/v1/login/{flow}/step-up/send", (*Server).sendStepUp, public},
+	{"POST /api/v1/login/{flow}/step-up/verify", (*Server).verifyStepUp, public},
+	{"POST /api/v1/login/{flow}/password", (*Server).flowPassword, public},
 	{"POST /api/v1/logout", (*Server).logout, restricted},
 	{"POST /api/v1/password-reset", (*Server).requestPasswordReset, public},
 	{"POST /api/v1/password-reset/complete", (*Server).completePasswordReset, public},
@@ -64,6 +68,7 @@ var routes = []route{
 	{"POST /api/v1/admin/users/{id}/disable", (*Server).disableUser, staff},
 	{"POST /api/v1/admin/users/{id}/reactivate", (*Server).reactivateUser, staff},
 	{"POST /api/v1/admin/users/{id}/enable", (*Server).enableUser, staff},
+	{"POST /api/v1/admin/users/{id}/unlock", (*Server).unlockUser, staff},
 	{"GET /api/v1/admin/outbox", (*Server).listOutbox, staff},
 	{"POST /api/v1/admin/outbox/{id}/retry", (*Server).retryMessage, staff},
 	{"GET /api/v1/admin/users/{id}/activity", (*Server).userActivity, staff},

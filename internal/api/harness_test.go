@@ -30,6 +30,7 @@ type harness struct {
 	url   string
 	clock *clock.Manual
 	sink  *smtpsink.Sink
+	cfg   *config.Config
 }
 
 // newHarness starts the real varco (store, services, HTTP handler, outbox
@@ -44,6 +45,18 @@ func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *har
 		f(cfg)
 	}
 	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	return start(t, cfg, clk, sink)
+}
+
+// twin starts a second varco process on h's database, clock and SMTP sink,
+// as two processes behind a load balancer share one PostgreSQL.
+func (h *harness) twin() *harness {
+	h.t.Helper()
+	return start(h.t, h.cfg, h.clock, h.sink)
+}
+
+func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink) *harness {
+	t.Helper()
 	a, err := app.New(context.Background(), cfg, app.Options{Clock: clk, HashParams: &testParams})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -58,7 +71,7 @@ func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *har
 		<-done
 		a.Close()
 	})
-	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink}
+	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink, cfg: cfg}
 }
 
 type reply struct {

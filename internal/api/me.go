@@ -24,6 +24,8 @@ type loginRequest struct {
 
 type loginResponse struct {
 	State        string       `json:"state"`
+	Flow         string       `json:"flow,omitempty"`
+	Methods      []string     `json:"methods,omitempty"`
 	SessionToken string       `json:"session_token,omitempty"`
 	ExpiresAt    *time.Time   `json:"expires_at,omitempty"`
 	Account      *accountJSON `json:"account,omitempty"`
@@ -44,10 +46,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.SetSessionCookie(w, res.Token, int(s.Auth.Config().SessionAbsolute.Seconds()), s.SecureCookies)
-	exp := res.Session.ExpiresAt
-	httpx.WriteJSON(w, http.StatusOK, loginResponse{State: res.State, SessionToken: res.Token, ExpiresAt: &exp,
-		Account: toAccountJSON(res.Account)})
+	s.answerLogin(w, res)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -37,6 +37,7 @@ type Config struct {
 	// of a run (default 24 h).
 	AccountWindow time.Duration
 	BaseURL       string // public URL, for links in e-mails
+	StepUp        StepUpConfig
 }
 
 func (c *Config) defaults() {
@@ -69,6 +70,8 @@ type Service struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	cfg     Config
+	stepUp  StepUpConfig
+	risk    RiskEngine
 }
 
 // Deps are what a Service needs.
@@ -80,6 +83,9 @@ type Deps struct {
 	Mailer  *Mailer
 	Metrics *metrics.Metrics // optional
 	Logger  *slog.Logger     // optional
+	// Risk places sign-ins and decides on step-up; nil falls back to "new
+	// IP network" (SPEC §5.3).
+	Risk RiskEngine
 }
 
 // New returns a Service.
@@ -88,8 +94,12 @@ func New(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.StepUp.defaults()
+	if d.Risk == nil {
+		d.Risk = NetworkRisk{}
+	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
-		metrics: d.Metrics, log: d.Logger, cfg: cfg}
+		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk}
 }
 
 // Config returns the effective configuration (defaults applied).
@@ -108,14 +118,18 @@ type Meta struct {
 const (
 	StateAuthenticated          = "authenticated"
 	StatePasswordChangeRequired = "password_change_required"
+	StateStepUpRequired         = "step_up_required"
+	StateExpired                = "expired"
 )
 
 // LoginResult is the outcome of a successful first factor.
 type LoginResult struct {
 	State   string
 	Account *varco.Account
-	Session *varco.Session
-	Token   string // the session token, shown once
+	Session *varco.Session // nil until a session is open
+	Token   string         // the session token, shown once
+	Flow    string         // the login flow id when another step follows
+	Methods []string       // step-up methods offered (step_up_required)
 }
 
 // Limits on untrusted input, checked before any work is done.
@@ -206,33 +220,71 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 			}
 		}
 	}
-	state := StateAuthenticated
 	expires, policy, err := s.passwordExpiry(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	expired := !now.Before(expires)
-	if a.MustChangePassword || expired {
-		// The only thing this session may do is change the password (SPEC §2.6).
-		state = StatePasswordChangeRequired
+	// A password that must change first is changed after the step-up,
+	// never instead of it (SPEC §2.6, §5.3).
+	mustChange := a.MustChangePassword || !now.Before(expires)
+	risk, err := s.assess(ctx, a, m, now)
+	if err != nil {
+		return nil, err
 	}
-	res := &LoginResult{State: state, Account: a}
+	m.Location = risk.Location
+	if risk.StepUp {
+		return s.startStepUp(ctx, a, m, now, risk, mustChange)
+	}
+	var res *LoginResult
 	err = s.db.InTx(ctx, func(q *store.Q) error {
-		tok, sess, err := s.openSession(ctx, q, a, now, m, state != StateAuthenticated)
-		if err != nil {
-			return err
-		}
-		res.Token, res.Session = tok, sess
-		if err := q.RecordLogin(ctx, a.ID, now); err != nil {
-			return err
-		}
-		if err := s.expiryAlert(ctx, q, a, policy, expires, now); err != nil {
-			return err
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, ""))
+		var err error
+		res, err = s.completeLogin(ctx, q, a, m, now, risk.Place, mustChange, policy, expires, "")
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
+	}
+	return res, nil
+}
+
+// completeLogin opens the session of a sign-in whose every factor passed:
+// a full one, or a restricted one when the password must change first
+// (with a flow for POST /login/{flow}/password: flowID when the sign-in
+// already has one, else a new one). The place becomes usual.
+func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Account, m Meta, now time.Time,
+	place store.Place, mustChange bool, policy varco.Policy, expires time.Time, flowID string) (*LoginResult, error) {
+	state := StateAuthenticated
+	if mustChange {
+		state = StatePasswordChangeRequired
+	}
+	res := &LoginResult{State: state, Account: a}
+	tok, sess, err := s.openSession(ctx, q, a, now, m, mustChange)
+	if err != nil {
+		return nil, err
+	}
+	res.Token, res.Session = tok, sess
+	if mustChange {
+		res.Flow = flowID
+		if flowID == "" {
+			if res.Flow, err = s.newFlow(ctx, q, a, m, now, StatePasswordChangeRequired, Assessment{Place: place}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := q.RecordLogin(ctx, a.ID, now); err != nil {
+		return nil, err
+	}
+	place.LastSeenAt = now
+	if place.Key != "" {
+		if err := q.TouchPlace(ctx, a.ID, place); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.expiryAlert(ctx, q, a, policy, expires, now); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -45,6 +45,8 @@ type passwordChange struct {
 	before func(q *store.Q) error
 	event  string // an extra activity event, e.g. password_reset_completed
 	mail   string // the e-mail event to send
+	// after runs last in the transaction (a login flow opens its session).
+	after func(q *store.Q) error
 }
 
 // setPassword checks next against the policy and the history, stores it and
@@ -111,7 +113,13 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 				return err
 			}
 		}
-		return s.mailer.Enqueue(ctx, q, a, c.mail, notify.Data{Time: now, IP: m.IP, Location: m.Location, Actor: actor})
+		if err := s.mailer.Enqueue(ctx, q, a, c.mail, notify.Data{Time: now, IP: m.IP, Location: m.Location, Actor: actor}); err != nil {
+			return err
+		}
+		if c.after != nil {
+			return c.after(q)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -60,16 +61,19 @@ type StepUpCounters struct {
 	LockedReason    string
 }
 
+// FlowLocked is the state of a flow whose account locked.
+const FlowLocked = "locked"
+
 const flowColumns = `id, flow_hash, account_id, state, methods, last_method, must_change, ip, user_agent,
-	application, location, country, lat, lon, has_coords, risk_rule, created_at, expires_at`
+	application, location, place_key, country, lat, lon, has_coords, risk_rule, created_at, expires_at`
 
 // CreateLoginFlow inserts f and sets its ID.
 func (q *Q) CreateLoginFlow(ctx context.Context, f *LoginFlow) error {
 	err := q.queryRow(ctx, `INSERT INTO login_flows (flow_hash, account_id, state, methods, last_method, must_change,
-		ip, user_agent, application, location, country, lat, lon, has_coords, risk_rule, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+		ip, user_agent, application, location, place_key, country, lat, lon, has_coords, risk_rule, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 		f.FlowHash, f.AccountID, f.State, f.Methods, f.LastMethod, f.MustChange, f.IP, f.UserAgent, f.Application,
-		f.Location, f.Place.Country, f.Place.Lat, f.Place.Lon, f.Place.HasCoords, f.RiskRule, ts(f.CreatedAt),
+		f.Location, f.Place.Key, f.Place.Country, f.Place.Lat, f.Place.Lon, f.Place.HasCoords, f.RiskRule, ts(f.CreatedAt),
 		ts(f.ExpiresAt)).Scan(&f.ID)
 	if err != nil {
 		return fmt.Errorf("create login flow: %w", mapError(err, "login flow"))
@@ -85,12 +89,13 @@ func (q *Q) LoginFlowByHash(ctx context.Context, hash []byte) (*LoginFlow, error
 	var created, expires int64
 	err := q.queryRow(ctx, `SELECT `+flowColumns+` FROM login_flows WHERE flow_hash = $1`+q.forUpdate(), hash).Scan(
 		&f.ID, &f.FlowHash, &f.AccountID, &f.State, &f.Methods, &f.LastMethod, &f.MustChange, &f.IP, &f.UserAgent,
-		&f.Application, &f.Location, &f.Place.Country, &f.Place.Lat, &f.Place.Lon, &f.Place.HasCoords, &f.RiskRule,
+		&f.Application, &f.Location, &f.Place.Key, &f.Place.Country, &f.Place.Lat, &f.Place.Lon, &f.Place.HasCoords, &f.RiskRule,
 		&created, &expires)
 	if err != nil {
 		return nil, fmt.Errorf("login flow: %w", notFound(err, "login flow"))
 	}
 	f.CreatedAt, f.ExpiresAt = tm(created), tm(expires)
+	f.Place.IP = f.IP
 	return &f, nil
 }
 
@@ -200,16 +205,15 @@ func (q *Q) NewestStepUpCodes(ctx context.Context, accountID int64, method strin
 }
 
 // CodesSentSince counts the account's codes of method sent at or after
-// since, and returns when the newest of them was sent.
-func (q *Q) CodesSentSince(ctx context.Context, accountID int64, method string, since time.Time) (int, time.Time, error) {
-	var n int
-	var last int64
-	err := q.queryRow(ctx, `SELECT COUNT(*), COALESCE(MAX(created_at), 0) FROM step_up_codes
-		WHERE account_id = $1 AND method = $2 AND created_at >= $3`, accountID, method, ts(since)).Scan(&n, &last)
+// since, and returns when the oldest and the newest of them were sent.
+func (q *Q) CodesSentSince(ctx context.Context, accountID int64, method string, since time.Time) (n int, first, last time.Time, err error) {
+	var f, l int64
+	err = q.queryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(created_at), 0), COALESCE(MAX(created_at), 0) FROM step_up_codes
+		WHERE account_id = $1 AND method = $2 AND created_at >= $3`, accountID, method, ts(since)).Scan(&n, &f, &l)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("count step-up codes: %w", err)
+		return 0, time.Time{}, time.Time{}, fmt.Errorf("count step-up codes: %w", err)
 	}
-	return n, tm(last), nil
+	return n, tm(f), tm(l), nil
 }
 
 // VoidStepUpCodes marks every unused code of the account as used at at.
@@ -314,4 +318,40 @@ func (q *Q) DeleteExpiredLoginFlows(ctx context.Context, before time.Time) (int6
 		total += n
 	}
 	return total, nil
+}
+
+// RiskThresholds are an organization's step-up thresholds (SPEC §5.3).
+type RiskThresholds struct {
+	WindowDays int // logins of the last N days make places usual (180)
+	DistanceKm int // farther than this from every usual place needs a step-up (500)
+	SpeedKmh   int // faster travel from the previous login needs a step-up (1000)
+}
+
+// DefaultRiskThresholds are the defaults of SPEC §5.3.
+func DefaultRiskThresholds() RiskThresholds {
+	return RiskThresholds{WindowDays: 180, DistanceKm: 500, SpeedKmh: 1000}
+}
+
+// OrgRiskThresholds returns an organization's thresholds.
+func (q *Q) OrgRiskThresholds(ctx context.Context, orgID int64) (RiskThresholds, error) {
+	var t RiskThresholds
+	err := q.queryRow(ctx, `SELECT risk_window_days, risk_distance_km, risk_speed_kmh FROM orgs WHERE id = $1`, orgID).
+		Scan(&t.WindowDays, &t.DistanceKm, &t.SpeedKmh)
+	if err != nil {
+		return t, fmt.Errorf("org risk thresholds: %w", notFound(err, "organization"))
+	}
+	return t, nil
+}
+
+// SetOrgRiskThresholds replaces an organization's thresholds.
+func (q *Q) SetOrgRiskThresholds(ctx context.Context, orgID int64, t RiskThresholds) error {
+	res, err := q.exec(ctx, `UPDATE orgs SET risk_window_days = $2, risk_distance_km = $3, risk_speed_kmh = $4 WHERE id = $1`,
+		orgID, t.WindowDays, t.DistanceKm, t.SpeedKmh)
+	if err != nil {
+		return fmt.Errorf("set org risk thresholds: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set org risk thresholds: %w", notFound(sql.ErrNoRows, "organization"))
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ CREATE TABLE login_flows (
     user_agent  TEXT    NOT NULL DEFAULT '',
     application TEXT    NOT NULL DEFAULT '',
     location    TEXT    NOT NULL DEFAULT '',
+    place_key   TEXT    NOT NULL DEFAULT '',
     country     TEXT    NOT NULL DEFAULT '',
     lat         REAL    NOT NULL DEFAULT 0,
     lon         REAL    NOT NULL DEFAULT 0,

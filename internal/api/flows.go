@@ -1,0 +1,120 @@
+package api
+
+import (
+	"net/http"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/httpx"
+)
+
+// answerLogin writes the state of a sign-in: the session (cookie and
+// session_token) when one opened, and the flow and methods when another
+// step follows (SPEC §9).
+func (s *Server) answerLogin(w http.ResponseWriter, res *auth.LoginResult) {
+	out := loginResponse{State: res.State, Flow: res.Flow, Methods: res.Methods}
+	if res.Session != nil {
+		httpx.SetSessionCookie(w, res.Token, int(s.Auth.Config().SessionAbsolute.Seconds()), s.SecureCookies)
+		exp := res.Session.ExpiresAt
+		out.SessionToken, out.ExpiresAt = res.Token, &exp
+	}
+	if res.Account != nil && res.Session != nil {
+		out.Account = toAccountJSON(res.Account)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+type flowJSON struct {
+	State   string   `json:"state"`
+	Flow    string   `json:"flow"`
+	Methods []string `json:"methods,omitempty"`
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("flow")
+	st, err := s.Auth.Flow(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, flowJSON{State: st.State, Flow: id, Methods: st.Methods})
+}
+
+type sendRequest struct {
+	Method string `json:"method"`
+}
+
+type sentJSON struct {
+	State  string `json:"state"`
+	Method string `json:"method"`
+}
+
+func (s *Server) sendStepUp(w http.ResponseWriter, r *http.Request) {
+	var req sendRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Auth.SendStepUp(r.Context(), r.PathValue("flow"), req.Method, s.meta(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, sentJSON{State: auth.StateStepUpRequired, Method: req.Method})
+}
+
+type verifyRequest struct {
+	Code string `json:"code"`
+}
+
+func (s *Server) verifyStepUp(w http.ResponseWriter, r *http.Request) {
+	var req verifyRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(req.Code) > 64 {
+		s.fail(w, r, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you."))
+		return
+	}
+	res, err := s.Auth.VerifyStepUp(r.Context(), r.PathValue("flow"), req.Code, s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerLogin(w, res)
+}
+
+type flowPasswordRequest struct {
+	NewPassword string `json:"new_password"`
+}
+
+func (s *Server) flowPassword(w http.ResponseWriter, r *http.Request) {
+	var req flowPasswordRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.NewPassword == "" {
+		s.fail(w, r, httpx.Errorf("Field \"new_password\" is required."))
+		return
+	}
+	res, err := s.Auth.FlowPassword(r.Context(), r.PathValue("flow"), req.NewPassword, s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerLogin(w, res)
+}
+
+func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var a *varco.Account
+	if err == nil {
+		a, err = s.Admin.UnlockUser(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}
