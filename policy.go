@@ -23,29 +23,73 @@ func DefaultPolicy() Policy {
 		SuspensionGraceDays: 30, HistoryDepth: 5}
 }
 
+// Policy fields, as the API and the forms name them.
+const (
+	FieldMaxAgeDays          = "max_age_days"
+	FieldWarningDays         = "warning_days"
+	FieldInactivityDays      = "inactivity_days"
+	FieldSuspensionGraceDays = "suspension_grace_days"
+	FieldHistoryDepth        = "history_depth"
+)
+
+// Policy limits: what Validate accepts.
+const (
+	MaxPolicyDays   = 3650 // every period is 1 to 3650 days
+	MaxHistoryDepth = 24   // 0 to 24 previous passwords
+	MaxWarningDays  = 10   // at most 10 warning days
+)
+
+// PolicyError says which field of a policy Validate refused and why, so a
+// form can show the reason next to the field in its own language. It wraps
+// the EInvalid *Error the API answers with.
+type PolicyError struct {
+	Field string // one of the Field… constants
+	// Min and Max bound the value (for warning_days: each day); Max alone
+	// bounds the number of warning days when TooMany is set.
+	Min, Max int
+	// Duplicate is a warning day listed twice (0 when none).
+	Duplicate int
+	TooMany   bool
+	err       *Error
+}
+
+func (e *PolicyError) Error() string { return e.err.Error() }
+func (e *PolicyError) Unwrap() error { return e.err }
+
 // Validate checks a policy and sorts its warning days, most distant first.
-// Errors are EInvalid with a message naming the field.
+// Errors are a *PolicyError wrapping an EInvalid *Error whose message names
+// the field.
 func (p *Policy) Validate() error {
-	bad := func(format string, args ...any) error { return Errorf(EInvalid, format, args...) }
-	switch {
-	case p.MaxAgeDays < 1 || p.MaxAgeDays > 3650:
-		return bad("max_age_days must be between 1 and 3650.")
-	case p.InactivityDays < 1 || p.InactivityDays > 3650:
-		return bad("inactivity_days must be between 1 and 3650.")
-	case p.SuspensionGraceDays < 1 || p.SuspensionGraceDays > 3650:
-		return bad("suspension_grace_days must be between 1 and 3650.")
-	case p.HistoryDepth < 0 || p.HistoryDepth > 24:
-		return bad("history_depth must be between 0 and 24.")
-	case len(p.WarningDays) > 10:
-		return bad("warning_days holds at most 10 days.")
+	outOfRange := func(field string, v, lo, hi int) error {
+		if v >= lo && v <= hi {
+			return nil
+		}
+		return &PolicyError{Field: field, Min: lo, Max: hi,
+			err: Errorf(EInvalid, "%s must be between %d and %d.", field, lo, hi)}
+	}
+	for _, err := range []error{
+		outOfRange(FieldMaxAgeDays, p.MaxAgeDays, 1, MaxPolicyDays),
+		outOfRange(FieldInactivityDays, p.InactivityDays, 1, MaxPolicyDays),
+		outOfRange(FieldSuspensionGraceDays, p.SuspensionGraceDays, 1, MaxPolicyDays),
+		outOfRange(FieldHistoryDepth, p.HistoryDepth, 0, MaxHistoryDepth),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if len(p.WarningDays) > MaxWarningDays {
+		return &PolicyError{Field: FieldWarningDays, Max: MaxWarningDays, TooMany: true,
+			err: Errorf(EInvalid, "warning_days holds at most %d days.", MaxWarningDays)}
 	}
 	seen := map[int]bool{}
 	for _, d := range p.WarningDays {
 		if d < 1 || d >= p.MaxAgeDays {
-			return bad("warning_days must be between 1 and max_age_days - 1 (got %d).", d)
+			return &PolicyError{Field: FieldWarningDays, Min: 1, Max: p.MaxAgeDays - 1,
+				err: Errorf(EInvalid, "warning_days must be between 1 and max_age_days - 1 (got %d).", d)}
 		}
 		if seen[d] {
-			return bad("warning_days lists %d twice.", d)
+			return &PolicyError{Field: FieldWarningDays, Duplicate: d,
+				err: Errorf(EInvalid, "warning_days lists %d twice.", d)}
 		}
 		seen[d] = true
 	}

@@ -1,7 +1,9 @@
 package varco
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +51,47 @@ func TestPolicyExpiryHelpers(t *testing.T) {
 	}
 	if (Policy{WarningDays: []int{3, 14, 7}}).FirstWarning() != 14 {
 		t.Fatal("FirstWarning must not depend on order")
+	}
+}
+
+// TestPolicyValidateNamesTheField: a form shows Validate's error next to
+// the field it names, with the bounds that field takes.
+func TestPolicyValidateNamesTheField(t *testing.T) {
+	base := func() Policy {
+		return Policy{MaxAgeDays: 30, WarningDays: []int{7}, InactivityDays: 10, SuspensionGraceDays: 5, HistoryDepth: 3}
+	}
+	tests := []struct {
+		name  string
+		edit  func(p *Policy)
+		want  PolicyError
+		inMsg string
+	}{
+		{"max age", func(p *Policy) { p.MaxAgeDays = 0 }, PolicyError{Field: FieldMaxAgeDays, Min: 1, Max: 3650}, "max_age_days"},
+		{"inactivity", func(p *Policy) { p.InactivityDays = 3651 }, PolicyError{Field: FieldInactivityDays, Min: 1, Max: 3650}, "inactivity_days"},
+		{"grace", func(p *Policy) { p.SuspensionGraceDays = -1 }, PolicyError{Field: FieldSuspensionGraceDays, Min: 1, Max: 3650}, "suspension_grace_days"},
+		{"history", func(p *Policy) { p.HistoryDepth = 25 }, PolicyError{Field: FieldHistoryDepth, Min: 0, Max: 24}, "history_depth"},
+		{"warning too late", func(p *Policy) { p.WarningDays = []int{30} }, PolicyError{Field: FieldWarningDays, Min: 1, Max: 29}, "got 30"},
+		{"warning twice", func(p *Policy) { p.WarningDays = []int{3, 3} }, PolicyError{Field: FieldWarningDays, Duplicate: 3}, "twice"},
+		{"too many warnings", func(p *Policy) { p.WarningDays = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11} },
+			PolicyError{Field: FieldWarningDays, Max: 10, TooMany: true}, "at most 10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := base()
+			tt.edit(&p)
+			err := p.Validate()
+			var pe *PolicyError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Validate = %v, want a *PolicyError", err)
+			}
+			got := *pe
+			got.err = nil
+			if got != tt.want {
+				t.Fatalf("PolicyError = %+v, want %+v", got, tt.want)
+			}
+			if ErrorCode(err) != EInvalid || !strings.Contains(ErrorMessage(err), tt.inMsg) {
+				t.Fatalf("code %q message %q", ErrorCode(err), ErrorMessage(err))
+			}
+		})
 	}
 }

@@ -280,14 +280,25 @@ func (s *Service) OrgPolicy(ctx context.Context, actor Actor, orgID int64) (*var
 	return s.db.Reader().OrgByID(ctx, orgID)
 }
 
+// MayEditOrgPolicy reports whether the actor may replace an organization's
+// password policy: nil for support; another organization's org admin gets
+// ENotFound, anyone else EForbidden. Pages call it to offer the form.
+func (s *Service) MayEditOrgPolicy(actor Actor, orgID int64) error {
+	if isSupport(actor) {
+		return nil
+	}
+	if isOrgAdmin(actor) && actor.OrgID != orgID {
+		return varco.Errorf(varco.ENotFound, "organization not found")
+	}
+	return forbidden()
+}
+
 // SetOrgPolicy replaces an organization's password policy; support only.
-// It takes effect at the next run of the scheduled jobs.
+// It takes effect at the next run of the scheduled jobs. An invalid policy
+// is a *varco.PolicyError naming the field.
 func (s *Service) SetOrgPolicy(ctx context.Context, actor Actor, orgID int64, p varco.Policy) (*varco.Org, error) {
-	if !isSupport(actor) {
-		if isOrgAdmin(actor) && actor.OrgID != orgID {
-			return nil, varco.Errorf(varco.ENotFound, "organization not found")
-		}
-		return nil, forbidden()
+	if err := s.MayEditOrgPolicy(actor, orgID); err != nil {
+		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ type adminSearchData struct {
 // in the page's language.
 type policyView struct {
 	OrgName                                     string
+	EditURL                                     string // set when the viewer may edit it
 	MaxAge, Warning, Inactivity, Grace, History string
 }
 
@@ -150,6 +151,9 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 			return
 		}
 		d.Policy = newPolicyView(rq.lang, o)
+		if h.admin.MayEditOrgPolicy(rq.account, o.ID) == nil {
+			d.Policy.EditURL = orgPath(o.ID)
+		}
 	}
 	p := h.newPage(r, rq, "admin.title", "admin")
 	p.Title = p.T("admin.user_title", u.Email)

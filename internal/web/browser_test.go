@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -36,7 +37,8 @@ func (b *lockedBuffer) String() string {
 }
 
 // TestBrowserJourney drives the pages in a real headless Chromium: sign in,
-// see the profile, read the activity history, switch to English, sign out.
+// see the profile, read the activity history, switch to English, sign out;
+// then support changes an organization's password policy.
 func TestBrowserJourney(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		testenv.Missing(t, "chromium ("+chromiumPath+")")
@@ -163,5 +165,36 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	if loc := location(); !strings.HasSuffix(loc, "/login") {
 		t.Fatalf("profile after sign-out landed on %q", loc)
+	}
+
+	// Support changes acme's password lifetime in the admin console. The
+	// English picked above is still remembered.
+	if err := chromedp.Do(bctx,
+		chromedp.SendKeys(css(`#email`), "help@provider.test"),
+		chromedp.SendKeys(css(`#password`), helpPW),
+	); err != nil {
+		t.Fatalf("support login form: %v", err)
+	}
+	click(`form[action="/login"] button[type=submit]`, 200)
+	click(`nav.main a[href="/admin"]`, 200)
+	click(`nav.tabs a[href="/admin/orgs"]`, 200)
+	acme := fmt.Sprintf("/admin/orgs/%d", s.orgID("acme"))
+	click(`table.orgs a[href="`+acme+`"]`, 200)
+	if err := chromedp.Do(bctx,
+		chromedp.WaitVisible(css(`#f-max_age_days`)),
+		chromedp.Clear(css(`#f-max_age_days`)),
+		chromedp.SendKeys(css(`#f-max_age_days`), "60"),
+	); err != nil {
+		t.Fatalf("policy form: %v", err)
+	}
+	click(`form.policy-form button[type=submit]`, 200)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`))); err != nil {
+		t.Fatalf("policy saved: %v", err)
+	}
+	if n, age := text(`p.notice`), text(`#policy-max-age`); !strings.HasPrefix(n, "Policy saved") || age != "60 days" {
+		t.Fatalf("after saving: notice %q, lifetime %q", n, age)
+	}
+	if got := s.policy(s.orgID("acme")).MaxAgeDays; got != 60 {
+		t.Fatalf("stored lifetime %d, want 60", got)
 	}
 }

@@ -40,7 +40,8 @@ type site struct {
 }
 
 type siteOptions struct {
-	dev bool
+	dev    bool
+	engine string // "sqlite" (default) or "postgres"
 }
 
 // newSite starts varco. Dev mode is on by default here because it is what
@@ -51,7 +52,10 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	path := testenv.DatabaseURL(t, "sqlite")
+	if o.engine == "" {
+		o.engine = "sqlite"
+	}
+	path := testenv.DatabaseURL(t, o.engine)
 	cfg := &config.Config{DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		MailFrom: "varco@provider.test", Dev: o.dev, SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
@@ -104,7 +108,7 @@ func (s *site) account(email string) *varco.Account {
 }
 
 // exec runs SQL on the database behind the service's back, for states no
-// service call sets up (e.g. a password that must be changed).
+// service call sets up (e.g. a password that must be changed). SQLite only.
 func (s *site) exec(query string, args ...any) {
 	s.t.Helper()
 	db, err := sql.Open("sqlite", "file:"+s.dbPath+"?_pragma=busy_timeout(10000)")

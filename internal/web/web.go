@@ -168,6 +168,11 @@ var routes = []route{
 	{"GET /admin/users/{id}", staff, (*Handler).adminUser},
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
 	{"POST /admin/users/{id}/reactivate", staff, (*Handler).adminReactivate},
+	{"GET /admin/orgs", staff, (*Handler).adminOrgs},
+	{"GET /admin/orgs/{id}", staff, (*Handler).adminOrg},
+	{"POST /admin/orgs/{id}/policy", staff, (*Handler).adminOrgPolicy},
+	{"GET /admin/outbox", staff, (*Handler).adminOutbox},
+	{"POST /admin/outbox/{id}/retry", staff, (*Handler).adminOutboxRetry},
 	{"/", anyone, (*Handler).notFound},
 }
 
@@ -257,6 +262,7 @@ type page struct {
 	Account    *varco.Account
 	Restricted bool
 	Staff      bool
+	Support    bool // the admin console shows the support-only pages
 	Dev        bool
 	Langs      []langLink
 	Notice     string
@@ -283,7 +289,8 @@ func (p *page) Time(t time.Time) string { return formatTime(p.Lang, t) }
 func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (h *Handler) newPage(r *http.Request, rq *request, titleKey, section string) *page {
-	p := &page{Lang: rq.lang, Section: section, CSS: h.cssURL, Account: rq.account, Staff: rq.staff(), Dev: h.dev}
+	p := &page{Lang: rq.lang, Section: section, CSS: h.cssURL, Account: rq.account, Staff: rq.staff(), Dev: h.dev,
+		Support: rq.account != nil && rq.account.Role == varco.RoleSupport}
 	p.Title = p.T(titleKey)
 	p.Restricted = rq.session != nil && rq.session.Restricted
 	for _, l := range languages {
