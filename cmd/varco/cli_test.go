@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
 
@@ -141,4 +142,59 @@ func dbCLI(t *testing.T, engine, url, sql string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", cmd, err, out)
 	}
+}
+
+// TestCLIUnlock: `varco user unlock` reopens an account the step-up
+// counters locked, says which counter did, and resets them (SPEC §5.8).
+func TestCLIUnlock(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			c := newCLI(t, engine)
+			c.must("", "org", "create", "--name", "acme", "--plan", "pro")
+			c.must("Rossi-Verde-2026\n", "user", "create", "--email", "mario@acme.test", "--password-stdin", "--org", "acme")
+			if _, _, err := c.run("", "user", "unlock", "--email", "mario@acme.test"); err == nil || !strings.Contains(err.Error(), "not locked") {
+				t.Fatalf("unlock of an active account: %v", err)
+			}
+			ctx := context.Background()
+			db, err := store.Open(ctx, c.env["VARCO_DATABASE_URL"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			a, err := db.AccountByEmail(ctx, "mario@acme.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.InTx(ctx, func(q *store.Q) error {
+				if err := q.SaveStepUpCounters(ctx, a.ID, mustCounters(t, q, a.ID, 15)); err != nil {
+					return err
+				}
+				_, err := q.LockAccount(ctx, a.ID, "pin_total")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := c.must("", "user", "unlock", "--email", "mario@acme.test")
+			if !strings.Contains(out, "unlocked") || !strings.Contains(out, "pin_total") {
+				t.Fatalf("user unlock: %s", out)
+			}
+			if show := c.must("", "user", "show", "--email", "mario@acme.test"); !strings.Contains(show, `"status": "active"`) {
+				t.Fatalf("after unlock:\n%s", show)
+			}
+			if cs, err := db.StepUpCountersOf(ctx, a.ID); err != nil || cs.PINTotal != 0 || cs.LockedReason != "" {
+				t.Fatalf("counters after unlock: %+v %v", cs, err)
+			}
+		})
+	}
+}
+
+func mustCounters(t *testing.T, q *store.Q, id int64, pinTotal int) store.StepUpCounters {
+	t.Helper()
+	c, err := q.LockStepUpCounters(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PINTotal = pinTotal
+	return c
 }

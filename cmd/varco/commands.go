@@ -200,7 +200,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			f.After = users[len(users)-1].ID
 		}
 		return tw.Flush()
-	case "show", "disable", "reactivate":
+	case "show", "disable", "reactivate", "unlock":
 		email := fs.String("email", "", "login e-mail address")
 		if err := e.parse(fs); err != nil {
 			return err
@@ -221,6 +221,20 @@ func cmdUser(ctx context.Context, e *env) error {
 			fmt.Fprintf(e.stdout, "user %s reactivated; a password change is required at the next sign-in\n", u.Email)
 			return nil
 		}
+		if verb == "unlock" {
+			reason, err := a.Admin.LockReason(ctx, nil, u.ID)
+			if err != nil {
+				return cliError(err)
+			}
+			if _, err := a.Admin.UnlockUser(ctx, nil, u.ID); err != nil {
+				return cliError(err)
+			}
+			if reason != "" {
+				reason = " (it was locked by " + reason + ")"
+			}
+			fmt.Fprintf(e.stdout, "user %s unlocked%s; every step-up counter is reset\n", u.Email, reason)
+			return nil
+		}
 		if verb == "disable" {
 			if err := a.Admin.DisableUser(ctx, nil, u.ID); err != nil {
 				return cliError(err)
@@ -234,7 +248,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			"status": u.Status, "language": u.Lang, "display_name": u.DisplayName,
 			"password_changed_at": u.PasswordChangedAt, "last_login_at": u.LastLoginAt, "created_at": u.CreatedAt})
 	}
-	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable, reactivate)\n", verb)
+	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable, reactivate, unlock)\n", verb)
 	return errUsage
 }
 

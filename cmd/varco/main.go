@@ -3,7 +3,7 @@
 //	varco serve [--dev]          serve the web UI, the JSON API and the workers
 //	varco migrate                apply database migrations
 //	varco org create|list        manage organizations
-//	varco user create|list|show|disable|reactivate
+//	varco user create|list|show|disable|reactivate|unlock
 //	varco audit verify           check the activity history's hash chain
 package main
 
@@ -31,6 +31,7 @@ Usage:
   varco user show --email E
   varco user disable --email E
   varco user reactivate --email E   (a suspended account; password change required next)
+  varco user unlock --email E       (a locked account; resets every step-up counter)
   varco audit verify
   varco import --format csv|passwd --file F|- [--org N] [--lang it|en] [--dry-run] [--errors FILE]
   varco version
