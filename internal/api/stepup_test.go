@@ -407,3 +407,56 @@ func TestSeed_5_7_ParallelWrongPINs(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowPassword: an expired password is changed through the login flow
+// (SPEC §2.6, §9 POST /login/{flow}/password), also after a step-up, which
+// always comes first.
+func TestFlowPassword(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			h := newStepUpHarness(t, engine)
+			h.clock.Advance(91 * 24 * time.Hour)
+			// From home: no step-up, straight to the password change.
+			r := h.loginFrom("mario@acme.test", marioPW, homeIP)
+			if r.str("state") != "password_change_required" || r.str("flow") == "" || r.str("session_token") == "" {
+				t.Fatalf("expired login: %d %s", r.status, r.raw)
+			}
+			flow, restricted := r.str("flow"), r.str("session_token")
+			wantError(t, h.do("GET", "/api/v1/me/sessions", restricted, nil), http.StatusForbidden, varco.EPasswordChangeRequire)
+			if g := h.do("GET", "/api/v1/login/"+flow, "", nil); g.str("state") != "password_change_required" {
+				t.Fatalf("GET flow: %s", g.raw)
+			}
+			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "short1"}),
+				http.StatusBadRequest, varco.EPasswordTooShort)
+			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": marioPW}),
+				http.StatusBadRequest, varco.EPasswordReused)
+			r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Nuova-Strada-2027"})
+			if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
+				t.Fatalf("flow password: %d %s", r.status, r.raw)
+			}
+			if s := h.do("GET", "/api/v1/me/sessions", r.str("session_token"), nil); s.status != 200 {
+				t.Fatalf("full session refused: %d", s.status)
+			}
+			wantError(t, h.do("GET", "/api/v1/me", restricted, nil), http.StatusUnauthorized, varco.EUnauthorized)
+			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Altra-Strada-2028"}),
+				http.StatusNotFound, varco.EFlowNotFound)
+
+			// Expired again, from a new network: the step-up comes first,
+			// then the same flow asks for the new password.
+			h.clock.Advance(91 * 24 * time.Hour)
+			r = h.loginFrom("mario@acme.test", "Nuova-Strada-2027", awayIP)
+			if r.str("state") != "step_up_required" {
+				t.Fatalf("expired login from a new network: %s", r.raw)
+			}
+			flow = r.str("flow")
+			r = h.verify(flow, h.sendPIN(flow))
+			if r.str("state") != "password_change_required" || r.str("flow") != flow {
+				t.Fatalf("after the step-up: %s", r.raw)
+			}
+			r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Terza-Strada-2029"})
+			if r.str("state") != "authenticated" {
+				t.Fatalf("flow password after step-up: %d %s", r.status, r.raw)
+			}
+		})
+	}
+}
