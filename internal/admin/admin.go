@@ -394,7 +394,7 @@ func (s *Service) Outbox(ctx context.Context, actor Actor, status string, before
 	}
 	list, err := s.db.Reader().ListOutbox(ctx, status, before, limit)
 	for i := range list {
-		list[i].To = notify.MaskEmail(list[i].To)
+		list[i].To = notify.Message{Channel: list[i].Channel, To: list[i].To}.MaskedTo()
 	}
 	return list, err
 }

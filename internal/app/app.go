@@ -30,6 +30,7 @@ import (
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/sms"
 	"varco.dev/varco/internal/store"
 )
 
@@ -42,13 +43,14 @@ type App struct {
 	Auth    *auth.Service
 	Admin   *admin.Service
 	Worker  *notify.Worker
+	Mailer  *auth.Mailer // queues e-mail and SMS in the caller's transaction
 	Jobs    *jobs.Runner
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	Handler http.Handler
 
 	backlog atomic.Int64
-	noMail  bool // no sender configured: leave the outbox alone
+	noMail  bool // no sender configured for any channel: leave the outbox alone
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -56,7 +58,7 @@ type Options struct {
 	Clock        clock.Clock      // default: the build's clock (manual in testclock builds)
 	Logger       *slog.Logger     // default: discard
 	HashParams   *password.Params // default: password.DefaultParams
-	Sender       notify.Sender    // default: from Cfg (SMTP, or the dev mailbox)
+	Sender       notify.Sender    // default: from Cfg (SMTP and SMS gateway, or the dev mailbox; see defaultSender)
 	SkipMigrate  bool
 	WorkerLogger *slog.Logger
 }
@@ -100,8 +102,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		HashQueued:    func() float64 { return float64(a.Hasher.Queued()) },
 		OutboxBacklog: func() float64 { return float64(a.backlog.Load()) },
 	})
-	mailer := &auth.Mailer{Render: notify.Render, BaseURL: cfg.BaseURL, Domain: mailDomain(cfg.MailFrom),
-		Clock: opts.Clock, Wake: a.Worker.Notify}
+	mailer := &auth.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
+		Domain: mailDomain(cfg.MailFrom), Clock: opts.Clock, Wake: a.Worker.Notify}
+	a.Mailer = mailer
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
@@ -111,29 +114,44 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
+// defaultSender routes each channel to its configured sender: e-mail to
+// VARCO_SMTP_URL, SMS to VARCO_SMS_URL, and in dev mode either one that is
+// not configured to the dev mailbox (/dev/mailbox). With neither configured
+// the worker does not run and messages wait in the outbox; an SMS with no
+// gateway is dead-lettered (notify.ErrNoSMSGateway), an e-mail with no SMTP
+// server retried (notify.ErrNoSMTP).
 func (a *App) defaultSender() (notify.Sender, error) {
-	if a.Cfg.Dev && a.Cfg.SMTPURL == "" {
-		return notify.NewDevMailbox(a.DB), nil
+	var r notify.Router
+	switch {
+	case a.Cfg.SMTPURL != "":
+		s, err := notify.NewSMTPSender(a.Cfg.SMTPURL, a.Cfg.MailFrom, notify.SMTPOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("smtp: %w", err)
+		}
+		r.Email = s
+	case a.Cfg.Dev:
+		r.Email = notify.NewDevMailbox(a.DB)
 	}
-	if a.Cfg.SMTPURL == "" {
-		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails wait in the outbox until one is")
+	switch {
+	case a.Cfg.SMSURL != "":
+		s, err := sms.New(a.Cfg.SMSURL, a.Cfg.SMSToken, sms.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("sms: %w", err)
+		}
+		r.SMS = s
+	case a.Cfg.Dev:
+		r.SMS = notify.NewDevMailbox(a.DB)
+	}
+	switch {
+	case r.Email == nil && r.SMS == nil:
+		a.Log.Warn("no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is")
 		a.noMail = true
-		return unconfigured{}, nil
+	case r.Email == nil:
+		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is")
+	case r.SMS == nil:
+		a.Log.Info("no SMS gateway configured (VARCO_SMS_URL): SMS are dead-lettered")
 	}
-	s, err := notify.NewSMTPSender(a.Cfg.SMTPURL, a.Cfg.MailFrom, notify.SMTPOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("smtp: %w", err)
-	}
-	return s, nil
-}
-
-// unconfigured stands in for a sender when none is configured. The worker
-// is then not run at all, so messages wait in the outbox (rather than
-// spending their attempts) until a restart with an SMTP server.
-type unconfigured struct{}
-
-func (unconfigured) Send(context.Context, notify.Message) error {
-	return fmt.Errorf("no SMTP server configured")
+	return r, nil
 }
 
 func mailDomain(from string) string {

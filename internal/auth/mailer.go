@@ -16,13 +16,18 @@ import (
 // RenderFunc renders an e-mail for an event in a language.
 type RenderFunc func(event, lang string, data any) (subject, text, html string, err error)
 
+// RenderSMSFunc renders the text of an SMS for an event in a language.
+type RenderSMSFunc func(event, lang string, data any) (string, error)
+
 // Mailer renders notifications and writes them to the outbox inside the
 // caller's transaction. Delivery is the notify worker's job.
 type Mailer struct {
-	Render  RenderFunc
-	BaseURL string // public URL of varco, for links
-	Domain  string // right-hand side of generated Message-IDs
-	Clock   interface{ Now() time.Time }
+	Render RenderFunc
+	// RenderSMS renders SMS texts; nil uses notify.RenderSMS.
+	RenderSMS RenderSMSFunc
+	BaseURL   string // public URL of varco, for links
+	Domain    string // right-hand side of generated Message-IDs
+	Clock     interface{ Now() time.Time }
 	// Wake, if set, wakes the delivery worker (see Committed).
 	Wake func()
 }
@@ -30,22 +35,71 @@ type Mailer struct {
 // Enqueue renders event for a and queues it to the account's notification
 // address (SPEC §9a); data's Common part is filled in from the account.
 func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
-	lang := a.Lang
-	if !varco.ValidLang(lang) {
-		lang = varco.LangIT
-	}
-	data.Common = notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
+	return m.EnqueueTo(ctx, q, a, a.NotifyAddress(), event, data)
+}
+
+// EnqueueTo is Enqueue to the address to instead of the account's
+// notification address: a contact e-mail being verified gets its link
+// before it becomes the notification address.
+func (m *Mailer) EnqueueTo(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
+	lang := accountLang(a)
+	data.Common = m.common(a)
 	subject, text, html, err := m.Render(event, lang, data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", event, err)
 	}
+	id, err := m.messageID()
+	if err != nil {
+		return err
+	}
+	msg := &notify.Message{Channel: notify.ChannelEmail, Event: event, To: to, Lang: lang, Subject: subject,
+		Text: text, HTML: html, MessageID: id, CreatedAt: m.Clock.Now()}
+	return q.EnqueueMessage(ctx, msg)
+}
+
+// EnqueueSMS renders the SMS of event in a's language and queues it to the
+// E.164 number to (a verified phone, or one being verified), inside the
+// caller's transaction like Enqueue. data carries what the text needs,
+// e.g. Code and ValidFor; its Common part is filled in from the account.
+func (m *Mailer) EnqueueSMS(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
+	lang := accountLang(a)
+	data.Common = m.common(a)
+	render := m.RenderSMS
+	if render == nil {
+		render = notify.RenderSMS
+	}
+	text, err := render(event, lang, data)
+	if err != nil {
+		return fmt.Errorf("render sms %s: %w", event, err)
+	}
+	id, err := m.messageID()
+	if err != nil {
+		return err
+	}
+	msg := &notify.Message{Channel: notify.ChannelSMS, Event: event, To: to, Lang: lang, Text: text,
+		MessageID: id, CreatedAt: m.Clock.Now()}
+	return q.EnqueueMessage(ctx, msg)
+}
+
+func accountLang(a *varco.Account) string {
+	if !varco.ValidLang(a.Lang) {
+		return varco.LangIT
+	}
+	return a.Lang
+}
+
+func (m *Mailer) common(a *varco.Account) notify.Common {
+	return notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
+}
+
+// messageID returns a fresh Message-ID (SMS carry one too, so a re-delivery
+// can be recognized).
+func (m *Mailer) messageID() (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return fmt.Errorf("message id: %w", err)
+		return "", fmt.Errorf("message id: %w", err)
 	}
-	msg := &notify.Message{Event: event, To: a.NotifyAddress(), Lang: lang, Subject: subject, Text: text, HTML: html,
-		MessageID: "<" + hex.EncodeToString(id[:]) + "@" + m.Domain + ">", CreatedAt: m.Clock.Now()}
-	return q.EnqueueMessage(ctx, msg)
+	return "<" + hex.EncodeToString(id[:]) + "@" + m.Domain + ">", nil
 }
 
 // Committed tells the worker that messages were committed to the outbox, so

@@ -318,7 +318,7 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 		}
 		fm := flowMeta(f, m)
 		data := notify.Data{Time: now, IP: f.IP, Location: f.Location, Code: code,
-			CodeMinutes: int(s.stepUp.CodeTTL / time.Minute)}
+			ValidFor: s.stepUp.CodeTTL}
 		if method == MethodEmailPIN {
 			if err := q.AppendEvent(ctx, s.event(a, varco.EventPINSent, varco.OutcomeSuccess, fm, "to "+notify.MaskEmail(a.NotifyAddress()))); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/sms"
 )
 
 // Config is every setting of `varco serve` and the other commands.
@@ -21,6 +22,8 @@ type Config struct {
 	BaseURL         string        // VARCO_BASE_URL: public URL, for links in e-mails
 	SMTPURL         string        // VARCO_SMTP_URL: smtp://[user:pass@]host:port or smtps://…
 	MailFrom        string        // VARCO_MAIL_FROM: sender address
+	SMSURL          string        // VARCO_SMS_URL: https://… webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…
+	SMSToken        string        // VARCO_SMS_TOKEN: bearer token for the webhook
 	TrustedProxies  httpx.Proxies // VARCO_TRUSTED_PROXIES
 	Dev             bool          // VARCO_DEV: demo data, /dev/mailbox, cookies without Secure over http
 	LogLevel        string        // VARCO_LOG_LEVEL: debug, info, warn, error
@@ -47,6 +50,8 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error)
 	fs.StringVar(&c.BaseURL, "base-url", getenv("VARCO_BASE_URL"), "public URL for links in e-mails (VARCO_BASE_URL; default http://LISTEN)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", getenv("VARCO_SMTP_URL"), "SMTP server: smtp://[user:pass@]host:port or smtps://… (VARCO_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", envOr(getenv, "VARCO_MAIL_FROM", "varco@localhost.localdomain"), "sender of e-mails (VARCO_MAIL_FROM)")
+	fs.StringVar(&c.SMSURL, "sms-url", getenv("VARCO_SMS_URL"), "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+… (VARCO_SMS_URL)")
+	fs.StringVar(&c.SMSToken, "sms-token", getenv("VARCO_SMS_TOKEN"), "bearer token sent to the SMS webhook (VARCO_SMS_TOKEN; prefer the variable to the flag)")
 	fs.StringVar(&proxies, "trusted-proxies", getenv("VARCO_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (VARCO_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.Dev, "dev", getenv("VARCO_DEV") == "1" || getenv("VARCO_DEV") == "true", "dev mode: demo users, /dev/mailbox, no SMTP needed (VARCO_DEV)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "VARCO_LOG_LEVEL", "info"), "debug, info, warn or error (VARCO_LOG_LEVEL)")
@@ -84,6 +89,13 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			errs = append(errs, errors.New("smtp-url: want smtp://[user:pass@]host:port or smtps://…"))
 		}
+	}
+	if c.SMSURL != "" {
+		if _, err := sms.New(c.SMSURL, c.SMSToken, sms.Options{}); err != nil {
+			errs = append(errs, fmt.Errorf("sms-url: %w", err))
+		}
+	} else if c.SMSToken != "" {
+		errs = append(errs, errors.New("sms-token is set but sms-url is not"))
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":

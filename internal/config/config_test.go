@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,9 +59,49 @@ func TestInvalid(t *testing.T) {
 		"base url":  {[]string{"--base-url", "ftp://x"}, nil},
 		"log level": {[]string{"--log-level", "loud"}, nil},
 		"empty db":  {[]string{"--database-url", ""}, nil},
+		"sms http":  {nil, map[string]string{"VARCO_SMS_URL": "http://sms.example.it/hook"}},
+		"sms creds": {nil, map[string]string{"VARCO_SMS_URL": "https://u:p@sms.example.it/hook"}},
+		"sms from":  {nil, map[string]string{"VARCO_SMS_URL": "twilio://AC1:tok@api.twilio.com"}},
+		"sms token": {nil, map[string]string{"VARCO_SMS_TOKEN": "orphan"}},
+		"sms both":  {[]string{"--sms-url", "twilio://AC1:tok@api.twilio.com?from=Varco", "--sms-token", "x"}, nil},
 	} {
 		if _, err := load(tt.args, tt.env); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestSMS(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		url, tok string
+	}{
+		{name: "none"},
+		{name: "webhook from env", env: map[string]string{"VARCO_SMS_URL": "https://sms.example.it/hook", "VARCO_SMS_TOKEN": "s3cret"},
+			url: "https://sms.example.it/hook", tok: "s3cret"},
+		{name: "loopback http", env: map[string]string{"VARCO_SMS_URL": "http://127.0.0.1:9000/sms"}, url: "http://127.0.0.1:9000/sms"},
+		{name: "twilio flag wins", args: []string{"--sms-url", "twilio://AC1:tok@api.twilio.com?from=%2B390612345678"},
+			env: map[string]string{"VARCO_SMS_URL": "https://sms.example.it/hook"},
+			url: "twilio://AC1:tok@api.twilio.com?from=%2B390612345678"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SMSURL != tt.url || c.SMSToken != tt.tok {
+				t.Errorf("SMSURL %q, SMSToken %q", c.SMSURL, c.SMSToken)
+			}
+		})
+	}
+}
+
+func TestSMSErrorHidesCredentials(t *testing.T) {
+	_, err := load(nil, map[string]string{"VARCO_SMS_URL": "twilio://AC1:hush-hush@api.twilio.com?from=1"})
+	if err == nil || strings.Contains(err.Error(), "hush-hush") {
+		t.Fatalf("error = %v", err)
 	}
 }

@@ -23,16 +23,39 @@ func MaskEmail(addr string) string {
 	return string(r) + "***@" + domain
 }
 
+// MaskPhone hides the middle of a phone number for logs and audit details,
+// keeping "+", the first two digits and the last two:
+// "+393471234567" → "+39********67". Anything shorter than 7 characters
+// becomes "***". It never fails.
+func MaskPhone(p string) string {
+	if len(p) < 7 || !utf8.ValidString(p) {
+		return "***"
+	}
+	return p[:3] + strings.Repeat("*", len(p)-5) + p[len(p)-2:]
+}
+
 // redactAddress replaces every occurrence of addr in text (ignoring case,
 // as servers echo addresses back in their replies) with its mask.
 func redactAddress(text, addr string) string {
+	return redact(text, addr, MaskEmail)
+}
+
+// redactRecipient replaces m's recipient in text with its mask.
+func redactRecipient(text string, m Message) string {
+	if m.IsSMS() {
+		return redact(text, m.To, MaskPhone)
+	}
+	return redactAddress(text, m.To)
+}
+
+func redact(text, addr string, mask func(string) string) string {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return text
 	}
 	re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(addr))
 	if err != nil { // addr is not valid UTF-8: exact matches only
-		return strings.ReplaceAll(text, addr, MaskEmail(addr))
+		return strings.ReplaceAll(text, addr, mask(addr))
 	}
-	return re.ReplaceAllLiteralString(text, MaskEmail(addr))
+	return re.ReplaceAllLiteralString(text, mask(addr))
 }

@@ -77,9 +77,9 @@ type Data struct {
 	ResetExpiresAt time.Time // when that link stops working
 	ContactSupport bool      // password_reset_requested for a suspended, locked or disabled account: no link, contact support
 
-	// Step-up (SPEC §5.4).
-	Code        string // pin_sent, otp_sent: the 6-digit code
-	CodeMinutes int    // how long the code is valid
+	// Codes sent by SMS or e-mail (otp_sent, phone_verification_sent, …).
+	Code     string        // the 6-digit code, the only 6-digit number in the message
+	ValidFor time.Duration // how long the code (or link) works, e.g. 10 minutes
 }
 
 type eventTemplates struct {
@@ -256,8 +256,9 @@ func listEvents(fsys fs.FS, dir string) ([]string, error) {
 // templateFuncs are the functions templates of lang may call.
 func templateFuncs(lang string) map[string]any {
 	return map[string]any{
-		"lang": func() string { return lang },
-		"when": func(t time.Time) string { return FormatTime(t, lang) },
+		"lang":     func() string { return lang },
+		"when":     func(t time.Time) string { return FormatTime(t, lang) },
+		"duration": func(d time.Duration) string { return FormatDuration(d, lang) },
 	}
 }
 

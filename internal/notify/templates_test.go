@@ -44,7 +44,7 @@ var sampleData = map[string]any{
 	},
 	"pin_sent": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
-		Time:   t0, IP: "203.0.113.7", Location: "Parigi, Francia", Code: "042917", CodeMinutes: 10,
+		Time:   t0, IP: "203.0.113.7", Location: "Parigi, Francia", Code: "042917", ValidFor: 10 * time.Minute,
 	},
 	"account_locked": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it",

@@ -20,20 +20,28 @@ const (
 // exists exactly when the change does.
 func (q *Q) EnqueueMessage(ctx context.Context, m *notify.Message) error {
 	err := q.queryRow(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
-		message_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt)).Scan(&m.ID)
+		message_id, next_attempt_at, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), channel(m)).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("enqueue message: %w", err)
 	}
 	return nil
 }
 
-const outboxColumns = `id, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at`
+// channel is m's stored channel: e-mail unless m says SMS.
+func channel(m *notify.Message) string {
+	if m.Channel == "" {
+		return notify.ChannelEmail
+	}
+	return m.Channel
+}
+
+const outboxColumns = `id, channel, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (notify.Message, error) {
 	var m notify.Message
 	var created int64
-	err := row.Scan(&m.ID, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created)
+	err := row.Scan(&m.ID, &m.Channel, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created)
 	m.CreatedAt = tm(created)
 	return m, err
 }
@@ -102,8 +110,8 @@ func (q *Q) OutboxBacklog(ctx context.Context) (int, error) {
 // SaveDevMessage stores a message for the dev-mode mailbox page.
 func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
 	_, err := q.exec(ctx, `INSERT INTO dev_messages (event, recipient, subject, text_body, html_body,
-		message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt))
+		message_id, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), channel(&m))
 	if err != nil {
 		return fmt.Errorf("save dev message: %w", err)
 	}
@@ -112,7 +120,7 @@ func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
 
 // ListDevMessages returns the newest dev-mode messages first.
 func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, error) {
-	rows, err := q.query(ctx, `SELECT id, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
+	rows, err := q.query(ctx, `SELECT id, channel, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
 		FROM dev_messages ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list dev messages: %w", err)
@@ -132,6 +140,7 @@ func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, e
 // OutboxEntry is an outbox message as support sees it: no body.
 type OutboxEntry struct {
 	ID          int64
+	Channel     string
 	Event       string
 	To          string
 	Status      string
@@ -148,7 +157,7 @@ func (q *Q) ListOutbox(ctx context.Context, status string, before int64, limit i
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := q.query(ctx, `SELECT id, event, recipient, status, attempts, next_attempt_at, last_error, created_at, sent_at
+	rows, err := q.query(ctx, `SELECT id, channel, event, recipient, status, attempts, next_attempt_at, last_error, created_at, sent_at
 		FROM outbox WHERE status = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, status, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
@@ -158,7 +167,7 @@ func (q *Q) ListOutbox(ctx context.Context, status string, before int64, limit i
 	for rows.Next() {
 		var e OutboxEntry
 		var next, created, sent int64
-		if err := rows.Scan(&e.ID, &e.Event, &e.To, &e.Status, &e.Attempts, &next, &e.LastError, &created, &sent); err != nil {
+		if err := rows.Scan(&e.ID, &e.Channel, &e.Event, &e.To, &e.Status, &e.Attempts, &next, &e.LastError, &created, &sent); err != nil {
 			return nil, fmt.Errorf("list outbox: %w", err)
 		}
 		e.NextAttempt, e.CreatedAt, e.SentAt = tm(next), tm(created), tm(sent)

@@ -449,6 +449,9 @@ var catalog = map[string]map[string]string{
 		"mailbox.open":     "Apri il messaggio",
 		"mailbox.back":     "Torna alla posta",
 		"mailbox.has_html": "Il messaggio ha anche una versione HTML, non mostrata qui.",
+		"mailbox.sms":      "SMS",
+		"mailbox.sms_to":   "SMS a %s",
+		"mailbox.email":    "E-mail",
 	},
 	varco.LangEN: {
 		"app.name":     "varco",
@@ -783,5 +786,8 @@ var catalog = map[string]map[string]string{
 		"mailbox.open":     "Open the message",
 		"mailbox.back":     "Back to the mailbox",
 		"mailbox.has_html": "The message also has an HTML part, not shown here.",
+		"mailbox.sms":      "SMS",
+		"mailbox.sms_to":   "SMS to %s",
+		"mailbox.email":    "E-mail",
 	},
 }

@@ -88,6 +88,9 @@ func (h *Handler) mailboxMessage(w http.ResponseWriter, r *http.Request, rq *req
 		if m.ID == id {
 			p := h.newPage(r, rq, "mailbox.title", "mailbox")
 			p.Title = m.Subject
+			if m.IsSMS() {
+				p.Title = p.T("mailbox.sms_to", m.To)
+			}
 			p.Data = mailboxData{Single: true, Messages: []mailMessage{{Message: m, Body: linkify(m.Text)}}}
 			h.render(w, r, http.StatusOK, "mailbox", p)
 			return

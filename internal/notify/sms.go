@@ -1,0 +1,129 @@
+package notify
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+)
+
+// SMS templates live in templates/sms/<lang>/<event>.txt: the whole file is
+// the text, rendered as one line (runs of white space become one space).
+// Keep it short (160 GSM characters fit one SMS) and, when it carries a
+// code, make the code its only 6-digit number. Every language must have
+// every SMS event, as for e-mail.
+
+// SMS events with a template.
+const (
+	EventOTPSent               = "otp_sent"
+	EventPhoneVerificationSent = "phone_verification_sent"
+)
+
+type smsTemplateSet map[string]map[string]*texttemplate.Template // lang → event → template
+
+var loadSMSTemplates = sync.OnceValues(func() (smsTemplateSet, error) { return parseSMSTemplates(templateFS) })
+
+// SMSEvents returns the events that have SMS templates, sorted.
+func SMSEvents() ([]string, error) {
+	set, err := loadSMSTemplates()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for e := range set[Languages[0]] {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// RenderSMS renders the SMS text of event in lang (English when lang has no
+// templates) with data, usually a Data with Code and ValidFor. It returns
+// an error wrapping ErrUnknownEvent for an event without an SMS template,
+// or the template error when data lacks a field the template uses.
+func RenderSMS(event, lang string, data any) (string, error) {
+	set, err := loadSMSTemplates()
+	if err != nil {
+		return "", err
+	}
+	byEvent, ok := set[normalizeLang(lang)]
+	if !ok {
+		byEvent = set[Languages[0]]
+	}
+	t, ok := byEvent[event]
+	if !ok {
+		return "", fmt.Errorf("render sms %q: %w", event, ErrUnknownEvent)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render sms %s: %w", event, err)
+	}
+	return strings.Join(strings.Fields(b.String()), " "), nil
+}
+
+func parseSMSTemplates(fsys fs.FS) (smsTemplateSet, error) {
+	set := smsTemplateSet{}
+	var want []string
+	for _, lang := range Languages {
+		dir := path.Join("templates", "sms", lang)
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return nil, fmt.Errorf("load sms templates: %w", err)
+		}
+		var events []string
+		set[lang] = map[string]*texttemplate.Template{}
+		for _, e := range entries {
+			event, ok := strings.CutSuffix(e.Name(), ".txt")
+			if !ok || e.IsDir() {
+				return nil, fmt.Errorf("load sms templates: unexpected file %s/%s", dir, e.Name())
+			}
+			t, err := texttemplate.New(e.Name()).Funcs(texttemplate.FuncMap(templateFuncs(lang))).
+				Option("missingkey=error").ParseFS(fsys, path.Join(dir, e.Name()))
+			if err != nil {
+				return nil, fmt.Errorf("load sms templates: %w", err)
+			}
+			set[lang][event] = t
+			events = append(events, event)
+		}
+		slices.Sort(events)
+		if want == nil {
+			want = events
+		} else if !slices.Equal(events, want) {
+			return nil, fmt.Errorf("load sms templates: %s has events %v, %s has %v", lang, events, Languages[0], want)
+		}
+	}
+	return set, nil
+}
+
+// FormatDuration writes d the way lang says a validity: "10 minuti",
+// "1 ora", "24 ore"; "10 minutes", "1 hour", "24 hours". Whole hours are
+// said in hours, anything else in minutes (rounded up).
+func FormatDuration(d time.Duration, lang string) string {
+	it := normalizeLang(lang) == "it"
+	if d >= time.Hour && d%time.Hour == 0 {
+		n := int(d / time.Hour)
+		switch {
+		case it && n == 1:
+			return "1 ora"
+		case it:
+			return fmt.Sprintf("%d ore", n)
+		case n == 1:
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", n)
+	}
+	n := int((d + time.Minute - 1) / time.Minute)
+	switch {
+	case it && n == 1:
+		return "1 minuto"
+	case it:
+		return fmt.Sprintf("%d minuti", n)
+	case n == 1:
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
+}

@@ -1,0 +1,56 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/testenv"
+)
+
+func TestOutboxKeepsChannel(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in := []notify.Message{
+			{Event: "password_changed", To: "a@example.it", Lang: "it", Subject: "s", Text: "t", HTML: "h",
+				MessageID: "<1@varco>", CreatedAt: t0}, // no channel: e-mail
+			{Channel: notify.ChannelSMS, Event: "otp_sent", To: "+393471234567", Lang: "en",
+				Text: "Varco: your sign-in code is 123456.", MessageID: "<2@varco>", CreatedAt: t0},
+		}
+		for i := range in {
+			if err := db.EnqueueMessage(ctx, &in[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.ClaimDue(ctx, t0, t0.Add(time.Minute), 10)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("ClaimDue = %v, %v", got, err)
+		}
+		if got[0].Channel != notify.ChannelEmail || got[1].Channel != notify.ChannelSMS ||
+			got[1].To != "+393471234567" || got[1].Subject != "" || got[1].HTML != "" {
+			t.Fatalf("claimed %+v", got)
+		}
+		if err := db.MarkFailed(ctx, got[1].ID, t0, "no SMS gateway", true); err != nil {
+			t.Fatal(err)
+		}
+		dead, err := db.ListOutbox(ctx, store.OutboxDead, 0, 10)
+		if err != nil || len(dead) != 1 || dead[0].Channel != notify.ChannelSMS || dead[0].LastError != "no SMS gateway" {
+			t.Fatalf("ListOutbox(dead) = %+v, %v", dead, err)
+		}
+
+		for _, m := range got {
+			if err := db.SaveDevMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dev, err := db.Reader().ListDevMessages(ctx, 10)
+		if err != nil || len(dev) != 2 {
+			t.Fatalf("ListDevMessages = %v, %v", dev, err)
+		}
+		if dev[0].Channel != notify.ChannelSMS || dev[0].Text != got[1].Text || dev[1].Channel != notify.ChannelEmail {
+			t.Fatalf("dev messages %+v", dev)
+		}
+	})
+}
