@@ -18,6 +18,7 @@ import (
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smssink"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -30,6 +31,7 @@ type harness struct {
 	url   string
 	clock *clock.Manual
 	sink  *smtpsink.Sink
+	sms   *smssink.Sink
 	cfg   *config.Config
 }
 
@@ -38,24 +40,25 @@ type harness struct {
 func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	sink := smtpsink.Start(t)
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
+	sms := smssink.Start(t, smssink.WithToken("sms-secret"))
+	cfg := &config.Config{SMSURL: sms.URL(), SMSToken: "sms-secret", DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
 		BaseURL: "http://varco.test", SMTPURL: sink.URL(), MailFrom: "varco@provider.test",
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	for _, f := range tweak {
 		f(cfg)
 	}
 	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	return start(t, cfg, clk, sink)
+	return start(t, cfg, clk, sink, sms)
 }
 
 // twin starts a second varco process on h's database, clock and SMTP sink,
 // as two processes behind a load balancer share one PostgreSQL.
 func (h *harness) twin() *harness {
 	h.t.Helper()
-	return start(h.t, h.cfg, h.clock, h.sink)
+	return start(h.t, h.cfg, h.clock, h.sink, h.sms)
 }
 
-func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink) *harness {
+func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink, sms *smssink.Sink) *harness {
 	t.Helper()
 	a, err := app.New(context.Background(), cfg, app.Options{Clock: clk, HashParams: &testParams})
 	if err != nil {
@@ -71,7 +74,7 @@ func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.S
 		<-done
 		a.Close()
 	})
-	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink, cfg: cfg}
+	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink, sms: sms, cfg: cfg}
 }
 
 type reply struct {

@@ -46,9 +46,11 @@ type StepUpConfig struct {
 	PINPerHour        int           // at most this many PIN e-mails per hour (30)
 	// Per-IP limits across accounts: from the IPFailures-th wrong code (or
 	// unknown flow) of one IP within IPWindow, its attempts wait, doubling.
-	IPFailures int           // 30
+	// They sit above what one account's counters allow (50 wrong OTPs), so
+	// they slow a spray over many accounts without hiding the seed's rules.
+	IPFailures int           // 100
 	IPWindow   time.Duration // 10 min
-	IPSends    int           // codes one IP may have sent per IPWindow (30)
+	IPSends    int           // codes one IP may have sent per IPWindow (60)
 }
 
 func (c *StepUpConfig) defaults() {
@@ -73,8 +75,8 @@ func (c *StepUpConfig) defaults() {
 	seti(&c.OTPValid, 3)
 	seti(&c.OTPPerDay, 10)
 	seti(&c.PINPerHour, 30)
-	seti(&c.IPFailures, 30)
-	seti(&c.IPSends, 30)
+	seti(&c.IPFailures, 100)
+	seti(&c.IPSends, 60)
 }
 
 // A flow id is 32 random bytes, base64url without padding: 43 characters.
@@ -325,7 +327,7 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 			}
 			return s.mailer.Enqueue(ctx, q, a, varco.EventPINSent, data)
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventOTPSent, varco.OutcomeSuccess, fm, "to "+maskPhone(a.Phone))); err != nil {
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventOTPSent, varco.OutcomeSuccess, fm, "to "+notify.MaskPhone(a.Phone))); err != nil {
 			return err
 		}
 		return s.mailer.EnqueueSMS(ctx, q, a, a.Phone, varco.EventOTPSent, data)
@@ -394,14 +396,6 @@ func flowMeta(f *store.LoginFlow, m Meta) Meta {
 		out.UserAgent = m.UserAgent
 	}
 	return out
-}
-
-// maskPhone keeps the country prefix and the last two digits.
-func maskPhone(p string) string {
-	if len(p) < 6 {
-		return strings.Repeat("•", len(p))
-	}
-	return p[:3] + strings.Repeat("•", len(p)-5) + p[len(p)-2:]
 }
 
 // VerifyStepUp checks a code for a flow. A right code makes the place usual
