@@ -25,6 +25,7 @@ import (
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/geo"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/jobs"
 	"varco.dev/varco/internal/metrics"
@@ -45,6 +46,7 @@ type App struct {
 	Worker  *notify.Worker
 	Mailer  *auth.Mailer // queues e-mail and SMS in the caller's transaction
 	Jobs    *jobs.Runner
+	Geo     *geo.DB // client locations for the risk rules
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	Handler http.Handler
@@ -105,8 +107,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	mailer := &auth.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
 		Domain: mailDomain(cfg.MailFrom), Clock: opts.Clock, Wake: a.Worker.Notify}
 	a.Mailer = mailer
+	// A missing or corrupt database is logged, never fatal: risk then
+	// falls back to IP networks until a good file appears (SPEC §5.3).
+	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
-		Metrics: a.Metrics, Logger: opts.Logger}, auth.Config{SessionIdle: cfg.SessionIdle,
+		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
@@ -162,7 +167,12 @@ func mailDomain(from string) string {
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Geo != nil {
+		a.Geo.Close()
+	}
+	return a.DB.Close()
+}
 
 // JobsInterval is how often the lifecycle jobs run. They act on state, so
 // a run that comes late catches up.

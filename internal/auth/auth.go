@@ -96,7 +96,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	cfg.StepUp.defaults()
 	if d.Risk == nil {
-		d.Risk = NetworkRisk{}
+		d.Risk = GeoRisk{}
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk}

@@ -2,10 +2,14 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/geo"
+	"varco.dev/varco/internal/risk"
 	"varco.dev/varco/internal/store"
 )
 
@@ -47,30 +51,69 @@ func (s *Service) assess(ctx context.Context, a *varco.Account, m Meta, now time
 	return s.risk.Assess(m.IP, a.Lang, places, th, now), nil
 }
 
-// NetworkRisk is the risk engine without a location database: a sign-in
-// from an IP network (/24 for IPv4, /48 for IPv6) not used in the window
-// needs a step-up; the first sign-in sets the baseline.
-type NetworkRisk struct{}
+// GeoRisk is the risk engine: it locates the client IP in the MaxMind
+// database and applies the rules of internal/risk to the account's places.
+// Without a database (DB nil or not loaded) the rules fall back to the IP
+// network (/24, /48).
+type GeoRisk struct {
+	DB *geo.DB
+}
 
-// Assess implements RiskEngine.
-func (NetworkRisk) Assess(ip, lang string, places []store.Place, th store.RiskThresholds, now time.Time) Assessment {
-	key := NetworkKey(ip)
-	out := Assessment{Place: store.Place{Key: key, IP: ip}}
-	if key == "" || len(places) == 0 {
-		return out
+// Assess implements RiskEngine. The places stand for the account's logins:
+// each is the latest sign-in from that place, so the newest place is the
+// previous login and the window's places are the usual ones.
+func (g GeoRisk) Assess(ip, lang string, places []store.Place, th store.RiskThresholds, now time.Time) Assessment {
+	addr, err := netip.ParseAddr(ip)
+	if err == nil {
+		addr = addr.Unmap()
 	}
-	since := now.Add(-time.Duration(th.WindowDays) * varco.Day)
+	var loc geo.Location
+	if err == nil && g.DB != nil {
+		loc, _ = g.DB.Lookup(addr)
+	}
+	cur := risk.Point{At: now, IP: addr, Country: loc.Country, Lat: loc.Lat, Lon: loc.Lon, HasCoords: loc.HasCoords}
+	history := make([]risk.Point, 0, len(places))
 	for _, p := range places {
-		if p.Key == key && !p.LastSeenAt.Before(since) {
-			return out
-		}
+		pip, _ := netip.ParseAddr(p.IP)
+		history = append(history, risk.Point{At: p.LastSeenAt, IP: pip.Unmap(), Country: p.Country, Lat: p.Lat, Lon: p.Lon,
+			HasCoords: p.HasCoords})
 	}
-	out.StepUp, out.Rule = true, "new_network"
-	out.Reason = "new network: " + key[len("net:"):]
-	if lang == varco.LangIT {
-		out.Reason = "nuova rete: " + key[len("net:"):]
+	d := risk.Evaluate(risk.Thresholds{Window: time.Duration(th.WindowDays) * varco.Day,
+		MaxDistanceKm: float64(th.DistanceKm), MaxSpeedKmh: float64(th.SpeedKmh)}, now, cur, history)
+	return Assessment{StepUp: d.StepUp, Rule: d.Rule, Reason: d.Reason(lang), Location: locationText(loc, lang),
+		Place: placeOf(ip, loc)}
+}
+
+// placeOf is the place a sign-in from ip at loc makes usual: its city
+// (coordinates rounded to about 10 km), else its country, else its IP
+// network.
+func placeOf(ip string, loc geo.Location) store.Place {
+	p := store.Place{IP: ip, Country: loc.Country}
+	switch {
+	case loc.HasCoords:
+		p.Key = fmt.Sprintf("geo:%s:%.1f:%.1f", loc.Country, round1(loc.Lat), round1(loc.Lon))
+		p.Lat, p.Lon, p.HasCoords = loc.Lat, loc.Lon, true
+	case loc.Country != "":
+		p.Key = "geo:" + loc.Country
+	default:
+		p.Key = NetworkKey(ip)
 	}
-	return out
+	return p
+}
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+
+// locationText is the approximate location shown in the history and in
+// e-mails: "Parigi, Francia", "Milan, Italy", "Italy"; "" when unknown.
+func locationText(loc geo.Location, lang string) string {
+	country := loc.CountryName(lang)
+	switch {
+	case loc.City != "" && country != "":
+		return loc.City + ", " + country
+	case loc.City != "":
+		return loc.City
+	}
+	return country
 }
 
 // NetworkKey is the place key of an IP's network: "net:203.0.113.0/24" or

@@ -25,6 +25,7 @@ type Config struct {
 	SMSURL          string        // VARCO_SMS_URL: https://… webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…
 	SMSToken        string        // VARCO_SMS_TOKEN: bearer token for the webhook
 	TrustedProxies  httpx.Proxies // VARCO_TRUSTED_PROXIES
+	GeoIPDB         string        // VARCO_GEOIP_DB: MaxMind DB (GeoLite2-City layout); "" falls back to IP networks
 	Dev             bool          // VARCO_DEV: demo data, /dev/mailbox, cookies without Secure over http
 	LogLevel        string        // VARCO_LOG_LEVEL: debug, info, warn, error
 	SessionIdle     time.Duration // VARCO_SESSION_IDLE
@@ -52,6 +53,7 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error)
 	fs.StringVar(&c.MailFrom, "mail-from", envOr(getenv, "VARCO_MAIL_FROM", "varco@localhost.localdomain"), "sender of e-mails (VARCO_MAIL_FROM)")
 	fs.StringVar(&c.SMSURL, "sms-url", getenv("VARCO_SMS_URL"), "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+… (VARCO_SMS_URL)")
 	fs.StringVar(&c.SMSToken, "sms-token", getenv("VARCO_SMS_TOKEN"), "bearer token sent to the SMS webhook (VARCO_SMS_TOKEN; prefer the variable to the flag)")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", getenv("VARCO_GEOIP_DB"), "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes (VARCO_GEOIP_DB)")
 	fs.StringVar(&proxies, "trusted-proxies", getenv("VARCO_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (VARCO_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.Dev, "dev", getenv("VARCO_DEV") == "1" || getenv("VARCO_DEV") == "true", "dev mode: demo users, /dev/mailbox, no SMTP needed (VARCO_DEV)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "VARCO_LOG_LEVEL", "info"), "debug, info, warn or error (VARCO_LOG_LEVEL)")
