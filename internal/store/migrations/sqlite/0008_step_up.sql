@@ -20,6 +20,7 @@ CREATE TABLE login_places (
     last_seen_at BIGINT  NOT NULL,
     PRIMARY KEY (account_id, place_key)
 );
+CREATE INDEX login_places_recent ON login_places(account_id, last_seen_at);
 
 -- A login that needs more than the password. Only the SHA-256 of the flow
 -- id (a 256-bit secret held by the client) is stored.
