@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,10 @@ type site struct {
 	url    string
 	dbPath string
 	sink   *smtpsink.Sink // with siteOptions.smtp
+	// proxyFor, with siteOptions.proxies, is the client address the
+	// trusted proxy in front of the site adds to requests that carry no
+	// X-Forwarded-For, as nginx would for a real browser.
+	proxyFor atomic.Pointer[string]
 }
 
 type siteOptions struct {
@@ -94,14 +99,25 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	} else {
 		close(done)
 	}
-	srv := httptest.NewServer(a.Handler)
+	s := &site{t: t, app: a, dbPath: path, sink: sink}
+	h := a.Handler
+	if o.proxies {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if ip := s.proxyFor.Load(); ip != nil && r.Header.Get("X-Forwarded-For") == "" {
+				r.Header.Set("X-Forwarded-For", *ip)
+			}
+			a.Handler.ServeHTTP(w, r)
+		})
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
 		<-done
 		a.Close()
 	})
-	return &site{t: t, app: a, url: srv.URL, dbPath: path, sink: sink}
+	s.url = srv.URL
+	return s
 }
 
 // standard sets up org "acme" with mario (user, Italian) and anna
