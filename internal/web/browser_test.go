@@ -12,7 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"varco.dev/varco"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
 // chromiumPath is Debian's chromium (package "chromium").
@@ -38,12 +40,13 @@ func (b *lockedBuffer) String() string {
 
 // TestBrowserJourney drives the pages in a real headless Chromium: sign in,
 // see the profile, read the activity history, switch to English, sign out;
-// then support changes an organization's password policy.
+// then support changes an organization's password policy; last, a sign-in
+// from a new network passes the step-up with the e-mailed PIN.
 func TestBrowserJourney(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		testenv.Missing(t, "chromium ("+chromiumPath+")")
 	}
-	s := newSite(t)
+	s := newSite(t, siteOptions{dev: true, smtp: true, proxies: true})
 	s.standard()
 
 	// Exactly these flags, built by hand rather than from
@@ -196,5 +199,41 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	if got := s.policy(s.orgID("acme")).MaxAgeDays; got != 60 {
 		t.Fatalf("stored lifetime %d, want 60", got)
+	}
+
+	// Mario signs in from a network he never used (as the trusted proxy in
+	// front tells varco): the step-up page asks for the PIN sent by e-mail.
+	click(`form[action="/logout"] button`, 200)
+	away := awayIP
+	s.proxyFor.Store(&away)
+	if err := chromedp.Do(bctx,
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
+		chromedp.SendKeys(css(`#password`), marioPW),
+	); err != nil {
+		t.Fatalf("away login form: %v", err)
+	}
+	click(`form[action="/login"] button[type=submit]`, 200)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#stepup-why`))); err != nil {
+		t.Fatalf("step-up page: %v", err)
+	}
+	if h, loc := text(`h1`), location(); h != "Confirm it's you" || !strings.HasSuffix(loc, "/login/step-up") {
+		t.Fatalf("step-up page: heading %q at %q", h, loc)
+	}
+	click(`button[value="email_pin"]`, 200)
+	m := s.sink.Wait(t, smtpsink.EventIs(varco.EventPINSent), 10*time.Second)
+	pin, ok := smtpsink.SixDigitCode(m.Text)
+	if !ok {
+		t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`)), chromedp.SendKeys(css(`#code`), pin)); err != nil {
+		t.Fatalf("type the PIN: %v", err)
+	}
+	click(`form[action="/login/step-up/verify"] button[type=submit]`, 200)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
+		t.Fatalf("profile after the step-up: %v", err)
+	}
+	if loc := location(); !strings.HasSuffix(loc, "/profile") {
+		t.Fatalf("after the step-up landed on %q", loc)
 	}
 }

@@ -9,15 +9,19 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
 // testParams keep argon2id cheap in tests.
@@ -37,11 +41,22 @@ type site struct {
 	app    *app.App
 	url    string
 	dbPath string
+	sink   *smtpsink.Sink // with siteOptions.smtp
+	// proxyFor, with siteOptions.proxies, is the client address the
+	// trusted proxy in front of the site adds to requests that carry no
+	// X-Forwarded-For, as nginx would for a real browser.
+	proxyFor atomic.Pointer[string]
 }
 
 type siteOptions struct {
 	dev    bool
 	engine string // "sqlite" (default) or "postgres"
+	// smtp sends e-mail to a real SMTP sink through the running outbox
+	// worker, on a manual clock.
+	smtp bool
+	// proxies trusts X-Forwarded-For from the loopback, so a test can sign
+	// in "from" any address.
+	proxies bool
 }
 
 // newSite starts varco. Dev mode is on by default here because it is what
@@ -59,16 +74,50 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	cfg := &config.Config{DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		MailFrom: "varco@provider.test", Dev: o.dev, SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &testParams})
+	opt := app.Options{HashParams: &testParams}
+	var sink *smtpsink.Sink
+	if o.smtp {
+		sink = smtpsink.Start(t)
+		cfg.SMTPURL = sink.URL()
+		opt.Clock = clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	}
+	if o.proxies {
+		p, err := httpx.ParseProxies("127.0.0.1/32,::1/128")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TrustedProxies = p
+	}
+	a, err := app.New(context.Background(), cfg, opt)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if o.smtp {
+		go func() { a.Run(ctx); close(done) }()
+	} else {
+		close(done)
+	}
+	s := &site{t: t, app: a, dbPath: path, sink: sink}
+	h := a.Handler
+	if o.proxies {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if ip := s.proxyFor.Load(); ip != nil && r.Header.Get("X-Forwarded-For") == "" {
+				r.Header.Set("X-Forwarded-For", *ip)
+			}
+			a.Handler.ServeHTTP(w, r)
+		})
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
+		cancel()
+		<-done
 		a.Close()
 	})
-	return &site{t: t, app: a, url: srv.URL, dbPath: path}
+	s.url = srv.URL
+	return s
 }
 
 // standard sets up org "acme" with mario (user, Italian) and anna

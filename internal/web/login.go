@@ -27,14 +27,16 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, rq *request)
 		return
 	}
 	p := h.newPage(r, rq, "login.title", "login")
-	notice(p, r, map[string]string{"signedout": "login.signedout", "reset": "login.reset_done"})
+	notice(p, r, map[string]string{"signedout": "login.signedout", "reset": "login.reset_done",
+		"signin_again": "login.signin_again"})
 	p.Data = loginData{}
 	h.render(w, r, http.StatusOK, "login", p)
 }
 
 // loginSubmit checks the e-mail and password; on success it sets the
 // session cookie and sends the browser to the profile, or to the password
-// page when the password must be changed first.
+// page when the password must be changed first. A sign-in from an unusual
+// place goes to the step-up page, the flow id kept in a cookie.
 func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
 	p := h.newPage(r, rq, "login.title", "login")
 	if err := parseForm(w, r); err != nil {
@@ -67,6 +69,11 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 		setRetryAfter(w, err)
 		h.render(w, r, errorStatus(err), "login", p)
+		return
+	}
+	if res.State == auth.StateStepUpRequired {
+		h.setFlowCookie(w, res.Flow)
+		redirect(w, r, "/login/step-up")
 		return
 	}
 	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
