@@ -216,41 +216,80 @@ func (r *Runner) lifecycle(ctx context.Context, orgID int64, rep *Report) error 
 	now := r.clock.Now()
 	var cursor store.NoticeCursor
 	for {
+		var err error
+		cursor, err = r.batches(ctx, orgID, now, cursor, rep)
+		if !errors.Is(err, errPolicyChanged) {
+			return err
+		}
+		// Again from the first batch not done, planned with the new policy.
+	}
+}
+
+// batches handles the due accounts after cursor, batch by batch: while one
+// batch's transaction runs, a goroutine reads and prepares the next. It
+// returns the cursor after the last batch committed.
+func (r *Runner) batches(ctx context.Context, orgID int64, now time.Time, cursor store.NoticeCursor, rep *Report) (store.NoticeCursor, error) {
+	type page struct {
+		b   *batch
+		end store.NoticeCursor
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		send := func(pg page) bool {
+			select {
+			case pages <- pg:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		p, err := r.policy(ctx, orgID)
 		if err != nil {
-			return err
+			send(page{err: err})
+			return
 		}
-		due, err := r.db.Reader().DueForNotice(ctx, orgID, now, cursor, batchSize)
-		if err != nil {
-			return err
+		for after := cursor; ; {
+			due, err := r.db.Reader().DueForNotice(ctx, orgID, now, after, batchSize)
+			if err != nil || len(due) == 0 {
+				if err != nil {
+					send(page{err: err})
+				}
+				return
+			}
+			after = due[len(due)-1].Cursor
+			b, err := r.prepare(p, due, now)
+			if !send(page{b: b, end: after, err: err}) || err != nil || len(due) < batchSize {
+				return
+			}
 		}
-		if len(due) == 0 {
-			return nil
+	}()
+	defer func() {
+		cancel()
+		for range pages { // wait for the reader to stop
 		}
-		rep.Examined += len(due)
-		b, err := r.prepare(p, due, now)
-		if err != nil {
-			return err
+	}()
+	for pg := range pages {
+		if pg.err != nil {
+			return cursor, pg.err
 		}
+		rep.Examined += len(pg.b.items)
 		var done Report
-		err = r.db.InTx(ctx, func(q *store.Q) error {
+		err := r.db.InTx(ctx, func(q *store.Q) error {
 			done = Report{}
-			return r.handle(ctx, q, orgID, b, now, &done)
+			return r.handle(ctx, q, orgID, pg.b, now, &done)
 		})
-		if errors.Is(err, errPolicyChanged) {
-			continue // the same page again, planned with the new policy
-		}
 		if err != nil {
-			return err
+			return cursor, err
 		}
 		rep.ExpiryWarnings += done.ExpiryWarnings
 		rep.InactivityWarnings += done.InactivityWarnings
 		rep.Suspended += done.Suspended
-		cursor = due[len(due)-1].Cursor
-		if len(due) < batchSize {
-			return nil
-		}
+		cursor = pg.end
 	}
+	return cursor, nil
 }
 
 // errPolicyChanged aborts a batch planned with a policy that changed
