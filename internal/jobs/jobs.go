@@ -7,10 +7,17 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"varco.dev/varco"
@@ -27,6 +34,12 @@ const (
 	kindExpiry     = "password_expiry"
 	kindInactivity = "inactivity"
 )
+
+// batchSize is how many due accounts one transaction handles: large
+// enough that a run with thousands due commits a few dozen times, small
+// enough that a transaction holds the SQLite writer (or the PostgreSQL
+// audit head) only briefly.
+const batchSize = 256
 
 // Runner runs the lifecycle jobs.
 type Runner struct {
@@ -46,6 +59,7 @@ func New(db *store.DB, c clock.Clock, m *auth.Mailer, log *slog.Logger) *Runner 
 
 // Report counts what one run did.
 type Report struct {
+	Examined           int // accounts read because their next_notice_at had come
 	ExpiryWarnings     int
 	InactivityWarnings int
 	Suspended          int
@@ -57,25 +71,24 @@ type Report struct {
 const Retention = 7 * day
 
 // RunOnce runs every job once, organization by organization (each has its
-// own policy; accounts without one, support, follow the default).
+// own policy; accounts without one, support, follow the default). It reads
+// only the accounts whose next_notice_at has come, and sets it again for
+// each one it looks at.
 func (r *Runner) RunOnce(ctx context.Context) (Report, error) {
 	var rep Report
 	orgs, err := r.db.Reader().ListOrgs(ctx)
 	if err != nil {
 		return rep, err
 	}
-	scopes := append([]*varco.Org{{ID: 0, Policy: varco.DefaultPolicy()}}, orgs...)
+	scopes := append([]int64{0}, make([]int64, 0, len(orgs))...)
+	for _, o := range orgs {
+		scopes = append(scopes, o.ID)
+	}
 	var errs []error
-	for _, o := range scopes {
-		n, err := r.expiryWarnings(ctx, o)
-		rep.ExpiryWarnings += n
-		errs = append(errs, err)
-		n, err = r.suspensions(ctx, o)
-		rep.Suspended += n
-		errs = append(errs, err)
-		n, err = r.inactivityWarnings(ctx, o)
-		rep.InactivityWarnings += n
-		errs = append(errs, err)
+	for _, id := range scopes {
+		if err := r.lifecycle(ctx, id, &rep); err != nil {
+			errs = append(errs, fmt.Errorf("lifecycle jobs for org %d: %w", id, err))
+		}
 	}
 	if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended > 0 {
 		r.mailer.Committed()
@@ -93,8 +106,8 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 	for {
 		if rep, err := r.RunOnce(ctx); err != nil {
 			r.log.ErrorContext(ctx, "lifecycle jobs", "error", err)
-		} else if rep != (Report{}) {
-			r.log.InfoContext(ctx, "lifecycle jobs", "expiry_warnings", rep.ExpiryWarnings,
+		} else if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended > 0 || rep.Deleted > 0 {
+			r.log.InfoContext(ctx, "lifecycle jobs", "examined", rep.Examined, "expiry_warnings", rep.ExpiryWarnings,
 				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended, "deleted", rep.Deleted)
 		}
 		select {
@@ -118,117 +131,367 @@ func threshold(warnings []int, daysLeft int) int {
 	return best
 }
 
-// expiryWarnings warns the accounts whose password expires within the
-// first warning day (SPEC §2.4).
-func (r *Runner) expiryWarnings(ctx context.Context, o *varco.Org) (int, error) {
-	p := o.Policy
-	first := p.FirstWarning()
-	if first == 0 {
-		return 0, nil
-	}
-	now := r.clock.Now()
-	maxAge := time.Duration(p.MaxAgeDays) * day
-	// Expires in (now, now+first days]: changed in (now−maxAge, now−maxAge+first days].
-	due, err := r.db.Reader().PasswordsChangedBetween(ctx, o.ID, now.Add(-maxAge), now.Add(-maxAge+time.Duration(first)*day))
-	if err != nil {
-		return 0, fmt.Errorf("expiry warnings for org %d: %w", o.ID, err)
-	}
-	sent := 0
-	for _, a := range due {
-		expires := p.ExpiresAt(a.PasswordChangedAt)
-		left := varco.DaysLeft(expires, now)
-		n := threshold(p.WarningDays, left)
-		if n == 0 {
-			continue
-		}
-		ok, err := r.notify(ctx, a, kindExpiry, store.Micros(a.PasswordChangedAt), n, varco.EventPasswordExpiryWarningSent,
-			notify.Data{Time: now, DaysLeft: left, ExpiresAt: expires, GraceDays: p.SuspensionGraceDays},
-			fmt.Sprintf("password expires in %d days (warning %d)", left, n))
-		if err != nil {
-			return sent, err
-		}
-		if ok {
-			sent++
-		}
-	}
-	return sent, nil
+// plan is what a run does for one account, and when the jobs must look at
+// it again.
+type plan struct {
+	suspend  bool      // the grace after expiry is over (SPEC §2.6)
+	expiry   int       // the expiry warning (threshold in days) due now, 0 for none (SPEC §2.4)
+	daysLeft int       // before expiry, for the warning
+	idle     int       // the inactivity warning (n-th period) due now, 0 for none (SPEC §2.5)
+	since    time.Time // start of the stretch of inactivity: last sign-in, else creation
+	next     time.Time // the earliest time anything not handled now can be due
 }
 
-// inactivityWarnings asks accounts without a sign-in for more than the
-// inactivity period to sign in, again every period (SPEC §2.5).
-func (r *Runner) inactivityWarnings(ctx context.Context, o *varco.Org) (int, error) {
-	p := o.Policy
-	now := r.clock.Now()
+// planFor decides what is due for an active account now under policy p.
+// next never skips anything: a warning threshold, the suspension and the
+// next inactivity period all lie at or after it. It may come early (the
+// account is then read once more and nothing is sent), never late.
+func planFor(p varco.Policy, a *varco.Account, now time.Time) plan {
+	var pl plan
+	var next []time.Time
+	expires := p.ExpiresAt(a.PasswordChangedAt)
+	if expires.After(now) {
+		pl.daysLeft = varco.DaysLeft(expires, now)
+		pl.expiry = threshold(p.WarningDays, pl.daysLeft)
+		// The next warning is the most distant threshold more urgent than
+		// the one handled now (all of them when none is).
+		nextDays := 0
+		for _, n := range p.WarningDays {
+			if (pl.expiry == 0 || n < pl.expiry) && n > nextDays {
+				nextDays = n
+			}
+		}
+		if nextDays > 0 {
+			next = append(next, expires.Add(-time.Duration(nextDays)*day))
+		}
+	}
+	// Suspended once more than the grace period has passed since expiry; an
+	// account reactivated with its old password is not, until it changes
+	// it (a new password makes the account due again).
+	if !a.MustChangePassword {
+		suspendAt := expires.Add(time.Duration(p.SuspensionGraceDays)*day + time.Microsecond)
+		if !now.Before(suspendAt) {
+			pl.suspend = true
+		}
+		next = append(next, suspendAt)
+	}
+	pl.since = a.LastLoginAt
+	if pl.since.IsZero() {
+		pl.since = a.CreatedAt
+	}
 	period := time.Duration(p.InactivityDays) * day
-	due, err := r.db.Reader().InactiveSince(ctx, o.ID, now.Add(-period))
-	if err != nil {
-		return 0, fmt.Errorf("inactivity warnings for org %d: %w", o.ID, err)
+	// Warned once "more than" a period has passed, then at every further
+	// period of the same stretch; a sign-in starts a new stretch.
+	if idle := now.Sub(pl.since); idle > period {
+		pl.idle = int(idle / period)
+		next = append(next, pl.since.Add(time.Duration(pl.idle+1)*period))
+	} else {
+		next = append(next, pl.since.Add(period+time.Microsecond))
 	}
-	sent := 0
-	for _, a := range due {
-		since := a.LastLoginAt
-		if since.IsZero() {
-			since = a.CreatedAt
-		}
-		idle := now.Sub(since)
-		if idle <= period {
-			continue // exactly on the boundary: "more than" the period
-		}
-		// The n-th period of this stretch of inactivity; a sign-in starts a new stretch.
-		n := int(idle / period)
-		ok, err := r.notify(ctx, a, kindInactivity, store.Micros(since), n, varco.EventInactivityWarningSent,
-			notify.Data{Time: now, DaysInactive: int(idle / day), LastLogin: a.LastLoginAt},
-			fmt.Sprintf("no sign-in for %d days", int(idle/day)))
-		if err != nil {
-			return sent, err
-		}
-		if ok {
-			sent++
+	pl.next = next[0]
+	for _, t := range next[1:] {
+		if t.Before(pl.next) {
+			pl.next = t
 		}
 	}
-	return sent, nil
+	return pl
 }
 
-// suspensions suspend the accounts whose password expired more than the
-// grace period ago without a change (SPEC §2.6, the month counted from
-// expiry).
-func (r *Runner) suspensions(ctx context.Context, o *varco.Org) (int, error) {
-	p := o.Policy
-	now := r.clock.Now()
-	// Suspended once more than the grace period has passed since expiry:
-	// changed strictly before now − (max age + grace).
-	cutoff := now.Add(-time.Duration(p.MaxAgeDays+p.SuspensionGraceDays) * day).Add(-time.Microsecond)
-	due, err := r.db.Reader().PasswordsChangedBetween(ctx, o.ID, time.Time{}, cutoff)
-	if err != nil {
-		return 0, fmt.Errorf("suspensions for org %d: %w", o.ID, err)
+// NextNoticeAt is the next_notice_at of an active account that the jobs
+// have not looked at yet: now when something is due now, else when the
+// first thing will be. An importer or a fixture can store it instead of 0
+// (which makes the next run look at the account).
+func NextNoticeAt(p varco.Policy, a *varco.Account, now time.Time) time.Time {
+	pl := planFor(p, a, now)
+	if pl.suspend || pl.expiry > 0 || pl.idle > 0 {
+		return now
 	}
-	n := 0
-	for _, a := range due {
-		expired := p.ExpiresAt(a.PasswordChangedAt)
-		var done bool
+	return pl.next
+}
+
+// lifecycle runs the expiry warnings, suspensions and inactivity warnings
+// of one organization (0: the accounts of none), a batch of due accounts
+// per transaction.
+func (r *Runner) lifecycle(ctx context.Context, orgID int64, rep *Report) error {
+	now := r.clock.Now()
+	var cursor store.NoticeCursor
+	for {
+		var err error
+		cursor, err = r.batches(ctx, orgID, now, cursor, rep)
+		if !errors.Is(err, errPolicyChanged) {
+			return err
+		}
+		// Again from the first batch not done, planned with the new policy.
+	}
+}
+
+// batches handles the due accounts after cursor, batch by batch: while one
+// batch's transaction runs, a goroutine reads and prepares the next. It
+// returns the cursor after the last batch committed.
+func (r *Runner) batches(ctx context.Context, orgID int64, now time.Time, cursor store.NoticeCursor, rep *Report) (store.NoticeCursor, error) {
+	type page struct {
+		b   *batch
+		end store.NoticeCursor
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	pages := make(chan page, 1)
+	go func() {
+		defer close(pages)
+		send := func(pg page) bool {
+			select {
+			case pages <- pg:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		p, err := r.policy(ctx, orgID)
+		if err != nil {
+			send(page{err: err})
+			return
+		}
+		for after := cursor; ; {
+			due, err := r.db.Reader().DueForNotice(ctx, orgID, now, after, batchSize)
+			if err != nil || len(due) == 0 {
+				if err != nil {
+					send(page{err: err})
+				}
+				return
+			}
+			after = due[len(due)-1].Cursor
+			b, err := r.prepare(p, due, now)
+			if !send(page{b: b, end: after, err: err}) || err != nil || len(due) < batchSize {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range pages { // wait for the reader to stop
+		}
+	}()
+	for pg := range pages {
+		if pg.err != nil {
+			return cursor, pg.err
+		}
+		rep.Examined += len(pg.b.items)
+		var done Report
 		err := r.db.InTx(ctx, func(q *store.Q) error {
-			var err error
-			if done, err = q.SuspendIfActive(ctx, a.ID, a.PasswordChangedAt); err != nil || !done {
-				return err
-			}
-			if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
-				return err
-			}
-			if err := q.AppendEvent(ctx, systemEvent(a, now, varco.EventAccountSuspended,
-				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays))); err != nil {
-				return err
-			}
-			return r.mailer.Enqueue(ctx, q, a, varco.EventAccountSuspended,
-				notify.Data{Time: now, ExpiresAt: expired, GraceDays: p.SuspensionGraceDays})
+			done = Report{}
+			return r.handle(ctx, q, orgID, pg.b, now, &done)
 		})
 		if err != nil {
-			return n, fmt.Errorf("suspend account %d: %w", a.ID, err)
+			return cursor, err
 		}
-		if done {
-			n++
+		rep.ExpiryWarnings += done.ExpiryWarnings
+		rep.InactivityWarnings += done.InactivityWarnings
+		rep.Suspended += done.Suspended
+		cursor = pg.end
+	}
+	return cursor, nil
+}
+
+// errPolicyChanged aborts a batch planned with a policy that changed
+// before its transaction began.
+var errPolicyChanged = errors.New("organization policy changed")
+
+// policy returns the policy of an organization, the default for 0.
+func (r *Runner) policy(ctx context.Context, orgID int64) (varco.Policy, error) {
+	if orgID == 0 {
+		return varco.DefaultPolicy(), nil
+	}
+	o, err := r.db.Reader().OrgByID(ctx, orgID)
+	if err != nil {
+		return varco.Policy{}, err
+	}
+	return o.Policy, nil
+}
+
+// lockPolicy is policy inside the jobs' transaction: a policy change waits
+// for the transaction, or the transaction sees it.
+func lockPolicy(ctx context.Context, q *store.Q, orgID int64) (varco.Policy, error) {
+	if orgID == 0 {
+		return varco.DefaultPolicy(), nil
+	}
+	return q.LockOrgPolicy(ctx, orgID)
+}
+
+// batch is a page of due accounts with what to do for each, its e-mails
+// rendered before the transaction (rendering is most of the CPU a notice
+// costs, and it runs on every core there, not in the single writer).
+type batch struct {
+	policy varco.Policy
+	items  []item // in id order: the order the transaction locks them in
+}
+
+type item struct {
+	a    *varco.Account
+	pl   plan
+	mail map[string]*notify.Message // by event
+}
+
+// prepare plans each due account and renders the e-mails it may need.
+func (r *Runner) prepare(p varco.Policy, due []store.DueAccount, now time.Time) (*batch, error) {
+	b := &batch{policy: p, items: make([]item, len(due))}
+	for i, d := range due {
+		b.items[i] = item{a: d.Account, pl: planFor(p, d.Account, now), mail: map[string]*notify.Message{}}
+	}
+	// Lock the accounts in id order, so two runners on one PostgreSQL
+	// taking overlapping batches cannot deadlock.
+	slices.SortFunc(b.items, func(x, y item) int { return cmp.Compare(x.a.ID, y.a.ID) })
+	type job struct {
+		it    *item
+		event string
+		data  notify.Data
+		msg   *notify.Message
+		err   error
+	}
+	var jobs []*job
+	for i := range b.items {
+		it := &b.items[i]
+		a, pl := it.a, it.pl
+		expires := p.ExpiresAt(a.PasswordChangedAt)
+		if pl.suspend {
+			jobs = append(jobs, &job{it: it, event: varco.EventAccountSuspended,
+				data: notify.Data{Time: now, ExpiresAt: expires, GraceDays: p.SuspensionGraceDays}})
+			continue
+		}
+		if pl.expiry > 0 {
+			jobs = append(jobs, &job{it: it, event: varco.EventPasswordExpiryWarningSent,
+				data: notify.Data{Time: now, DaysLeft: pl.daysLeft, ExpiresAt: expires, GraceDays: p.SuspensionGraceDays}})
+		}
+		if pl.idle > 0 {
+			jobs = append(jobs, &job{it: it, event: varco.EventInactivityWarningSent,
+				data: notify.Data{Time: now, DaysInactive: int(now.Sub(pl.since) / day), LastLogin: a.LastLoginAt}})
 		}
 	}
-	return n, nil
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				j.msg, j.err = r.message(j.it.a, j.event, j.data)
+			}
+		})
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, fmt.Errorf("%s for account %d: %w", j.event, j.it.a.ID, j.err)
+		}
+		j.it.mail[j.event] = j.msg
+	}
+	return b, nil
+}
+
+// message renders an e-mail to an account as auth.Mailer.Enqueue does,
+// without queueing it.
+func (r *Runner) message(a *varco.Account, event string, data notify.Data) (*notify.Message, error) {
+	m := r.mailer
+	lang := a.Lang
+	if !varco.ValidLang(lang) {
+		lang = varco.LangIT
+	}
+	data.Common = notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
+	subject, text, html, err := m.Render(event, lang, data)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", event, err)
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("message id: %w", err)
+	}
+	return &notify.Message{Event: event, To: a.NotifyAddress(), Lang: lang, Subject: subject, Text: text, HTML: html,
+		MessageID: "<" + hex.EncodeToString(id[:]) + "@" + m.Domain + ">", CreatedAt: m.Clock.Now()}, nil
+}
+
+// handle does, in one transaction, what is due for a batch of accounts read
+// before it. First every account row is updated (suspended, or its
+// next_notice_at set), each only if it has not changed since the read;
+// then the notices are claimed, recorded and queued.
+func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, now time.Time, rep *Report) error {
+	p, err := lockPolicy(ctx, q, orgID)
+	if err != nil {
+		return err
+	}
+	if !samePolicy(p, b.policy) {
+		return errPolicyChanged
+	}
+	var work []*item
+	for i := range b.items {
+		it := &b.items[i]
+		var ok bool
+		if it.pl.suspend {
+			ok, err = q.SuspendIfActive(ctx, it.a.ID, it.a.PasswordChangedAt)
+		} else {
+			ok, err = q.SetNextNotice(ctx, it.a.ID, it.a, it.pl.next)
+		}
+		if err != nil {
+			return fmt.Errorf("account %d: %w", it.a.ID, err)
+		}
+		if ok { // else it changed since the read: it stays due, and the next run sees it as it is
+			work = append(work, it)
+		}
+	}
+	var events []*varco.Event
+	var mail []*notify.Message
+	for _, it := range work {
+		a, pl := it.a, it.pl
+		if pl.suspend {
+			if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
+				return fmt.Errorf("suspend account %d: %w", a.ID, err)
+			}
+			events = append(events, systemEvent(a, now, varco.EventAccountSuspended,
+				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays)))
+			mail = append(mail, it.mail[varco.EventAccountSuspended])
+			rep.Suspended++
+			continue
+		}
+		if pl.expiry > 0 {
+			ok, err := q.ClaimNotice(ctx, a.ID, kindExpiry, store.Micros(a.PasswordChangedAt), pl.expiry, now)
+			if err != nil {
+				return fmt.Errorf("account %d: %w", a.ID, err)
+			}
+			if ok {
+				events = append(events, systemEvent(a, now, varco.EventPasswordExpiryWarningSent,
+					fmt.Sprintf("password expires in %d days (warning %d)", pl.daysLeft, pl.expiry)))
+				mail = append(mail, it.mail[varco.EventPasswordExpiryWarningSent])
+				rep.ExpiryWarnings++
+			}
+		}
+		if pl.idle > 0 {
+			ok, err := q.ClaimNotice(ctx, a.ID, kindInactivity, store.Micros(pl.since), pl.idle, now)
+			if err != nil {
+				return fmt.Errorf("account %d: %w", a.ID, err)
+			}
+			if ok {
+				events = append(events, systemEvent(a, now, varco.EventInactivityWarningSent,
+					fmt.Sprintf("no sign-in for %d days", int(now.Sub(pl.since)/day))))
+				mail = append(mail, it.mail[varco.EventInactivityWarningSent])
+				rep.InactivityWarnings++
+			}
+		}
+	}
+	if err := q.AppendEvents(ctx, events); err != nil {
+		return err
+	}
+	for _, m := range mail {
+		if err := q.EnqueueMessage(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// samePolicy reports whether two policies schedule the same notices.
+func samePolicy(a, b varco.Policy) bool {
+	return a.MaxAgeDays == b.MaxAgeDays && a.InactivityDays == b.InactivityDays &&
+		a.SuspensionGraceDays == b.SuspensionGraceDays && slices.Equal(a.WarningDays, b.WarningDays)
 }
 
 // cleanup removes reset tokens, sessions, login flows and step-up codes
@@ -248,27 +511,6 @@ func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 		return resets + sessions, err
 	}
 	return resets + sessions + flows, nil
-}
-
-// notify claims a notice and, if this run is the first to, records the
-// event and queues the e-mail, all in one transaction.
-func (r *Runner) notify(ctx context.Context, a *varco.Account, kind string, cycle int64, threshold int, event string, data notify.Data, detail string) (bool, error) {
-	now := r.clock.Now()
-	var claimed bool
-	err := r.db.InTx(ctx, func(q *store.Q) error {
-		var err error
-		if claimed, err = q.ClaimNotice(ctx, a.ID, kind, cycle, threshold, now); err != nil || !claimed {
-			return err
-		}
-		if err := q.AppendEvent(ctx, systemEvent(a, now, event, detail)); err != nil {
-			return err
-		}
-		return r.mailer.Enqueue(ctx, q, a, event, data)
-	})
-	if err != nil {
-		return false, fmt.Errorf("%s for account %d: %w", event, a.ID, err)
-	}
-	return claimed, nil
 }
 
 func systemEvent(a *varco.Account, now time.Time, event, detail string) *varco.Event {

@@ -122,11 +122,12 @@ func (q *Q) SetAccountStatus(ctx context.Context, id int64, status string) error
 	return mustAffect(res, "account")
 }
 
-// SetPassword stores a new password hash, records it in the history and
-// clears must_change_password.
+// SetPassword stores a new password hash, records it in the history,
+// clears must_change_password and makes the account due for the lifecycle
+// jobs (its expiry schedule starts again).
 func (q *Q) SetPassword(ctx context.Context, id int64, hash string, at time.Time) error {
 	res, err := q.exec(ctx, `UPDATE accounts SET password_hash = $1, password_changed_at = $2,
-		must_change_password = FALSE WHERE id = $3`, hash, ts(at), id)
+		must_change_password = FALSE, next_notice_at = 0 WHERE id = $3`, hash, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}

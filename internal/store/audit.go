@@ -41,6 +41,71 @@ func (q *Q) AppendEvent(ctx context.Context, e *varco.Event) error {
 	return nil
 }
 
+// eventsPerInsert is how many events one INSERT of AppendEvents writes:
+// a fixed size, so that the statement is prepared once, and small, because
+// the SQLite driver looks up each of a statement's parameters by name.
+const eventsPerInsert = 16
+
+// AppendEvents adds es to the activity history in order, as AppendEvent
+// would one by one, but advancing the chain's head once and inserting
+// several events per statement: for the lifecycle jobs, which record
+// thousands in a run. Call it inside the transaction of the change.
+func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var last int64
+	var prev []byte
+	err := q.queryRow(ctx, `UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash`, len(es)).Scan(&last, &prev)
+	if err != nil {
+		return fmt.Errorf("append events: advance head: %w", err)
+	}
+	if prev == nil {
+		prev = []byte{}
+	}
+	seq := last - int64(len(es))
+	for _, e := range es {
+		seq++
+		e.Time = e.Time.UTC().Truncate(time.Microsecond)
+		e.ID, e.PrevHash = seq, prev
+		e.Hash = e.ChainHash(seq, prev)
+		prev = e.Hash
+	}
+	for rest := es; len(rest) > 0; {
+		n := eventsPerInsert
+		if len(rest) < n {
+			n = 1
+		}
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_events (seq, time, account_id, org_id, event, actor, actor_id,
+		ip, location, user_agent, application, outcome, detail, prev_hash, hash) VALUES `)
+		args := make([]any, 0, 15*n)
+		for i, e := range rest[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteByte('(')
+			for j := 1; j <= 15; j++ {
+				if j > 1 {
+					sb.WriteByte(',')
+				}
+				q.placeholder(&sb, 15*i+j)
+			}
+			sb.WriteByte(')')
+			args = append(args, e.ID, ts(e.Time), e.AccountID, e.OrgID, e.Event, e.Actor, e.ActorID, e.IP, e.Location,
+				e.UserAgent, e.Application, e.Outcome, e.Detail, e.PrevHash, e.Hash)
+		}
+		if _, err := q.exec(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("append events: insert: %w", err)
+		}
+		rest = rest[n:]
+	}
+	if _, err := q.exec(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, prev); err != nil {
+		return fmt.Errorf("append events: move head: %w", err)
+	}
+	return nil
+}
+
 const eventColumns = `seq, time, account_id, org_id, event, actor, actor_id, ip, location, user_agent,
 	application, outcome, detail, prev_hash, hash`
 

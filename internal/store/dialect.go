@@ -37,6 +37,16 @@ func (d dialect) skipLocked() string {
 	return ""
 }
 
+// forShare is appended to a SELECT of a row that a transaction relies on
+// not changing until it commits. SQLite serializes write transactions, so
+// the row cannot change there anyway.
+func (d dialect) forShare() string {
+	if d == dialectPostgres {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
 // mapError translates driver errors into domain errors: a unique violation
 // becomes EConflict; everything else is returned unchanged.
 func mapError(err error, what string) error {

@@ -18,42 +18,79 @@ func orgScope(orgID int64) string {
 	return `a.org_id = $1`
 }
 
-func (q *Q) listAccounts(ctx context.Context, what, query string, args ...any) ([]*varco.Account, error) {
-	rows, err := q.query(ctx, query, args...)
+// NoticeCursor is a position in the due order of the lifecycle jobs:
+// (next_notice_at, id). The zero cursor is the start.
+type NoticeCursor struct {
+	At time.Time
+	ID int64
+}
+
+// DueAccount is an account whose next_notice_at has come.
+type DueAccount struct {
+	*varco.Account
+	Cursor NoticeCursor // its place in the due order: the cursor of the next page
+}
+
+// DueForNotice returns up to limit active accounts of an organization whose
+// next_notice_at is at or before now, in (next_notice_at, id) order after
+// the cursor. It is a range scan of accounts_notice_due: its cost grows with
+// the accounts due, not with all accounts.
+func (q *Q) DueForNotice(ctx context.Context, orgID int64, now time.Time, after NoticeCursor, limit int) ([]DueAccount, error) {
+	// The cursor as a plain range (at ≥ cursor) plus a tie-break, rather than
+	// a row value, so that both engines bound the index scan by it.
+	rows, err := q.query(ctx, `SELECT a.next_notice_at, `+accountColumns+accountFrom+`
+		WHERE `+orgScope(orgID)+` AND a.status = 'active'
+		AND a.next_notice_at >= $2 AND a.next_notice_at <= $3 AND (a.next_notice_at > $2 OR a.id > $4)
+		ORDER BY a.next_notice_at, a.id LIMIT $5`, orgID, ts(after.At), ts(now), after.ID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, fmt.Errorf("accounts due for notice: %w", err)
 	}
 	defer rows.Close()
-	var out []*varco.Account
+	var out []DueAccount
 	for rows.Next() {
-		a, err := scanAccount(rows)
+		var at int64
+		a, err := scanAccount(scanFunc(func(dest ...any) error { return rows.Scan(append([]any{&at}, dest...)...) }))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, fmt.Errorf("accounts due for notice: %w", err)
 		}
-		out = append(out, a)
+		out = append(out, DueAccount{Account: a, Cursor: NoticeCursor{At: tm(at), ID: a.ID}})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("accounts due for notice: %w", err)
+	}
+	return out, nil
 }
 
-// PasswordsChangedBetween returns the active accounts of an organization
-// whose password was last set in (after, upTo]: those whose expiry or grace
-// falls in a window. It is a range scan of accounts_org_password_changed.
-func (q *Q) PasswordsChangedBetween(ctx context.Context, orgID int64, after, upTo time.Time) ([]*varco.Account, error) {
-	return q.listAccounts(ctx, "passwords changed between", `SELECT `+accountColumns+accountFrom+`
-		WHERE `+orgScope(orgID)+` AND a.status = 'active' AND a.password_changed_at > $2 AND a.password_changed_at <= $3
-		ORDER BY a.id`, orgID, ts(after), ts(upTo))
+// SetNextNotice records when the lifecycle jobs must next look at an
+// account, computed from a read of it. It returns false, and changes
+// nothing, when the account moved on since that read (another password or
+// sign-in, another status): then the read is stale and the account stays
+// due, to be looked at again with what it is now.
+func (q *Q) SetNextNotice(ctx context.Context, id int64, read *varco.Account, next time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE accounts SET next_notice_at = $1
+		WHERE id = $2 AND status = 'active' AND password_changed_at = $3 AND last_login_at = $4`,
+		ts(next), id, ts(read.PasswordChangedAt), ts(read.LastLoginAt))
+	if err != nil {
+		return false, fmt.Errorf("set next notice: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set next notice: %w", err)
+	}
+	return n == 1, nil
 }
 
-// InactiveSince returns the active accounts of an organization with no
-// sign-in since before (accounts that never signed in count from their
-// creation). Two range scans of accounts_org_last_login.
-func (q *Q) InactiveSince(ctx context.Context, orgID int64, before time.Time) ([]*varco.Account, error) {
-	return q.listAccounts(ctx, "inactive accounts", `SELECT `+accountColumns+accountFrom+`
-		WHERE `+orgScope(orgID)+` AND a.status = 'active' AND a.last_login_at BETWEEN 1 AND $2
-		UNION ALL
-		SELECT `+accountColumns+accountFrom+`
-		WHERE `+orgScope(orgID)+` AND a.status = 'active' AND a.last_login_at = 0 AND a.created_at <= $2`,
-		orgID, ts(before))
+// LockOrgPolicy returns an organization's password policy for the
+// lifecycle jobs' transaction. On PostgreSQL it holds a share lock on the
+// organization until the transaction ends, so a policy change (which
+// resets its accounts' next_notice_at) either waits for the jobs or is the
+// policy they see; SQLite transactions are serialized anyway.
+func (q *Q) LockOrgPolicy(ctx context.Context, orgID int64) (varco.Policy, error) {
+	o, err := scanOrg(q.queryRow(ctx, `SELECT `+orgColumns+` FROM orgs WHERE id = $1`+q.d.forShare(), orgID))
+	if err != nil {
+		return varco.Policy{}, fmt.Errorf("lock org policy: %w", notFound(err, "organization"))
+	}
+	return o.Policy, nil
 }
 
 // ClaimNotice records that a notice (kind, cycle, threshold) is being sent

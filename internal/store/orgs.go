@@ -48,8 +48,9 @@ func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	return &o, nil
 }
 
-// SetOrgPolicy replaces an organization's password policy; ENotFound when
-// there is no such organization.
+// SetOrgPolicy replaces an organization's password policy and makes every
+// account of it due for the lifecycle jobs; ENotFound when there is no such
+// organization.
 func (q *Q) SetOrgPolicy(ctx context.Context, orgID int64, p varco.Policy) error {
 	res, err := q.exec(ctx, `UPDATE orgs SET password_max_age_days = $1, password_warning_days = $2,
 		inactivity_days = $3, suspension_grace_days = $4, password_history_depth = $5 WHERE id = $6`,
@@ -57,7 +58,16 @@ func (q *Q) SetOrgPolicy(ctx context.Context, orgID int64, p varco.Policy) error
 	if err != nil {
 		return fmt.Errorf("set org policy: %w", err)
 	}
-	return mustAffect(res, "organization")
+	if err := mustAffect(res, "organization"); err != nil {
+		return err
+	}
+	// Every next_notice_at of the organization was computed with the old
+	// policy: make its accounts due, so the next run of the jobs applies
+	// the new one.
+	if _, err := q.exec(ctx, `UPDATE accounts SET next_notice_at = 0 WHERE org_id = $1 AND next_notice_at <> 0`, orgID); err != nil {
+		return fmt.Errorf("set org policy: reset next notices: %w", err)
+	}
+	return nil
 }
 
 // OrgByName returns the organization with that name, or ENotFound.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 )
 
@@ -82,13 +83,18 @@ func (c *stmtCache) close() {
 // stmt returns the cached statement for query, bound to this Q's
 // transaction if any. Inside a transaction it never prepares: on SQLite the
 // pool's only writer connection is the transaction's, and preparing on the
-// pool would wait for it forever.
+// pool would wait for it forever. It notes the query instead, for InTx to
+// prepare once the transaction has ended, so that the next transaction
+// running it (a batch of the lifecycle jobs, say) finds it prepared.
 func (q *Q) stmt(ctx context.Context, query string) *sql.Stmt {
 	if q.tx == nil {
 		return q.stmts.get(ctx, query)
 	}
 	if st := q.stmts.lookup(query); st != nil {
 		return q.tx.StmtContext(ctx, st)
+	}
+	if q.missed != nil && !slices.Contains(*q.missed, query) {
+		*q.missed = append(*q.missed, query)
 	}
 	return nil
 }

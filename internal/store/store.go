@@ -39,6 +39,9 @@ type Q struct {
 	d     dialect
 	stmts *stmtCache // statements prepared on the pool Q belongs to
 	tx    *sql.Tx    // set inside a transaction
+	// missed collects, inside a transaction from InTx, the queries that
+	// were not prepared yet (see stmt).
+	missed *[]string
 }
 
 // DB is an open database. Its embedded Q writes (on SQLite, through the single
@@ -151,12 +154,16 @@ func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx}); err != nil {
+	var missed []string
+	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err, "record"))
+	}
+	for _, query := range missed {
+		db.Q.stmts.get(ctx, query)
 	}
 	return nil
 }
