@@ -78,6 +78,10 @@ func Status(code string) int {
 		return http.StatusUnauthorized
 	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire:
 		return http.StatusForbidden
+	case varco.EInvalidPhone: // contact verification
+		return http.StatusBadRequest
+	case varco.EInvalidCode: // contact verification
+		return http.StatusUnauthorized
 	case varco.ENotFound:
 		return http.StatusNotFound
 	case varco.EConflict:

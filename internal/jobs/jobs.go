@@ -231,7 +231,8 @@ func (r *Runner) suspensions(ctx context.Context, o *varco.Org) (int, error) {
 	return n, nil
 }
 
-// cleanup removes reset tokens and sessions that ended more than Retention ago.
+// cleanup removes reset tokens, contact verifications and sessions that
+// ended more than Retention ago.
 func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	cutoff := r.clock.Now().Add(-Retention)
 	resets, err := r.db.DeleteExpiredPasswordResets(ctx, cutoff)
@@ -242,7 +243,12 @@ func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	if err != nil {
 		return resets, err
 	}
-	return resets + sessions, nil
+	// Retention (a week) outlives the 24 hours the send limits look back.
+	verifications, err := r.db.DeleteExpiredContactVerifications(ctx, cutoff)
+	if err != nil {
+		return resets + sessions, err
+	}
+	return resets + sessions + verifications, nil
 }
 
 // notify claims a notice and, if this run is the first to, records the
