@@ -37,6 +37,11 @@ const (
 	EPasswordReused           = "password_reused"
 )
 
+// Error codes of contact verification (phone and contact e-mail).
+const (
+	EInvalidPhone = "invalid_phone" // not "+" and 8–15 ASCII digits
+)
+
 // Error is an error with a stable code and a message that is safe to show
 // to the caller. Anything that is not an *Error is reported as "internal".
 type Error struct {

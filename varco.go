@@ -144,6 +144,14 @@ const (
 	EventStepUpSucceeded = "step_up_succeeded"
 	EventAccountLocked   = "account_locked"
 	EventAccountUnlocked = "account_unlocked"
+
+	// Phone and contact e-mail verification from the profile (SPEC §1).
+	EventPhoneVerificationSent        = "phone_verification_sent"
+	EventPhoneVerificationFailed      = "phone_verification_failed"
+	EventPhoneVerified                = "phone_verified"
+	EventPhoneRemoved                 = "phone_removed"
+	EventContactEmailVerificationSent = "contact_email_verification_sent"
+	EventContactEmailVerified         = "contact_email_verified"
 )
 
 // Event is one entry of the append-only activity history.

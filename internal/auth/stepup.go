@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -114,14 +113,6 @@ func ParseCode(s string) (string, bool) {
 		}
 	}
 	return s, true
-}
-
-func newCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("random code: %w", err)
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
 // codeHash keys a code's hash with the flow id, which only the client holds:

@@ -78,6 +78,8 @@ func Status(code string) int {
 		return http.StatusUnauthorized
 	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire:
 		return http.StatusForbidden
+	case varco.EInvalidPhone: // contact verification
+		return http.StatusBadRequest
 	case varco.ENotFound, varco.EFlowNotFound:
 		return http.StatusNotFound
 	case varco.EConflict, varco.ENoCodeSent:

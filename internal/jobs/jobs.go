@@ -510,7 +510,12 @@ func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	if err != nil {
 		return resets + sessions, err
 	}
-	return resets + sessions + flows, nil
+	// Retention (a week) outlives the 24 hours the send limits look back.
+	verifications, err := r.db.DeleteExpiredContactVerifications(ctx, cutoff)
+	if err != nil {
+		return resets + sessions + flows, err
+	}
+	return resets + sessions + flows + verifications, nil
 }
 
 func systemEvent(a *varco.Account, now time.Time, event, detail string) *varco.Event {

@@ -80,6 +80,11 @@ type Data struct {
 	// Codes sent by SMS or e-mail (otp_sent, phone_verification_sent, …).
 	Code     string        // the 6-digit code, the only 6-digit number in the message
 	ValidFor time.Duration // how long the code (or link) works, e.g. 10 minutes
+
+	// contact_email_verification_sent: the address being verified and its link.
+	ContactEmail    string    // the new contact address
+	VerifyURL       string    // the link, with the token as its "token" parameter
+	VerifyExpiresAt time.Time // when that link stops working
 }
 
 type eventTemplates struct {

@@ -55,6 +55,12 @@ var sampleData = map[string]any{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, Actor: "support",
 	},
+	"contact_email_verification_sent": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", ContactEmail: "mario.rossi@home.example",
+		VerifyURL:       "https://account.example.it/contact-email/verify?token=abc",
+		VerifyExpiresAt: t0.Add(24 * time.Hour),
+	},
 	"account_reactivated": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, Actor: "support",

@@ -28,6 +28,8 @@ var eventNames = []string{
 	"app_password_created", "app_password_rotated", "app_password_deleted",
 	"app_password_expiry_warning_sent", "app_password_expired",
 	"mail_login_succeeded", "mail_login_failed",
+	"phone_verification_sent", "phone_verification_failed", "phone_verified", "phone_removed",
+	"contact_email_verification_sent", "contact_email_verified",
 }
 
 var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)

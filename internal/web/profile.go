@@ -14,12 +14,20 @@ type profileData struct {
 	LastLogin    time.Time
 	LanguageName string
 	Alerts       []store.Alert // in-app alerts not dismissed yet
+	Contact      contactView
 }
 
 // profile shows the signed-in account and links to its security pages.
 func (h *Handler) profile(w http.ResponseWriter, r *http.Request, rq *request) {
 	p := h.newPage(r, rq, "profile.title", "profile")
-	notice(p, r, map[string]string{"password": "profile.password_changed"})
+	notice(p, r, map[string]string{"password": "profile.password_changed",
+		"phone_verified": "contact.phone_verified", "phone_removed": "contact.phone_removed"})
+	h.renderProfile(w, r, rq, p, http.StatusOK, nil)
+}
+
+// renderProfile renders the profile page p with status; edit, if set,
+// adjusts the contact section (to echo a form's input).
+func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, rq *request, p *page, status int, edit func(*contactView)) {
 	a := rq.account
 	d := profileData{OrgName: a.OrgName, LastLogin: a.LastLoginAt, LanguageName: p.T("langname." + a.Lang)}
 	if d.OrgName == "" {
@@ -32,8 +40,15 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request, rq *request) {
 		return
 	}
 	d.Alerts = alerts
+	if d.Contact, err = h.contactView(r, a); err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	if edit != nil {
+		edit(&d.Contact)
+	}
 	p.Data = d
-	h.render(w, r, http.StatusOK, "profile", p)
+	h.render(w, r, status, "profile", p)
 }
 
 // passwordAge says how long ago the password was changed, in days.

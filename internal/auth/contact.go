@@ -1,0 +1,303 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/store"
+)
+
+// Contact verification (SPEC §1): a phone number is verified with a code
+// sent to it by SMS, a contact e-mail with a link sent to it. Until then the
+// account keeps its previous phone and contact e-mail.
+const (
+	// PhoneCodeTTL is how long a phone verification code works.
+	PhoneCodeTTL = 10 * time.Minute
+	// ContactEmailLinkTTL is how long a contact e-mail link works.
+	ContactEmailLinkTTL = 24 * time.Hour
+	// PhoneCodeAttempts wrong codes void a phone verification.
+	PhoneCodeAttempts = 5
+	// One verification per account and kind per VerificationInterval, at
+	// most VerificationsPerDay in 24 hours (SPEC §5.9: 10 SMS a day).
+	VerificationInterval = time.Minute
+	VerificationsPerDay  = 10
+)
+
+// PathContactEmailVerify is the web page a contact e-mail link opens.
+const PathContactEmailVerify = "/contact-email/verify"
+
+// StartPhoneVerification sends a 6-digit code by SMS to phone (E.164,
+// checked strictly: invalid_phone otherwise) to verify it as a's number. It
+// answers too_many_attempts with retry_after when a code was sent less than
+// a minute ago or ten in the last 24 hours. The account's phone does not
+// change until VerifyPhone.
+func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, phone string, m Meta) error {
+	if !varco.ValidPhone(phone) {
+		return varco.Errorf(varco.EInvalidPhone, "The phone number must be in international form: + and 8 to 15 digits, e.g. +393471234567.")
+	}
+	code, err := newCode()
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	v := &store.ContactVerification{AccountID: a.ID, Kind: store.VerifyPhone, Target: phone,
+		SecretHash: phoneCodeHash(a.ID, phone, code), CreatedAt: now, ExpiresAt: now.Add(PhoneCodeTTL)}
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := s.checkVerificationSends(ctx, q, a.ID, store.VerifyPhone, now); err != nil {
+			return err
+		}
+		if err := q.CreateContactVerification(ctx, v); err != nil {
+			return err
+		}
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerificationSent, varco.OutcomeSuccess, m,
+			"to "+notify.MaskPhone(phone))); err != nil {
+			return err
+		}
+		return s.mailer.EnqueueSMS(ctx, q, a, phone, notify.EventPhoneVerificationSent,
+			notify.Data{Time: now, Code: code, ValidFor: PhoneCodeTTL})
+	})
+	if err != nil {
+		return fmt.Errorf("start phone verification: %w", err)
+	}
+	s.mailer.Committed()
+	return nil
+}
+
+// checkVerificationSends enforces the send limits of a kind for an account,
+// holding the account's row lock so concurrent requests count one by one.
+func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accountID int64, kind string, now time.Time) error {
+	if err := q.LockAccountRow(ctx, accountID); err != nil {
+		return err
+	}
+	sends, err := q.ContactVerificationSends(ctx, accountID, kind, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if sends.Count > 0 && now.Sub(sends.Newest) < VerificationInterval {
+		return tooMany(sends.Newest.Add(VerificationInterval).Sub(now))
+	}
+	if sends.Count >= VerificationsPerDay {
+		return tooMany(sends.Oldest.Add(24 * time.Hour).Sub(now))
+	}
+	return nil
+}
+
+// VerifyPhone checks a code sent by StartPhoneVerification. The right code
+// makes its number a's verified phone and returns the updated account. A
+// wrong one answers invalid_code (401); the fifth wrong one voids the
+// verification, and so does expiry: then, or when no code is pending, it
+// answers invalid_or_expired_token (400), and the user asks for a new code.
+// Attempts are counted atomically, so concurrent guesses never get more
+// than PhoneCodeAttempts.
+func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string, m Meta) (*varco.Account, error) {
+	if _, ok := ParseCode(code); !ok {
+		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits of the SMS.")
+	}
+	now := s.clock.Now()
+	var outcome string // "ok", "wrong", "void"
+
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		outcome = "void"
+		v, err := q.PendingContactVerification(ctx, a.ID, store.VerifyPhone, now)
+		if varco.IsCode(err, varco.ENotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		n, err := q.CountVerificationAttempt(ctx, v.ID, PhoneCodeAttempts)
+		if err != nil || n == 0 {
+			return err
+		}
+
+		if subtle.ConstantTimeCompare(phoneCodeHash(a.ID, v.Target, code), v.SecretHash) != 1 {
+			outcome = "wrong"
+			detail := "wrong code for " + notify.MaskPhone(v.Target)
+			if n >= PhoneCodeAttempts {
+				if _, err := q.UseContactVerification(ctx, v.ID, now); err != nil {
+					return err
+				}
+				detail += "; verification voided after " + strconv.Itoa(n) + " wrong codes"
+			}
+			return q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerificationFailed, varco.OutcomeFailure, m, detail))
+		}
+		if ok, err := q.UseContactVerification(ctx, v.ID, now); err != nil || !ok {
+			return err // !ok: a concurrent request used it; outcome stays "void"
+		}
+		outcome = "ok"
+		if err := q.SetAccountPhone(ctx, a.ID, v.Target, true); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerified, varco.OutcomeSuccess, m,
+			"phone "+notify.MaskPhone(v.Target)))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify phone: %w", err)
+	}
+	switch outcome {
+	case "wrong":
+		return nil, varco.Errorf(varco.EInvalidCode, "The code is not right.")
+	case "void":
+		return nil, varco.Errorf(varco.EInvalidOrExpiredToken, "No code is pending, or it has expired or been tried too many times. Ask for a new one.")
+	}
+	return s.db.AccountByID(ctx, a.ID)
+}
+
+// RemovePhone removes a's phone number (and any pending verification).
+func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) error {
+	now := s.clock.Now()
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.RetireContactVerifications(ctx, a.ID, store.VerifyPhone, now); err != nil {
+			return err
+		}
+		if a.Phone == "" {
+			return nil
+		}
+		if err := q.SetAccountPhone(ctx, a.ID, "", false); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneRemoved, varco.OutcomeSuccess, m,
+			"phone "+notify.MaskPhone(a.Phone)))
+	})
+	if err != nil {
+		return fmt.Errorf("remove phone: %w", err)
+	}
+	return nil
+}
+
+// StartContactEmailVerification e-mails a single-use link, valid
+// ContactEmailLinkTTL, to the address email, to verify it as a's contact
+// e-mail; until then mail keeps going to the current address. The same send
+// limits as for phones apply.
+func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Account, email string, m Meta) error {
+	email = varco.NormalizeEmail(email)
+	if !varco.ValidEmail(email) {
+		return varco.Errorf(varco.EInvalid, "The contact e-mail is not a valid address.")
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	v := &store.ContactVerification{AccountID: a.ID, Kind: store.VerifyContactEmail, Target: email,
+		SecretHash: hash, CreatedAt: now, ExpiresAt: now.Add(ContactEmailLinkTTL)}
+	data := notify.Data{Time: now, IP: m.IP, Location: m.Location, ContactEmail: email,
+		VerifyURL:       strings.TrimRight(s.mailer.BaseURL, "/") + PathContactEmailVerify + "?token=" + url.QueryEscape(token),
+		VerifyExpiresAt: v.ExpiresAt, ValidFor: ContactEmailLinkTTL}
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := s.checkVerificationSends(ctx, q, a.ID, store.VerifyContactEmail, now); err != nil {
+			return err
+		}
+		if err := q.CreateContactVerification(ctx, v); err != nil {
+			return err
+		}
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventContactEmailVerificationSent, varco.OutcomeSuccess, m,
+			"to "+notify.MaskEmail(email))); err != nil {
+			return err
+		}
+		return s.mailer.EnqueueTo(ctx, q, a, email, varco.EventContactEmailVerificationSent, data)
+	})
+	if err != nil {
+		return fmt.Errorf("start contact e-mail verification: %w", err)
+	}
+	s.mailer.Committed()
+	return nil
+}
+
+// VerifyContactEmail uses a contact e-mail link's token: its address
+// becomes the account's verified contact e-mail, and the updated account is
+// returned. accountID, when not 0, is the signed-in account, which must be
+// the link's. An unknown, used, replaced or expired token answers
+// invalid_or_expired_token.
+func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token string, m Meta) (*varco.Account, error) {
+	invalid := varco.Errorf(varco.EInvalidOrExpiredToken, "This confirmation link is not valid or has expired. Ask for a new one.")
+	if token == "" || len(token) > maxTokenLen {
+		return nil, invalid
+	}
+	now := s.clock.Now()
+	var a *varco.Account
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		v, err := q.ContactVerificationByHash(ctx, store.VerifyContactEmail, HashToken(token), now)
+		if varco.IsCode(err, varco.ENotFound) || (err == nil && accountID != 0 && v.AccountID != accountID) {
+			return invalid
+		}
+		if err != nil {
+			return err
+		}
+		if ok, err := q.UseContactVerification(ctx, v.ID, now); err != nil || !ok {
+			if err == nil {
+				err = invalid
+			}
+			return err
+		}
+		if a, err = q.AccountByID(ctx, v.AccountID); err != nil {
+			return err
+		}
+		if err := q.SetAccountContactEmail(ctx, a.ID, v.Target, true); err != nil {
+			return err
+		}
+		a.ContactEmail, a.ContactEmailVerified = v.Target, true
+		return q.AppendEvent(ctx, s.event(a, varco.EventContactEmailVerified, varco.OutcomeSuccess, m,
+			"contact e-mail "+notify.MaskEmail(v.Target)))
+	})
+	if err != nil {
+		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("verify contact e-mail: %w", err)
+	}
+	return a, nil
+}
+
+// PendingContact describes the verifications an account is waiting for,
+// for the profile page.
+type PendingContact struct {
+	Phone        string // the number a code was sent to; "" when none is pending
+	ContactEmail string // the address a link was sent to; "" when none is pending
+}
+
+// PendingContact returns a's pending verifications.
+func (s *Service) PendingContact(ctx context.Context, a *varco.Account) (PendingContact, error) {
+	var p PendingContact
+	now := s.clock.Now()
+	for kind, dst := range map[string]*string{store.VerifyPhone: &p.Phone, store.VerifyContactEmail: &p.ContactEmail} {
+		v, err := s.db.Reader().PendingContactVerification(ctx, a.ID, kind, now)
+		if varco.IsCode(err, varco.ENotFound) {
+			continue
+		}
+		if err != nil {
+			return p, err
+		}
+		*dst = v.Target
+	}
+	return p, nil
+}
+
+// newCode returns 6 random decimal digits.
+func newCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("random code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+
+// phoneCodeHash is the stored form of a phone code: bound to the account
+// and number, so a hash is worth nothing for another. (A 6-digit code
+// cannot resist an offline search whatever the hash; it lives 10 minutes
+// and 5 tries, which is what protects it.)
+func phoneCodeHash(accountID int64, phone, code string) []byte {
+	h := sha256.Sum256([]byte("varco phone code\x00" + strconv.FormatInt(accountID, 10) + "\x00" + phone + "\x00" + code))
+	return h[:]
+}
