@@ -474,3 +474,42 @@ func (s *Service) LockReason(ctx context.Context, actor Actor, id int64) (string
 	c, err := s.db.Reader().StepUpCountersOf(ctx, a.ID)
 	return c.LockedReason, err
 }
+
+// OrgRisk returns an organization's step-up thresholds (SPEC §5.3), with
+// the same scope as OrgPolicy.
+func (s *Service) OrgRisk(ctx context.Context, actor Actor, orgID int64) (store.RiskThresholds, error) {
+	if _, err := s.OrgPolicy(ctx, actor, orgID); err != nil {
+		return store.RiskThresholds{}, err
+	}
+	return s.db.Reader().OrgRiskThresholds(ctx, orgID)
+}
+
+// SetOrgRisk replaces an organization's step-up thresholds; support only.
+// They apply to the next sign-in.
+func (s *Service) SetOrgRisk(ctx context.Context, actor Actor, orgID int64, t store.RiskThresholds) (store.RiskThresholds, error) {
+	if err := s.MayEditOrgPolicy(actor, orgID); err != nil {
+		return t, err
+	}
+	switch {
+	case t.WindowDays < 1 || t.WindowDays > 3650:
+		return t, varco.Errorf(varco.EInvalid, "window_days must be between 1 and 3650.")
+	case t.DistanceKm < 1 || t.DistanceKm > 20040:
+		return t, varco.Errorf(varco.EInvalid, "distance_km must be between 1 and 20040.")
+	case t.SpeedKmh < 1 || t.SpeedKmh > 100000:
+		return t, varco.Errorf(varco.EInvalid, "speed_kmh must be between 1 and 100000.")
+	}
+	who, whoID := actorName(actor)
+	now := s.clock.Now()
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.SetOrgRiskThresholds(ctx, orgID, t); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, &varco.Event{Time: now, OrgID: orgID, Event: varco.EventOrgPolicyChanged, Actor: who,
+			ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("step-up: window %d d, distance %d km, speed %d km/h",
+				t.WindowDays, t.DistanceKm, t.SpeedKmh)})
+	})
+	if err != nil {
+		return t, err
+	}
+	return s.db.OrgRiskThresholds(ctx, orgID)
+}

@@ -67,6 +67,8 @@ var routes = []route{
 	{"POST /api/v1/admin/orgs", (*Server).createOrg, staff},
 	{"GET /api/v1/admin/orgs/{id}/policy", (*Server).getOrgPolicy, staff},
 	{"PUT /api/v1/admin/orgs/{id}/policy", (*Server).setOrgPolicy, staff},
+	{"GET /api/v1/admin/orgs/{id}/risk", (*Server).getOrgRisk, staff},
+	{"PUT /api/v1/admin/orgs/{id}/risk", (*Server).setOrgRisk, staff},
 	{"GET /api/v1/admin/users", (*Server).searchUsers, staff},
 	{"POST /api/v1/admin/users", (*Server).createUser, staff},
 	{"GET /api/v1/admin/users/{id}", (*Server).getUser, staff},

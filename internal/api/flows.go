@@ -6,6 +6,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/store"
 )
 
 // answerLogin writes the state of a sign-in: the session (cookie and
@@ -117,4 +118,53 @@ func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
+}
+
+type riskJSON struct {
+	WindowDays int `json:"window_days"`
+	DistanceKm int `json:"distance_km"`
+	SpeedKmh   int `json:"speed_kmh"`
+}
+
+type riskRequest struct {
+	WindowDays *int `json:"window_days"`
+	DistanceKm *int `json:"distance_km"`
+	SpeedKmh   *int `json:"speed_kmh"`
+}
+
+func (s *Server) getOrgRisk(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	var t store.RiskThresholds
+	if err == nil {
+		t, err = s.Admin.OrgRisk(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, riskJSON(t))
+}
+
+func (s *Server) setOrgRisk(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req riskRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.WindowDays == nil || req.DistanceKm == nil || req.SpeedKmh == nil {
+		s.fail(w, r, httpx.Errorf("Fields window_days, distance_km and speed_kmh are all required."))
+		return
+	}
+	t, err := s.Admin.SetOrgRisk(r.Context(), account(r), id,
+		store.RiskThresholds{WindowDays: *req.WindowDays, DistanceKm: *req.DistanceKm, SpeedKmh: *req.SpeedKmh})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, riskJSON(t))
 }

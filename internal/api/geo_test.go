@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -83,5 +84,40 @@ func TestRiskWithoutUsableDatabase(t *testing.T) {
 	}
 	if ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired); ev.Detail != "nuova rete" {
 		t.Fatalf("fallback recorded as %q", ev.Detail)
+	}
+}
+
+// TestOrgRiskThresholds: the step-up thresholds are per organization
+// (SPEC §5.3): support changes them, the org admin reads its own, and a
+// shorter distance makes Milan → Rome need a step-up.
+func TestOrgRiskThresholds(t *testing.T) {
+	mmdb := geotest.Standard(t)
+	h := newHarness(t, "sqlite", withProxies, func(c *config.Config) { c.GeoIPDB = mmdb })
+	standard(h)
+	org, _ := h.app.DB.OrgByName(t.Context(), "acme")
+	path := "/api/v1/admin/orgs/" + itoa(org.ID) + "/risk"
+	support := h.loginFrom("help@provider.test", "Assist-Desk-2026", geotest.MilanIP).str("session_token")
+	orgAdmin := h.loginFrom("anna@acme.test", "Admin-Acme-2026", geotest.MilanIP).str("session_token")
+	if r := h.do("GET", path, orgAdmin, nil); r.status != 200 || r.body["distance_km"] != float64(500) ||
+		r.body["window_days"] != float64(180) || r.body["speed_kmh"] != float64(1000) {
+		t.Fatalf("defaults: %d %s", r.status, r.raw)
+	}
+	body := map[string]int{"window_days": 180, "distance_km": 300, "speed_kmh": 1000}
+	wantError(t, h.do("PUT", path, orgAdmin, body), http.StatusForbidden, varco.EForbidden)
+	wantError(t, h.do("PUT", path, support, map[string]int{"window_days": 0, "distance_km": 300, "speed_kmh": 1000}),
+		http.StatusBadRequest, varco.EInvalid)
+	wantError(t, h.do("PUT", path, support, map[string]int{"distance_km": 300}), http.StatusBadRequest, varco.EInvalid)
+	if r := h.do("PUT", path, support, body); r.status != 200 || r.body["distance_km"] != float64(300) {
+		t.Fatalf("support PUT: %d %s", r.status, r.raw)
+	}
+	if r := h.loginFrom("mario@acme.test", marioPW, geotest.MilanIP); r.str("state") != "authenticated" {
+		t.Fatalf("first login: %s", r.raw)
+	}
+	h.clock.Advance(24 * time.Hour)
+	if r := h.loginFrom("mario@acme.test", marioPW, geotest.RomeIP); r.str("state") != "step_up_required" {
+		t.Fatalf("Milan → Rome with a 300 km threshold: %s", r.raw)
+	}
+	if ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired); ev.Detail[:len("lontano")] != "lontano" {
+		t.Fatalf("recorded as %q", ev.Detail)
 	}
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -475,3 +476,25 @@ func (h *harness) lastEvent(email, name string) *varco.Event {
 }
 
 func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestStepUpIPThrottle: one client guessing flows or codes across accounts
+// is slowed after 100 failures in 10 minutes, with the same answer whether
+// or not a flow exists (issue: per-IP limits on send/verify).
+func TestStepUpIPThrottle(t *testing.T) {
+	h := newStepUpHarness(t, "sqlite")
+	flow := h.awayFlow()
+	pin := h.sendPIN(flow)
+	for i := range 100 {
+		forged := flow[:40] + fmt.Sprintf("%03d", i)
+		wantError(t, h.verify(forged, "123456"), http.StatusNotFound, varco.EFlowNotFound)
+	}
+	r := h.verify(flow[:40]+"zzz", "123456")
+	wantError(t, r, http.StatusTooManyRequests, varco.ETooManyAttempts)
+	// The real flow from the same IP waits too, without telling it apart.
+	wantError(t, h.verify(flow, pin), http.StatusTooManyRequests, varco.ETooManyAttempts)
+	// Another client is not slowed.
+	other := h.do("POST", "/api/v1/login/"+flow+"/step-up/verify", "", map[string]string{"code": pin}, "X-Forwarded-For", "192.0.2.44")
+	if other.str("state") != "authenticated" {
+		t.Fatalf("another IP: %d %s", other.status, other.raw)
+	}
+}
