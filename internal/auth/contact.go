@@ -292,7 +292,6 @@ func newCode() (string, error) {
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
-
 // phoneCodeHash is the stored form of a phone code: bound to the account
 // and number, so a hash is worth nothing for another. (A 6-digit code
 // cannot resist an offline search whatever the hash; it lives 10 minutes
