@@ -271,7 +271,7 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 				f.seenCountry = true
 			}
 		}
-		if curNetOK && !f.seenNetwork {
+		if curNetOK && !f.seenNetwork && !f.located(cur, hasCoords) {
 			if pn, ok := network(p.IP); ok && pn == curNet {
 				f.seenNetwork = true
 			}
@@ -306,10 +306,14 @@ func (f *facts) resolved(cur Point, hasCoords, curNetOK, closeEnough bool) bool 
 	}
 	countryDone := cur.Country == "" || f.seenCountry
 	distanceDone := !hasCoords || closeEnough
-	// The network matters only when no location could be compared.
-	located := (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
-	networkDone := !curNetOK || f.seenNetwork || located
+	networkDone := !curNetOK || f.seenNetwork || f.located(cur, hasCoords)
 	return countryDone && distanceDone && networkDone
+}
+
+// located reports whether a location rule can compare cur with the window,
+// so that the network no longer matters.
+func (f *facts) located(cur Point, hasCoords bool) bool {
+	return (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
 }
 
 // network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)
