@@ -114,7 +114,7 @@ func BenchmarkRiskPerLogin(b *testing.B) {
 	}
 	point := func(ip netip.Addr, at time.Time) risk.Point {
 		loc, _ := db.Lookup(ip)
-		return risk.Point{At: at, IP: ip, Country: loc.Country, Lat: loc.Lat, Lon: loc.Lon, HasCoords: loc.HasCoords}
+		return risk.NewPoint(at, ip, loc)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	own := ips[:20]

@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"varco.dev/varco/internal/geo"
 )
 
 // Rules, as Decision.Rule. They are stable identifiers (logs, audit details).
@@ -94,6 +96,12 @@ type Point struct {
 	Country   string
 	Lat, Lon  float64
 	HasCoords bool
+}
+
+// NewPoint returns the login at time at from ip, located at loc (the zero
+// Location when the address is unknown or there is no database).
+func NewPoint(at time.Time, ip netip.Addr, loc geo.Location) Point {
+	return Point{At: at, IP: ip, Country: loc.Country, Lat: loc.Lat, Lon: loc.Lon, HasCoords: loc.HasCoords}
 }
 
 func (p Point) coords() (lat, lon float64, ok bool) {

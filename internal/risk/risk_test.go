@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"varco.dev/varco/internal/geo"
+	"varco.dev/varco/internal/geo/geotest"
 	"varco.dev/varco/internal/risk"
 )
 
@@ -280,5 +282,37 @@ func TestDecisionReason(t *testing.T) {
 	d := risk.Decision{StepUp: true, Rule: risk.RuleNewCountry, Country: "FR"}
 	if got := d.Reason("de"); got != "new country: France" {
 		t.Errorf("Reason(de) = %q", got)
+	}
+}
+
+// TestRisk_5_3_WithGeoDatabase runs the rules on locations from a real
+// (test) database, as the login flow will.
+func TestRisk_5_3_WithGeoDatabase(t *testing.T) {
+	db := geo.Open(geotest.Standard(t), nil)
+	defer db.Close()
+	login := func(ip string, ago time.Duration) risk.Point {
+		addr := netip.MustParseAddr(ip)
+		loc, _ := db.Lookup(addr)
+		return risk.NewPoint(now.Add(-ago), addr, loc)
+	}
+	history := []risk.Point{login(geotest.MilanIP, day), login(geotest.MilanIPv6, 2*day)}
+	tests := []struct {
+		ip     string
+		rule   string
+		reason string
+	}{
+		{geotest.MilanIP2, risk.RuleNone, ""},
+		{geotest.RomeIP, risk.RuleNone, ""},
+		{geotest.ItalyOnlyIP, risk.RuleNone, ""},
+		{geotest.ParisIP, risk.RuleNewCountry, "nuovo paese: Francia"},
+		{geotest.NewYorkIP, risk.RuleNewCountry, "nuovo paese: Stati Uniti"},
+		{geotest.UnknownIP, risk.RuleNewNetwork, "nuova rete"},
+		{"2.32.10.200", risk.RuleNone, ""},
+	}
+	for _, tt := range tests {
+		d := risk.Evaluate(risk.DefaultThresholds(), now, login(tt.ip, 0), history)
+		if d.Rule != tt.rule || d.Reason("it") != tt.reason {
+			t.Errorf("login from %s: %+v, %q; want %q, %q", tt.ip, d, d.Reason("it"), tt.rule, tt.reason)
+		}
 	}
 }
