@@ -249,12 +249,8 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 	// distance no longer matters.
 	closeEnough := false
 	// Accounts log in from a handful of places over and over: remember the
-	// places already measured (a small direct-mapped set) and measure each
-	// once.
-	var measured [64]struct {
-		lat, lon float64
-		ok       bool
-	}
+	// places already measured and measure each once.
+	var measured placeSet
 	var hv haversine
 	nearestHav := 0.0
 	if hasCoords {
@@ -267,9 +263,9 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 			f.prev = p
 		}
 		if p.At.IsZero() || p.At.Before(since) {
-			// Newest first: the rest is older still. The loop went on
-			// only if the previous login was still unknown, and this is
-			// it if it has coordinates.
+			// Newest first: the rest is older still, so the window ends
+			// here. This login may still have been taken above as the
+			// previous one, when no login of the window had coordinates.
 			break
 		}
 		f.windowLogins++
@@ -285,9 +281,7 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 			}
 		}
 		if hasCoords && pHasCoords && !closeEnough {
-			slot := &measured[(math.Float64bits(plat)*0x9e3779b97f4a7c15^math.Float64bits(plon))>>58]
-			if !slot.ok || slot.lat != plat || slot.lon != plon {
-				slot.lat, slot.lon, slot.ok = plat, plon, true
+			if measured.add(plat, plon) {
 				if f.nearest < 0 || math.Abs(plat-lat)*kmPerDegLat <= f.nearest {
 					// Compare the haversine term itself (monotonic in the
 					// distance) and take the arc sine only for a new
@@ -304,6 +298,34 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 		}
 	}
 	return f
+}
+
+// placeSet is a small set of coordinates with no allocation: open
+// addressing over 64 slots, at most 4 probes. A place that finds no room is
+// simply not remembered (and measured again next time), so the set is
+// exact for the few dozen places an account uses and degrades gracefully
+// beyond. (0, 0) marks an empty slot and is never remembered.
+type placeSet [64]struct{ lat, lon float64 }
+
+// add reports whether (lat, lon) was not in the set, and adds it if there
+// is room.
+func (s *placeSet) add(lat, lon float64) bool {
+	if lat == 0 && lon == 0 {
+		return true
+	}
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	h := ((math.Float64bits(lat)*k1 ^ math.Float64bits(lon)) * k2) >> 58
+	for i := range uint64(4) {
+		slot := &s[(h+i)%uint64(len(s))]
+		switch {
+		case slot.lat == lat && slot.lon == lon:
+			return false
+		case slot.lat == 0 && slot.lon == 0:
+			slot.lat, slot.lon = lat, lon
+			return true
+		}
+	}
+	return true
 }
 
 // resolved reports whether reading more of the history could change the
