@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -313,6 +314,33 @@ func TestRisk_5_3_WithGeoDatabase(t *testing.T) {
 		d := risk.Evaluate(risk.DefaultThresholds(), now, login(tt.ip, 0), history)
 		if d.Rule != tt.rule || d.Reason("it") != tt.reason {
 			t.Errorf("login from %s: %+v, %q; want %q, %q", tt.ip, d, d.Reason("it"), tt.rule, tt.reason)
+		}
+	}
+}
+
+// The distance far_away reports is the nearest usual place's, or at most
+// about 5 % more, however many places there are.
+func TestRisk_5_3_FarAwayDistanceNearlyExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 50 {
+		cur := place{"IT", rng.Float64()*160 - 80, rng.Float64()*360 - 180, "2.40.1.1"}
+		var history []risk.Point
+		nearest := math.Inf(1)
+		for i := range 2000 {
+			p := place{"IT", rng.Float64()*160 - 80, rng.Float64()*360 - 180, "2.41.1.1"}
+			d := risk.DistanceKm(cur.lat, cur.lon, p.lat, p.lon)
+			if d <= 500 {
+				continue
+			}
+			nearest = min(nearest, d)
+			history = append(history, p.at(day+time.Duration(i)*time.Minute))
+		}
+		d := risk.Evaluate(risk.DefaultThresholds(), now, cur.at(0), history)
+		if d.Rule != risk.RuleFarAway {
+			t.Fatalf("round %d: %+v, want far_away", round, d)
+		}
+		if d.DistanceKm < nearest-1e-6 || d.DistanceKm > nearest*1.06 {
+			t.Errorf("round %d: DistanceKm %.1f, nearest %.1f", round, d.DistanceKm, nearest)
 		}
 	}
 }
