@@ -90,7 +90,7 @@ type DB struct {
 	clock    clock.Clock
 	interval time.Duration
 
-	cur atomic.Pointer[snapshot]
+	cur atomic.Pointer[maxminddb.Reader] // nil: no database
 
 	// nextCheck is the earliest time (UnixNano) a lookup may start a check.
 	nextCheck atomic.Int64
@@ -100,11 +100,6 @@ type DB struct {
 	reloadWG sync.WaitGroup
 	loading  bool
 	closed   bool
-}
-
-type snapshot struct {
-	reader *maxminddb.Reader
-	state  fileState
 }
 
 // fileState identifies a version of the file.
@@ -173,13 +168,13 @@ func (d *DB) Available() bool {
 // IPv4-mapped IPv6 addresses are looked up as IPv4.
 func (d *DB) Lookup(ip netip.Addr) (loc Location, ok bool) {
 	d.maybeCheck()
-	snap := d.cur.Load()
-	if snap == nil || !ip.IsValid() {
+	reader := d.cur.Load()
+	if reader == nil || !ip.IsValid() {
 		return Location{}, false
 	}
 	ip = ip.Unmap().WithZone("")
 	var rec record
-	if err := snap.reader.Lookup(ip).Decode(&rec); err != nil {
+	if err := reader.Lookup(ip).Decode(&rec); err != nil {
 		// A verified database does not fail here; if it does, the
 		// address is simply unknown. The IP is not logged: it is personal
 		// data, and the error says enough.
@@ -332,7 +327,7 @@ func (d *DB) checkLocked() bool {
 		}
 		return false
 	}
-	old := d.cur.Swap(&snapshot{reader: reader, state: st})
+	old := d.cur.Swap(reader)
 	msg := "geoip: database loaded"
 	if old != nil {
 		msg = "geoip: database reloaded"

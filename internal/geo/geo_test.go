@@ -64,6 +64,7 @@ func TestLookupStandard(t *testing.T) {
 		{geotest.MilanIP2, true, "IT", "Milan", true, geotest.MilanLat, geotest.MilanLon},
 		{geotest.MilanIPv6, true, "IT", "Milan", true, geotest.MilanLat, geotest.MilanLon},
 		{"::ffff:" + geotest.MilanIP, true, "IT", "Milan", true, geotest.MilanLat, geotest.MilanLon},
+		{"2002:220:a01::1", true, "IT", "Milan", true, geotest.MilanLat, geotest.MilanLon}, // 6to4 of MilanIP
 		{geotest.RomeIP, true, "IT", "Rome", true, geotest.RomeLat, geotest.RomeLon},
 		{geotest.ParisIP, true, "FR", "Paris", true, geotest.ParisLat, geotest.ParisLon},
 		{geotest.NewYorkIP, true, "US", "New York", true, geotest.NewYorkLat, geotest.NewYorkLon},

@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"varco.dev/varco/internal/geo"
 )
 
 // Rules, as Decision.Rule. They are stable identifiers (logs, audit details).
@@ -96,6 +98,12 @@ type Point struct {
 	HasCoords bool
 }
 
+// NewPoint returns the login at time at from ip, located at loc (the zero
+// Location when the address is unknown or there is no database).
+func NewPoint(at time.Time, ip netip.Addr, loc geo.Location) Point {
+	return Point{At: at, IP: ip, Country: loc.Country, Lat: loc.Lat, Lon: loc.Lon, HasCoords: loc.HasCoords}
+}
+
 func (p Point) coords() (lat, lon float64, ok bool) {
 	if !p.HasCoords || math.IsNaN(p.Lat) || math.IsNaN(p.Lon) ||
 		p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 {
@@ -115,8 +123,10 @@ type Decision struct {
 	Country string
 	// DistanceKm is, for impossible_travel, the distance from the previous
 	// login. Otherwise it is the distance to a usual place (a window login
-	// with coordinates): the nearest when all are farther than
-	// MaxDistanceKm (far_away), else the first found within it. 0 when
+	// with coordinates): when all are farther than MaxDistanceKm
+	// (far_away), the nearest, or one at most about 5 % farther than it
+	// (exact comparisons would cost 10,000 trigonometric evaluations for a
+	// number that is only shown); else the first found within it. 0 when
 	// unknown.
 	DistanceKm float64
 	// SpeedKmh is the implied speed from the previous login, 0 when unknown.
@@ -233,22 +243,15 @@ type facts struct {
 // location) reads the whole window.
 func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords bool, curNet netip.Prefix, curNetOK bool, history []Point) facts {
 	f := facts{nearest: -1}
-	// A degree of latitude is at least 110.5 km on the ground, so a login
-	// whose latitude alone is farther than the nearest distance so far
-	// cannot be nearer.
-	const kmPerDegLat = 110.5
 	// Once a login within MaxDistanceKm is found, the exact nearest
 	// distance no longer matters.
 	closeEnough := false
 	// Accounts log in from a handful of places over and over: remember the
-	// places already measured (a small direct-mapped set) and measure each
-	// once.
-	var measured [64]struct {
-		lat, lon float64
-		ok       bool
-	}
+	// places already measured and measure each once.
+	var measured placeSet
 	var hv haversine
 	nearestHav := 0.0
+	maxHav := kmHav(th.MaxDistanceKm)
 	if hasCoords {
 		hv = newHaversine(lat, lon)
 	}
@@ -259,9 +262,9 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 			f.prev = p
 		}
 		if p.At.IsZero() || p.At.Before(since) {
-			// Newest first: the rest is older still. The loop went on
-			// only if the previous login was still unknown, and this is
-			// it if it has coordinates.
+			// Newest first: the rest is older still, so the window ends
+			// here. This login may still have been taken above as the
+			// previous one, when no login of the window had coordinates.
 			break
 		}
 		f.windowLogins++
@@ -271,19 +274,21 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 				f.seenCountry = true
 			}
 		}
-		if curNetOK && !f.seenNetwork {
+		if curNetOK && !f.seenNetwork && !f.located(cur, hasCoords) {
 			if pn, ok := network(p.IP); ok && pn == curNet {
 				f.seenNetwork = true
 			}
 		}
 		if hasCoords && pHasCoords && !closeEnough {
-			slot := &measured[(math.Float64bits(plat)*0x9e3779b97f4a7c15^math.Float64bits(plon))>>58]
-			if !slot.ok || slot.lat != plat || slot.lon != plon {
-				slot.lat, slot.lon, slot.ok = plat, plon, true
-				if f.nearest < 0 || math.Abs(plat-lat)*kmPerDegLat <= f.nearest {
-					// Compare the haversine term itself (monotonic in the
-					// distance) and take the arc sine only for a new
-					// nearest.
+			if measured.add(plat, plon) {
+				// Skip the trigonometry for a place whose cheap lower bound
+				// shows it is neither within MaxDistanceKm (which decides)
+				// nor clearly nearer than the nearest so far (which is only
+				// reported: "within 10 %" of the haversine term keeps the
+				// reported distance within about 5 % of the true nearest).
+				// Compare the haversine term itself (monotonic in the
+				// distance) and take the arc sine only for a new nearest.
+				if lb := hv.lowerBound(plat, plon); f.nearest < 0 || lb <= maxHav || lb < 0.9*nearestHav {
 					if a := hv.hav(plat, plon); f.nearest < 0 || a < nearestHav {
 						nearestHav, f.nearest = a, havKm(a)
 						closeEnough = f.nearest <= th.MaxDistanceKm
@@ -298,6 +303,34 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 	return f
 }
 
+// placeSet is a small set of coordinates with no allocation: open
+// addressing over 64 slots, at most 4 probes. A place that finds no room is
+// simply not remembered (and measured again next time), so the set is
+// exact for the few dozen places an account uses and degrades gracefully
+// beyond. (0, 0) marks an empty slot and is never remembered.
+type placeSet [64]struct{ lat, lon float64 }
+
+// add reports whether (lat, lon) was not in the set, and adds it if there
+// is room.
+func (s *placeSet) add(lat, lon float64) bool {
+	if lat == 0 && lon == 0 {
+		return true
+	}
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	h := ((math.Float64bits(lat)*k1 ^ math.Float64bits(lon)) * k2) >> 58
+	for i := range uint64(4) {
+		slot := &s[(h+i)%uint64(len(s))]
+		switch {
+		case slot.lat == lat && slot.lon == lon:
+			return false
+		case slot.lat == 0 && slot.lon == 0:
+			slot.lat, slot.lon = lat, lon
+			return true
+		}
+	}
+	return true
+}
+
 // resolved reports whether reading more of the history could change the
 // decision.
 func (f *facts) resolved(cur Point, hasCoords, curNetOK, closeEnough bool) bool {
@@ -306,10 +339,14 @@ func (f *facts) resolved(cur Point, hasCoords, curNetOK, closeEnough bool) bool 
 	}
 	countryDone := cur.Country == "" || f.seenCountry
 	distanceDone := !hasCoords || closeEnough
-	// The network matters only when no location could be compared.
-	located := (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
-	networkDone := !curNetOK || f.seenNetwork || located
+	networkDone := !curNetOK || f.seenNetwork || f.located(cur, hasCoords)
 	return countryDone && distanceDone && networkDone
+}
+
+// located reports whether a location rule can compare cur with the window,
+// so that the network no longer matters.
+func (f *facts) located(cur Point, hasCoords bool) bool {
+	return (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
 }
 
 // network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)
@@ -359,6 +396,36 @@ func (h haversine) hav(lat, lon float64) float64 {
 	return math.Min(1, math.Max(0, a))
 }
 
+// lowerBound returns a value no greater than hav(lat, lon), and within
+// about 0.1 % of it, without calling trigonometric functions: in
+// hav = sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2) it replaces sin and cos φ2 by
+// their Taylor polynomials cut after a negative term, which are lower
+// bounds on [0, π/2]. Ruling a place out takes a few multiplications
+// instead of three trigonometric calls.
+func (h haversine) lowerBound(lat, lon float64) float64 {
+	sinLB := func(y float64) float64 { // y − y³/3! + y⁵/5! − y⁷/7!
+		y2 := y * y
+		return y * (1 - y2/6*(1-y2/20*(1-y2/42)))
+	}
+	cosLB := func(x float64) float64 { // 1 − x²/2! + x⁴/4! − x⁶/6!
+		x2 := x * x
+		return max(0, 1-x2/2*(1-x2/12*(1-x2/30)))
+	}
+	dλ := math.Abs(lon - h.lon)
+	if dλ > 180 {
+		dλ = 360 - dλ
+	}
+	a := sinLB(math.Abs(lat-h.lat) * radPerDeg / 2)
+	b := sinLB(dλ * radPerDeg / 2)
+	return a*a + h.cosLat*cosLB(math.Abs(lat)*radPerDeg)*b*b
+}
+
 func havKm(a float64) float64 {
 	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(a))
+}
+
+// kmHav is the inverse of havKm.
+func kmHav(km float64) float64 {
+	s := math.Sin(min(km/EarthRadiusKm, math.Pi) / 2)
+	return s * s
 }

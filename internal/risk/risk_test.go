@@ -2,11 +2,14 @@ package risk_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
+	"varco.dev/varco/internal/geo"
+	"varco.dev/varco/internal/geo/geotest"
 	"varco.dev/varco/internal/risk"
 )
 
@@ -280,5 +283,64 @@ func TestDecisionReason(t *testing.T) {
 	d := risk.Decision{StepUp: true, Rule: risk.RuleNewCountry, Country: "FR"}
 	if got := d.Reason("de"); got != "new country: France" {
 		t.Errorf("Reason(de) = %q", got)
+	}
+}
+
+// TestRisk_5_3_WithGeoDatabase runs the rules on locations from a real
+// (test) database, as the login flow will.
+func TestRisk_5_3_WithGeoDatabase(t *testing.T) {
+	db := geo.Open(geotest.Standard(t), nil)
+	defer db.Close()
+	login := func(ip string, ago time.Duration) risk.Point {
+		addr := netip.MustParseAddr(ip)
+		loc, _ := db.Lookup(addr)
+		return risk.NewPoint(now.Add(-ago), addr, loc)
+	}
+	history := []risk.Point{login(geotest.MilanIP, day), login(geotest.MilanIPv6, 2*day)}
+	tests := []struct {
+		ip     string
+		rule   string
+		reason string
+	}{
+		{geotest.MilanIP2, risk.RuleNone, ""},
+		{geotest.RomeIP, risk.RuleNone, ""},
+		{geotest.ItalyOnlyIP, risk.RuleNone, ""},
+		{geotest.ParisIP, risk.RuleNewCountry, "nuovo paese: Francia"},
+		{geotest.NewYorkIP, risk.RuleNewCountry, "nuovo paese: Stati Uniti"},
+		{geotest.UnknownIP, risk.RuleNewNetwork, "nuova rete"},
+		{"2.32.10.200", risk.RuleNone, ""},
+	}
+	for _, tt := range tests {
+		d := risk.Evaluate(risk.DefaultThresholds(), now, login(tt.ip, 0), history)
+		if d.Rule != tt.rule || d.Reason("it") != tt.reason {
+			t.Errorf("login from %s: %+v, %q; want %q, %q", tt.ip, d, d.Reason("it"), tt.rule, tt.reason)
+		}
+	}
+}
+
+// The distance far_away reports is the nearest usual place's, or at most
+// about 5 % more, however many places there are.
+func TestRisk_5_3_FarAwayDistanceNearlyExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 50 {
+		cur := place{"IT", rng.Float64()*160 - 80, rng.Float64()*360 - 180, "2.40.1.1"}
+		var history []risk.Point
+		nearest := math.Inf(1)
+		for i := range 2000 {
+			p := place{"IT", rng.Float64()*160 - 80, rng.Float64()*360 - 180, "2.41.1.1"}
+			d := risk.DistanceKm(cur.lat, cur.lon, p.lat, p.lon)
+			if d <= 500 {
+				continue
+			}
+			nearest = min(nearest, d)
+			history = append(history, p.at(day+time.Duration(i)*time.Minute))
+		}
+		d := risk.Evaluate(risk.DefaultThresholds(), now, cur.at(0), history)
+		if d.Rule != risk.RuleFarAway {
+			t.Fatalf("round %d: %+v, want far_away", round, d)
+		}
+		if d.DistanceKm < nearest-1e-6 || d.DistanceKm > nearest*1.06 {
+			t.Errorf("round %d: DistanceKm %.1f, nearest %.1f", round, d.DistanceKm, nearest)
+		}
 	}
 }
