@@ -50,12 +50,19 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev := c.m[query]; prev != nil {
+	prev := c.m[query]
+	if prev == nil {
+		c.m[query] = st
+	}
+	c.mu.Unlock()
+	if prev != nil {
+		// Lost a race to prepare it. Close outside the lock: closing waits
+		// for every connection the statement was used on, and one may be
+		// a transaction that needs lookup — holding the lock here would
+		// deadlock with it.
 		_ = st.Close()
 		return prev
 	}
-	c.m[query] = st
 	return st
 }
 
@@ -73,10 +80,11 @@ func (c *stmtCache) close() {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, st := range c.m {
-		_ = st.Close()
-		delete(c.m, k)
+	old := c.m
+	c.m = make(map[string]*sql.Stmt)
+	c.mu.Unlock()
+	for _, st := range old {
+		_ = st.Close() // outside the lock, as in get
 	}
 }
 
