@@ -226,3 +226,23 @@ func TestSeed_5_7_ParallelOTPSends(t *testing.T) {
 		}
 	}
 }
+
+// TestTenSMSPerDayIncludePhoneCodes: the day's ten SMS are one budget for
+// the account: a phone verification code counts against the OTPs too.
+func TestTenSMSPerDayIncludePhoneCodes(t *testing.T) {
+	h := newOTPHarness(t, "sqlite")
+	tok := h.loginFrom("giulia@acme.test", giuliaPW, homeIP).str("session_token")
+	if r := h.do("PUT", "/api/v1/me/phone", tok, map[string]string{"phone": "+393339998877"}); r.status != http.StatusAccepted {
+		t.Fatalf("phone verification: %d %s", r.status, r.raw)
+	}
+	h.sms.Wait(t, 1, 10*time.Second)
+	flow := h.giuliaAway()
+	for i := range 9 {
+		h.clock.Advance(time.Minute)
+		if r := h.askOTP(flow); r.status != http.StatusAccepted {
+			t.Fatalf("OTP %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	h.clock.Advance(time.Minute)
+	wantError(t, h.askOTP(flow), http.StatusTooManyRequests, varco.EOTPRateLimited)
+}

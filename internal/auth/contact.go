@@ -86,10 +86,37 @@ func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accoun
 	if sends.Count > 0 && now.Sub(sends.Newest) < VerificationInterval {
 		return tooMany(sends.Newest.Add(VerificationInterval).Sub(now))
 	}
-	if sends.Count >= VerificationsPerDay {
-		return tooMany(sends.Oldest.Add(24 * time.Hour).Sub(now))
+	count, oldest := sends.Count, sends.Oldest
+	if kind == store.VerifyPhone {
+		// One SMS budget a day for the account, whatever the SMS is for.
+		if count, oldest, err = s.smsSentToday(ctx, q, accountID, now); err != nil {
+			return err
+		}
+	}
+	if count >= VerificationsPerDay {
+		return tooMany(oldest.Add(24 * time.Hour).Sub(now))
 	}
 	return nil
+}
+
+// smsSentToday counts the SMS an account was sent in the last 24 hours,
+// step-up OTPs and phone verification codes together (SPEC §5.9: at most 10
+// SMS a day), and returns when the oldest of them went.
+func (s *Service) smsSentToday(ctx context.Context, q *store.Q, accountID int64, now time.Time) (int, time.Time, error) {
+	since := now.Add(-24 * time.Hour)
+	phone, err := q.ContactVerificationSends(ctx, accountID, store.VerifyPhone, since)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	n, first, _, err := q.CodesSentSince(ctx, accountID, MethodSMSOTP, since)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	oldest := first
+	if phone.Count > 0 && (n == 0 || phone.Oldest.Before(first)) {
+		oldest = phone.Oldest
+	}
+	return n + phone.Count, oldest, nil
 }
 
 // VerifyPhone checks a code sent by StartPhoneVerification. The right code

@@ -356,7 +356,7 @@ func (s *Service) checkSendLimits(ctx context.Context, q *store.Q, accountID int
 		}
 		return nil
 	}
-	n, first, last, err := q.CodesSentSince(ctx, accountID, method, now.Add(-24*time.Hour))
+	n, _, last, err := q.CodesSentSince(ctx, accountID, method, now.Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}
@@ -368,8 +368,17 @@ func (s *Service) checkSendLimits(ctx context.Context, q *store.Q, accountID int
 	if n > 0 && now.Sub(last) < s.stepUp.OTPInterval {
 		return limited(s.stepUp.OTPInterval - now.Sub(last))
 	}
-	if n >= s.stepUp.OTPPerDay {
-		e := limited(first.Add(24 * time.Hour).Sub(now))
+	// The day's SMS budget is shared with phone verification codes; the
+	// account row lock makes the two count one by one.
+	if err := q.LockAccountRow(ctx, accountID); err != nil {
+		return err
+	}
+	today, oldest, err := s.smsSentToday(ctx, q, accountID, now)
+	if err != nil {
+		return err
+	}
+	if today >= s.stepUp.OTPPerDay {
+		e := limited(oldest.Add(24 * time.Hour).Sub(now))
 		e.Message = "Too many codes were sent by SMS today. Ask for a PIN by e-mail or try again later."
 		return e
 	}
