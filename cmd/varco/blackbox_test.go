@@ -334,3 +334,52 @@ func TestBlackBoxOutboxSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 }
+
+// TestBlackBoxInactivityAndResetWhileSuspended: through the testclock
+// binary, a user who has not signed in for over a month gets the
+// inactivity e-mail on day 31 and not before (SPEC §2.5); once suspended,
+// asking for a reset sends "contact support" without a link, and the
+// account stays suspended (§2.7, §4).
+func TestBlackBoxInactivityAndResetWhileSuspended(t *testing.T) {
+	b := newBlackbox(t, "sqlite")
+	advance := func(d string) {
+		if st, res := b.call("POST", "/_test/clock", "", map[string]string{"advance": d}); st != 200 {
+			t.Fatalf("advance %s: %d %v", d, st, res)
+		}
+	}
+	inactivity := func() int {
+		n := 0
+		for _, m := range b.sink.Messages() {
+			if m.Header.Get("X-Varco-Event") == "inactivity_warning_sent" {
+				n++
+			}
+		}
+		return n
+	}
+	if st, res := b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"}); st != 200 || res["state"] != "authenticated" {
+		t.Fatalf("login: %d %v", st, res)
+	}
+	advance("720h") // day 30
+	if n := inactivity(); n != 0 {
+		t.Fatalf("%d inactivity e-mails by day 30", n)
+	}
+	advance("24h") // day 31
+	m := b.sink.Wait(t, smtpsink.EventIs("inactivity_warning_sent"), 10*time.Second)
+	if link, ok := smtpsink.FindLink(m.Text, "/login"); !ok || link.Host != "varco.test" {
+		t.Fatalf("inactivity e-mail lacks the sign-in link:\n%s", m.Text)
+	}
+
+	advance("2160h") // day 121: 90 days of password age plus 30 of grace
+	b.sink.Wait(t, smtpsink.EventIs("account_suspended"), 10*time.Second)
+	if st, res := b.call("POST", "/api/v1/password-reset", "", map[string]string{"email": "mario@acme.test"}); st != 202 {
+		t.Fatalf("reset request: %d %v", st, res)
+	}
+	advance("1s")
+	m = b.sink.Wait(t, smtpsink.EventIs("password_reset_requested"), 10*time.Second)
+	if _, ok := smtpsink.FindLink(m.Text, "/password-reset/complete"); ok || strings.Contains(m.Text, "token=") {
+		t.Fatalf("a suspended account got a reset link:\n%s", m.Text)
+	}
+	if st, res := b.call("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": "Rossi-Verde-2026"}); st != 403 || res["error"] != "account_suspended" {
+		t.Fatalf("login after the reset request: %d %v", st, res)
+	}
+}
