@@ -164,6 +164,8 @@ func TestStepUpJourney(t *testing.T) {
 				t.Fatalf("flow cookie not cleared: %q", c)
 			}
 			want(t, b.get("/profile"), 200, "Mario Rossi")
+			// The history tells why a code was asked (SPEC §5.3).
+			want(t, b.get("/profile/activity?type=step_up_required"), 200, `<small class="detail">nuova rete</small>`)
 			if got := s.eventDetails("mario@acme.test", varco.EventStepUpSucceeded); len(got) != 1 {
 				t.Fatalf("step_up_succeeded events %q", got)
 			}
