@@ -72,8 +72,10 @@ func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) 
 
 // MarkSent records a delivered message.
 func (q *Q) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	_, err := q.exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0, attempts = attempts + 1
-		WHERE id = $2`, ts(at), id)
+	// The bodies go: they may hold a PIN, an OTP or a reset link, which
+	// must not outlive their delivery in the database.
+	_, err := q.exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0, attempts = attempts + 1,
+		text_body = '', html_body = '' WHERE id = $2`, ts(at), id)
 	if err != nil {
 		return fmt.Errorf("mark sent: %w", err)
 	}

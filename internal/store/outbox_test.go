@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -53,4 +54,51 @@ func TestOutboxKeepsChannel(t *testing.T) {
 			t.Fatalf("dev messages %+v", dev)
 		}
 	})
+}
+
+// TestSentMessagesForgetTheirBodies: once delivered, a message keeps no
+// body, so no PIN, OTP or reset link outlives its delivery in the database.
+func TestSentMessagesForgetTheirBodies(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			url := testenv.DatabaseURL(t, engine)
+			db, err := store.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			m := &notify.Message{Event: "pin_sent", To: "a@example.it", Lang: "it", Subject: "Codice",
+				Text: "Il tuo codice: 042917", HTML: "<p>042917</p>", MessageID: "<1@varco>", CreatedAt: t0}
+			if err := db.EnqueueMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.ClaimDue(ctx, t0, t0.Add(time.Minute), 1)
+			if err != nil || len(got) != 1 || got[0].Text == "" {
+				t.Fatalf("claim = %+v, %v", got, err)
+			}
+			if err := db.MarkSent(ctx, got[0].ID, t0); err != nil {
+				t.Fatal(err)
+			}
+			driver := "sqlite"
+			if engine == "postgres" {
+				driver = "pgx"
+			}
+			raw, err := sql.Open(driver, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			var text, html string
+			if err := raw.QueryRowContext(ctx, `SELECT text_body, html_body FROM outbox WHERE id = $1`, got[0].ID).Scan(&text, &html); err != nil {
+				t.Fatal(err)
+			}
+			if text != "" || html != "" {
+				t.Fatalf("a sent message kept its body: %q %q", text, html)
+			}
+		})
+	}
 }
