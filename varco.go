@@ -144,6 +144,7 @@ const (
 	EventStepUpSucceeded = "step_up_succeeded"
 	EventAccountLocked   = "account_locked"
 	EventAccountUnlocked = "account_unlocked"
+	EventLoginAlertSent  = "login_alert_sent"
 
 	// Phone and contact e-mail verification from the profile (SPEC §1).
 	EventPhoneVerificationSent        = "phone_verification_sent"

@@ -47,6 +47,7 @@ var routes = []route{
 	{"POST /api/v1/login/{flow}/step-up/send", (*Server).sendStepUp, public},
 	{"POST /api/v1/login/{flow}/step-up/verify", (*Server).verifyStepUp, public},
 	{"POST /api/v1/login/{flow}/password", (*Server).flowPassword, public},
+	{"POST /api/v1/login-alerts/not-me", (*Server).notMe, public},
 	{"POST /api/v1/logout", (*Server).logout, restricted},
 	{"POST /api/v1/password-reset", (*Server).requestPasswordReset, public},
 	{"POST /api/v1/password-reset/complete", (*Server).completePasswordReset, public},

@@ -168,3 +168,26 @@ func (s *Server) setOrgRisk(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, riskJSON(t))
 }
+
+type notMeRequest struct {
+	Token string `json:"token"`
+}
+
+type notMeJSON struct {
+	SessionRevoked bool `json:"session_revoked"`
+	ResetSent      bool `json:"reset_sent"`
+}
+
+// notMe is the "this wasn't me" link of a login alert (SPEC §5.10).
+func (s *Server) notMe(w http.ResponseWriter, r *http.Request) {
+	var req notMeRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Auth.NotMe(r.Context(), req.Token, s.meta(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, notMeJSON{SessionRevoked: true, ResetSent: true})
+}

@@ -244,6 +244,7 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
+	s.mailer.Committed()
 	return res, nil
 }
 
@@ -272,6 +273,9 @@ func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Accoun
 		}
 	}
 	if err := q.RecordLogin(ctx, a.ID, now); err != nil {
+		return nil, err
+	}
+	if err := s.loginAlert(ctx, q, a, sess, m, place, now); err != nil {
 		return nil, err
 	}
 	place.LastSeenAt = now

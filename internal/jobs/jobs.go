@@ -515,7 +515,11 @@ func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	if err != nil {
 		return resets + sessions + flows, err
 	}
-	return resets + sessions + flows + verifications, nil
+	alerts, err := r.db.DeleteExpiredLoginAlerts(ctx, cutoff)
+	if err != nil {
+		return resets + sessions + flows + verifications, err
+	}
+	return resets + sessions + flows + verifications + alerts, nil
 }
 
 func systemEvent(a *varco.Account, now time.Time, event, detail string) *varco.Event {

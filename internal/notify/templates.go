@@ -81,6 +81,11 @@ type Data struct {
 	Code     string        // the 6-digit code, the only 6-digit number in the message
 	ValidFor time.Duration // how long the code (or link) works, e.g. 10 minutes
 
+	// login_alert_sent (SPEC §5.10).
+	Device      string // the client's user agent
+	Application string // the application signed in to
+	NotMeURL    string // "this wasn't me": revokes that session and starts a reset
+
 	// contact_email_verification_sent: the address being verified and its link.
 	ContactEmail    string    // the new contact address
 	VerifyURL       string    // the link, with the token as its "token" parameter

@@ -42,6 +42,11 @@ var sampleData = map[string]any{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, IP: "203.0.113.7", Actor: "reset",
 	},
+	"login_alert_sent": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Paris, Francia", Device: "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0",
+		Application: "webmail", NotMeURL: "https://account.example.it/login/not-me?token=abc",
+	},
 	"pin_sent": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, IP: "203.0.113.7", Location: "Parigi, Francia", Code: "042917", ValidFor: 10 * time.Minute,

@@ -146,6 +146,11 @@ var catalog = map[string]map[string]string{
 		"login.expired":   "La sessione è scaduta: accedi di nuovo.",
 
 		"login.forgot":     "Password dimenticata?",
+		"notme.title":      "Non ero io",
+		"notme.intro":      "Se non hai fatto tu l'accesso descritto nell'e-mail, chiudiamo quella sessione e ti mandiamo un link per cambiare la password.",
+		"notme.submit":     "Chiudi la sessione e cambia la password",
+		"notme.done":       "Fatto: quella sessione è chiusa. Ti abbiamo mandato via e-mail un link per cambiare la password.",
+		"notme.invalid":    "Questo link non è valido o è scaduto. Puoi comunque cambiare la password chiedendo un nuovo link.",
 		"login.reset_done": "Password cambiata: accedi con la nuova password.",
 
 		"reset.title":           "Recupera la password",
@@ -564,6 +569,11 @@ var catalog = map[string]map[string]string{
 		"login.expired":   "Your session has expired: please sign in again.",
 
 		"login.forgot":     "Forgot your password?",
+		"notme.title":      "It wasn't me",
+		"notme.intro":      "If you did not make the sign-in described in the e-mail, we end that session and send you a link to change your password.",
+		"notme.submit":     "End the session and change my password",
+		"notme.done":       "Done: that session has ended. We sent you a link by e-mail to change your password.",
+		"notme.invalid":    "This link is not valid or has expired. You can still change your password by asking for a new link.",
 		"login.reset_done": "Password changed: sign in with your new password.",
 
 		"reset.title":           "Reset your password",

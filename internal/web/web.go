@@ -151,6 +151,8 @@ var routes = []route{
 	{"GET /{$}", anyone, (*Handler).root},
 	{"GET /login", anyone, (*Handler).loginForm},
 	{"POST /login", anyone, (*Handler).loginSubmit},
+	{"GET /login/not-me", anyone, (*Handler).notMeForm},
+	{"POST /login/not-me", anyone, (*Handler).notMeSubmit},
 	{"GET /login/step-up", anyone, (*Handler).stepUpForm},
 	{"POST /login/step-up/send", anyone, (*Handler).stepUpSend},
 	{"POST /login/step-up/verify", anyone, (*Handler).stepUpVerify},

@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/store"
+)
+
+// Login alerts (SPEC §5.10): a sign-in from a place or a device not seen in
+// the last 180 days is e-mailed to the user, with a "this wasn't me" link.
+const (
+	alertWindow  = 180 * varco.Day
+	alertLinkTTL = 7 * varco.Day
+	// PathNotMe is the web page the "this wasn't me" link opens.
+	PathNotMe = "/login/not-me"
+)
+
+// deviceKey identifies a client by its user agent, hashed so the table
+// holds no free text.
+func deviceKey(userAgent string) string {
+	h := sha256.Sum256([]byte(strings.TrimSpace(userAgent)))
+	return hex.EncodeToString(h[:16])
+}
+
+// loginAlert records the sign-in's device and, when its place or device is
+// new to the account, queues the alert. Call it in the sign-in's
+// transaction before the place is touched. The account's first sign-in sets
+// the baseline and alerts nobody.
+func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, sess *varco.Session, m Meta,
+	place store.Place, now time.Time) error {
+	since := now.Add(-alertWindow)
+	newPlace, anyPlace := false, false
+	if place.Key != "" {
+		seen, any, err := q.PlaceSeenSince(ctx, a.ID, place.Key, since)
+		if err != nil {
+			return err
+		}
+		newPlace, anyPlace = !seen, any
+	}
+	seenDevice, err := q.TouchDevice(ctx, a.ID, deviceKey(m.UserAgent), since, now)
+	if err != nil {
+		return err
+	}
+	if !anyPlace || (!newPlace && seenDevice) {
+		return nil
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	if err := q.CreateLoginAlert(ctx, a.ID, sess.ID, hash, now, now.Add(alertLinkTTL)); err != nil {
+		return err
+	}
+	var what []string
+	if newPlace {
+		what = append(what, "new place")
+	}
+	if !seenDevice {
+		what = append(what, "new device")
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginAlertSent, varco.OutcomeSuccess, m, strings.Join(what, ", "))); err != nil {
+		return err
+	}
+	return s.mailer.Enqueue(ctx, q, a, varco.EventLoginAlertSent, notify.Data{Time: now, IP: m.IP, Location: m.Location,
+		Device: truncate(m.UserAgent, 200), Application: m.Application,
+		NotMeURL: strings.TrimRight(s.mailer.BaseURL, "/") + PathNotMe + "?token=" + url.QueryEscape(token)})
+}
+
+// NotMe answers "this wasn't me" from a login alert: it revokes the session
+// the alert was about and starts a password reset. The link works once,
+// for a week; otherwise invalid_or_expired_token.
+func (s *Service) NotMe(ctx context.Context, token string, m Meta) error {
+	invalid := varco.Errorf(varco.EInvalidOrExpiredToken, "This link is not valid or has expired.")
+	if token == "" || len(token) > maxTokenLen {
+		return invalid
+	}
+	now := s.clock.Now()
+	var a *varco.Account
+	err := s.db.InTx(ctx, func(q *store.Q) error {
+		accountID, sessionID, err := q.UseLoginAlert(ctx, HashToken(token), now)
+		if varco.IsCode(err, varco.ENotFound) {
+			return invalid
+		}
+		if err != nil {
+			return err
+		}
+		if a, err = q.AccountByID(ctx, accountID); err != nil {
+			return err
+		}
+		if err := q.RevokeSession(ctx, a.ID, sessionID, now); err != nil && !varco.IsCode(err, varco.ENotFound) {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventSessionRevoked, varco.OutcomeSuccess, m,
+			fmt.Sprintf("session %d: \"this wasn't me\" from a login alert", sessionID)))
+	})
+	if err != nil {
+		return err
+	}
+	// The password is known to someone else: a reset link goes to the
+	// user (or "contact support" when the account cannot be reset).
+	return s.RequestPasswordReset(ctx, a.Email, m)
+}
