@@ -267,7 +267,7 @@ func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Accoun
 	if mustChange {
 		res.Flow = flowID
 		if flowID == "" {
-			if res.Flow, err = s.newFlow(ctx, q, a, m, now, StatePasswordChangeRequired, Assessment{Place: place}); err != nil {
+			if res.Flow, err = s.newFlow(ctx, q, &store.LoginFlow{State: StatePasswordChangeRequired, Place: place}, a, m, now); err != nil {
 				return nil, err
 			}
 		}

@@ -20,7 +20,6 @@ type Assessment struct {
 	Reason   string      // for the user's history, e.g. "new country: France"
 	Location string      // where the sign-in comes from, e.g. "Paris, France"; "" when unknown
 	Place    store.Place // the place of this sign-in, made usual when it succeeds
-	Methods  []string    // step-up methods offered
 }
 
 // RiskEngine places a sign-in from ip and decides, against the account's

@@ -128,15 +128,15 @@ func flowNotFound() error {
 	return varco.Errorf(varco.EFlowNotFound, "This sign-in does not exist or has expired. Sign in again.")
 }
 
-// newFlow stores a login flow and returns its id.
-func (s *Service) newFlow(ctx context.Context, q *store.Q, a *varco.Account, m Meta, now time.Time, state string, r Assessment) (string, error) {
+// newFlow stores f, a flow of a's sign-in from m, filling in its id hash,
+// where the sign-in comes from and its lifetime, and returns the flow id.
+func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a *varco.Account, m Meta, now time.Time) (string, error) {
 	id, hash, err := newFlowID()
 	if err != nil {
 		return "", err
 	}
-	f := &store.LoginFlow{FlowHash: hash, AccountID: a.ID, State: state, Methods: strings.Join(r.Methods, ","),
-		IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location,
-		Place: r.Place, RiskRule: r.Rule, CreatedAt: now, ExpiresAt: now.Add(s.stepUp.FlowTTL)}
+	f.FlowHash, f.AccountID, f.CreatedAt, f.ExpiresAt = hash, a.ID, now, now.Add(s.stepUp.FlowTTL)
+	f.IP, f.UserAgent, f.Application, f.Location = m.IP, truncate(m.UserAgent, 512), m.Application, m.Location
 	if err := q.CreateLoginFlow(ctx, f); err != nil {
 		return "", err
 	}
@@ -156,22 +156,13 @@ func methodsFor(a *varco.Account) []string {
 // startStepUp answers a right password from a risky place: a flow that
 // waits for a code, and the reason in the history (SPEC §5.3).
 func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now time.Time, r Assessment, mustChange bool) (*LoginResult, error) {
-	r.Methods = methodsFor(a)
-	res := &LoginResult{State: StateStepUpRequired, Account: a, Methods: r.Methods}
+	methods := methodsFor(a)
+	res := &LoginResult{State: StateStepUpRequired, Account: a, Methods: methods}
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		id, err := s.newFlow(ctx, q, a, m, now, StateStepUpRequired, r)
+		id, err := s.newFlow(ctx, q, &store.LoginFlow{State: StateStepUpRequired, Methods: strings.Join(methods, ","),
+			MustChange: mustChange, Place: r.Place, RiskRule: r.Rule}, a, m, now)
 		if err != nil {
 			return err
-		}
-		if mustChange {
-			f, err := q.LoginFlowByHash(ctx, HashToken(id))
-			if err != nil {
-				return err
-			}
-			f.MustChange = true
-			if err := q.UpdateLoginFlow(ctx, f); err != nil {
-				return err
-			}
 		}
 		res.Flow = id
 		return q.AppendEvent(ctx, s.event(a, varco.EventStepUpRequired, varco.OutcomeSuccess, m, r.Reason))
@@ -236,11 +227,6 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	return st, nil
 }
 
-// ipGate refuses an IP whose step-up attempts are throttled.
-func (s *Service) ipGate(ctx context.Context, now time.Time, key string) error {
-	return s.checkThrottle(ctx, now, key)
-}
-
 // countIP counts one failure of an IP and makes it wait once it passes the
 // limit, doubling the wait each time after.
 func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key string, limit int) error {
@@ -263,7 +249,7 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 	}
 	now := s.clock.Now()
 	ipKey := "stepup:send:ip:" + m.IP
-	if err := s.ipGate(ctx, now, ipKey); err != nil {
+	if err := s.checkThrottle(ctx, now, ipKey); err != nil {
 		return err
 	}
 	if !validFlowID(flowID) {
@@ -405,7 +391,7 @@ func flowMeta(f *store.LoginFlow, m Meta) Meta {
 func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta) (*LoginResult, error) {
 	now := s.clock.Now()
 	ipKey := "stepup:verify:ip:" + m.IP
-	if err := s.ipGate(ctx, now, ipKey); err != nil {
+	if err := s.checkThrottle(ctx, now, ipKey); err != nil {
 		return nil, err
 	}
 	code, ok := ParseCode(code)
