@@ -70,7 +70,7 @@ func (g GeoRisk) Assess(ip, lang string, places []store.Place, th store.RiskThre
 	if err == nil && g.DB != nil {
 		loc, _ = g.DB.Lookup(addr)
 	}
-	cur := risk.Point{At: now, IP: addr, Country: loc.Country, Lat: loc.Lat, Lon: loc.Lon, HasCoords: loc.HasCoords}
+	cur := risk.NewPoint(now, addr, loc)
 	history := make([]risk.Point, 0, len(places))
 	for _, p := range places {
 		pip, _ := netip.ParseAddr(p.IP)
@@ -115,20 +115,16 @@ func locationText(loc geo.Location, lang string) string {
 	return country
 }
 
-// NetworkKey is the place key of an IP's network: "net:203.0.113.0/24" or
-// "net:2001:db8:1::/48"; "" for an address that does not parse.
+// NetworkKey is the place key of an IP's network (risk.Network):
+// "net:203.0.113.0/24" or "net:2001:db8:1::/48"; "" for an address that
+// does not parse.
 func NetworkKey(ip string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ""
 	}
-	addr = addr.Unmap()
-	bits := 48
-	if addr.Is4() {
-		bits = 24
-	}
-	p, err := addr.Prefix(bits)
-	if err != nil {
+	p, ok := risk.Network(addr)
+	if !ok {
 		return ""
 	}
 	return "net:" + p.String()

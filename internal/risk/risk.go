@@ -177,7 +177,7 @@ func Evaluate(th Thresholds, now time.Time, cur Point, history []Point) Decision
 	}
 	since := now.Add(-th.Window)
 	curLat, curLon, curHasCoords := cur.coords()
-	curNet, curNetOK := network(cur.IP)
+	curNet, curNetOK := Network(cur.IP)
 	s := scan(th, since, cur, curLat, curLon, curHasCoords, curNet, curNetOK, history)
 
 	// 1. Speed from the previous login with coordinates.
@@ -275,7 +275,7 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 			}
 		}
 		if curNetOK && !f.seenNetwork && !f.located(cur, hasCoords) {
-			if pn, ok := network(p.IP); ok && pn == curNet {
+			if pn, ok := Network(p.IP); ok && pn == curNet {
 				f.seenNetwork = true
 			}
 		}
@@ -349,9 +349,9 @@ func (f *facts) located(cur Point, hasCoords bool) bool {
 	return (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
 }
 
-// network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)
+// Network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)
 // holding ip.
-func network(ip netip.Addr) (netip.Prefix, bool) {
+func Network(ip netip.Addr) (netip.Prefix, bool) {
 	if !ip.IsValid() {
 		return netip.Prefix{}, false
 	}
