@@ -42,19 +42,29 @@ func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, even
 // notification address: a contact e-mail being verified gets its link
 // before it becomes the notification address.
 func (m *Mailer) EnqueueTo(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
+	msg, err := m.Message(a, to, event, data)
+	if err != nil {
+		return err
+	}
+	return q.EnqueueMessage(ctx, msg)
+}
+
+// Message renders the e-mail of event for a, to the address to, without
+// queueing it: a caller may render outside its transaction (the lifecycle
+// jobs do, on every core) and queue the message inside it.
+func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (*notify.Message, error) {
 	lang := accountLang(a)
 	data.Common = m.common(a)
 	subject, text, html, err := m.Render(event, lang, data)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", event, err)
+		return nil, fmt.Errorf("render %s: %w", event, err)
 	}
 	id, err := m.messageID()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	msg := &notify.Message{Channel: notify.ChannelEmail, Event: event, To: to, Lang: lang, Subject: subject,
-		Text: text, HTML: html, MessageID: id, CreatedAt: m.Clock.Now()}
-	return q.EnqueueMessage(ctx, msg)
+	return &notify.Message{Channel: notify.ChannelEmail, Event: event, To: to, Lang: lang, Subject: subject,
+		Text: text, HTML: html, MessageID: id, CreatedAt: m.Clock.Now()}, nil
 }
 
 // EnqueueSMS renders the SMS of event in a's language and queues it to the

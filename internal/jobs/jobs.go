@@ -9,14 +9,11 @@ package jobs
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -371,7 +368,7 @@ func (r *Runner) prepare(p varco.Policy, due []store.DueAccount, now time.Time) 
 	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
 		wg.Go(func() {
 			for j := range next {
-				j.msg, j.err = r.message(j.it.a, j.event, j.data)
+				j.msg, j.err = r.mailer.Message(j.it.a, j.it.a.NotifyAddress(), j.event, j.data)
 			}
 		})
 	}
@@ -387,27 +384,6 @@ func (r *Runner) prepare(p varco.Policy, due []store.DueAccount, now time.Time) 
 		j.it.mail[j.event] = j.msg
 	}
 	return b, nil
-}
-
-// message renders an e-mail to an account as auth.Mailer.Enqueue does,
-// without queueing it.
-func (r *Runner) message(a *varco.Account, event string, data notify.Data) (*notify.Message, error) {
-	m := r.mailer
-	lang := a.Lang
-	if !varco.ValidLang(lang) {
-		lang = varco.LangIT
-	}
-	data.Common = notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
-	subject, text, html, err := m.Render(event, lang, data)
-	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", event, err)
-	}
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return nil, fmt.Errorf("message id: %w", err)
-	}
-	return &notify.Message{Event: event, To: a.NotifyAddress(), Lang: lang, Subject: subject, Text: text, HTML: html,
-		MessageID: "<" + hex.EncodeToString(id[:]) + "@" + m.Domain + ">", CreatedAt: m.Clock.Now()}, nil
 }
 
 // handle does, in one transaction, what is due for a batch of accounts read
