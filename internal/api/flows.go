@@ -73,10 +73,6 @@ func (s *Server) verifyStepUp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if len(req.Code) > 64 {
-		s.fail(w, r, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you."))
-		return
-	}
 	res, err := s.Auth.VerifyStepUp(r.Context(), r.PathValue("flow"), req.Code, s.meta(r, ""))
 	if err != nil {
 		s.fail(w, r, err)
