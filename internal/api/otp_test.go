@@ -191,40 +191,29 @@ func TestTenSMSPerDay(t *testing.T) {
 // within one minute send exactly one SMS, on one process and on two
 // processes sharing PostgreSQL.
 func TestSeed_5_7_ParallelOTPSends(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		for _, procs := range []int{1, 2} {
-			if procs == 2 && engine != "postgres" {
-				continue
-			}
-			t.Run(engine+"/"+itoa(int64(procs))+"proc", func(t *testing.T) {
-				h := newOTPHarness(t, engine)
-				hs := []*harness{h}
-				if procs == 2 {
-					hs = append(hs, h.twin())
-				}
-				flow := h.giuliaAway()
-				var mu sync.Mutex
-				count := map[int]int{}
-				var wg sync.WaitGroup
-				for i := range 100 {
-					wg.Go(func() {
-						r := hs[i%len(hs)].askOTP(flow)
-						mu.Lock()
-						count[r.status]++
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				if count[http.StatusAccepted] != 1 || count[http.StatusTooManyRequests] != 99 {
-					t.Fatalf("answers by status: %v", count)
-				}
-				if got := h.events("giulia@acme.test", varco.EventOTPSent); len(got) != 1 {
-					t.Fatalf("%d otp_sent events, want 1", len(got))
-				}
-				h.sms.Wait(t, 1, 10*time.Second)
+	eachProcessSetup(t, newOTPHarness, func(t *testing.T, hs []*harness) {
+		h := hs[0]
+		flow := h.giuliaAway()
+		var mu sync.Mutex
+		count := map[int]int{}
+		var wg sync.WaitGroup
+		for i := range 100 {
+			wg.Go(func() {
+				r := hs[i%len(hs)].askOTP(flow)
+				mu.Lock()
+				count[r.status]++
+				mu.Unlock()
 			})
 		}
-	}
+		wg.Wait()
+		if count[http.StatusAccepted] != 1 || count[http.StatusTooManyRequests] != 99 {
+			t.Fatalf("answers by status: %v", count)
+		}
+		if got := h.events("giulia@acme.test", varco.EventOTPSent); len(got) != 1 {
+			t.Fatalf("%d otp_sent events, want 1", len(got))
+		}
+		h.sms.Wait(t, 1, 10*time.Second)
+	})
 }
 
 // TestTenSMSPerDayIncludePhoneCodes: the day's ten SMS are one budget for

@@ -369,44 +369,33 @@ func TestSeed_5_8_OnlySupportUnlocks(t *testing.T) {
 // rule allows: at most 4 invalid_code answers before the 5th locks, on one
 // process and on two processes sharing the database.
 func TestSeed_5_7_ParallelWrongPINs(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		for _, procs := range []int{1, 2} {
-			if procs == 2 && engine != "postgres" {
-				continue
-			}
-			t.Run(engine+"/"+itoa(int64(procs))+"proc", func(t *testing.T) {
-				h := newStepUpHarness(t, engine)
-				hs := []*harness{h}
-				if procs == 2 {
-					hs = append(hs, h.twin())
-				}
-				flow := h.awayFlow()
-				pin := h.sendPIN(flow)
-				var mu sync.Mutex
-				count := map[string]int{}
-				var wg sync.WaitGroup
-				for i := range 100 {
-					wg.Go(func() {
-						r := hs[i%len(hs)].verify(flow, wrong(pin))
-						mu.Lock()
-						count[r.str("error")]++
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				if count[varco.EInvalidCode] > 4 || count[varco.EAccountLocked] < 1 ||
-					count[varco.EInvalidCode]+count[varco.EAccountLocked]+count[varco.ETooManyAttempts] != 100 {
-					t.Fatalf("answers: %v", count)
-				}
-				if got := h.events("mario@acme.test", varco.EventPINFailed); len(got) != 5 {
-					t.Fatalf("%d wrong PINs evaluated, want exactly 5 (answers %v)", len(got), count)
-				}
-				if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 {
-					t.Fatalf("account_locked recorded %d times", len(got))
-				}
+	eachProcessSetup(t, newStepUpHarness, func(t *testing.T, hs []*harness) {
+		h := hs[0]
+		flow := h.awayFlow()
+		pin := h.sendPIN(flow)
+		var mu sync.Mutex
+		count := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 100 {
+			wg.Go(func() {
+				r := hs[i%len(hs)].verify(flow, wrong(pin))
+				mu.Lock()
+				count[r.str("error")]++
+				mu.Unlock()
 			})
 		}
-	}
+		wg.Wait()
+		if count[varco.EInvalidCode] > 4 || count[varco.EAccountLocked] < 1 ||
+			count[varco.EInvalidCode]+count[varco.EAccountLocked]+count[varco.ETooManyAttempts] != 100 {
+			t.Fatalf("answers: %v", count)
+		}
+		if got := h.events("mario@acme.test", varco.EventPINFailed); len(got) != 5 {
+			t.Fatalf("%d wrong PINs evaluated, want exactly 5 (answers %v)", len(got), count)
+		}
+		if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 {
+			t.Fatalf("account_locked recorded %d times", len(got))
+		}
+	})
 }
 
 // TestFlowPassword: an expired password is changed through the login flow
@@ -496,5 +485,25 @@ func TestStepUpIPThrottle(t *testing.T) {
 	other := h.do("POST", "/api/v1/login/"+flow+"/step-up/verify", "", map[string]string{"code": pin}, "X-Forwarded-For", "192.0.2.44")
 	if other.str("state") != "authenticated" {
 		t.Fatalf("another IP: %d %s", other.status, other.raw)
+	}
+}
+
+// eachProcessSetup runs fn, as a subtest, with one varco process on each
+// engine and with two processes sharing the database on PostgreSQL; hs[0]
+// is the first process, made by newH.
+func eachProcessSetup(t *testing.T, newH func(*testing.T, string) *harness, fn func(t *testing.T, hs []*harness)) {
+	for _, engine := range testenv.Engines() {
+		for _, procs := range []int{1, 2} {
+			if procs == 2 && engine != "postgres" {
+				continue
+			}
+			t.Run(engine+"/"+itoa(int64(procs))+"proc", func(t *testing.T) {
+				hs := []*harness{newH(t, engine)}
+				if procs == 2 {
+					hs = append(hs, hs[0].twin())
+				}
+				fn(t, hs)
+			})
+		}
 	}
 }
