@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"varco.dev/varco"
 )
 
 // LoginFlow is a sign-in that needs more than the password (SPEC §9): a
@@ -129,36 +131,32 @@ func (q *Q) LockStepUpCounters(ctx context.Context, accountID int64) (StepUpCoun
 		accountID); err != nil {
 		return StepUpCounters{}, fmt.Errorf("step-up counters: %w", err)
 	}
-	var c StepUpCounters
-	var last int64
-	err := q.queryRow(ctx, `SELECT pin_consecutive, pin_total, pin_last_failed_at, otp_total, locked_reason
-		FROM step_up_counters WHERE account_id = $1`+q.forUpdate(), accountID).
-		Scan(&c.PINConsecutive, &c.PINTotal, &last, &c.OTPTotal, &c.LockedReason)
-	if err != nil {
-		return StepUpCounters{}, fmt.Errorf("step-up counters: %w", err)
-	}
-	c.PINLastFailedAt = tm(last)
-	return c, nil
+	return q.stepUpCounters(ctx, accountID, q.forUpdate())
 }
 
 // StepUpCountersOf reads an account's counters without locking them (zero
 // when it has none).
 func (q *Q) StepUpCountersOf(ctx context.Context, accountID int64) (StepUpCounters, error) {
+	c, err := q.stepUpCounters(ctx, accountID, "")
+	if varco.IsCode(err, varco.ENotFound) {
+		return StepUpCounters{}, nil
+	}
+	return c, err
+}
+
+// stepUpCounters reads an account's counters row, ENotFound without one;
+// lock is appended to the query.
+func (q *Q) stepUpCounters(ctx context.Context, accountID int64, lock string) (StepUpCounters, error) {
 	var c StepUpCounters
 	var last int64
-	rows, err := q.query(ctx, `SELECT pin_consecutive, pin_total, pin_last_failed_at, otp_total, locked_reason
-		FROM step_up_counters WHERE account_id = $1`, accountID)
+	err := q.queryRow(ctx, `SELECT pin_consecutive, pin_total, pin_last_failed_at, otp_total, locked_reason
+		FROM step_up_counters WHERE account_id = $1`+lock, accountID).
+		Scan(&c.PINConsecutive, &c.PINTotal, &last, &c.OTPTotal, &c.LockedReason)
 	if err != nil {
-		return c, fmt.Errorf("step-up counters: %w", err)
+		return StepUpCounters{}, fmt.Errorf("step-up counters: %w", notFound(err, "step-up counters"))
 	}
-	defer rows.Close()
-	if rows.Next() {
-		if err := rows.Scan(&c.PINConsecutive, &c.PINTotal, &last, &c.OTPTotal, &c.LockedReason); err != nil {
-			return c, fmt.Errorf("step-up counters: %w", err)
-		}
-		c.PINLastFailedAt = tm(last)
-	}
-	return c, rows.Err()
+	c.PINLastFailedAt = tm(last)
+	return c, nil
 }
 
 // SaveStepUpCounters writes counters taken with LockStepUpCounters.
