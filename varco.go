@@ -170,8 +170,13 @@ type Event struct {
 	Application string
 	Outcome     string
 	Detail      string // short, safe, human text: never a secret
-	PrevHash    []byte
-	Hash        []byte
+
+	// Where the event stands in the history (see ChainOf), set on append.
+	Chain    string
+	ChainSeq int64  // 1 for a chain's first event
+	KeyID    string // the AuditKeys key Hash is sealed with; "" in the legacy chain
+	PrevHash []byte // Hash of the chain's previous event; empty for the first
+	Hash     []byte
 }
 
 // NormalizeEmail lower-cases and trims an e-mail address. It does not decide

@@ -143,7 +143,7 @@ func newBlackbox(t *testing.T, engine string) *blackbox {
 func setupBlackbox(t *testing.T, engine string) *blackbox {
 	sink := smtpsink.Start(t)
 	b := &blackbox{t: t, sink: sink, env: append(os.Environ(),
-		"VARCO_DATABASE_URL="+testenv.DatabaseURL(t, engine),
+		"VARCO_DATABASE_URL="+testenv.DatabaseURL(t, engine), "VARCO_AUDIT_DIR="+t.TempDir(),
 		"VARCO_SMTP_URL="+sink.URL(), "VARCO_MAIL_FROM=varco@provider.test", "VARCO_BASE_URL=http://varco.test")}
 	b.varco("", "org", "create", "--name", "acme", "--plan", "pro")
 	b.varco("Rossi-Verde-2026\n", "user", "create", "--email", "mario@acme.test", "--password-stdin", "--org", "acme", "--lang", "it")

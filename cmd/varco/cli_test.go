@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,7 +20,7 @@ type cli struct {
 }
 
 func newCLI(t *testing.T, engine string) *cli {
-	return &cli{t: t, env: map[string]string{"VARCO_DATABASE_URL": testenv.DatabaseURL(t, engine)}}
+	return &cli{t: t, env: map[string]string{"VARCO_DATABASE_URL": testenv.DatabaseURL(t, engine), "VARCO_AUDIT_DIR": t.TempDir()}}
 }
 
 // run runs one varco command in-process and returns its output and error.
@@ -92,16 +94,19 @@ func TestCLIOrgsAndUsers(t *testing.T) {
 }
 
 // TestAuditVerifyCatchesDatabaseCLIEdits edits the activity history with the
-// database's own command-line client and expects `varco audit verify` to
-// fail and name the first bad entry.
+// database's own command-line client, as someone who can write the database
+// but holds none of varco's keys, and expects `varco audit verify` to fail
+// naming what was changed, against the checkpoint every command leaves.
 func TestAuditVerifyCatchesDatabaseCLIEdits(t *testing.T) {
+	const b = `(SELECT id FROM accounts WHERE email = 'b@acme.test')`
 	edits := []struct {
 		name, sql, want string
 	}{
-		{"edit a field", `UPDATE audit_events SET ip = '6.6.6.6' WHERE seq = 2`, "entry 2"},
-		{"delete a row", `DELETE FROM audit_events WHERE seq = 2`, "entry 2"},
-		{"delete the last row", `DELETE FROM audit_events WHERE seq = 3`, "entry 3"},
-		{"swap two rows", `UPDATE audit_events SET seq = 100 WHERE seq = 1; UPDATE audit_events SET seq = 1 WHERE seq = 2; UPDATE audit_events SET seq = 2 WHERE seq = 100;`, "entry 1"},
+		{"edit a field", `UPDATE audit_events SET ip = '6.6.6.6' WHERE account_id = ` + b, "entry 1: its content does not match"},
+		{"delete an account's chain", `DELETE FROM audit_events WHERE account_id = ` + b + `; DELETE FROM audit_heads WHERE chain = 'a/' || ` + b,
+			"but the chain has no entries (deleted)"},
+		{"empty the history", `DELETE FROM audit_events; DELETE FROM audit_heads; DELETE FROM audit_checkpoints;`,
+			"the database has no checkpoint, but checkpoint"},
 	}
 	for _, engine := range testenv.Engines() {
 		for _, ed := range edits {
@@ -111,14 +116,84 @@ func TestAuditVerifyCatchesDatabaseCLIEdits(t *testing.T) {
 				for _, e := range []string{"a@acme.test", "b@acme.test", "c@acme.test"} {
 					c.must("Rossi-Verde-2026\n", "user", "create", "--email", e, "--password-stdin", "--org", "acme")
 				}
-				c.must("", "audit", "verify")
+				if out := c.must("", "audit", "verify"); !strings.Contains(out, "intact: 3 entries") || !strings.Contains(out, "against checkpoint") {
+					t.Fatalf("audit verify before: %s", out)
+				}
 				dbCLI(t, engine, c.env["VARCO_DATABASE_URL"], ed.sql)
 				out, _, err := c.run("", "audit", "verify")
-				if err == nil || !strings.Contains(err.Error(), ed.want) {
-					t.Fatalf("audit verify after %q: %v (out %q), want failure naming %s", ed.name, err, out, ed.want)
+				if err == nil || !strings.Contains(out+err.Error(), ed.want) {
+					t.Fatalf("audit verify after %q: %v (out %q), want failure naming %q", ed.name, err, out, ed.want)
 				}
 			})
 		}
+	}
+}
+
+// TestAuditVerifyAgainstShippedCheckpoint restores an old copy of a SQLite
+// database together with its audit directory, as an attacker with the
+// machine would; the checkpoint shipped off the machine before still tells.
+func TestAuditVerifyAgainstShippedCheckpoint(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.must("", "org", "create", "--name", "acme")
+	c.must("Rossi-Verde-2026\n", "user", "create", "--email", "a@acme.test", "--password-stdin", "--org", "acme")
+	db, dir := c.env["VARCO_DATABASE_URL"], c.env["VARCO_AUDIT_DIR"]
+	old := t.TempDir()
+	copyTree(t, filepath.Dir(db), old)
+	copyTree(t, dir, filepath.Join(old, "audit"))
+
+	c.must("Rossi-Verde-2026\n", "user", "create", "--email", "b@acme.test", "--password-stdin", "--org", "acme")
+	if out := c.must("", "audit", "checkpoint"); !strings.Contains(out, "checkpoint") {
+		t.Fatalf("audit checkpoint: %s", out)
+	}
+	shipped := filepath.Join(t.TempDir(), "shipped.json")
+	newest, err := filepath.Glob(filepath.Join(dir, "checkpoints", "*.json"))
+	if err != nil || len(newest) == 0 {
+		t.Fatalf("no checkpoint files: %v", err)
+	}
+	copyFile(t, newest[len(newest)-1], shipped)
+	if out := c.must("", "audit", "verify", "--account", "b@acme.test"); !strings.Contains(out, "intact: 1 entries of b@acme.test") {
+		t.Fatalf("audit verify --account: %s", out)
+	}
+
+	// Roll the database and the audit directory back to the old copy.
+	copyTree(t, old, filepath.Dir(db))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, filepath.Join(old, "audit"), dir)
+	c.must("", "audit", "verify") // the rolled-back machine agrees with itself…
+	out, _, err := c.run("", "audit", "verify", "--checkpoint", shipped)
+	if err == nil || !strings.Contains(out, "restored from an older copy") {
+		t.Fatalf("verify against the shipped checkpoint: %v\n%s", err, out)
+	}
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		copyFile(t, path, filepath.Join(to, rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -257,21 +257,55 @@ func cmdAudit(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if verb != "verify" {
-		fmt.Fprintf(e.stderr, "varco audit: unknown subcommand %q (verify)\n", verb)
-		return errUsage
+	switch verb {
+	case "verify":
+		fs := e.flags("varco audit verify")
+		var opt auditVerifyOptions
+		fs.StringVar(&opt.Account, "account", "", "check only this account's history (its e-mail)")
+		fs.StringVar(&opt.Checkpoint, "checkpoint", "", "check against this checkpoint file instead of the newest in the audit directory")
+		finish := config.Flags(fs, e.getenv)
+		if err := e.parse(fs); err != nil {
+			return err
+		}
+		cfg, err := finish()
+		if err != nil {
+			return err
+		}
+		db, err := store.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		return auditVerify(ctx, cfg, db, opt, e.stdout)
+	case "checkpoint":
+		fs := e.flags("varco audit checkpoint")
+		finish := config.Flags(fs, e.getenv)
+		if err := e.parse(fs); err != nil {
+			return err
+		}
+		a, err := e.open(ctx, finish)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return auditCheckpoint(ctx, a, e.stdout)
+	case "rotate-key":
+		fs := e.flags("varco audit rotate-key")
+		finish := config.Flags(fs, e.getenv)
+		if err := e.parse(fs); err != nil {
+			return err
+		}
+		cfg, err := finish()
+		if err != nil {
+			return err
+		}
+		return auditRotateKey(cfg, e.stdout)
 	}
-	db, _, err := e.migrated(ctx, "varco audit verify")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	n, err := db.VerifyChain(ctx)
-	if err != nil {
-		return fmt.Errorf("activity history NOT intact after %d good entries: %w", n, err)
-	}
-	fmt.Fprintf(e.stdout, "activity history intact: %d entries verified\n", n)
-	return nil
+	fmt.Fprintf(e.stderr, "varco audit: unknown subcommand %q (verify, checkpoint, rotate-key)\n", verb)
+	return errUsage
 }
 
 // cliError shows a domain error by its message and code.

@@ -32,7 +32,9 @@ Usage:
   varco user disable --email E
   varco user reactivate --email E   (a suspended account; password change required next)
   varco user unlock --email E       (a locked account; resets every step-up counter)
-  varco audit verify
+  varco audit verify [--account E] [--checkpoint FILE]
+  varco audit checkpoint          write a signed checkpoint of the activity history now
+  varco audit rotate-key          seal new entries with a new key (old ones still verify)
   varco import --format csv|passwd --file F|- [--org N] [--lang it|en] [--dry-run] [--errors FILE]
   varco version
 

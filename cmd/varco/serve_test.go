@@ -16,7 +16,7 @@ import (
 // TestDevSeedIsIdempotent: `serve --dev` creates the demo organization and
 // users once, and every start prints credentials that work.
 func TestDevSeedIsIdempotent(t *testing.T) {
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://127.0.0.1",
+	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://127.0.0.1",
 		Dev: true, LogLevel: "info"}
 	ctx := context.Background()
 	for run := 0; run < 2; run++ {

@@ -15,6 +15,7 @@ import (
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/audittest"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -547,8 +548,8 @@ func TestConcurrentLoginsKeepTheChain(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	if _, err := h.app.DB.VerifyChain(t.Context()); err != nil {
-		t.Fatal(err)
+	if audittest.Verify(t, h.app.DB) == 0 {
+		t.Fatal("no events recorded")
 	}
 }
 

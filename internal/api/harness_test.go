@@ -41,7 +41,7 @@ func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *har
 	t.Helper()
 	sink := smtpsink.Start(t)
 	sms := smssink.Start(t, smssink.WithToken("sms-secret"))
-	cfg := &config.Config{SMSURL: sms.URL(), SMSToken: "sms-secret", DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
+	cfg := &config.Config{AuditDir: t.TempDir(), SMSURL: sms.URL(), SMSToken: "sms-secret", DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
 		BaseURL: "http://varco.test", SMTPURL: sink.URL(), MailFrom: "varco@provider.test",
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	for _, f := range tweak {

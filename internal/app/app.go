@@ -22,6 +22,7 @@ import (
 
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/api"
+	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
@@ -47,6 +48,7 @@ type App struct {
 	Mailer  *auth.Mailer // queues e-mail and SMS in the caller's transaction
 	Jobs    *jobs.Runner
 	Geo     *geo.DB // client locations for the risk rules
+	Audit   *audit.Keys
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	Handler http.Handler
@@ -83,7 +85,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger}
+	keys, err := OpenAudit(ctx, db, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys}
 	hopts := password.HasherOptions{}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
@@ -168,6 +175,13 @@ func mailDomain(from string) string {
 
 // Close releases the database.
 func (a *App) Close() error {
+	// Anchor what this process recorded since the last checkpoint, so that
+	// a CLI command's change is covered as soon as it returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if _, err := a.Checkpoint(ctx, false); err != nil {
+		a.Log.Error("audit checkpoint", "err", err)
+	}
+	cancel()
 	if a.Geo != nil {
 		a.Geo.Close()
 	}
@@ -185,6 +199,7 @@ func (a *App) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
+	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
 	if !a.noMail {
 		wg.Go(func() { a.Worker.Run(ctx) })
 	}

@@ -32,7 +32,7 @@ import (
 
 func benchApp(b *testing.B) (*app.App, *httptest.Server) {
 	b.Helper()
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(b, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+	cfg := &config.Config{AuditDir: b.TempDir(), DatabaseURL: testenv.DatabaseURL(b, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	a, err := app.New(context.Background(), cfg, app.Options{})
 	if err != nil {

@@ -29,7 +29,7 @@ func smsApp(t *testing.T, engine string, edit func(*config.Config)) (*app.App, *
 
 func smsAppClock(t *testing.T, engine string, edit func(*config.Config)) (*app.App, *varco.Account, *clock.Manual) {
 	t.Helper()
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
+	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
 		BaseURL: "http://varco.test", MailFrom: "varco@provider.test", SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	edit(cfg)

@@ -30,7 +30,11 @@ type Config struct {
 	LogLevel        string        // VARCO_LOG_LEVEL: debug, info, warn, error
 	SessionIdle     time.Duration // VARCO_SESSION_IDLE
 	SessionAbsolute time.Duration // VARCO_SESSION_ABSOLUTE
-	ShutdownTimeout time.Duration
+	AuditDir        string        // VARCO_AUDIT_DIR: audit keys and checkpoints; default beside the SQLite file, ./varco-audit for PostgreSQL
+	// VARCO_AUDIT_CHECKPOINT_INTERVAL: how often serve writes a signed
+	// checkpoint when the history changed; 0 means the default, 1m.
+	CheckpointInterval time.Duration
+	ShutdownTimeout    time.Duration
 }
 
 // envOr returns the variable's value or def.
@@ -45,7 +49,7 @@ func envOr(getenv func(string) string, name, def string) string {
 // and returns a function that finishes parsing after fs.Parse.
 func Flags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
 	c := &Config{}
-	var proxies, idle, absolute string
+	var proxies, idle, absolute, checkpoint string
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr(getenv, "VARCO_DATABASE_URL", "varco.db"), "SQLite file or postgres:// URL (VARCO_DATABASE_URL)")
 	fs.StringVar(&c.Listen, "listen", envOr(getenv, "VARCO_LISTEN", "127.0.0.1:8080"), "address to listen on (VARCO_LISTEN)")
 	fs.StringVar(&c.BaseURL, "base-url", getenv("VARCO_BASE_URL"), "public URL for links in e-mails (VARCO_BASE_URL; default http://LISTEN)")
@@ -59,8 +63,13 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error)
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "VARCO_LOG_LEVEL", "info"), "debug, info, warn or error (VARCO_LOG_LEVEL)")
 	fs.StringVar(&idle, "session-idle", envOr(getenv, "VARCO_SESSION_IDLE", "30m"), "sign out after this long without activity (VARCO_SESSION_IDLE)")
 	fs.StringVar(&absolute, "session-absolute", envOr(getenv, "VARCO_SESSION_ABSOLUTE", "12h"), "sign out this long after sign-in (VARCO_SESSION_ABSOLUTE)")
+	fs.StringVar(&c.AuditDir, "audit-dir", getenv("VARCO_AUDIT_DIR"), "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (VARCO_AUDIT_DIR; default: beside the SQLite file, ./varco-audit for PostgreSQL)")
+	fs.StringVar(&checkpoint, "audit-checkpoint-interval", envOr(getenv, "VARCO_AUDIT_CHECKPOINT_INTERVAL", "1m"), "how often serve writes a signed checkpoint of the activity history when it changed (VARCO_AUDIT_CHECKPOINT_INTERVAL)")
 	return func() (*Config, error) {
 		var err error
+		if c.CheckpointInterval, err = time.ParseDuration(checkpoint); err != nil || c.CheckpointInterval <= 0 {
+			return nil, fmt.Errorf("audit-checkpoint-interval %q: want a positive duration such as 1m", checkpoint)
+		}
 		if c.TrustedProxies, err = httpx.ParseProxies(proxies); err != nil {
 			return nil, err
 		}

@@ -46,7 +46,7 @@ func newEnv(t *testing.T, engine string) *env {
 
 // open builds another varco on the same database: a second process.
 func (e *env) open() *app.App {
-	cfg := &config.Config{DatabaseURL: e.url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: e.url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		SMTPURL: e.sink.URL(), MailFrom: "varco@provider.test", SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	a, err := app.New(context.Background(), cfg, app.Options{Clock: e.clock,

@@ -9,6 +9,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/audittest"
 )
 
 func TestImportAccounts(t *testing.T) {
@@ -59,9 +60,7 @@ func TestImportAccounts(t *testing.T) {
 		if err != nil || len(events) != 1 || events[0].Event != varco.EventAccountCreated || events[0].Detail != "imported 2 accounts" {
 			t.Fatalf("events = %+v, %v", events, err)
 		}
-		if _, err := db.VerifyChain(ctx); err != nil {
-			t.Fatalf("VerifyChain: %v", err)
-		}
+		audittest.Verify(t, db)
 		big := make([]store.ImportAccount, store.MaxImportBatch)
 		for i := range big {
 			big[i] = store.ImportAccount{OrgID: org.ID, Email: fmt.Sprintf("u%d@acme.test", i), Lang: "it", PasswordHash: "$2y$05$b"}
@@ -72,8 +71,6 @@ func TestImportAccounts(t *testing.T) {
 		if _, _, err := db.ImportAccounts(ctx, append(big, big[0]), now); err == nil {
 			t.Fatal("oversized batch accepted")
 		}
-		if _, err := db.VerifyChain(ctx); err != nil {
-			t.Fatalf("VerifyChain: %v", err)
-		}
+		audittest.Verify(t, db)
 	})
 }

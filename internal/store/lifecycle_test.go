@@ -9,6 +9,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/audittest"
 )
 
 // TestAppendEventsChains: a batch append continues the chain exactly as
@@ -35,9 +36,8 @@ func TestAppendEventsChains(t *testing.T) {
 		if err := db.InTx(ctx, func(q *store.Q) error { return q.AppendEvent(ctx, ev(99)) }); err != nil {
 			t.Fatal(err)
 		}
-		n, err := db.VerifyChain(ctx)
-		if err != nil || n != 1+1+16+37+1 {
-			t.Fatalf("VerifyChain = %d, %v", n, err)
+		if n := audittest.Verify(t, db); n != 1+1+16+37+1 {
+			t.Fatalf("verified %d events", n)
 		}
 		evs, err := db.ListEvents(ctx, store.EventFilter{Limit: 2})
 		if err != nil || len(evs) != 2 || evs[0].Detail != "event 99" || evs[1].Detail != "event 37" {

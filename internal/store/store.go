@@ -42,6 +42,7 @@ type Q struct {
 	// missed collects, inside a transaction from InTx, the queries that
 	// were not prepared yet (see stmt).
 	missed *[]string
+	audit  *auditState // shared by every Q of one DB
 }
 
 // DB is an open database. Its embedded Q writes (on SQLite, through the single
@@ -76,7 +77,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	q := &Q{q: pool, d: dialectPostgres, stmts: newStmtCache(pool)}
+	q := &Q{q: pool, d: dialectPostgres, stmts: newStmtCache(pool), audit: &auditState{}}
 	return &DB{Q: q, write: pool, read: pool, reader: q, d: dialectPostgres}, nil
 }
 
@@ -112,11 +113,12 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
+	audit := &auditState{}
 	return &DB{
-		Q:      &Q{q: w, d: dialectSQLite, stmts: newStmtCache(w)},
+		Q:      &Q{q: w, d: dialectSQLite, stmts: newStmtCache(w), audit: audit},
 		write:  w,
 		read:   r,
-		reader: &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r)},
+		reader: &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r), audit: audit},
 		d:      dialectSQLite,
 	}, nil
 }
@@ -155,7 +157,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	var missed []string
-	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed}); err != nil {
+	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed, audit: db.Q.audit}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

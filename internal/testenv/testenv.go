@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
 )
 
@@ -65,7 +66,17 @@ func OpenDB(t testing.TB, engine string) *store.DB {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s: %v", engine, err)
 	}
+	db.SetAuditKeys(AuditKeys(t))
 	return db
+}
+
+// AuditKeys returns a fresh random key for sealing the activity history.
+func AuditKeys(t testing.TB) *varco.AuditKeys {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		t.Fatal(err)
+	}
+	return &varco.AuditKeys{Current: "test", Secrets: map[string][]byte{"test": secret}}
 }
 
 // ForEachEngine runs fn as a subtest on every engine with a fresh database.

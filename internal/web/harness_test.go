@@ -71,7 +71,7 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 		o.engine = "sqlite"
 	}
 	path := testenv.DatabaseURL(t, o.engine)
-	cfg := &config.Config{DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		MailFrom: "varco@provider.test", Dev: o.dev, SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	opt := app.Options{HashParams: &testParams}
