@@ -27,12 +27,13 @@ type env struct {
 	clock *clock.Manual
 	sink  *smtpsink.Sink
 	url   string
+	audit string // the audit directory every process of the test shares
 }
 
 func newEnv(t *testing.T, engine string) *env {
 	sink := smtpsink.Start(t)
 	url := testenv.DatabaseURL(t, engine)
-	e := &env{t: t, clock: clock.NewManual(t0), sink: sink, url: url}
+	e := &env{t: t, clock: clock.NewManual(t0), sink: sink, url: url, audit: t.TempDir()}
 	e.app = e.open()
 	if _, err := e.app.Admin.CreateOrg(context.Background(), nil, "acme", varco.PlanPro); err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func newEnv(t *testing.T, engine string) *env {
 
 // open builds another varco on the same database: a second process.
 func (e *env) open() *app.App {
-	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: e.url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+	cfg := &config.Config{AuditDir: e.audit, DatabaseURL: e.url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
 		SMTPURL: e.sink.URL(), MailFrom: "varco@provider.test", SessionIdle: 30 * time.Minute,
 		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
 	a, err := app.New(context.Background(), cfg, app.Options{Clock: e.clock,
