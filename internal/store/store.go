@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"runtime"
 	"sort"
@@ -206,7 +207,11 @@ const advisoryLockKey = 0x7661_7263_6f // "varco"
 
 // Migrate applies every migration not applied yet, each in its own
 // transaction. It returns the versions it applied.
-func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+func (db *DB) Migrate(ctx context.Context) ([]int, error) { return db.MigrateTo(ctx, math.MaxInt) }
+
+// MigrateTo applies the migrations not applied yet up to version last: for
+// tests of an upgrade from an older schema.
+func (db *DB) MigrateTo(ctx context.Context, last int) ([]int, error) {
 	ms, err := db.migrations()
 	if err != nil {
 		return nil, err
@@ -228,6 +233,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range ms {
+		if m.version > last {
+			break
+		}
 		var n int
 		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
 			return applied, fmt.Errorf("migrate: check %s: %w", m.name, err)
