@@ -10,6 +10,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
@@ -22,6 +23,14 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure; off only in dev mode over http.
 	SecureCookies bool
 	Log           *slog.Logger
+	// History proves an account's own activity history (SPEC §3).
+	History HistoryVerifier
+}
+
+// HistoryVerifier checks one account's chain of the activity history
+// against the newest signed checkpoint.
+type HistoryVerifier interface {
+	VerifyAccount(ctx context.Context, accountID int64) (*audit.Report, error)
 }
 
 type route struct {
@@ -57,6 +66,7 @@ var routes = []route{
 	{"DELETE /api/v1/me/sessions", (*Server).revokeOtherSessions, signedIn},
 	{"DELETE /api/v1/me/sessions/{id}", (*Server).revokeSession, signedIn},
 	{"GET /api/v1/me/activity", (*Server).myActivity, signedIn},
+	{"GET /api/v1/me/activity/integrity", (*Server).myActivityIntegrity, signedIn},
 	{"GET /api/v1/me/alerts", (*Server).listAlerts, signedIn},
 	{"DELETE /api/v1/me/alerts/{id}", (*Server).dismissAlert, signedIn},
 	{"PUT /api/v1/me/phone", (*Server).setPhone, signedIn},

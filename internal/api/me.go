@@ -342,6 +342,25 @@ func (s *Server) myActivity(w http.ResponseWriter, r *http.Request) {
 	}, false)
 }
 
+// myActivityIntegrity tells the user whether their own history verifies:
+// every entry's keyed link, and its end against the newest checkpoint.
+func (s *Server) myActivityIntegrity(w http.ResponseWriter, r *http.Request) {
+	if s.History == nil {
+		s.fail(w, r, varco.Errorf(varco.EInternal, "The activity history cannot be verified on this server."))
+		return
+	}
+	rep, err := s.History.VerifyAccount(r.Context(), account(r).ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := map[string]any{"verified": rep.OK(), "events": rep.Events, "checkpoint_time": nil}
+	if rep.Checkpoint != nil {
+		out["checkpoint_time"] = rep.Checkpoint.Time
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
 type alertJSON struct {
 	ID        int64     `json:"id"`
 	Kind      string    `json:"kind"`

@@ -224,7 +224,7 @@ func (a *App) watchBacklog(ctx context.Context) {
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	apiServer := &api.Server{Auth: a.Auth, Admin: a.Admin, Proxies: a.Cfg.TrustedProxies,
-		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log}
+		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a}
 	apiServer.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -88,3 +88,19 @@ func (a *App) checkpoints(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// VerifyAccount checks one account's chain against the newest checkpoint
+// in the audit directory.
+func (a *App) VerifyAccount(ctx context.Context, accountID int64) (*audit.Report, error) {
+	opt := audit.Options{Chain: varco.AccountChain(accountID)}
+	path, err := audit.Newest(AuditDir(a.Cfg))
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		if opt.Trusted, err = audit.ReadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return audit.Verify(ctx, a.DB.Reader(), a.Audit, opt)
+}
