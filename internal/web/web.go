@@ -255,6 +255,9 @@ func (h *Handler) wrap(level access, fn func(*Handler, http.ResponseWriter, *htt
 		case level == staff && !rq.staff():
 			h.errorPage(w, r, rq, http.StatusForbidden, "err.forbidden")
 			return
+		case level == staff:
+			// Admin actions are recorded with where the admin is (SPEC §3).
+			r = r.WithContext(admin.WithOrigin(r.Context(), h.meta(r)))
 		}
 		fn(h, w, r, rq)
 	})
