@@ -129,6 +129,8 @@ const (
 	EventPasswordResetRequested = "password_reset_requested"
 	EventPasswordResetCompleted = "password_reset_completed"
 	EventOrgPolicyChanged       = "org_policy_changed"
+	// An admin made the account change its password at the next sign-in.
+	EventPasswordChangeRequired = "password_change_required"
 
 	EventPasswordExpiryWarningSent = "password_expiry_warning_sent"
 	EventInactivityWarningSent     = "inactivity_warning_sent"

@@ -242,11 +242,21 @@ func cmdUser(ctx context.Context, e *env) error {
 			fmt.Fprintf(e.stdout, "user %s disabled; its sessions are revoked\n", u.Email)
 			return nil
 		}
+		reason, err := a.Admin.LockReason(ctx, nil, u.ID)
+		if err != nil {
+			return cliError(err)
+		}
+		var lastLogin any = "never"
+		if !u.LastLoginAt.IsZero() {
+			lastLogin = u.LastLoginAt
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"id": u.ID, "email": u.Email, "org": u.OrgName, "role": u.Role,
-			"status": u.Status, "language": u.Lang, "display_name": u.DisplayName,
-			"password_changed_at": u.PasswordChangedAt, "last_login_at": u.LastLoginAt, "created_at": u.CreatedAt})
+			"status": u.Status, "lock_reason": reason, "language": u.Lang, "display_name": u.DisplayName,
+			"phone": u.Phone, "phone_verified": u.PhoneVerified, "contact_email": u.ContactEmail,
+			"contact_email_verified": u.ContactEmailVerified, "must_change_password": u.MustChangePassword,
+			"password_changed_at": u.PasswordChangedAt, "last_login_at": lastLogin, "created_at": u.CreatedAt})
 	}
 	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable, reactivate, unlock)\n", verb)
 	return errUsage

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"varco.dev/varco"
@@ -26,11 +27,60 @@ type Service struct {
 	policy password.Policy
 	clock  clock.Clock
 	mailer *auth.Mailer
+	loc    Locator
 }
 
-// New returns a Service. The mailer queues the e-mails an action sends.
-func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *auth.Mailer) *Service {
-	return &Service{db: db, hasher: h, policy: p, clock: c, mailer: m}
+// Locator names where an IP is, in a language ("" when unknown): the
+// lookup of the sign-in path (auth.Service.Locate).
+type Locator interface {
+	Locate(ip, lang string) string
+}
+
+// New returns a Service. The mailer queues the e-mails an action sends;
+// the locator places the IPs admin actions come from (nil: none).
+func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *auth.Mailer, loc Locator) *Service {
+	return &Service{db: db, hasher: h, policy: p, clock: c, mailer: m, loc: loc}
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying where an admin's request comes from (IP,
+// user agent, application), for the activity events of the actions it
+// does. The HTTP layers set it; the CLI does not, and its events have none.
+func WithOrigin(ctx context.Context, m auth.Meta) context.Context {
+	return context.WithValue(ctx, originKey{}, m)
+}
+
+// event is the activity event of an admin action on account a (nil: on no
+// account), recorded as the actor's, with the request's IP, user agent
+// and place (SPEC §2.8, §3).
+func (s *Service) event(ctx context.Context, actor Actor, a *varco.Account, now time.Time, name, detail string) *varco.Event {
+	who, whoID := actorName(actor)
+	m, _ := ctx.Value(originKey{}).(auth.Meta)
+	ev := &varco.Event{Time: now, Event: name, Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: detail,
+		IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location}
+	lang := varco.LangIT
+	if a != nil {
+		ev.AccountID, ev.OrgID = a.ID, a.OrgID
+		if varco.ValidLang(a.Lang) {
+			lang = a.Lang
+		}
+	}
+	if ev.Location == "" && ev.IP != "" && s.loc != nil {
+		ev.Location = s.loc.Locate(ev.IP, lang)
+	}
+	return ev
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Actor is who acts. A nil *varco.Account is the operator at the CLI, who
@@ -168,13 +218,11 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 	}
 	now := s.clock.Now()
 	a.PasswordHash, a.PasswordChangedAt, a.CreatedAt = hash, now, now
-	who, whoID := actorName(actor)
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		if err := q.CreateAccount(ctx, a); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountCreated,
-			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: "role " + a.Role})
+		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountCreated, "role "+a.Role))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
@@ -255,7 +303,6 @@ func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error 
 		return forbidden()
 	}
 	now := s.clock.Now()
-	who, whoID := actorName(actor)
 	return s.db.InTx(ctx, func(q *store.Q) error {
 		if err := q.SetAccountStatus(ctx, a.ID, varco.StatusDisabled); err != nil {
 			return err
@@ -263,8 +310,7 @@ func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error 
 		if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountDisabled,
-			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess})
+		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountDisabled, ""))
 	})
 }
 
@@ -303,15 +349,15 @@ func (s *Service) SetOrgPolicy(ctx context.Context, actor Actor, orgID int64, p 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	who, whoID := actorName(actor)
 	now := s.clock.Now()
 	err := s.db.InTx(ctx, func(q *store.Q) error {
 		if err := q.SetOrgPolicy(ctx, orgID, p); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, OrgID: orgID, Event: varco.EventOrgPolicyChanged, Actor: who,
-			ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("max age %d d, warnings %s d, inactivity %d d, grace %d d, history %d",
-				p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays, p.SuspensionGraceDays, p.HistoryDepth)})
+		ev := s.event(ctx, actor, nil, now, varco.EventOrgPolicyChanged, fmt.Sprintf("max age %d d, warnings %s d, inactivity %d d, grace %d d, history %d",
+			p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays, p.SuspensionGraceDays, p.HistoryDepth))
+		ev.OrgID = orgID
+		return q.AppendEvent(ctx, ev)
 	})
 	if err != nil {
 		return nil, err
@@ -330,7 +376,7 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 		return nil, err
 	}
 	now := s.clock.Now()
-	who, whoID := actorName(actor)
+	who, _ := actorName(actor)
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		ok, err := q.ReactivateAccount(ctx, a.ID)
 		if err != nil {
@@ -339,8 +385,7 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 		if !ok {
 			return varco.Errorf(varco.EConflict, "The account is %s, not suspended.", a.Status)
 		}
-		if err := q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountReactivated,
-			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: "password change required at next sign-in"}); err != nil {
+		if err := q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountReactivated, "password change required at next sign-in")); err != nil {
 			return err
 		}
 		return s.mailer.Enqueue(ctx, q, a, varco.EventAccountReactivated, notify.Data{Time: now, Actor: who})
@@ -350,6 +395,73 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 	}
 	s.mailer.Committed()
 	return s.db.AccountByID(ctx, a.ID)
+}
+
+// SendResetLink e-mails an account a password reset link (SPEC §2.8, §4):
+// support for any account, an org admin for its organization's (another's
+// is ENotFound). It is recorded as the admin's password_reset_requested.
+// Only an active account gets one (EConflict otherwise): a reset never
+// reactivates (§4.4). The user's own earlier links stop working.
+func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) error {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if a.Role == varco.RoleSupport && !isSupport(actor) {
+		return forbidden()
+	}
+	if a.Status != varco.StatusActive {
+		return varco.Errorf(varco.EConflict, "The account is %s: reactivate or unlock it first.", a.Status)
+	}
+	link, hash, err := auth.NewResetLink(s.mailer.BaseURL)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	who, _ := actorName(actor)
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(auth.ResetTTL)); err != nil {
+			return err
+		}
+		if err := q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventPasswordResetRequested, "reset link sent by "+who)); err != nil {
+			return err
+		}
+		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordResetRequested, notify.Data{Time: now, Actor: who,
+			ResetURL: link, ResetExpiresAt: now.Add(auth.ResetTTL)})
+	})
+	if err != nil {
+		return fmt.Errorf("send reset link: %w", err)
+	}
+	s.mailer.Committed()
+	return nil
+}
+
+// RequirePasswordChange makes an account change its password at the next
+// sign-in, which then answers password_change_required (SPEC §2.8): the
+// same scope as SendResetLink. Its sessions end, so the next sign-in comes
+// at once. It is recorded as the admin's.
+func (s *Service) RequirePasswordChange(ctx context.Context, actor Actor, id int64) error {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if a.Role == varco.RoleSupport && !isSupport(actor) {
+		return forbidden()
+	}
+	now := s.clock.Now()
+	err = s.db.InTx(ctx, func(q *store.Q) error {
+		if err := q.RequirePasswordChange(ctx, a.ID); err != nil {
+			return err
+		}
+		if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventPasswordChangeRequired, "password change required at next sign-in"))
+	})
+	if err != nil {
+		return fmt.Errorf("require password change: %w", err)
+	}
+	return nil
 }
 
 // EnableUser gives a disabled account back its access; not disabled is
@@ -363,7 +475,6 @@ func (s *Service) EnableUser(ctx context.Context, actor Actor, id int64) (*varco
 		return nil, forbidden()
 	}
 	now := s.clock.Now()
-	who, whoID := actorName(actor)
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		ok, err := q.EnableAccount(ctx, a.ID)
 		if err != nil {
@@ -372,8 +483,7 @@ func (s *Service) EnableUser(ctx context.Context, actor Actor, id int64) (*varco
 		if !ok {
 			return varco.Errorf(varco.EConflict, "The account is %s, not disabled.", a.Status)
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountEnabled,
-			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess})
+		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountEnabled, ""))
 	})
 	if err != nil {
 		return nil, err
@@ -405,13 +515,11 @@ func (s *Service) RetryMessage(ctx context.Context, actor Actor, id int64) error
 		return forbidden()
 	}
 	now := s.clock.Now()
-	who, whoID := actorName(actor)
 	err := s.db.InTx(ctx, func(q *store.Q) error {
 		if err := q.RetryDeadMessage(ctx, id, now); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, Event: varco.EventOutboxRetried, Actor: who, ActorID: whoID,
-			Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("message %d", id)})
+		return q.AppendEvent(ctx, s.event(ctx, actor, nil, now, varco.EventOutboxRetried, fmt.Sprintf("message %d", id)))
 	})
 	if err == nil {
 		s.mailer.Committed()
@@ -431,7 +539,7 @@ func (s *Service) UnlockUser(ctx context.Context, actor Actor, id int64) (*varco
 		return nil, err
 	}
 	now := s.clock.Now()
-	who, whoID := actorName(actor)
+	who, _ := actorName(actor)
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		c, err := q.StepUpCountersOf(ctx, a.ID)
 		if err != nil {
@@ -448,8 +556,7 @@ func (s *Service) UnlockUser(ctx context.Context, actor Actor, id int64) (*varco
 		if c.LockedReason != "" {
 			detail = "locked by " + c.LockedReason + "; counters reset"
 		}
-		if err := q.AppendEvent(ctx, &varco.Event{Time: now, AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventAccountUnlocked,
-			Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: detail}); err != nil {
+		if err := q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountUnlocked, detail)); err != nil {
 			return err
 		}
 		return s.mailer.Enqueue(ctx, q, a, varco.EventAccountUnlocked, notify.Data{Time: now, Actor: who})
@@ -498,15 +605,15 @@ func (s *Service) SetOrgRisk(ctx context.Context, actor Actor, orgID int64, t st
 	case t.SpeedKmh < 1 || t.SpeedKmh > 100000:
 		return t, varco.Errorf(varco.EInvalid, "speed_kmh must be between 1 and 100000.")
 	}
-	who, whoID := actorName(actor)
 	now := s.clock.Now()
 	err := s.db.InTx(ctx, func(q *store.Q) error {
 		if err := q.SetOrgRiskThresholds(ctx, orgID, t); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, &varco.Event{Time: now, OrgID: orgID, Event: varco.EventOrgPolicyChanged, Actor: who,
-			ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: fmt.Sprintf("step-up: window %d d, distance %d km, speed %d km/h",
-				t.WindowDays, t.DistanceKm, t.SpeedKmh)})
+		ev := s.event(ctx, actor, nil, now, varco.EventOrgPolicyChanged, fmt.Sprintf("step-up: window %d d, distance %d km, speed %d km/h",
+			t.WindowDays, t.DistanceKm, t.SpeedKmh))
+		ev.OrgID = orgID
+		return q.AppendEvent(ctx, ev)
 	})
 	if err != nil {
 		return t, err

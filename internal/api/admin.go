@@ -263,6 +263,34 @@ func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, toAccountJSON(a))
 }
 
+// sendResetLink e-mails the user a reset link (SPEC §2.8): 202, the e-mail
+// goes out through the outbox.
+func (s *Server) sendResetLink(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Admin.SendResetLink(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+}
+
+// requirePasswordChange makes the user's next sign-in a password change
+// (SPEC §2.8).
+func (s *Server) requirePasswordChange(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Admin.RequirePasswordChange(r.Context(), account(r), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 type outboxJSON struct {
 	ID          int64      `json:"id"`
 	Event       string     `json:"event"`

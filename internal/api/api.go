@@ -87,6 +87,8 @@ var routes = []route{
 	{"POST /api/v1/admin/users/{id}/reactivate", (*Server).reactivateUser, staff},
 	{"POST /api/v1/admin/users/{id}/enable", (*Server).enableUser, staff},
 	{"POST /api/v1/admin/users/{id}/unlock", (*Server).unlockUser, staff},
+	{"POST /api/v1/admin/users/{id}/reset-link", (*Server).sendResetLink, staff},
+	{"POST /api/v1/admin/users/{id}/require-password-change", (*Server).requirePasswordChange, staff},
 	{"GET /api/v1/admin/outbox", (*Server).listOutbox, staff},
 	{"POST /api/v1/admin/outbox/{id}/retry", (*Server).retryMessage, staff},
 	{"GET /api/v1/admin/users/{id}/activity", (*Server).userActivity, staff},
@@ -165,6 +167,10 @@ func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
 			return
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), accountKey, a), sessionKey, sess)
+		if level == staff {
+			// Admin actions are recorded with where the admin is (SPEC §3).
+			ctx = admin.WithOrigin(ctx, s.meta(r, ""))
+		}
 		h(w, r.WithContext(ctx))
 	})
 }

@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
-	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer)
+	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
 	a.Handler = a.routes()
 	return a, nil

@@ -47,3 +47,10 @@ func (s *Service) Alerts(ctx context.Context, a *varco.Account) ([]store.Alert, 
 func (s *Service) DismissAlert(ctx context.Context, a *varco.Account, id int64) error {
 	return s.db.DismissAlert(ctx, a.ID, id, s.clock.Now())
 }
+
+// PasswordExpiry returns when a's password expires under its
+// organization's policy (the default for support) and that policy: the
+// admin console warns staff from it (SPEC §2.6).
+func (s *Service) PasswordExpiry(ctx context.Context, a *varco.Account) (time.Time, varco.Policy, error) {
+	return s.passwordExpiry(ctx, a)
+}

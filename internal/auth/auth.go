@@ -381,6 +381,11 @@ func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account
 }
 
 func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
+	lang := varco.LangIT
+	if a != nil {
+		lang = accountLang(a)
+	}
+	m = s.located(m, lang)
 	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,
 		UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location, Detail: detail}
 	if a != nil {

@@ -53,6 +53,7 @@ type passwordChange struct {
 // records who changed it.
 func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string, m Meta, c passwordChange) error {
 	keep, actor := c.keep, c.actor
+	m = s.located(m, accountLang(a))
 	pol := s.policy
 	if a.OrgID != 0 {
 		// The organization decides how many old passwords may not return.

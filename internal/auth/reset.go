@@ -47,15 +47,14 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err != nil {
 		return err
 	}
+	m = s.located(m, accountLang(a))
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location}
 	detail := "reset link sent"
-	var token string
 	var hash []byte
 	if a.Status == varco.StatusActive {
-		if token, hash, err = newToken(); err != nil {
+		if data.ResetURL, hash, err = NewResetLink(s.mailer.BaseURL); err != nil {
 			return err
 		}
-		data.ResetURL = strings.TrimRight(s.mailer.BaseURL, "/") + "/password-reset/complete?token=" + url.QueryEscape(token)
 		data.ResetExpiresAt = now.Add(ResetTTL)
 	} else {
 		data.ContactSupport = true
@@ -77,6 +76,17 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	}
 	s.mailer.Committed()
 	return nil
+}
+
+// NewResetLink returns a fresh reset link under baseURL, carrying its token
+// as the "token" parameter (SPEC §9a), and the stored form of the token.
+// Store it with CreatePasswordReset, valid ResetTTL.
+func NewResetLink(baseURL string) (link string, hash []byte, err error) {
+	token, hash, err := newToken()
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimRight(baseURL, "/") + "/password-reset/complete?token=" + url.QueryEscape(token), hash, nil
 }
 
 // countResetRequest counts one request against both limits and answers

@@ -27,6 +27,9 @@ type Assessment struct {
 // is the account's language, for Reason and Location.
 type RiskEngine interface {
 	Assess(ip, lang string, places []store.Place, th store.RiskThresholds, now time.Time) Assessment
+	// Locate is the approximate location of ip in lang, as Assess names
+	// it in Location: "" when unknown.
+	Locate(ip, lang string) string
 }
 
 // maxPlaces bounds the places read per sign-in: an account rarely has more
@@ -81,6 +84,35 @@ func (g GeoRisk) Assess(ip, lang string, places []store.Place, th store.RiskThre
 		MaxDistanceKm: float64(th.DistanceKm), MaxSpeedKmh: float64(th.SpeedKmh)}, now, cur, history)
 	return Assessment{StepUp: d.StepUp, Rule: d.Rule, Reason: d.Reason(lang), Location: locationText(loc, lang),
 		Place: placeOf(ip, loc)}
+}
+
+// Locate implements RiskEngine with the same lookup as Assess.
+func (g GeoRisk) Locate(ip, lang string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || g.DB == nil {
+		return ""
+	}
+	loc, _ := g.DB.Lookup(addr.Unmap())
+	return locationText(loc, lang)
+}
+
+// Locate is the approximate location of ip in lang ("" when unknown), from
+// the lookup the sign-in's risk rules use: every event with an IP has its
+// place (SPEC §3), also those that do not pass through a sign-in.
+func (s *Service) Locate(ip, lang string) string {
+	if ip == "" {
+		return ""
+	}
+	return s.risk.Locate(ip, lang)
+}
+
+// located returns m with its Location filled in for an account of language
+// lang when the caller did not know it.
+func (s *Service) located(m Meta, lang string) Meta {
+	if m.Location == "" {
+		m.Location = s.Locate(m.IP, lang)
+	}
+	return m
 }
 
 // placeOf is the place a sign-in from ip at loc makes usual: its city

@@ -164,8 +164,10 @@ func planFor(p varco.Policy, a *varco.Account, now time.Time) plan {
 	}
 	// Suspended once more than the grace period has passed since expiry; an
 	// account reactivated with its old password is not, until it changes
-	// it (a new password makes the account due again).
-	if !a.MustChangePassword {
+	// it (a new password makes the account due again). Staff (org admins,
+	// support) never are: otherwise nobody might be left to reactivate
+	// anyone (SPEC §2.6); they keep the warnings and the forced change.
+	if !a.MustChangePassword && suspendable(a) {
 		suspendAt := expires.Add(time.Duration(p.SuspensionGraceDays)*day + time.Microsecond)
 		if !now.Before(suspendAt) {
 			pl.suspend = true
@@ -193,6 +195,10 @@ func planFor(p varco.Policy, a *varco.Account, now time.Time) plan {
 	}
 	return pl
 }
+
+// suspendable reports whether the lifecycle jobs may suspend a: only plain
+// users (SPEC §2.6).
+func suspendable(a *varco.Account) bool { return a.Role == varco.RoleUser }
 
 // NextNoticeAt is the next_notice_at of an active account that the jobs
 // have not looked at yet: now when something is due now, else when the

@@ -159,3 +159,14 @@ func (q *Q) EnableAccount(ctx context.Context, id int64) (bool, error) {
 	}
 	return n == 1, nil
 }
+
+// RequirePasswordChange makes an account change its password at the next
+// sign-in (an admin's request, SPEC §2.8). ENotFound when there is no such
+// account.
+func (q *Q) RequirePasswordChange(ctx context.Context, id int64) error {
+	res, err := q.exec(ctx, `UPDATE accounts SET must_change_password = TRUE WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("require password change: %w", err)
+	}
+	return mustAffect(res, "account")
+}

@@ -21,7 +21,7 @@ var eventNames = []string{
 	"password_changed", "password_reset_requested", "password_reset_completed",
 	"password_expiry_warning_sent", "inactivity_warning_sent",
 	"account_created", "account_disabled", "account_suspended", "account_reactivated",
-	"account_locked", "account_unlocked",
+	"account_locked", "account_unlocked", "password_change_required",
 	"step_up_required", "pin_sent", "pin_failed", "otp_sent", "otp_failed", "step_up_succeeded",
 	"two_factor_enabled", "two_factor_disabled", "device_enrolled", "device_removed",
 	"push_sent", "push_approved", "push_denied", "push_reported", "push_expired",
@@ -50,6 +50,9 @@ type activityView struct {
 	NewestURL  string
 	ExportCSV  string
 	ExportJSON string
+	// ShowAccount adds a column linking each event's account in the admin
+	// console (an organization's history).
+	ShowAccount bool
 }
 
 // parseActivityQuery reads ?type=&from=&to=&cursor= into a filter. Any

@@ -21,6 +21,10 @@ type adminSearchData struct {
 	Users   []*varco.Account
 	NextURL string
 	Policy  *policyView // an org admin's own organization
+	NewUser *newUserForm
+	// PasswordWarning tells the signed-in staff account that its own
+	// password expires soon.
+	PasswordWarning string
 }
 
 // policyView is an organization's password policy, read-only, written out
@@ -65,6 +69,17 @@ func newPolicyView(lang string, o *varco.Org) *policyView {
 // adminSearch is the admin console's user search. The admin service scopes
 // it: an org admin sees its organization, support sees every one.
 func (h *Handler) adminSearch(w http.ResponseWriter, r *http.Request, rq *request) {
+	f, err := h.newUserFormFor(r.Context(), rq.account)
+	if err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	h.renderSearch(w, r, rq, http.StatusOK, f)
+}
+
+// renderSearch renders the console's first page with the "create a user"
+// form f.
+func (h *Handler) renderSearch(w http.ResponseWriter, r *http.Request, rq *request, status int, f *newUserForm) {
 	q := r.URL.Query()
 	var after int64
 	if c := q.Get("cursor"); c != "" {
@@ -81,7 +96,7 @@ func (h *Handler) adminSearch(w http.ResponseWriter, r *http.Request, rq *reques
 		h.fail(w, r, rq, err)
 		return
 	}
-	d := adminSearchData{Query: query, Support: rq.account.Role == varco.RoleSupport}
+	d := adminSearchData{Query: query, Support: rq.account.Role == varco.RoleSupport, NewUser: f}
 	if len(users) > adminPageSize {
 		users = users[:adminPageSize]
 		next := url.Values{"cursor": {strconv.FormatInt(users[len(users)-1].ID, 10)}}
@@ -99,9 +114,13 @@ func (h *Handler) adminSearch(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 		d.Policy = newPolicyView(rq.lang, o)
 	}
+	if d.PasswordWarning, err = h.passwordWarning(r.Context(), rq.lang, rq.account); err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
 	p := h.newPage(r, rq, "admin.title", "admin")
 	p.Data = d
-	h.render(w, r, http.StatusOK, "admin", p)
+	h.render(w, r, status, "admin", p)
 }
 
 type adminUserData struct {
@@ -117,6 +136,12 @@ type adminUserData struct {
 	UnlockURL     string
 	Policy        *policyView // the user's organization, when it has one
 	Activity      *activityView
+	// Support desk (SPEC §2.8): a reset link, a forced change, re-enabling.
+	CanHelp          bool
+	ResetLinkURL     string
+	RequireChangeURL string
+	CanEnable        bool
+	EnableURL        string
 }
 
 // adminUser shows one account and its activity history. Another
@@ -149,6 +174,9 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 	d.CanDisable = !d.Self && u.Status != varco.StatusDisabled &&
 		(u.Role != varco.RoleSupport || rq.account.Role == varco.RoleSupport)
 	d.CanReactivate = !d.Self && u.Status == varco.StatusSuspended
+	d.CanHelp = !d.Self && (u.Role != varco.RoleSupport || rq.account.Role == varco.RoleSupport)
+	d.ResetLinkURL, d.RequireChangeURL, d.EnableURL = path+"/reset-link", path+"/require-password-change", path+"/enable"
+	d.CanEnable = d.CanHelp && u.Status == varco.StatusDisabled
 	if u.Status == varco.StatusLocked {
 		reason, err := h.admin.LockReason(r.Context(), rq.account, id)
 		if err != nil {
@@ -172,7 +200,8 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 	p := h.newPage(r, rq, "admin.title", "admin")
 	p.Title = p.T("admin.user_title", u.Email)
 	notice(p, r, map[string]string{"disabled": "admin.disabled", "reactivated": "admin.reactivated",
-		"unlocked": "admin.unlocked"})
+		"unlocked": "admin.unlocked", "created": "support.created", "enabled": "support.enabled",
+		"reset_link_sent": "support.reset_link_sent", "change_required": "support.change_required"})
 	switch r.URL.Query().Get("done") {
 	case "confirm":
 		p.Error = p.T("admin.confirm_needed")
@@ -184,6 +213,8 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 		p.Error = p.T("admin.unlock_confirm_needed")
 	case "not_locked":
 		p.Error = p.T("admin.not_locked")
+	case "confirm_enable", "not_disabled", "confirm_reset_link", "reset_link_inactive", "confirm_require_change":
+		p.Error = p.T("support." + r.URL.Query().Get("done"))
 	}
 	p.Data = d
 	h.render(w, r, http.StatusOK, "admin_user", p)

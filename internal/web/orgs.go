@@ -37,10 +37,11 @@ type policyField struct {
 }
 
 type adminOrgData struct {
-	Org    *varco.Org
-	Policy *policyView
-	Action string        // the form's target; empty when the actor may only read
-	Fields []policyField // the form, for support
+	Org     *varco.Org
+	Policy  *policyView
+	Action  string        // the form's target; empty when the actor may only read
+	Fields  []policyField // the form, for support
+	History *activityView // the organization's whole activity history
 }
 
 // policyInput is the policy form as typed, field by field.
@@ -165,6 +166,15 @@ func (h *Handler) adminOrg(w http.ResponseWriter, r *http.Request, rq *request) 
 func (h *Handler) renderOrg(w http.ResponseWriter, r *http.Request, rq *request, p *page, status int, o *varco.Org,
 	in policyInput, errs map[string]string) {
 	d := adminOrgData{Org: o, Policy: newPolicyView(rq.lang, o)}
+	var err error
+	if d.History, err = h.orgHistory(r, rq, o.ID); err != nil {
+		if varco.IsCode(err, varco.EInvalid) {
+			h.errorPage(w, r, rq, http.StatusBadRequest, "err.bad_filter")
+			return
+		}
+		h.fail(w, r, rq, err)
+		return
+	}
 	if h.admin.MayEditOrgPolicy(rq.account, o.ID) == nil {
 		d.Action = orgPath(o.ID) + "/policy"
 		d.Fields = policyFields(rq.lang, in, errs)

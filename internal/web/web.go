@@ -180,6 +180,10 @@ var routes = []route{
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
 	{"POST /admin/users/{id}/reactivate", staff, (*Handler).adminReactivate},
 	{"POST /admin/users/{id}/unlock", staff, (*Handler).adminUnlock},
+	{"POST /admin/users", staff, (*Handler).adminCreateUser},
+	{"POST /admin/users/{id}/enable", staff, (*Handler).adminEnable},
+	{"POST /admin/users/{id}/reset-link", staff, (*Handler).adminResetLink},
+	{"POST /admin/users/{id}/require-password-change", staff, (*Handler).adminRequireChange},
 	{"GET /admin/orgs", staff, (*Handler).adminOrgs},
 	{"GET /admin/orgs/{id}", staff, (*Handler).adminOrg},
 	{"POST /admin/orgs/{id}/policy", staff, (*Handler).adminOrgPolicy},
@@ -255,6 +259,9 @@ func (h *Handler) wrap(level access, fn func(*Handler, http.ResponseWriter, *htt
 		case level == staff && !rq.staff():
 			h.errorPage(w, r, rq, http.StatusForbidden, "err.forbidden")
 			return
+		case level == staff:
+			// Admin actions are recorded with where the admin is (SPEC §3).
+			r = r.WithContext(admin.WithOrigin(r.Context(), h.meta(r)))
 		}
 		fn(h, w, r, rq)
 	})

@@ -1,0 +1,159 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
+)
+
+// TestBrowserSupportDesk drives the admin console's support desk in a real
+// headless Chromium (SPEC §2.6, §2.8, §3): support, whose own password
+// expires in five days, is warned; creates a user; sends the user a reset
+// link and requires a password change, both recorded as support's with
+// support's IP and place; disables and re-enables the account; and reads
+// the organization's whole history.
+func TestBrowserSupportDesk(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		testenv.Missing(t, "chromium ("+chromiumPath+")")
+	}
+	s := newSite(t, siteOptions{dev: true, smtp: true, proxies: true})
+	s.standard()
+	s.app.Clock.(*clock.Manual).Advance(85 * 24 * time.Hour) // every password now expires in 5 days
+	from := "198.51.100.20"
+	s.proxyFor.Store(&from)
+
+	var out lockedBuffer
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(&out),
+	}
+	// The timeout is a safety net only: every step waits for a condition.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	defer func() {
+		if t.Failed() {
+			t.Logf("chromium output:\n%s", out.String())
+		}
+	}()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	click := func(sel string, status int64) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(bctx, chromedp.Click(css(sel)))
+		if err != nil {
+			t.Fatalf("click %s: %v", sel, err)
+		}
+		if resp.Status != status {
+			t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
+		}
+	}
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	do("login form", chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "help@provider.test"), chromedp.SendKeys(css(`#password`), helpPW))
+	click(`form[action="/login"] button[type=submit]`, 200)
+	// Support's account speaks Italian; the switch makes the pages English.
+	do("the console", chromedp.Navigate(s.url+"/admin?lang=en"), chromedp.WaitVisible(css(`#password-warning`)))
+	if w := text(`#password-warning`); !strings.Contains(w, "Your password expires in 5 days.") {
+		t.Fatalf("staff expiry warning: %q", w)
+	}
+
+	// Create a user in acme.
+	do("create form", chromedp.SendKeys(css(`#nu-email`), "nuovo@acme.test"),
+		chromedp.SendKeys(css(`#nu-password`), "Parola-Chiave-2026"),
+		chromedp.SendKeys(css(`#nu-name`), "Nuovo Utente"),
+		chromedp.SetValue(css(`#nu-org`), "acme"),
+		chromedp.SetValue(css(`#nu-lang`), "en"))
+	click(`form.new-user button[type=submit]`, 200)
+	do("created", chromedp.WaitVisible(css(`p.notice`)))
+	if n := text(`p.notice`); n != "User created." {
+		t.Fatalf("after creating: %q", n)
+	}
+	u := s.account("nuovo@acme.test")
+	if u.OrgName != "acme" || u.Role != varco.RoleUser || u.Lang != "en" {
+		t.Fatalf("created %+v", u)
+	}
+
+	// Send a reset link.
+	do("reset link form", chromedp.Click(css(`#confirm-reset-link`)))
+	click(`form.reset-link button[type=submit]`, 200)
+	do("reset link sent", chromedp.WaitVisible(css(`p.notice`)))
+	if n := text(`p.notice`); n != "Reset link sent." {
+		t.Fatalf("after the reset link: %q", n)
+	}
+	m := s.sink.Wait(t, smtpsink.EventIs(varco.EventPasswordResetRequested), 10*time.Second)
+	if m.To[0] != "nuovo@acme.test" || !strings.Contains(m.Text, "token=") || !strings.Contains(m.Text, "Support sent you this link") {
+		t.Fatalf("reset e-mail to %v:\n%s", m.To, m.Text)
+	}
+
+	// Require a password change.
+	do("require change form", chromedp.Click(css(`#confirm-require-change`)))
+	click(`form.require-change button[type=submit]`, 200)
+	do("change required", chromedp.WaitVisible(css(`p.notice`)))
+	if !s.account("nuovo@acme.test").MustChangePassword {
+		t.Fatal("no password change required")
+	}
+	res, err := s.app.Auth.Login(context.Background(), "nuovo@acme.test", "Parola-Chiave-2026", auth.Meta{IP: from})
+	if err != nil || res.State != "password_change_required" {
+		t.Fatalf("next sign-in: %+v, %v", res, err)
+	}
+
+	// Disable, then re-enable.
+	do("disable form", chromedp.Click(css(`#confirm`)))
+	click(`form.danger-zone button[type=submit]`, 200)
+	do("re-enable form", chromedp.WaitVisible(css(`#confirm-enable`)), chromedp.Click(css(`#confirm-enable`)))
+	click(`form.enable button[type=submit]`, 200)
+	do("re-enabled", chromedp.WaitVisible(css(`p.notice`)))
+	if n, st := text(`p.notice`), text(`#user-status`); n != "Account re-enabled." || st != "Active" {
+		t.Fatalf("after re-enabling: notice %q, status %q", n, st)
+	}
+
+	// The organization's history shows every account's events, admin
+	// actions with support's IP.
+	do("org page", chromedp.Navigate(fmt.Sprintf("%s/admin/orgs/%d", s.url, s.orgID("acme"))),
+		chromedp.WaitVisible(css(`#org-history-title`)))
+	for _, ev := range []string{"account_created", "password_reset_requested", "password_change_required", "account_enabled"} {
+		row := `tr[data-event="` + ev + `"]`
+		do("history row "+ev, chromedp.WaitVisible(css(row)))
+		if ip := text(row + ` td.mono`); ip != from {
+			t.Fatalf("%s recorded from %q, want %q", ev, ip, from)
+		}
+	}
+	if acct := text(`tr[data-event="password_change_required"] td:nth-child(3)`); acct != fmt.Sprintf("#%d", u.ID) {
+		t.Fatalf("account column %q", acct)
+	}
+}
