@@ -29,49 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- throwaway servers ----------------------------------------------------------
-work=$(mktemp -d -t varco-test.XXXXXX)
-pids_to_stop=()
-cleanup() {
-  set +e
-  if [ -n "${PGDATA_DIR:-}" ]; then
-    as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1
-  fi
-  for p in "${pids_to_stop[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( (RANDOM % 20000) + 30000 ))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-start_postgres() {
-  local bin port
-  bin=$(pg_bindir)
-  [ -n "$bin" ] || { log "PostgreSQL not installed: its suites will skip (or fail under VARCO_REQUIRE_INTEGRATION=1)"; return; }
-  if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-    chown postgres "$work"
-  fi
-  PGDATA_DIR="$work/pgdata"
-  port=$(free_port)
-  as_pg "$bin/initdb" -D "$PGDATA_DIR" -U postgres -A trust --no-sync >"$work/initdb.log" 2>&1 ||
-    { cat "$work/initdb.log" >&2; exit 1; }
-  as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -w -l "$work/postgres.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null || { cat "$work/postgres.log" >&2; exit 1; }
-  export VARCO_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
-  log "PostgreSQL on 127.0.0.1:$port"
-}
+. "$(dirname "$0")/lib.sh"
 
 start_postgres
 
