@@ -24,6 +24,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *varco.Event) error {
 	if prev == nil {
 		prev = []byte{} // SQLite reads an empty blob back as nil; store it as empty, not NULL
 	}
+	repairEvent(e)
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	e.ID, e.PrevHash = seq, prev
 	e.Hash = e.ChainHash(seq, prev)
@@ -66,6 +67,7 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 	seq := last - int64(len(es))
 	for _, e := range es {
 		seq++
+		repairEvent(e)
 		e.Time = e.Time.UTC().Truncate(time.Microsecond)
 		e.ID, e.PrevHash = seq, prev
 		e.Hash = e.ChainHash(seq, prev)

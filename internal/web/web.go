@@ -431,7 +431,7 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
 // meta describes the request for the activity history.
 func (h *Handler) meta(r *http.Request) auth.Meta {
 	return auth.Meta{IP: httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.proxies),
-		UserAgent: r.UserAgent(), Application: Application}
+		UserAgent: httpx.UserAgent(r), Application: Application}
 }
 
 // parseForm reads a form POST of bounded size.
@@ -440,7 +440,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return varco.Errorf(varco.EInvalid, "The form could not be read.")
 	}
-	return nil
+	return httpx.CheckValues(r.PostForm)
 }
 
 // notice picks a confirmation message by the ?done= value the handler
