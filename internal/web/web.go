@@ -194,6 +194,16 @@ var devRoutes = []route{
 	{"GET /dev/mailbox/{id}", devTool, (*Handler).mailboxMessage},
 }
 
+// Patterns returns every page's route pattern ("METHOD /path"; the
+// catch-all "/" included), dev-mode pages excepted.
+func Patterns() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
 // Register adds the pages to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	all := routes
