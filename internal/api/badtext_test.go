@@ -490,7 +490,7 @@ func TestBadUserAgentStillCountsFailures(t *testing.T) {
 					want = http.StatusTooManyRequests
 				}
 				if r.status != want {
-					t.Fatalf("attempt %d with user agent %q: %d %s, want %d", i+1, agents[i%len(agents)][:8], r.status, r.body, want)
+					t.Fatalf("attempt %d with user agent %.12q: %d %s, want %d", i+1, agents[i%len(agents)], r.status, r.body, want)
 				}
 			}
 			evs, err := h.app.DB.ListEvents(t.Context(), store.EventFilter{Types: []string{varco.EventLoginFailed}})
