@@ -101,18 +101,15 @@ func jsonWith(body map[string]any, field, jsonText string) []byte {
 // wrong guesses never throttle the accounts whose sessions it uses.
 const probePW = "Corpus-Sign-In-2026"
 
-// corpusSetup prepares accounts for the corpus and returns a function that
-// gives a session token for "user" or "staff", signing in again when a
-// request ended it.
+// corpusEnv is a varco with the accounts, ids and sign-in flow the corpus
+// needs, and the session tokens it uses (see token).
 type corpusEnv struct {
-	h              *harness
-	tokens         map[string]string
-	userID, orgID  int64
-	flow           string
-	ip             int
-	seenInvalidIn  int
-	paths          map[string]string
-	answeredByPath map[string]int
+	h             *harness
+	tokens        map[string]string
+	userID, orgID int64
+	flow          string
+	ip            int
+	seenInvalidIn int
 }
 
 func newCorpusEnv(t *testing.T, engine string) *corpusEnv {
@@ -139,6 +136,8 @@ func newCorpusEnv(t *testing.T, engine string) *corpusEnv {
 	return e
 }
 
+// token is a live session token of mario ("user") or of support ("staff"),
+// signing in again when a request of the corpus ended the last one.
 func (e *corpusEnv) token(who string) string {
 	if tok := e.tokens[who]; tok != "" {
 		if r := e.h.do("GET", "/api/v1/me", tok, nil); r.status == 200 || r.str("error") == varco.EPasswordChangeRequire {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"varco.dev/varco"
 )
@@ -105,4 +106,29 @@ func TestUserAgentIsRepaired(t *testing.T) {
 	if !strings.HasPrefix(ua, "curl\ufffd/8") || len(ua) > 512 {
 		t.Fatalf("UserAgent = %q (%d bytes)", ua[:20], len(ua))
 	}
+}
+
+// FuzzCheckURL: whatever the address, the check never panics, and what it
+// lets through has a storable path and query.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"/api/v1/login", "/a?q=b", "/a%00?x=1", "/a?q=%ff", "/%e2%80%ae?%00=", "/a?q=%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(target, "/") {
+			return
+		}
+		passed := false
+		h := CheckURL(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { passed = true }))
+		r := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if passed != (rec.Code == 200) {
+			t.Fatalf("%q: passed %v, status %d", target, passed, rec.Code)
+		}
+		if passed && (CheckValues(u.Query()) != nil || !utf8.ValidString(u.Path) || strings.ContainsRune(u.Path, 0)) {
+			t.Fatalf("%q let through", target)
+		}
+	})
 }
