@@ -28,6 +28,10 @@ const (
 	ENoCodeSent            = "no_code_sent"
 	EFlowNotFound          = "flow_not_found"
 	EMethodUnavailable     = "method_unavailable"
+	// EInvalidInput is a string the service refuses to store: not UTF-8, a
+	// NUL, or in a name or address a control or bidirectional formatting
+	// character. Error.Field names the field (internal/text).
+	EInvalidInput = "invalid_input"
 
 	EPasswordTooShort         = "password_too_short"
 	EPasswordTooLong          = "password_too_long"
@@ -53,6 +57,9 @@ type Error struct {
 	// AttemptsLeft, when positive, is how many more wrong codes the account
 	// can take before it locks (answered as attempts_left on invalid_code).
 	AttemptsLeft int
+	// Field, when set, names the request field the error is about
+	// (answered as field on invalid_input).
+	Field string
 }
 
 func (e *Error) Error() string {

@@ -18,6 +18,7 @@ import (
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // Service manages organizations and accounts.
@@ -107,8 +108,11 @@ func (s *Service) CreateOrg(ctx context.Context, actor Actor, name, plan string)
 	if !isSupport(actor) {
 		return nil, forbidden()
 	}
+	if _, err := text.Identifier("name", name); err != nil {
+		return nil, err
+	}
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return nil, varco.Errorf(varco.EInvalid, "An organization needs a name of 1 to 100 characters.")
 	}
 	if plan == "" {
@@ -163,6 +167,15 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 	if !isSupport(actor) && !isOrgAdmin(actor) {
 		return nil, forbidden()
 	}
+	for _, f := range []struct{ name, value string }{{"email", in.Email}, {"org", in.Org}, {"role", in.Role},
+		{"phone", in.Phone}, {"contact_email", in.ContactEmail}, {"language", in.Language}, {"display_name", in.DisplayName}} {
+		if _, err := text.Identifier(f.name, f.value); err != nil {
+			return nil, err
+		}
+	}
+	if err := text.Check("password", in.Password); err != nil {
+		return nil, err
+	}
 	email := varco.NormalizeEmail(in.Email)
 	if !varco.ValidEmail(email) {
 		return nil, varco.Errorf(varco.EInvalid, "The e-mail address is not valid.")
@@ -186,7 +199,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 	if contact != "" && !varco.ValidEmail(contact) {
 		return nil, varco.Errorf(varco.EInvalid, "The contact e-mail address is not valid.")
 	}
-	if utf8.RuneCountInString(in.DisplayName) > 200 || !utf8.ValidString(in.DisplayName) {
+	if utf8.RuneCountInString(in.DisplayName) > 200 {
 		return nil, varco.Errorf(varco.EInvalid, "The display name is too long.")
 	}
 	a := &varco.Account{Email: email, Role: in.Role, Status: varco.StatusActive, Lang: in.Language,
@@ -243,6 +256,9 @@ func (s *Service) SearchUsers(ctx context.Context, actor Actor, query string, af
 	if len(query) > 254 {
 		return nil, varco.Errorf(varco.EInvalid, "The search text is too long.")
 	}
+	if err := text.Check("q", query); err != nil {
+		return nil, err
+	}
 	return s.db.Reader().SearchAccounts(ctx, f)
 }
 
@@ -263,6 +279,9 @@ func (s *Service) User(ctx context.Context, actor Actor, id int64) (*varco.Accou
 
 // UserByEmail is User by login address.
 func (s *Service) UserByEmail(ctx context.Context, actor Actor, email string) (*varco.Account, error) {
+	if _, err := text.Identifier("email", email); err != nil {
+		return nil, err
+	}
 	a, err := s.db.Reader().AccountByEmail(ctx, varco.NormalizeEmail(email))
 	if err != nil {
 		return nil, err

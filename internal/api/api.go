@@ -183,7 +183,7 @@ func (s *Server) meta(r *http.Request, app string) auth.Meta {
 	if app == "" {
 		app = "api"
 	}
-	return auth.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent(), Application: app}
+	return auth.Meta{IP: s.clientIP(r), UserAgent: httpx.UserAgent(r), Application: app}
 }
 
 func (s *Server) clientIP(r *http.Request) string {

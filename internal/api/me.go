@@ -12,6 +12,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 var appName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -215,6 +216,9 @@ func parseEventFilter(r *http.Request) (store.EventFilter, string, error) {
 			if x = strings.TrimSpace(x); x != "" {
 				if len(x) > 64 || len(f.Types) >= 50 {
 					return f, "", httpx.Errorf("Too many or too long event types.")
+				}
+				if _, err := text.Identifier("type", x); err != nil {
+					return f, "", err
 				}
 				f.Types = append(f.Types, x)
 			}

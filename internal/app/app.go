@@ -240,6 +240,7 @@ func (a *App) routes() http.Handler {
 		httpx.WriteError(w, r, a.Log, varco.Errorf(varco.EForbidden, "Cross-origin request refused."))
 	}))
 	h = cop.Handler(h)
+	h = httpx.CheckURL(h)
 	h = httpx.SecurityHeaders(strings.HasPrefix(a.Cfg.BaseURL, "https://"), h)
 	return a.logRequests(h)
 }

@@ -19,6 +19,7 @@ import (
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // Config holds the tunables of the login flow. Zero values take defaults.
@@ -114,6 +115,14 @@ type Meta struct {
 	Location    string
 }
 
+// repaired returns m with every field made fit to record (text.Record):
+// what a client sent in a header never stops a sign-in from being counted
+// and audited.
+func (m Meta) repaired() Meta {
+	return Meta{IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent),
+		Application: text.Record(m.Application, 64), Location: text.Record(m.Location, 200)}
+}
+
 // Login states (SPEC §9).
 const (
 	StateAuthenticated          = "authenticated"
@@ -167,6 +176,15 @@ func (s *Service) Login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 }
 
 func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginResult, error) {
+	// Refused before anything is counted or looked up: no account can have
+	// such an address, and the store may not take it.
+	if _, err := text.Identifier("email", email); err != nil {
+		return nil, err
+	}
+	if err := text.Check("password", pw); err != nil {
+		return nil, err
+	}
+	m = m.repaired()
 	email = varco.NormalizeEmail(email)
 	if email == "" || pw == "" {
 		return nil, varco.Errorf(varco.EInvalid, "E-mail and password are required.")
@@ -381,13 +399,14 @@ func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account
 }
 
 func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
+	m = m.repaired()
 	lang := varco.LangIT
 	if a != nil {
 		lang = accountLang(a)
 	}
 	m = s.located(m, lang)
 	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,
-		UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location, Detail: detail}
+		UserAgent: m.UserAgent, Application: m.Application, Location: m.Location, Detail: detail}
 	if a != nil {
 		e.AccountID, e.OrgID, e.ActorID = a.ID, a.OrgID, a.ID
 	}
@@ -404,22 +423,11 @@ func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account,
 		return "", nil, err
 	}
 	sess := &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Restricted: restricted}
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: restricted}
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return "", nil, err
 	}
 	return tok, sess, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // passwordExpiry returns when the account's password expires under its

@@ -15,6 +15,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // Contact verification (SPEC §1): a phone number is verified with a code
@@ -207,6 +208,9 @@ func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) err
 // e-mail; until then mail keeps going to the current address. The same send
 // limits as for phones apply.
 func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Account, email string, m Meta) error {
+	if _, err := text.Identifier("contact_email", email); err != nil {
+		return err
+	}
 	email = varco.NormalizeEmail(email)
 	if !varco.ValidEmail(email) {
 		return varco.Errorf(varco.EInvalid, "The contact e-mail is not a valid address.")

@@ -12,6 +12,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // Login alerts (SPEC §5.10): a sign-in from a place or a device not seen in
@@ -70,7 +71,7 @@ func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, 
 		return err
 	}
 	return s.mailer.Enqueue(ctx, q, a, varco.EventLoginAlertSent, notify.Data{Time: now, IP: m.IP, Location: m.Location,
-		Device: truncate(m.UserAgent, 200), Application: m.Application,
+		Device: text.Record(m.UserAgent, 200), Application: m.Application,
 		NotMeURL: strings.TrimRight(s.mailer.BaseURL, "/") + PathNotMe + "?token=" + url.QueryEscape(token)})
 }
 

@@ -10,6 +10,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // ResetTTL is how long a reset link works: [seed] SPEC §4.1, 24 hours.
@@ -28,6 +29,10 @@ const (
 // instead: a reset never reactivates an account (§4.4). Requests are
 // limited per account and per IP.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta) error {
+	if _, err := text.Identifier("email", email); err != nil {
+		return err
+	}
+	m = m.repaired()
 	email = varco.NormalizeEmail(email)
 	if email == "" || len(email) > varco.MaxEmailLen {
 		return varco.Errorf(varco.EInvalid, "An e-mail address is required.")

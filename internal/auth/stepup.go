@@ -136,7 +136,8 @@ func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a
 		return "", err
 	}
 	f.FlowHash, f.AccountID, f.CreatedAt, f.ExpiresAt = hash, a.ID, now, now.Add(s.stepUp.FlowTTL)
-	f.IP, f.UserAgent, f.Application, f.Location = m.IP, truncate(m.UserAgent, 512), m.Application, m.Location
+	m = m.repaired()
+	f.IP, f.UserAgent, f.Application, f.Location = m.IP, m.UserAgent, m.Application, m.Location
 	if err := q.CreateLoginFlow(ctx, f); err != nil {
 		return "", err
 	}

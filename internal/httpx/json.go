@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/text"
 )
 
 // MaxBody is the largest request body any endpoint reads.
@@ -18,7 +21,10 @@ const MaxBody = 1 << 20
 
 // DecodeJSON reads exactly one JSON object from r's body into v. It refuses
 // a wrong content type, a body over MaxBody, unknown fields, wrong types and
-// trailing data, always with an EInvalid error that says what is wrong.
+// trailing data, always with an EInvalid error that says what is wrong. A
+// string holding NUL (JSON "\u0000") is refused with invalid_input naming
+// the field (internal/text); invalid UTF-8 and lone surrogates were already
+// replaced by U+FFFD while decoding.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -32,7 +38,63 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return varco.Errorf(varco.EInvalid, "The request body must hold a single JSON object.")
 	}
+	return checkStrings(reflect.ValueOf(v), "")
+}
+
+// checkStrings applies text.Check to every string reachable from v, naming
+// it by its JSON field path.
+func checkStrings(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkStrings(v.Elem(), path)
+	case reflect.String:
+		return text.Check(path, v.String())
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if err := checkStrings(v.Field(i), join(path, name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := checkStrings(v.Index(i), path); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if err := checkStrings(it.Key(), path); err != nil {
+				return err
+			}
+			if err := checkStrings(it.Value(), join(path, it.Key().String())); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 func jsonError(err error) error {
@@ -71,7 +133,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // Status returns the HTTP status for an error code.
 func Status(code string) int {
 	switch code {
-	case varco.EInvalid, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
+	case varco.EInvalid, varco.EInvalidInput, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
 		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused, varco.EMethodUnavailable:
 		return http.StatusBadRequest
 	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode:
@@ -101,6 +163,8 @@ type ErrorBody struct {
 	RetryAfter int    `json:"retry_after,omitempty"`
 	// AttemptsLeft warns before the wrong code that would lock the account (SPEC §9a).
 	AttemptsLeft int `json:"attempts_left,omitempty"`
+	// Field names the request field an invalid_input is about.
+	Field string `json:"field,omitempty"`
 }
 
 // WriteError answers err as {"error", "message"}. Internal errors are logged
@@ -115,6 +179,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if ve != nil && ve.AttemptsLeft > 0 {
 		body.AttemptsLeft = ve.AttemptsLeft
+	}
+	if ve != nil {
+		body.Field = ve.Field
 	}
 	status := Status(code)
 	if status >= 500 && log != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/text"
 )
 
 type loginBody struct {
@@ -85,15 +86,19 @@ type errSecret struct{}
 func (errSecret) Error() string { return "db password s3cret" }
 
 // FuzzDecodeJSON feeds arbitrary bodies to the JSON decoder every endpoint
-// uses: it must never panic, and everything it refuses is invalid_request.
+// uses: it must never panic, everything it refuses is invalid_request or
+// invalid_input, and every string it accepts is storable.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{`{"email":"a@b.co","password":"x"}`, `{"email":`, `[]`, `{} {}`, `{"x":1}`, "\xff", `{"email":"\u0000"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		_, err := decode("application/json", body)
-		if err != nil && varco.ErrorCode(err) != varco.EInvalid {
-			t.Fatalf("body %q: error %v is not invalid_request", body, err)
+		v, err := decode("application/json", body)
+		if err != nil && varco.ErrorCode(err) != varco.EInvalid && varco.ErrorCode(err) != varco.EInvalidInput {
+			t.Fatalf("body %q: error %v is not invalid_request or invalid_input", body, err)
+		}
+		if err == nil && (!text.Storable(v.Email) || !text.Storable(v.Password) || !text.Storable(v.App)) {
+			t.Fatalf("body %q: accepted %+v, which the store cannot take", body, v)
 		}
 	})
 }

@@ -7,13 +7,13 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
 )
 
 // Formats accepted by Options.Format.
@@ -92,6 +92,15 @@ func Validate(rec *Record) string {
 			return "not valid UTF-8"
 		}
 	}
+	// The one rule for untrusted text (internal/text): no control or
+	// text-direction character in any field, NUL included, which
+	// PostgreSQL would refuse and fail the whole batch with.
+	for _, f := range []struct{ name, value string }{{"e-mail", rec.Email}, {"name", rec.Name}, {"phone", rec.Phone},
+		{"contact e-mail", rec.ContactEmail}, {"organization", rec.Org}, {"password hash", rec.Hash}} {
+		if _, err := text.Identifier(f.name, f.value); err != nil {
+			return "control character or direction mark in " + f.name
+		}
+	}
 	rec.Email = varco.NormalizeEmail(rec.Email)
 	if rec.Email == "" {
 		return "missing e-mail address"
@@ -102,11 +111,6 @@ func Validate(rec *Record) string {
 	rec.Name = strings.TrimSpace(rec.Name)
 	if len(rec.Name) > maxNameLen {
 		return fmt.Sprintf("name longer than %d bytes", maxNameLen)
-	}
-	for _, r := range rec.Name {
-		if unicode.IsControl(r) {
-			return "control character in name"
-		}
 	}
 	rec.Phone = strings.TrimSpace(rec.Phone)
 	if rec.Phone != "" && !admin.ValidPhone(rec.Phone) {

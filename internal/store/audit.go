@@ -53,6 +53,7 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 	}
 	byChain := map[string][]*varco.Event{}
 	for _, e := range es {
+		repairEvent(e) // before sealing: the chain covers what is stored
 		e.Chain = varco.ChainOf(e)
 		byChain[e.Chain] = append(byChain[e.Chain], e)
 	}

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/text"
 )
 
 // CreateSession inserts a session and sets its ID.
 func (q *Q) CreateSession(ctx context.Context, s *varco.Session) error {
+	s.IP, s.UserAgent = text.Record(s.IP, maxIPText), text.Record(s.UserAgent, text.MaxUserAgent)
 	err := q.queryRow(ctx, `INSERT INTO sessions (account_id, token_hash, created_at, last_seen_at,
 		expires_at, ip, user_agent, restricted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		s.AccountID, s.TokenHash, ts(s.CreatedAt), ts(s.LastSeenAt), ts(s.ExpiresAt), s.IP, s.UserAgent,

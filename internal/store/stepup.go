@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/text"
 )
 
 // LoginFlow is a sign-in that needs more than the password (SPEC §9): a
@@ -71,6 +72,8 @@ const flowColumns = `id, flow_hash, account_id, state, methods, last_method, mus
 
 // CreateLoginFlow inserts f and sets its ID.
 func (q *Q) CreateLoginFlow(ctx context.Context, f *LoginFlow) error {
+	f.IP, f.UserAgent = text.Record(f.IP, maxIPText), text.Record(f.UserAgent, text.MaxUserAgent)
+	f.Application, f.Location = text.Record(f.Application, maxShortText), text.Record(f.Location, maxLocationText)
 	err := q.queryRow(ctx, `INSERT INTO login_flows (flow_hash, account_id, state, methods, last_method, must_change,
 		ip, user_agent, application, location, place_key, country, lat, lon, has_coords, risk_rule, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,

@@ -198,6 +198,16 @@ var devRoutes = []route{
 	{"GET /dev/mailbox/{id}", devTool, (*Handler).mailboxMessage},
 }
 
+// Patterns returns every page's route pattern ("METHOD /path"; the
+// catch-all "/" included), dev-mode pages excepted.
+func Patterns() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
 // Register adds the pages to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	all := routes
@@ -438,7 +448,7 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
 // meta describes the request for the activity history.
 func (h *Handler) meta(r *http.Request) auth.Meta {
 	return auth.Meta{IP: httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.proxies),
-		UserAgent: r.UserAgent(), Application: Application}
+		UserAgent: httpx.UserAgent(r), Application: Application}
 }
 
 // parseForm reads a form POST of bounded size.
@@ -447,7 +457,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return varco.Errorf(varco.EInvalid, "The form could not be read.")
 	}
-	return nil
+	return httpx.CheckValues(r.PostForm)
 }
 
 // notice picks a confirmation message by the ?done= value the handler
