@@ -81,7 +81,7 @@ func cmdOrg(ctx context.Context, e *env) error {
 			return err
 		}
 		defer a.Close()
-		o, err := a.Admin.CreateOrg(ctx, nil, *name, *plan)
+		o, err := a.Admin.CreateOrg(ctx, admin.Operator(), *name, *plan)
 		if err != nil {
 			return cliError(err)
 		}
@@ -96,7 +96,7 @@ func cmdOrg(ctx context.Context, e *env) error {
 			return err
 		}
 		defer a.Close()
-		orgs, err := a.Admin.ListOrgs(ctx, nil)
+		orgs, err := a.Admin.ListOrgs(ctx, admin.Operator())
 		if err != nil {
 			return cliError(err)
 		}
@@ -159,7 +159,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			return err
 		}
 		defer a.Close()
-		u, err := a.Admin.CreateUser(ctx, nil, in)
+		u, err := a.Admin.CreateUser(ctx, admin.Operator(), in)
 		if err != nil {
 			return cliError(err)
 		}
@@ -210,23 +210,23 @@ func cmdUser(ctx context.Context, e *env) error {
 			return err
 		}
 		defer a.Close()
-		u, err := a.Admin.UserByEmail(ctx, nil, *email)
+		u, err := a.Admin.UserByEmail(ctx, admin.Operator(), *email)
 		if err != nil {
 			return cliError(err)
 		}
 		if verb == "reactivate" {
-			if _, err := a.Admin.ReactivateUser(ctx, nil, u.ID); err != nil {
+			if _, err := a.Admin.ReactivateUser(ctx, admin.Operator(), u.ID); err != nil {
 				return cliError(err)
 			}
 			fmt.Fprintf(e.stdout, "user %s reactivated; a password change is required at the next sign-in\n", u.Email)
 			return nil
 		}
 		if verb == "unlock" {
-			reason, err := a.Admin.LockReason(ctx, nil, u.ID)
+			reason, err := a.Admin.LockReason(ctx, admin.Operator(), u.ID)
 			if err != nil {
 				return cliError(err)
 			}
-			if _, err := a.Admin.UnlockUser(ctx, nil, u.ID); err != nil {
+			if _, err := a.Admin.UnlockUser(ctx, admin.Operator(), u.ID); err != nil {
 				return cliError(err)
 			}
 			if reason != "" {
@@ -236,7 +236,7 @@ func cmdUser(ctx context.Context, e *env) error {
 			return nil
 		}
 		if verb == "disable" {
-			if err := a.Admin.DisableUser(ctx, nil, u.ID); err != nil {
+			if err := a.Admin.DisableUser(ctx, admin.Operator(), u.ID); err != nil {
 				return cliError(err)
 			}
 			fmt.Fprintf(e.stdout, "user %s disabled; its sessions are revoked\n", u.Email)

@@ -90,12 +90,12 @@ var demoUsers = []admin.NewUser{
 // seedDemo creates the demo organization and users once, then prints how to
 // sign in.
 func seedDemo(ctx context.Context, a *app.App, e *env) error {
-	if _, err := a.Admin.CreateOrg(ctx, nil, "demo", varco.PlanPremium); err != nil && !varco.IsCode(err, varco.EConflict) {
+	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "demo", varco.PlanPremium); err != nil && !varco.IsCode(err, varco.EConflict) {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "dev mode: demo accounts (the dev mailbox is at /dev/mailbox)")
 	for _, u := range demoUsers {
-		if _, err := a.Admin.CreateUser(ctx, nil, u); err != nil && !varco.IsCode(err, varco.EConflict) {
+		if _, err := a.Admin.CreateUser(ctx, admin.Operator(), u); err != nil && !varco.IsCode(err, varco.EConflict) {
 			return fmt.Errorf("create %s: %w", u.Email, err)
 		}
 		fmt.Fprintf(e.stdout, "  %-10s %-30s password %s\n", u.Role, u.Email, u.Password)

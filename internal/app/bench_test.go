@@ -39,10 +39,10 @@ func benchApp(b *testing.B) (*app.App, *httptest.Server) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := a.Admin.CreateOrg(ctx, nil, "bench", "pro"); err != nil {
+	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "bench", "pro"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
+	if _, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)

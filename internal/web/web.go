@@ -213,6 +213,10 @@ type request struct {
 	lang    string
 }
 
+// actor is who acts on the admin service: the signed-in account, or nobody
+// (refused everything) when no one is signed in.
+func (rq *request) actor() admin.Actor { return admin.AccountActor(rq.account) }
+
 func (rq *request) staff() bool {
 	return rq.account != nil && (rq.account.Role == varco.RoleOrgAdmin || rq.account.Role == varco.RoleSupport)
 }
