@@ -10,19 +10,21 @@ import (
 	"strings"
 	"time"
 
+	ucli "github.com/urfave/cli/v3"
+
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
-	"varco.dev/varco/internal/config"
 )
 
-func cmdServe(ctx context.Context, e *env) error {
-	fs := e.flags("varco serve")
-	finish := config.Flags(fs, e.getenv)
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	cfg, err := finish()
+func (e *env) serveCommand() *ucli.Command {
+	c := e.leaf("serve", "serve the web UI, the JSON API and the workers", nil, e.serve)
+	c.Description = "Each flag can be given by its VARCO_* variable instead; a flag wins over its variable."
+	return c
+}
+
+func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
