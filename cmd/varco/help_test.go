@@ -116,3 +116,15 @@ func TestConfigFlagWinsOverVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyServeWarnsAboutMail: commands that send no mail do not warn that
+// no SMTP server is configured.
+func TestOnlyServeWarnsAboutMail(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{"VARCO_DATABASE_URL": t.TempDir() + "/varco.db"}}
+	for _, args := range [][]string{{"migrate"}, {"org", "create", "--name", "acme"}, {"org", "list"}, {"user", "list"}, {"audit", "verify"}} {
+		_, errOut, err := c.run("", args...)
+		if err != nil || errOut != "" {
+			t.Errorf("varco %v: %v, stderr %q", args, err, errOut)
+		}
+	}
+}

@@ -53,6 +53,10 @@ type App struct {
 
 	backlog atomic.Int64
 	noMail  bool // no sender configured for any channel: leave the outbox alone
+	// senderNote says which channel has no sender; Run logs it, so only the
+	// process that sends (serve) warns, not every command of the CLI.
+	senderNote  string
+	senderLevel slog.Level
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -149,12 +153,12 @@ func (a *App) defaultSender() (notify.Sender, error) {
 	}
 	switch {
 	case r.Email == nil && r.SMS == nil:
-		a.Log.Warn("no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is")
+		a.senderNote, a.senderLevel = "no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is", slog.LevelWarn
 		a.noMail = true
 	case r.Email == nil:
-		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is")
+		a.senderNote, a.senderLevel = "no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is", slog.LevelWarn
 	case r.SMS == nil:
-		a.Log.Info("no SMS gateway configured (VARCO_SMS_URL): SMS are dead-lettered")
+		a.senderNote, a.senderLevel = "no SMS gateway configured (VARCO_SMS_URL): SMS are dead-lettered", slog.LevelInfo
 	}
 	return r, nil
 }
@@ -182,6 +186,9 @@ const JobsInterval = 5 * time.Minute
 // ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
+	if a.senderNote != "" {
+		a.Log.Log(ctx, a.senderLevel, a.senderNote)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
