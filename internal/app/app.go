@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -272,8 +271,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs every request with an id, never its query string (reset
-// links carry tokens there) nor any body.
+// logRequests logs every request with an id, never its query string (reset,
+// not-me and verification links carry tokens there) nor any body, and its
+// path with the secrets in it redacted (httpx.LogPath).
 func (a *App) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -289,7 +289,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		a.Metrics.Request(sw.status)
 		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "http_request",
 			slog.String("request_id", id), slog.String("method", r.Method),
-			slog.String("path", (&url.URL{Path: r.URL.Path}).EscapedPath()), slog.Int("status", sw.status),
+			slog.String("path", httpx.LogPath(r.URL.Path)), slog.Int("status", sw.status),
 			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 			slog.String("ip", httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.Cfg.TrustedProxies)))
 	})

@@ -375,7 +375,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err 
 	}
 	status := httpx.Status(code)
 	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		h.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", httpx.LogPath(r.URL.Path), "error", err)
 	}
 	h.errorPage(w, r, rq, max(status, 400), errorKey(err))
 }
