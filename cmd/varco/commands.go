@@ -11,32 +11,28 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	ucli "github.com/urfave/cli/v3"
+
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
-	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/store"
 )
 
-// open loads the configuration from flags already parsed and builds the app
-// (which migrates the database: every command does when it needs to).
-func (e *env) open(ctx context.Context, finish func() (*config.Config, error)) (*app.App, error) {
-	cfg, err := finish()
+// open loads the configuration from cmd's flags and builds the app (which
+// migrates the database: every command does when it needs to).
+func (e *env) open(ctx context.Context, cmd *ucli.Command) (*app.App, error) {
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return nil, err
 	}
 	return app.New(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 }
 
-// migrated parses a command's flags, opens the database and migrates it;
-// for commands that need the store but none of the services.
-func (e *env) migrated(ctx context.Context, name string) (*store.DB, []int, error) {
-	fs := e.flags(name)
-	finish := config.Flags(fs, e.getenv)
-	if err := e.parse(fs); err != nil {
-		return nil, nil, err
-	}
-	cfg, err := finish()
+// migrated opens the database of cmd's flags and migrates it; for commands
+// that need the store but none of the services.
+func migrated(ctx context.Context, cmd *ucli.Command) (*store.DB, []int, error) {
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,51 +48,59 @@ func (e *env) migrated(ctx context.Context, name string) (*store.DB, []int, erro
 	return db, applied, nil
 }
 
-func cmdMigrate(ctx context.Context, e *env) error {
-	db, applied, err := e.migrated(ctx, "varco migrate")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	fmt.Fprintf(e.stdout, "%s: %d migrations applied\n", db.Engine(), len(applied))
-	return nil
+// leaf is a command that runs action after refusing positional arguments;
+// it takes flags and the configuration flags.
+func (e *env) leaf(name, usage string, flags []ucli.Flag, action ucli.ActionFunc) *ucli.Command {
+	return &ucli.Command{Name: name, Usage: usage, Flags: append(flags, e.configFlags()...), OnUsageError: e.usageError,
+		Action: func(ctx context.Context, cmd *ucli.Command) error {
+			if err := noArgs(cmd); err != nil {
+				return err
+			}
+			return action(ctx, cmd)
+		}}
 }
 
-func cmdOrg(ctx context.Context, e *env) error {
-	verb, e, err := e.sub("org")
-	if err != nil {
-		return err
-	}
-	fs := e.flags("varco org " + verb)
-	finish := config.Flags(fs, e.getenv)
-	switch verb {
-	case "create":
-		name := fs.String("name", "", "organization name")
-		plan := fs.String("plan", varco.PlanBasic, "basic, pro or premium")
-		if err := e.parse(fs); err != nil {
+// branch is a command made of subcommands.
+func (e *env) branch(name, usage string, subs ...*ucli.Command) *ucli.Command {
+	return &ucli.Command{Name: name, Usage: usage, Commands: subs, Action: e.group, OnUsageError: e.usageError}
+}
+
+func (e *env) migrateCommand() *ucli.Command {
+	return e.leaf("migrate", "apply database migrations", nil, func(ctx context.Context, cmd *ucli.Command) error {
+		db, applied, err := migrated(ctx, cmd)
+		if err != nil {
 			return err
 		}
-		a, err := e.open(ctx, finish)
+		defer db.Close()
+		fmt.Fprintf(e.stdout, "%s: %d migrations applied\n", db.Engine(), len(applied))
+		return nil
+	})
+}
+
+func (e *env) orgCommand() *ucli.Command {
+	create := e.leaf("create", "create an organization", []ucli.Flag{
+		&ucli.StringFlag{Name: "name", Usage: "organization name"},
+		&ucli.StringFlag{Name: "plan", Value: varco.PlanBasic, Usage: "basic, pro or premium"},
+	}, func(ctx context.Context, cmd *ucli.Command) error {
+		a, err := e.open(ctx, cmd)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		o, err := a.Admin.CreateOrg(ctx, nil, *name, *plan)
+		o, err := a.Admin.CreateOrg(ctx, admin.Operator(), cmd.String("name"), cmd.String("plan"))
 		if err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(e.stdout, "organization %q created (id %d, plan %s)\n", o.Name, o.ID, o.Plan)
 		return nil
-	case "list":
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		a, err := e.open(ctx, finish)
+	})
+	list := e.leaf("list", "list the organizations", nil, func(ctx context.Context, cmd *ucli.Command) error {
+		a, err := e.open(ctx, cmd)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		orgs, err := a.Admin.ListOrgs(ctx, nil)
+		orgs, err := a.Admin.ListOrgs(ctx, admin.Operator())
 		if err != nil {
 			return cliError(err)
 		}
@@ -106,9 +110,8 @@ func cmdOrg(ctx context.Context, e *env) error {
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", o.ID, o.Name, o.Plan)
 		}
 		return tw.Flush()
-	}
-	fmt.Fprintf(e.stderr, "varco org: unknown subcommand %q (create, list)\n", verb)
-	return errUsage
+	})
+	return e.branch("org", "manage organizations", create, list)
 }
 
 // readPassword reads one line from r: the password, without its newline.
@@ -124,61 +127,52 @@ func readPassword(r io.Reader) (string, error) {
 	return line, nil
 }
 
-func cmdUser(ctx context.Context, e *env) error {
-	verb, e, err := e.sub("user")
-	if err != nil {
-		return err
-	}
-	fs := e.flags("varco user " + verb)
-	finish := config.Flags(fs, e.getenv)
-	switch verb {
-	case "create":
-		var in admin.NewUser
-		fs.StringVar(&in.Email, "email", "", "login e-mail address")
-		stdinPw := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-		fs.StringVar(&in.Role, "role", varco.RoleUser, "user, org_admin or support")
-		fs.StringVar(&in.Org, "org", "", "organization name (required except for support)")
-		fs.StringVar(&in.Phone, "phone", "", "verified phone number, E.164 (+39…)")
-		fs.StringVar(&in.ContactEmail, "contact-email", "", "verified contact e-mail for notifications")
-		fs.StringVar(&in.Language, "lang", varco.LangIT, "it or en")
-		fs.StringVar(&in.DisplayName, "name", "", "display name")
-		if err := e.parse(fs); err != nil {
-			return err
+func (e *env) userCommand() *ucli.Command {
+	create := e.leaf("create", "create an account; the password is read from standard input", []ucli.Flag{
+		&ucli.StringFlag{Name: "email", Usage: "login e-mail address"},
+		&ucli.BoolFlag{Name: "password-stdin", Usage: "read the password from the first line of standard input (required)"},
+		&ucli.StringFlag{Name: "role", Value: varco.RoleUser, Usage: "user, org_admin or support"},
+		&ucli.StringFlag{Name: "org", Usage: "organization name (required except for support)"},
+		&ucli.StringFlag{Name: "phone", Usage: "verified phone number, E.164 (+39…)"},
+		&ucli.StringFlag{Name: "contact-email", Usage: "verified contact e-mail for notifications"},
+		&ucli.StringFlag{Name: "lang", Value: varco.LangIT, Usage: "it or en"},
+		&ucli.StringFlag{Name: "name", Usage: "display name"},
+	}, func(ctx context.Context, cmd *ucli.Command) error {
+		if !cmd.Bool("password-stdin") {
+			return usagef(cmd, "--password-stdin is required (passwords never go on the command line)")
 		}
-		if !*stdinPw {
-			fmt.Fprintln(e.stderr, "varco user create: --password-stdin is required (passwords never go on the command line)")
-			return errUsage
-		}
+		in := admin.NewUser{Email: cmd.String("email"), Role: cmd.String("role"), Org: cmd.String("org"),
+			Phone: cmd.String("phone"), ContactEmail: cmd.String("contact-email"), Language: cmd.String("lang"),
+			DisplayName: cmd.String("name")}
 		pw, err := readPassword(e.stdin)
 		if err != nil {
 			return err
 		}
 		in.Password = pw
-		a, err := e.open(ctx, finish)
+		a, err := e.open(ctx, cmd)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		u, err := a.Admin.CreateUser(ctx, nil, in)
+		u, err := a.Admin.CreateUser(ctx, admin.Operator(), in)
 		if err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(e.stdout, "user %s created (id %d, role %s)\n", u.Email, u.ID, u.Role)
 		return nil
-	case "list":
-		org := fs.String("org", "", "only this organization")
-		q := fs.String("q", "", "only e-mails or names containing this")
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		a, err := e.open(ctx, finish)
+	})
+	list := e.leaf("list", "list accounts", []ucli.Flag{
+		&ucli.StringFlag{Name: "org", Usage: "only this organization"},
+		&ucli.StringFlag{Name: "q", Usage: "only e-mails or names containing this"},
+	}, func(ctx context.Context, cmd *ucli.Command) error {
+		a, err := e.open(ctx, cmd)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		f := store.AccountFilter{Query: *q, Limit: 500}
-		if *org != "" {
-			o, err := a.DB.OrgByName(ctx, *org)
+		f := store.AccountFilter{Query: cmd.String("q"), Limit: 500}
+		if org := cmd.String("org"); org != "" {
+			o, err := a.DB.OrgByName(ctx, org)
 			if err != nil {
 				return cliError(err)
 			}
@@ -200,122 +194,120 @@ func cmdUser(ctx context.Context, e *env) error {
 			f.After = users[len(users)-1].ID
 		}
 		return tw.Flush()
-	case "show", "disable", "reactivate", "unlock":
-		email := fs.String("email", "", "login e-mail address")
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		a, err := e.open(ctx, finish)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		u, err := a.Admin.UserByEmail(ctx, nil, *email)
-		if err != nil {
-			return cliError(err)
-		}
-		if verb == "reactivate" {
-			if _, err := a.Admin.ReactivateUser(ctx, nil, u.ID); err != nil {
-				return cliError(err)
+	})
+	return e.branch("user", "manage accounts", create, list,
+		e.userAction("show", "show an account as JSON", e.userShow),
+		e.userAction("disable", "disable an account and revoke its sessions", e.userDisable),
+		e.userAction("reactivate", "reactivate a suspended account; a password change is required next", e.userReactivate),
+		e.userAction("unlock", "unlock a locked account; every step-up counter is reset", e.userUnlock))
+}
+
+// userAction is a user subcommand that acts on the account named by --email.
+func (e *env) userAction(name, usage string, act func(context.Context, *app.App, *varco.Account) error) *ucli.Command {
+	return e.leaf(name, usage, []ucli.Flag{&ucli.StringFlag{Name: "email", Usage: "login e-mail address"}},
+		func(ctx context.Context, cmd *ucli.Command) error {
+			a, err := e.open(ctx, cmd)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(e.stdout, "user %s reactivated; a password change is required at the next sign-in\n", u.Email)
-			return nil
-		}
-		if verb == "unlock" {
-			reason, err := a.Admin.LockReason(ctx, nil, u.ID)
+			defer a.Close()
+			u, err := a.Admin.UserByEmail(ctx, admin.Operator(), cmd.String("email"))
 			if err != nil {
 				return cliError(err)
 			}
-			if _, err := a.Admin.UnlockUser(ctx, nil, u.ID); err != nil {
-				return cliError(err)
-			}
-			if reason != "" {
-				reason = " (it was locked by " + reason + ")"
-			}
-			fmt.Fprintf(e.stdout, "user %s unlocked%s; every step-up counter is reset\n", u.Email, reason)
-			return nil
-		}
-		if verb == "disable" {
-			if err := a.Admin.DisableUser(ctx, nil, u.ID); err != nil {
-				return cliError(err)
-			}
-			fmt.Fprintf(e.stdout, "user %s disabled; its sessions are revoked\n", u.Email)
-			return nil
-		}
-		reason, err := a.Admin.LockReason(ctx, nil, u.ID)
-		if err != nil {
-			return cliError(err)
-		}
-		var lastLogin any = "never"
-		if !u.LastLoginAt.IsZero() {
-			lastLogin = u.LastLoginAt
-		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"id": u.ID, "email": u.Email, "org": u.OrgName, "role": u.Role,
-			"status": u.Status, "lock_reason": reason, "language": u.Lang, "display_name": u.DisplayName,
-			"phone": u.Phone, "phone_verified": u.PhoneVerified, "contact_email": u.ContactEmail,
-			"contact_email_verified": u.ContactEmailVerified, "must_change_password": u.MustChangePassword,
-			"password_changed_at": u.PasswordChangedAt, "last_login_at": lastLogin, "created_at": u.CreatedAt})
-	}
-	fmt.Fprintf(e.stderr, "varco user: unknown subcommand %q (create, list, show, disable, reactivate, unlock)\n", verb)
-	return errUsage
+			return act(ctx, a, u)
+		})
 }
 
-func cmdAudit(ctx context.Context, e *env) error {
-	verb, e, err := e.sub("audit")
+func (e *env) userShow(ctx context.Context, a *app.App, u *varco.Account) error {
+	reason, err := a.Admin.LockReason(ctx, admin.Operator(), u.ID)
+	if err != nil {
+		return cliError(err)
+	}
+	var lastLogin any = "never"
+	if !u.LastLoginAt.IsZero() {
+		lastLogin = u.LastLoginAt
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"id": u.ID, "email": u.Email, "org": u.OrgName, "role": u.Role,
+		"status": u.Status, "lock_reason": reason, "language": u.Lang, "display_name": u.DisplayName,
+		"phone": u.Phone, "phone_verified": u.PhoneVerified, "contact_email": u.ContactEmail,
+		"contact_email_verified": u.ContactEmailVerified, "must_change_password": u.MustChangePassword,
+		"password_changed_at": u.PasswordChangedAt, "last_login_at": lastLogin, "created_at": u.CreatedAt})
+}
+
+func (e *env) userDisable(ctx context.Context, a *app.App, u *varco.Account) error {
+	if err := a.Admin.DisableUser(ctx, admin.Operator(), u.ID); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(e.stdout, "user %s disabled; its sessions are revoked\n", u.Email)
+	return nil
+}
+
+func (e *env) userReactivate(ctx context.Context, a *app.App, u *varco.Account) error {
+	if _, err := a.Admin.ReactivateUser(ctx, admin.Operator(), u.ID); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(e.stdout, "user %s reactivated; a password change is required at the next sign-in\n", u.Email)
+	return nil
+}
+
+func (e *env) userUnlock(ctx context.Context, a *app.App, u *varco.Account) error {
+	reason, err := a.Admin.LockReason(ctx, admin.Operator(), u.ID)
+	if err != nil {
+		return cliError(err)
+	}
+	if _, err := a.Admin.UnlockUser(ctx, admin.Operator(), u.ID); err != nil {
+		return cliError(err)
+	}
+	if reason != "" {
+		reason = " (it was locked by " + reason + ")"
+	}
+	fmt.Fprintf(e.stdout, "user %s unlocked%s; every step-up counter is reset\n", u.Email, reason)
+	return nil
+}
+
+// auditCommand groups the activity history's commands; each subcommand has
+// its own flags.
+func (e *env) auditCommand() *ucli.Command {
+	return e.branch("audit", "check and anchor the activity history",
+		e.leaf("verify", "check every chain of the activity history against the newest signed checkpoint", []ucli.Flag{
+			&ucli.StringFlag{Name: "account", Usage: "check only this account's history (its e-mail)"},
+			&ucli.StringFlag{Name: "checkpoint", Usage: "check against this checkpoint file (one shipped back from elsewhere) instead of the newest in the audit directory"},
+		}, e.auditVerify),
+		e.leaf("checkpoint", "write a signed checkpoint of the activity history now", nil, e.auditCheckpoint),
+		e.leaf("rotate-key", "seal new entries with a new key; the old ones still verify", nil, e.auditRotateKey))
+}
+
+func (e *env) auditVerify(ctx context.Context, cmd *ucli.Command) error {
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
-	switch verb {
-	case "verify":
-		fs := e.flags("varco audit verify")
-		var opt auditVerifyOptions
-		fs.StringVar(&opt.Account, "account", "", "check only this account's history (its e-mail)")
-		fs.StringVar(&opt.Checkpoint, "checkpoint", "", "check against this checkpoint file instead of the newest in the audit directory")
-		finish := config.Flags(fs, e.getenv)
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		cfg, err := finish()
-		if err != nil {
-			return err
-		}
-		db, err := store.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if _, err := db.Migrate(ctx); err != nil {
-			return err
-		}
-		return auditVerify(ctx, cfg, db, opt, e.stdout)
-	case "checkpoint":
-		fs := e.flags("varco audit checkpoint")
-		finish := config.Flags(fs, e.getenv)
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		a, err := e.open(ctx, finish)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return auditCheckpoint(ctx, a, e.stdout)
-	case "rotate-key":
-		fs := e.flags("varco audit rotate-key")
-		finish := config.Flags(fs, e.getenv)
-		if err := e.parse(fs); err != nil {
-			return err
-		}
-		cfg, err := finish()
-		if err != nil {
-			return err
-		}
-		return auditRotateKey(cfg, e.stdout)
+	db, _, err := migrated(ctx, cmd)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stderr, "varco audit: unknown subcommand %q (verify, checkpoint, rotate-key)\n", verb)
-	return errUsage
+	defer db.Close()
+	return auditVerify(ctx, cfg, db, auditVerifyOptions{Account: cmd.String("account"), Checkpoint: cmd.String("checkpoint")}, e.stdout)
+}
+
+func (e *env) auditCheckpoint(ctx context.Context, cmd *ucli.Command) error {
+	a, err := e.open(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return auditCheckpoint(ctx, a, e.stdout)
+}
+
+func (e *env) auditRotateKey(ctx context.Context, cmd *ucli.Command) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	return auditRotateKey(cfg, e.stdout)
 }
 
 // cliError shows a domain error by its message and code.

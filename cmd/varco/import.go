@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	ucli "github.com/urfave/cli/v3"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/importer"
 )
 
-// cmdImport imports users and their legacy password hashes (SPEC §2.1, §9):
+// importCommand imports users and their legacy password hashes (SPEC §2.1, §9):
 //
 //	varco import --format csv|passwd --file F|- [--org N] [--lang it|en] [--dry-run] [--errors FILE]
 //
@@ -24,39 +24,41 @@ import (
 // exit status is 0 unless reading, writing or the database fails. A re-run
 // skips accounts that already exist, so an interrupted import is resumed by
 // running it again.
-func cmdImport(ctx context.Context, e *env) error {
-	fs := e.flags("varco import")
-	finish := config.Flags(fs, e.getenv)
-	format := fs.String("format", "", "csv or passwd (Dovecot passwd-file)")
-	file := fs.String("file", "", `input file, or "-" for standard input`)
-	org := fs.String("org", "", "organization of every account (passwd files)")
-	lang := fs.String("lang", varco.LangIT, "language of the imported accounts: it or en")
-	dryRun := fs.Bool("dry-run", false, "validate everything and write nothing")
-	errFile := fs.String("errors", "", "write the bad-line report to this file instead of standard error")
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	if *format != importer.FormatCSV && *format != importer.FormatPasswd {
+func (e *env) importCommand() *ucli.Command {
+	return e.leaf("import", "import users and their legacy password hashes", []ucli.Flag{
+		&ucli.StringFlag{Name: "format", Usage: "csv or passwd (Dovecot passwd-file)"},
+		&ucli.StringFlag{Name: "file", Usage: `input file, or "-" for standard input`},
+		&ucli.StringFlag{Name: "org", Usage: "organization of every account (passwd files)"},
+		&ucli.StringFlag{Name: "lang", Value: varco.LangIT, Usage: "language of the imported accounts: it or en"},
+		&ucli.BoolFlag{Name: "dry-run", Usage: "validate everything and write nothing"},
+		&ucli.StringFlag{Name: "errors", Usage: "write the bad-line report to this file instead of standard error"},
+	}, e.runImport)
+}
+
+func (e *env) runImport(ctx context.Context, cmd *ucli.Command) error {
+	format, file, org, lang := cmd.String("format"), cmd.String("file"), cmd.String("org"), cmd.String("lang")
+	dryRun, errFile := cmd.Bool("dry-run"), cmd.String("errors")
+	if format != importer.FormatCSV && format != importer.FormatPasswd {
 		fmt.Fprintln(e.stderr, "varco import: --format must be csv or passwd")
 		return errUsage
 	}
-	if *file == "" {
+	if file == "" {
 		fmt.Fprintln(e.stderr, `varco import: --file is required ("-" for standard input)`)
 		return errUsage
 	}
-	if *format == importer.FormatPasswd && *org == "" {
+	if format == importer.FormatPasswd && org == "" {
 		fmt.Fprintln(e.stderr, "varco import: a passwd file needs --org")
 		return errUsage
 	}
-	if *lang != varco.LangIT && *lang != varco.LangEN {
+	if lang != varco.LangIT && lang != varco.LangEN {
 		fmt.Fprintln(e.stderr, "varco import: --lang must be it or en")
 		return errUsage
 	}
 
 	var in io.Reader = e.stdin
 	var size int64 = -1
-	if *file != "-" {
-		f, err := os.Open(*file)
+	if file != "-" {
+		f, err := os.Open(file)
 		if err != nil {
 			return err
 		}
@@ -69,8 +71,8 @@ func cmdImport(ctx context.Context, e *env) error {
 	counted := &countingReader{r: in}
 
 	errOut := e.stderr
-	if *errFile != "" {
-		f, err := os.Create(*errFile)
+	if errFile != "" {
+		f, err := os.Create(errFile)
 		if err != nil {
 			return err
 		}
@@ -79,7 +81,7 @@ func cmdImport(ctx context.Context, e *env) error {
 	}
 	errW := bufio.NewWriter(errOut)
 
-	a, err := e.open(ctx, finish)
+	a, err := e.open(ctx, cmd)
 	if err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func cmdImport(ctx context.Context, e *env) error {
 	}
 
 	st, runErr := importer.Run(ctx, a.DB, counted, importer.Options{
-		Format: *format, Org: *org, Lang: *lang, DryRun: *dryRun,
+		Format: format, Org: org, Lang: lang, DryRun: dryRun,
 		OnError: onErr, OnProgress: progress,
 	})
 	if bar != nil {
@@ -131,7 +133,7 @@ func cmdImport(ctx context.Context, e *env) error {
 	if err := errW.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write error report: %w", err)
 	}
-	if *dryRun {
+	if dryRun {
 		fmt.Fprintf(e.stdout, "dry run: would import %d, skip %d existing, %d errors (nothing written)\n",
 			st.Imported, st.Skipped, st.Errors)
 	} else {

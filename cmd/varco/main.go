@@ -4,42 +4,28 @@
 //	varco migrate                apply database migrations
 //	varco org create|list        manage organizations
 //	varco user create|list|show|disable|reactivate|unlock
-//	varco audit verify           check the activity history's hash chain
+//	varco audit verify|checkpoint|rotate-key   check and anchor the activity history
+//	varco import                 import users and their legacy password hashes
+//	varco version                print the version
+//
+// "varco help COMMAND" and "varco COMMAND --help" describe each command and
+// its flags; help does nothing else and exits 0.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	ucli "github.com/urfave/cli/v3"
+
+	"varco.dev/varco/internal/config"
 )
-
-const usage = `varco — account security for mail and platform providers
-
-Usage:
-  varco serve [--dev] [flags]     serve the web UI, the JSON API and the workers
-  varco migrate                   apply database migrations
-  varco org create --name N --plan basic|pro|premium
-  varco org list
-  varco user create --email E --password-stdin [--role user|org_admin|support]
-                    [--org N] [--phone +39…] [--contact-email X] [--lang it|en] [--name "Display Name"]
-  varco user list [--org N] [--q TEXT]
-  varco user show --email E
-  varco user disable --email E
-  varco user reactivate --email E   (a suspended account; password change required next)
-  varco user unlock --email E       (a locked account; resets every step-up counter)
-  varco audit verify [--account E] [--checkpoint FILE]
-  varco audit checkpoint          write a signed checkpoint of the activity history now
-  varco audit rotate-key          seal new entries with a new key (old ones still verify)
-  varco import --format csv|passwd --file F|- [--org N] [--lang it|en] [--dry-run] [--errors FILE]
-  varco version
-
-Every command reads VARCO_* variables; run "varco serve -h" for them.
-`
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -61,10 +47,9 @@ func main() {
 	}
 }
 
-// env is what a command receives: its arguments, standard streams and
-// environment, so tests run commands in-process.
+// env is what a command receives: its standard streams and environment, so
+// tests run commands in-process.
 type env struct {
-	args   []string
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -72,64 +57,118 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errUsage
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	return e.root().Run(ctx, append([]string{"varco"}, args...))
+}
+
+// root is the command tree. Each command's flags are its own; every command
+// that opens the database also takes the configuration flags.
+func (e *env) root() *ucli.Command {
+	return &ucli.Command{
+		Name:  "varco",
+		Usage: "account security for mail and platform providers",
+		Description: "Every command that opens the database reads the VARCO_* variables of its flags\n" +
+			`(a flag wins over its variable); "varco serve --help" lists them.`,
+		Reader: e.stdin, Writer: e.stdout, ErrWriter: e.stderr,
+		HideVersion: true,
+		Commands: []*ucli.Command{
+			e.serveCommand(),
+			e.migrateCommand(),
+			e.orgCommand(),
+			e.userCommand(),
+			e.auditCommand(),
+			e.importCommand(),
+			{Name: "version", Usage: "print the version", Action: func(ctx context.Context, cmd *ucli.Command) error {
+				if err := noArgs(cmd); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, "varco", version)
+				return nil
+			}},
+		},
+		Action:         e.group,
+		OnUsageError:   e.usageError,
+		ExitErrHandler: func(context.Context, *ucli.Command, error) {}, // main decides the exit status
 	}
-	e := &env{args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	switch args[0] {
-	case "serve":
-		return cmdServe(ctx, e)
-	case "migrate":
-		return cmdMigrate(ctx, e)
-	case "org":
-		return cmdOrg(ctx, e)
-	case "user":
-		return cmdUser(ctx, e)
-	case "audit":
-		return cmdAudit(ctx, e)
-	case "import":
-		return cmdImport(ctx, e)
-	case "version":
-		fmt.Fprintln(stdout, "varco", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+}
+
+// group is the action of a command made of subcommands when none was named:
+// a usage error, with the command's help on standard error.
+func (e *env) group(ctx context.Context, cmd *ucli.Command) error {
+	if cmd.Args().Present() {
+		fmt.Fprintf(e.stderr, "%s: unknown command %q\n\n", cmd.FullName(), cmd.Args().First())
+	} else {
+		fmt.Fprintf(e.stderr, "%s: missing command\n\n", cmd.FullName())
 	}
-	fmt.Fprintf(stderr, "varco: unknown command %q\n\n%s", args[0], usage)
+	cmd.Writer = e.stderr
+	_ = ucli.ShowSubcommandHelp(cmd)
 	return errUsage
 }
 
-// sub splits "org create …" into its verb and the rest.
-func (e *env) sub(name string) (string, *env, error) {
-	if len(e.args) == 0 {
-		fmt.Fprintf(e.stderr, "varco %s: missing subcommand\n\n%s", name, usage)
-		return "", nil, errUsage
-	}
-	rest := *e
-	rest.args = e.args[1:]
-	return e.args[0], &rest, nil
+// usageError reports a bad flag as a usage error (exit status 2).
+func (e *env) usageError(ctx context.Context, cmd *ucli.Command, err error, _ bool) error {
+	fmt.Fprintf(e.stderr, "%s: %v (see %q)\n", cmd.FullName(), err, cmd.FullName()+" --help")
+	return fmt.Errorf("%w: %w", errUsage, err)
 }
 
-// flags returns a FlagSet that reports errors on e.stderr.
-func (e *env) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
-
-// parse parses fs, turning flag errors into errUsage.
-func (e *env) parse(fs *flag.FlagSet) error {
-	if err := fs.Parse(e.args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return errUsage
+// noArgs refuses positional arguments: every varco command takes flags only.
+func noArgs(cmd *ucli.Command) error {
+	if cmd.Args().Present() {
+		return usagef(cmd, "unexpected argument %q", cmd.Args().First())
 	}
 	return nil
 }
+
+// usagef reports a mistake in the command line on standard error and
+// returns errUsage.
+func usagef(cmd *ucli.Command, format string, args ...any) error {
+	fmt.Fprintf(cmd.Root().ErrWriter, "%s: %s\n", cmd.FullName(), fmt.Sprintf(format, args...))
+	return errUsage
+}
+
+// configFlags are the settings of internal/config as flags, each with its
+// VARCO_* variable as a source.
+func (e *env) configFlags() []ucli.Flag {
+	flags := make([]ucli.Flag, 0, len(config.Settings))
+	for _, st := range config.Settings {
+		src := ucli.NewValueSourceChain(envSource{key: st.Env, getenv: e.getenv})
+		if st.Bool {
+			flags = append(flags, &ucli.BoolFlag{Name: st.Flag, Usage: st.Usage, Sources: src, Category: "configuration"})
+			continue
+		}
+		flags = append(flags, &ucli.StringFlag{Name: st.Flag, Value: st.Default, Usage: st.Usage, Sources: src, Category: "configuration"})
+	}
+	return flags
+}
+
+// loadConfig reads the configuration flags of cmd.
+func loadConfig(cmd *ucli.Command) (*config.Config, error) {
+	return config.Load(func(name string) string {
+		for _, st := range config.Settings {
+			if st.Flag == name && st.Bool {
+				if cmd.Bool(name) {
+					return "true"
+				}
+				return "false"
+			}
+		}
+		return cmd.String(name)
+	})
+}
+
+// envSource is a VARCO_* variable read through env.getenv (os.Getenv in
+// main, a map in tests). An empty variable counts as unset.
+type envSource struct {
+	key    string
+	getenv func(string) string
+}
+
+func (s envSource) Lookup() (string, bool) {
+	v := s.getenv(s.key)
+	return v, v != ""
+}
+
+func (s envSource) String() string   { return "environment variable " + strings.TrimSpace(s.key) }
+func (s envSource) GoString() string { return fmt.Sprintf("envSource{key: %q}", s.key) }
+func (s envSource) IsFromEnv() bool  { return true }
+func (s envSource) Key() string      { return s.key }

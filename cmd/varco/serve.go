@@ -10,19 +10,21 @@ import (
 	"strings"
 	"time"
 
+	ucli "github.com/urfave/cli/v3"
+
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
-	"varco.dev/varco/internal/config"
 )
 
-func cmdServe(ctx context.Context, e *env) error {
-	fs := e.flags("varco serve")
-	finish := config.Flags(fs, e.getenv)
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	cfg, err := finish()
+func (e *env) serveCommand() *ucli.Command {
+	c := e.leaf("serve", "serve the web UI, the JSON API and the workers", nil, e.serve)
+	c.Description = "Each flag can be given by its VARCO_* variable instead; a flag wins over its variable."
+	return c
+}
+
+func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
+	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
@@ -90,12 +92,12 @@ var demoUsers = []admin.NewUser{
 // seedDemo creates the demo organization and users once, then prints how to
 // sign in.
 func seedDemo(ctx context.Context, a *app.App, e *env) error {
-	if _, err := a.Admin.CreateOrg(ctx, nil, "demo", varco.PlanPremium); err != nil && !varco.IsCode(err, varco.EConflict) {
+	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "demo", varco.PlanPremium); err != nil && !varco.IsCode(err, varco.EConflict) {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "dev mode: demo accounts (the dev mailbox is at /dev/mailbox)")
 	for _, u := range demoUsers {
-		if _, err := a.Admin.CreateUser(ctx, nil, u); err != nil && !varco.IsCode(err, varco.EConflict) {
+		if _, err := a.Admin.CreateUser(ctx, admin.Operator(), u); err != nil && !varco.IsCode(err, varco.EConflict) {
 			return fmt.Errorf("create %s: %w", u.Email, err)
 		}
 		fmt.Fprintf(e.stdout, "  %-10s %-30s password %s\n", u.Role, u.Email, u.Password)

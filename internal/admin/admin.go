@@ -2,6 +2,7 @@
 // organizations and accounts. Every call is scoped by its actor: support sees
 // every organization, an org admin only its own, and another
 // organization's user does not exist for it (ENotFound, not EForbidden).
+// Anyone else, and an actor left unset, is refused (EForbidden).
 package admin
 
 import (
@@ -84,21 +85,46 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Actor is who acts. A nil *varco.Account is the operator at the CLI, who
-// may do everything.
-type Actor = *varco.Account
+// Actor is who acts. The zero Actor is nobody and is refused everything,
+// so a caller that does not say who acts fails closed: only Operator and a
+// signed-in staff account get anything done.
+type Actor struct {
+	account  *varco.Account // the signed-in account; nil for the operator and for nobody
+	operator bool
+}
 
-func isSupport(a Actor) bool  { return a == nil || a.Role == varco.RoleSupport }
-func isOrgAdmin(a Actor) bool { return a != nil && a.Role == varco.RoleOrgAdmin }
+// Operator is the operator at the command line, who may do what support
+// may. Only cmd/varco acts as the operator.
+func Operator() Actor { return Actor{operator: true} }
 
+// AccountActor is the signed-in account a acting; nil is nobody.
+func AccountActor(a *varco.Account) Actor { return Actor{account: a} }
+
+func isSupport(a Actor) bool {
+	return a.operator || (a.account != nil && a.account.Role == varco.RoleSupport)
+}
+
+func isOrgAdmin(a Actor) bool {
+	return !a.operator && a.account != nil && a.account.Role == varco.RoleOrgAdmin && a.account.OrgID != 0
+}
+
+// orgID is an org admin's organization; 0 for everyone else.
+func (a Actor) orgID() int64 {
+	if !isOrgAdmin(a) {
+		return 0
+	}
+	return a.account.OrgID
+}
+
+// actorName is how the history names the actor: the operator is "system".
 func actorName(a Actor) (string, int64) {
 	switch {
-	case a == nil:
+	case a.account == nil:
 		return varco.ActorSystem, 0
-	case a.Role == varco.RoleSupport:
-		return varco.ActorSupport, a.ID
+	case a.account.Role == varco.RoleSupport:
+		return varco.ActorSupport, a.account.ID
 	}
-	return varco.ActorAdmin, a.ID
+	return varco.ActorAdmin, a.account.ID
 }
 
 func forbidden() error { return varco.Errorf(varco.EForbidden, "You are not allowed to do this.") }
@@ -134,7 +160,7 @@ func (s *Service) ListOrgs(ctx context.Context, actor Actor) ([]*varco.Org, erro
 		return s.db.Reader().ListOrgs(ctx)
 	}
 	if isOrgAdmin(actor) {
-		o, err := s.db.Reader().OrgByID(ctx, actor.OrgID)
+		o, err := s.db.Reader().OrgByID(ctx, actor.orgID())
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +243,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 		return nil, varco.Errorf(varco.EInvalid, "An organization is required.")
 	default:
 		org, err := s.db.Reader().OrgByName(ctx, in.Org)
-		if err != nil || (isOrgAdmin(actor) && org.ID != actor.OrgID) {
+		if err != nil || (isOrgAdmin(actor) && org.ID != actor.orgID()) {
 			return nil, varco.Errorf(varco.ENotFound, "Organization %q not found.", in.Org)
 		}
 		a.OrgID, a.OrgName = org.ID, org.Name
@@ -249,7 +275,7 @@ func (s *Service) SearchUsers(ctx context.Context, actor Actor, query string, af
 	switch {
 	case isSupport(actor):
 	case isOrgAdmin(actor):
-		f.OrgID = actor.OrgID
+		f.OrgID = actor.orgID()
 	default:
 		return nil, forbidden()
 	}
@@ -271,7 +297,7 @@ func (s *Service) User(ctx context.Context, actor Actor, id int64) (*varco.Accou
 	if err != nil {
 		return nil, err
 	}
-	if isOrgAdmin(actor) && a.OrgID != actor.OrgID {
+	if isOrgAdmin(actor) && a.OrgID != actor.orgID() {
 		return nil, varco.Errorf(varco.ENotFound, "account not found")
 	}
 	return a, nil
@@ -279,6 +305,9 @@ func (s *Service) User(ctx context.Context, actor Actor, id int64) (*varco.Accou
 
 // UserByEmail is User by login address.
 func (s *Service) UserByEmail(ctx context.Context, actor Actor, email string) (*varco.Account, error) {
+	if !isSupport(actor) && !isOrgAdmin(actor) {
+		return nil, forbidden()
+	}
 	if _, err := text.Identifier("email", email); err != nil {
 		return nil, err
 	}
@@ -305,7 +334,7 @@ func (s *Service) OrgActivity(ctx context.Context, actor Actor, orgID int64, f s
 	case isSupport(actor):
 		f.OrgID = orgID
 	case isOrgAdmin(actor):
-		f.OrgID = actor.OrgID
+		f.OrgID = actor.orgID()
 	default:
 		return nil, forbidden()
 	}
@@ -336,7 +365,7 @@ func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error 
 // OrgPolicy returns an organization's password policy: support for any
 // organization, an org admin for its own (another is ENotFound).
 func (s *Service) OrgPolicy(ctx context.Context, actor Actor, orgID int64) (*varco.Org, error) {
-	if !isSupport(actor) && !(isOrgAdmin(actor) && actor.OrgID == orgID) {
+	if !isSupport(actor) && !(isOrgAdmin(actor) && actor.orgID() == orgID) {
 		if isOrgAdmin(actor) {
 			return nil, varco.Errorf(varco.ENotFound, "organization not found")
 		}
@@ -352,7 +381,7 @@ func (s *Service) MayEditOrgPolicy(actor Actor, orgID int64) error {
 	if isSupport(actor) {
 		return nil
 	}
-	if isOrgAdmin(actor) && actor.OrgID != orgID {
+	if isOrgAdmin(actor) && actor.orgID() != orgID {
 		return varco.Errorf(varco.ENotFound, "organization not found")
 	}
 	return forbidden()

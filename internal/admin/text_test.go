@@ -22,14 +22,14 @@ func TestOperatorInputWithBadText(t *testing.T) {
 		ctx := t.Context()
 		h := password.NewHasher(password.HasherOptions{Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
 		s := admin.New(db, h, password.DefaultPolicy(), clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)), nil, nil)
-		if _, err := s.CreateOrg(ctx, nil, "acme", varco.PlanPro); err != nil {
+		if _, err := s.CreateOrg(ctx, admin.Operator(), "acme", varco.PlanPro); err != nil {
 			t.Fatal(err)
 		}
 		user := func(mod func(*admin.NewUser)) func() error {
 			return func() error {
 				u := admin.NewUser{Email: "new@acme.test", Password: "Fresh-Pass-2026", Org: "acme"}
 				mod(&u)
-				_, err := s.CreateUser(ctx, nil, u)
+				_, err := s.CreateUser(ctx, admin.Operator(), u)
 				return err
 			}
 		}
@@ -37,9 +37,9 @@ func TestOperatorInputWithBadText(t *testing.T) {
 			field string
 			call  func() error
 		}{
-			{"name", func() error { _, err := s.CreateOrg(ctx, nil, "ac\x00me", ""); return err }},
-			{"name", func() error { _, err := s.CreateOrg(ctx, nil, "ac\x1bme", ""); return err }},
-			{"name", func() error { _, err := s.CreateOrg(ctx, nil, "ac\u202eme", ""); return err }},
+			{"name", func() error { _, err := s.CreateOrg(ctx, admin.Operator(), "ac\x00me", ""); return err }},
+			{"name", func() error { _, err := s.CreateOrg(ctx, admin.Operator(), "ac\x1bme", ""); return err }},
+			{"name", func() error { _, err := s.CreateOrg(ctx, admin.Operator(), "ac\u202eme", ""); return err }},
 			{"email", user(func(u *admin.NewUser) { u.Email = "new\x00@acme.test" })},
 			{"org", user(func(u *admin.NewUser) { u.Org = "ac\x00me" })},
 			{"org", user(func(u *admin.NewUser) { u.Org = "acme\xff" })},
@@ -47,8 +47,8 @@ func TestOperatorInputWithBadText(t *testing.T) {
 			{"display_name", user(func(u *admin.NewUser) { u.DisplayName = "Mario \u2066Rossi" })},
 			{"contact_email", user(func(u *admin.NewUser) { u.ContactEmail = "c\x00@acme.test" })},
 			{"password", user(func(u *admin.NewUser) { u.Password = "Fresh-Pass-2026\x00" })},
-			{"email", func() error { _, err := s.UserByEmail(ctx, nil, "new\x00@acme.test"); return err }},
-			{"q", func() error { _, err := s.SearchUsers(ctx, nil, "ma\x00rio", 0, 10); return err }},
+			{"email", func() error { _, err := s.UserByEmail(ctx, admin.Operator(), "new\x00@acme.test"); return err }},
+			{"q", func() error { _, err := s.SearchUsers(ctx, admin.Operator(), "ma\x00rio", 0, 10); return err }},
 		} {
 			err := tt.call()
 			var ve *varco.Error

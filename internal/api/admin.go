@@ -18,7 +18,7 @@ type orgJSON struct {
 }
 
 func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) {
-	orgs, err := s.Admin.ListOrgs(r.Context(), account(r))
+	orgs, err := s.Admin.ListOrgs(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	o, err := s.Admin.CreateOrg(r.Context(), account(r), req.Name, req.Plan)
+	o, err := s.Admin.CreateOrg(r.Context(), actor(r), req.Name, req.Plan)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -68,7 +68,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, varco.Errorf(varco.EPasswordTooLong, "The password is too long."))
 		return
 	}
-	a, err := s.Admin.CreateUser(r.Context(), account(r), admin.NewUser{Email: req.Email, Password: req.Password,
+	a, err := s.Admin.CreateUser(r.Context(), actor(r), admin.NewUser{Email: req.Email, Password: req.Password,
 		Org: req.Org, Role: req.Role, Phone: req.Phone, ContactEmail: req.ContactEmail, Language: req.Language,
 		DisplayName: req.DisplayName})
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	users, err := s.Admin.SearchUsers(r.Context(), account(r), q.Get("q"), after, limit)
+	users, err := s.Admin.SearchUsers(r.Context(), actor(r), q.Get("q"), after, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -118,7 +118,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var a *varco.Account
 	if err == nil {
-		a, err = s.Admin.User(r.Context(), account(r), id)
+		a, err = s.Admin.User(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -130,7 +130,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
-		err = s.Admin.DisableUser(r.Context(), account(r), id)
+		err = s.Admin.DisableUser(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -145,14 +145,14 @@ func (s *Server) userActivity(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	actor := account(r)
+	who := actor(r)
 	// Check visibility first so an unknown user is a 404 even with ?format=.
-	if _, err := s.Admin.User(r.Context(), actor, id); err != nil {
+	if _, err := s.Admin.User(r.Context(), who, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.writeEvents(w, r, func(f store.EventFilter) ([]*varco.Event, error) {
-		return s.Admin.UserActivity(r.Context(), actor, id, f)
+		return s.Admin.UserActivity(r.Context(), who, id, f)
 	}, true)
 }
 
@@ -165,9 +165,9 @@ func (s *Server) orgActivity(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	actor := account(r)
+	who := actor(r)
 	s.writeEvents(w, r, func(f store.EventFilter) ([]*varco.Event, error) {
-		return s.Admin.OrgActivity(r.Context(), actor, orgID, f)
+		return s.Admin.OrgActivity(r.Context(), who, orgID, f)
 	}, true)
 }
 
@@ -195,7 +195,7 @@ func (s *Server) getOrgPolicy(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var o *varco.Org
 	if err == nil {
-		o, err = s.Admin.OrgPolicy(r.Context(), account(r), id)
+		o, err = s.Admin.OrgPolicy(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -227,7 +227,7 @@ func (s *Server) setOrgPolicy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpx.Errorf("Fields max_age_days, warning_days, inactivity_days, suspension_grace_days and history_depth are all required."))
 		return
 	}
-	o, err := s.Admin.SetOrgPolicy(r.Context(), account(r), id, varco.Policy{MaxAgeDays: *req.MaxAgeDays,
+	o, err := s.Admin.SetOrgPolicy(r.Context(), actor(r), id, varco.Policy{MaxAgeDays: *req.MaxAgeDays,
 		WarningDays: req.WarningDays, InactivityDays: *req.InactivityDays, SuspensionGraceDays: *req.SuspensionGraceDays,
 		HistoryDepth: *req.HistoryDepth})
 	if err != nil {
@@ -241,7 +241,7 @@ func (s *Server) reactivateUser(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var a *varco.Account
 	if err == nil {
-		a, err = s.Admin.ReactivateUser(r.Context(), account(r), id)
+		a, err = s.Admin.ReactivateUser(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -254,7 +254,7 @@ func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var a *varco.Account
 	if err == nil {
-		a, err = s.Admin.EnableUser(r.Context(), account(r), id)
+		a, err = s.Admin.EnableUser(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -268,7 +268,7 @@ func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) sendResetLink(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
-		err = s.Admin.SendResetLink(r.Context(), account(r), id)
+		err = s.Admin.SendResetLink(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -282,7 +282,7 @@ func (s *Server) sendResetLink(w http.ResponseWriter, r *http.Request) {
 func (s *Server) requirePasswordChange(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
-		err = s.Admin.RequirePasswordChange(r.Context(), account(r), id)
+		err = s.Admin.RequirePasswordChange(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -317,7 +317,7 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	list, err := s.Admin.Outbox(r.Context(), account(r), status, before, 100)
+	list, err := s.Admin.Outbox(r.Context(), actor(r), status, before, 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -347,7 +347,7 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
 func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
-		err = s.Admin.RetryMessage(r.Context(), account(r), id)
+		err = s.Admin.RetryMessage(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)

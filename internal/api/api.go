@@ -143,6 +143,10 @@ func account(r *http.Request) *varco.Account {
 	return a
 }
 
+// actor is who acts on the admin service: the signed-in account, or nobody
+// (refused everything) on a route that has no account.
+func actor(r *http.Request) admin.Actor { return admin.AccountActor(account(r)) }
+
 func session(r *http.Request) *varco.Session {
 	s, _ := r.Context().Value(sessionKey).(*varco.Session)
 	return s

@@ -107,7 +107,7 @@ func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var a *varco.Account
 	if err == nil {
-		a, err = s.Admin.UnlockUser(r.Context(), account(r), id)
+		a, err = s.Admin.UnlockUser(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -132,7 +132,7 @@ func (s *Server) getOrgRisk(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathID(r, "id")
 	var t store.RiskThresholds
 	if err == nil {
-		t, err = s.Admin.OrgRisk(r.Context(), account(r), id)
+		t, err = s.Admin.OrgRisk(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -156,7 +156,7 @@ func (s *Server) setOrgRisk(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpx.Errorf("Fields window_days, distance_km and speed_kmh are all required."))
 		return
 	}
-	t, err := s.Admin.SetOrgRisk(r.Context(), account(r), id,
+	t, err := s.Admin.SetOrgRisk(r.Context(), actor(r), id,
 		store.RiskThresholds{WindowDays: *req.WindowDays, DistanceKm: *req.DistanceKm, SpeedKmh: *req.SpeedKmh})
 	if err != nil {
 		s.fail(w, r, err)

@@ -129,14 +129,14 @@ func (h *harness) do(method, path, token string, body any, hdr ...string) reply 
 
 func (h *harness) org(name, plan string) {
 	h.t.Helper()
-	if _, err := h.app.Admin.CreateOrg(context.Background(), nil, name, plan); err != nil {
+	if _, err := h.app.Admin.CreateOrg(context.Background(), admin.Operator(), name, plan); err != nil {
 		h.t.Fatalf("create org: %v", err)
 	}
 }
 
 func (h *harness) user(u admin.NewUser) *varco.Account {
 	h.t.Helper()
-	a, err := h.app.Admin.CreateUser(context.Background(), nil, u)
+	a, err := h.app.Admin.CreateUser(context.Background(), admin.Operator(), u)
 	if err != nil {
 		h.t.Fatalf("create user %s: %v", u.Email, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +54,10 @@ type App struct {
 
 	backlog atomic.Int64
 	noMail  bool // no sender configured for any channel: leave the outbox alone
+	// senderNote says which channel has no sender; Run logs it, so only the
+	// process that sends (serve) warns, not every command of the CLI.
+	senderNote  string
+	senderLevel slog.Level
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -156,12 +159,12 @@ func (a *App) defaultSender() (notify.Sender, error) {
 	}
 	switch {
 	case r.Email == nil && r.SMS == nil:
-		a.Log.Warn("no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is")
+		a.senderNote, a.senderLevel = "no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is", slog.LevelWarn
 		a.noMail = true
 	case r.Email == nil:
-		a.Log.Warn("no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is")
+		a.senderNote, a.senderLevel = "no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is", slog.LevelWarn
 	case r.SMS == nil:
-		a.Log.Info("no SMS gateway configured (VARCO_SMS_URL): SMS are dead-lettered")
+		a.senderNote, a.senderLevel = "no SMS gateway configured (VARCO_SMS_URL): SMS are dead-lettered", slog.LevelInfo
 	}
 	return r, nil
 }
@@ -196,6 +199,9 @@ const JobsInterval = 5 * time.Minute
 // ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
+	if a.senderNote != "" {
+		a.Log.Log(ctx, a.senderLevel, a.senderNote)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
@@ -281,8 +287,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs every request with an id, never its query string (reset
-// links carry tokens there) nor any body.
+// logRequests logs every request with an id, never its query string (reset,
+// not-me and verification links carry tokens there) nor any body, and its
+// path with the secrets in it redacted (httpx.LogPath).
 func (a *App) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -298,7 +305,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		a.Metrics.Request(sw.status)
 		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "http_request",
 			slog.String("request_id", id), slog.String("method", r.Method),
-			slog.String("path", (&url.URL{Path: r.URL.Path}).EscapedPath()), slog.Int("status", sw.status),
+			slog.String("path", httpx.LogPath(r.URL.Path)), slog.Int("status", sw.status),
 			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 			slog.String("ip", httpx.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.Cfg.TrustedProxies)))
 	})

@@ -159,10 +159,10 @@ func TestSealedHistoryNeedsItsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admin.CreateOrg(t.Context(), nil, "acme", "basic"); err != nil {
+	if _, err := a.Admin.CreateOrg(t.Context(), admin.Operator(), "acme", "basic"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admin.CreateUser(t.Context(), nil, admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
+	if _, err := a.Admin.CreateUser(t.Context(), admin.Operator(), admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

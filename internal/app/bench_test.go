@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,10 +40,10 @@ func benchApp(b *testing.B) (*app.App, *httptest.Server) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := a.Admin.CreateOrg(ctx, nil, "bench", "pro"); err != nil {
+	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "bench", "pro"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
+	if _, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
@@ -221,4 +222,50 @@ func between(s, a, z string) string {
 		return s[:j]
 	}
 	return s
+}
+
+// BenchmarkWrongPasswordKnownVsUnknown answers a wrong password for a known
+// e-mail and for an unknown one, alternately, and reports each path's
+// median: they should be the same, so timing does not tell who exists. The
+// throttle is cleared between attempts so every one reaches the hash.
+func BenchmarkWrongPasswordKnownVsUnknown(b *testing.B) {
+	a, srv := benchApp(b)
+	c := client()
+	ctx := context.Background()
+	var known, unknown []time.Duration
+	for i := 0; b.Loop(); i++ {
+		email := "load@bench.test"
+		if i%2 == 1 {
+			email = "nobody@bench.test"
+		}
+		b.StopTimer()
+		for _, k := range []string{"login:acct:" + email, "login:ip:127.0.0.1"} {
+			if err := a.DB.ThrottleReset(ctx, k); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		code, body, err := post(c, srv.URL+"/api/v1/login", `{"email":"`+email+`","password":"Wrong-Guess-2026"}`)
+		d := time.Since(start)
+		if err != nil || code != http.StatusUnauthorized {
+			b.Fatalf("login %s: %d %s %v", email, code, body, err)
+		}
+		if i%2 == 1 {
+			unknown = append(unknown, d)
+		} else {
+			known = append(known, d)
+		}
+	}
+	b.ReportMetric(float64(median(known).Microseconds())/1000, "known-ms")
+	b.ReportMetric(float64(median(unknown).Microseconds())/1000, "unknown-ms")
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration{}, ds...)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -40,10 +40,10 @@ func smsAppClock(t *testing.T, engine string, edit func(*config.Config)) (*app.A
 	}
 	t.Cleanup(func() { a.Close() })
 	ctx := context.Background()
-	if _, err := a.Admin.CreateOrg(ctx, nil, "acme", "pro"); err != nil {
+	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "acme", "pro"); err != nil {
 		t.Fatal(err)
 	}
-	acc, err := a.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026",
+	acc, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026",
 		Org: "acme", Phone: "+393471234567", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestSMSWithoutGatewayIsDeadLettered(t *testing.T) {
 		!strings.Contains(dead[0].LastError, "no SMS gateway configured") {
 		t.Fatalf("dead = %+v, %v", dead, err)
 	}
-	list, err := a.Admin.Outbox(context.Background(), &varco.Account{ID: 999, Role: varco.RoleSupport}, store.OutboxDead, 0, 10)
+	list, err := a.Admin.Outbox(context.Background(), admin.AccountActor(&varco.Account{ID: 999, Role: varco.RoleSupport}), store.OutboxDead, 0, 10)
 	if err != nil || len(list) != 1 || list[0].To != "+39********67" {
 		t.Fatalf("support's outbox = %+v, %v", list, err)
 	}

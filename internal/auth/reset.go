@@ -130,6 +130,24 @@ func invalidToken() error {
 	return varco.Errorf(varco.EInvalidOrExpiredToken, "This reset link is not valid or has expired. Ask for a new one.")
 }
 
+// CheckPasswordReset reports whether a reset token can still set a password
+// (unused, not expired, not replaced by a newer link): nil, or the error
+// CompletePasswordReset would give. The reset page asks before it shows the
+// form, so a spent link says so at once.
+func (s *Service) CheckPasswordReset(ctx context.Context, token string) error {
+	if token == "" || len(token) > maxTokenLen {
+		return invalidToken()
+	}
+	id, err := s.db.Reader().PasswordResetAccount(ctx, HashToken(token), s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		return invalidToken()
+	}
+	return nil
+}
+
 // CompletePasswordReset sets a new password with a reset token: the token
 // works once, within ResetTTL, and only if it is the account's newest. Every
 // session is revoked and a confirmation is e-mailed (SPEC §4.3). A policy

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
@@ -31,7 +32,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 		return nil, nil, err
 	}
 	now := s.clock.Now()
-	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.SessionIdle {
+	if !s.live(sess, now) {
 		return nil, nil, varco.Errorf(varco.EUnauthorized, "Your session has expired. Sign in again.")
 	}
 	if a.Status != varco.StatusActive {
@@ -57,9 +58,31 @@ func (s *Service) Logout(ctx context.Context, a *varco.Account, sess *varco.Sess
 	})
 }
 
-// Sessions lists the account's live sessions.
+// live reports whether an unrevoked session still signs its holder in: it
+// is before its absolute limit and was used within the idle limit.
+func (s *Service) live(sess *varco.Session, now time.Time) bool {
+	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) <= s.cfg.SessionIdle
+}
+
+// liveSessions is the account's sessions that still sign in, newest first.
+func (s *Service) liveSessions(ctx context.Context, q *store.Q, accountID int64, now time.Time) ([]*varco.Session, error) {
+	all, err := q.ListSessions(ctx, accountID, now)
+	if err != nil {
+		return nil, err
+	}
+	live := all[:0]
+	for _, sess := range all {
+		if s.live(sess, now) {
+			live = append(live, sess)
+		}
+	}
+	return live, nil
+}
+
+// Sessions lists the account's live sessions: one idle for longer than the
+// idle limit is over, as Authenticate says, and is not shown.
 func (s *Service) Sessions(ctx context.Context, a *varco.Account) ([]*varco.Session, error) {
-	return s.db.Reader().ListSessions(ctx, a.ID, s.clock.Now())
+	return s.liveSessions(ctx, s.db.Reader(), a.ID, s.clock.Now())
 }
 
 // RevokeSession ends one of the account's own sessions; another account's
@@ -74,13 +97,23 @@ func (s *Service) RevokeSession(ctx context.Context, a *varco.Account, id int64,
 	})
 }
 
-// RevokeOtherSessions ends every session of the account but keep.
+// RevokeOtherSessions ends every session of the account but keep, and
+// returns how many of them were live (the ones Sessions listed); expired
+// ones are revoked too but not counted.
 func (s *Service) RevokeOtherSessions(ctx context.Context, a *varco.Account, keep *varco.Session, m Meta) (int64, error) {
 	now := s.clock.Now()
 	var n int64
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		var err error
-		if n, err = q.RevokeAllSessions(ctx, a.ID, keep.ID, now); err != nil || n == 0 {
+		live, err := s.liveSessions(ctx, q, a.ID, now)
+		if err != nil {
+			return err
+		}
+		for _, sess := range live {
+			if sess.ID != keep.ID {
+				n++
+			}
+		}
+		if _, err := q.RevokeAllSessions(ctx, a.ID, keep.ID, now); err != nil || n == 0 {
 			return err
 		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventSessionRevoked, varco.OutcomeSuccess, m, fmt.Sprintf("%d other sessions", n)))

@@ -1,6 +1,6 @@
 // Package config reads varco's settings from flags and VARCO_* environment
-// variables (a flag wins over its variable). There are no globals: Load
-// returns a Config and main passes it on.
+// variables (a flag wins over its variable). There are no globals besides
+// the table of Settings: Load returns a Config and main passes it on.
 package config
 
 import (
@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,54 +38,94 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 }
 
-// envOr returns the variable's value or def.
-func envOr(getenv func(string) string, name, def string) string {
-	if v := getenv(name); v != "" {
-		return v
-	}
-	return def
+// Setting is one setting: its flag, its VARCO_* variable, its default and
+// its help text. Every command that opens the database takes them all; a
+// flag wins over its variable, and the variable over the default.
+type Setting struct {
+	Flag    string
+	Env     string
+	Default string
+	Usage   string
+	Bool    bool
+}
+
+// Settings is every setting, in the order help shows them.
+var Settings = []Setting{
+	{Flag: "database-url", Env: "VARCO_DATABASE_URL", Default: "varco.db", Usage: "SQLite file or postgres:// URL"},
+	{Flag: "listen", Env: "VARCO_LISTEN", Default: "127.0.0.1:8080", Usage: "address to listen on"},
+	{Flag: "base-url", Env: "VARCO_BASE_URL", Usage: "public URL for links in e-mails (default http://LISTEN)"},
+	{Flag: "smtp-url", Env: "VARCO_SMTP_URL", Usage: "SMTP server: smtp://[user:pass@]host:port or smtps://…"},
+	{Flag: "mail-from", Env: "VARCO_MAIL_FROM", Default: "varco@localhost.localdomain", Usage: "sender of e-mails"},
+	{Flag: "sms-url", Env: "VARCO_SMS_URL", Usage: "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…"},
+	{Flag: "sms-token", Env: "VARCO_SMS_TOKEN", Usage: "bearer token sent to the SMS webhook (prefer the variable to the flag)"},
+	{Flag: "geoip-db", Env: "VARCO_GEOIP_DB", Usage: "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes"},
+	{Flag: "trusted-proxies", Env: "VARCO_TRUSTED_PROXIES", Usage: "comma-separated CIDRs whose X-Forwarded-For is believed"},
+	{Flag: "dev", Env: "VARCO_DEV", Bool: true, Usage: "dev mode: demo users, /dev/mailbox, no SMTP needed"},
+	{Flag: "log-level", Env: "VARCO_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error"},
+	{Flag: "session-idle", Env: "VARCO_SESSION_IDLE", Default: "30m", Usage: "sign out after this long without activity"},
+	{Flag: "session-absolute", Env: "VARCO_SESSION_ABSOLUTE", Default: "12h", Usage: "sign out this long after sign-in"},
+	{Flag: "audit-dir", Env: "VARCO_AUDIT_DIR", Usage: "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (default: beside the SQLite file, ./varco-audit for PostgreSQL)"},
+	{Flag: "audit-checkpoint-interval", Env: "VARCO_AUDIT_CHECKPOINT_INTERVAL", Default: "1m", Usage: "how often serve writes a signed checkpoint of the activity history when it changed"},
 }
 
 // Flags registers the settings on fs with defaults from the environment,
 // and returns a function that finishes parsing after fs.Parse.
 func Flags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
-	c := &Config{}
-	var proxies, idle, absolute, checkpoint string
-	fs.StringVar(&c.DatabaseURL, "database-url", envOr(getenv, "VARCO_DATABASE_URL", "varco.db"), "SQLite file or postgres:// URL (VARCO_DATABASE_URL)")
-	fs.StringVar(&c.Listen, "listen", envOr(getenv, "VARCO_LISTEN", "127.0.0.1:8080"), "address to listen on (VARCO_LISTEN)")
-	fs.StringVar(&c.BaseURL, "base-url", getenv("VARCO_BASE_URL"), "public URL for links in e-mails (VARCO_BASE_URL; default http://LISTEN)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", getenv("VARCO_SMTP_URL"), "SMTP server: smtp://[user:pass@]host:port or smtps://… (VARCO_SMTP_URL)")
-	fs.StringVar(&c.MailFrom, "mail-from", envOr(getenv, "VARCO_MAIL_FROM", "varco@localhost.localdomain"), "sender of e-mails (VARCO_MAIL_FROM)")
-	fs.StringVar(&c.SMSURL, "sms-url", getenv("VARCO_SMS_URL"), "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+… (VARCO_SMS_URL)")
-	fs.StringVar(&c.SMSToken, "sms-token", getenv("VARCO_SMS_TOKEN"), "bearer token sent to the SMS webhook (VARCO_SMS_TOKEN; prefer the variable to the flag)")
-	fs.StringVar(&c.GeoIPDB, "geoip-db", getenv("VARCO_GEOIP_DB"), "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes (VARCO_GEOIP_DB)")
-	fs.StringVar(&proxies, "trusted-proxies", getenv("VARCO_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is believed (VARCO_TRUSTED_PROXIES)")
-	fs.BoolVar(&c.Dev, "dev", getenv("VARCO_DEV") == "1" || getenv("VARCO_DEV") == "true", "dev mode: demo users, /dev/mailbox, no SMTP needed (VARCO_DEV)")
-	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "VARCO_LOG_LEVEL", "info"), "debug, info, warn or error (VARCO_LOG_LEVEL)")
-	fs.StringVar(&idle, "session-idle", envOr(getenv, "VARCO_SESSION_IDLE", "30m"), "sign out after this long without activity (VARCO_SESSION_IDLE)")
-	fs.StringVar(&absolute, "session-absolute", envOr(getenv, "VARCO_SESSION_ABSOLUTE", "12h"), "sign out this long after sign-in (VARCO_SESSION_ABSOLUTE)")
-	fs.StringVar(&c.AuditDir, "audit-dir", getenv("VARCO_AUDIT_DIR"), "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (VARCO_AUDIT_DIR; default: beside the SQLite file, ./varco-audit for PostgreSQL)")
-	fs.StringVar(&checkpoint, "audit-checkpoint-interval", envOr(getenv, "VARCO_AUDIT_CHECKPOINT_INTERVAL", "1m"), "how often serve writes a signed checkpoint of the activity history when it changed (VARCO_AUDIT_CHECKPOINT_INTERVAL)")
-	return func() (*Config, error) {
-		var err error
-		if c.CheckpointInterval, err = time.ParseDuration(checkpoint); err != nil || c.CheckpointInterval <= 0 {
-			return nil, fmt.Errorf("audit-checkpoint-interval %q: want a positive duration such as 1m", checkpoint)
+	strs := map[string]*string{}
+	bools := map[string]*bool{}
+	for _, st := range Settings {
+		usage := st.Usage + " (" + st.Env + ")"
+		if st.Bool {
+			bools[st.Flag] = fs.Bool(st.Flag, ParseBool(getenv(st.Env)), usage)
+			continue
 		}
-		if c.TrustedProxies, err = httpx.ParseProxies(proxies); err != nil {
-			return nil, err
+		def := st.Default
+		if v := getenv(st.Env); v != "" {
+			def = v
 		}
-		if c.SessionIdle, err = time.ParseDuration(idle); err != nil || c.SessionIdle <= 0 {
-			return nil, fmt.Errorf("session-idle %q: want a positive duration such as 30m", idle)
-		}
-		if c.SessionAbsolute, err = time.ParseDuration(absolute); err != nil || c.SessionAbsolute <= 0 {
-			return nil, fmt.Errorf("session-absolute %q: want a positive duration such as 12h", absolute)
-		}
-		c.ShutdownTimeout = 10 * time.Second
-		if c.BaseURL == "" {
-			c.BaseURL = "http://" + c.Listen
-		}
-		return c, c.Validate()
+		strs[st.Flag] = fs.String(st.Flag, def, usage)
 	}
+	return func() (*Config, error) {
+		return Load(func(name string) string {
+			if b, ok := bools[name]; ok {
+				return strconv.FormatBool(*b)
+			}
+			return *strs[name]
+		})
+	}
+}
+
+// ParseBool reads a boolean setting: "1" and "true" (any case) are true,
+// anything else false.
+func ParseBool(v string) bool { return v == "1" || strings.EqualFold(v, "true") }
+
+// Load builds and validates a Config; value answers each setting's flag
+// name with its value, already resolved from flag, variable and default.
+func Load(value func(flag string) string) (*Config, error) {
+	c := &Config{DatabaseURL: value("database-url"), Listen: value("listen"), BaseURL: value("base-url"),
+		SMTPURL: value("smtp-url"), MailFrom: value("mail-from"), SMSURL: value("sms-url"), SMSToken: value("sms-token"),
+		GeoIPDB: value("geoip-db"), Dev: ParseBool(value("dev")), LogLevel: value("log-level"), AuditDir: value("audit-dir")}
+	proxies, idle, absolute := value("trusted-proxies"), value("session-idle"), value("session-absolute")
+	var err error
+	if c.TrustedProxies, err = httpx.ParseProxies(proxies); err != nil {
+		return nil, err
+	}
+	if c.SessionIdle, err = time.ParseDuration(idle); err != nil || c.SessionIdle <= 0 {
+		return nil, fmt.Errorf("session-idle %q: want a positive duration such as 30m", idle)
+	}
+	if c.SessionAbsolute, err = time.ParseDuration(absolute); err != nil || c.SessionAbsolute <= 0 {
+		return nil, fmt.Errorf("session-absolute %q: want a positive duration such as 12h", absolute)
+	}
+	if interval := value("audit-checkpoint-interval"); interval != "" {
+		if c.CheckpointInterval, err = time.ParseDuration(interval); err != nil || c.CheckpointInterval <= 0 {
+			return nil, fmt.Errorf("audit-checkpoint-interval %q: want a positive duration such as 1m", interval)
+		}
+	}
+	c.ShutdownTimeout = 10 * time.Second
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	return c, c.Validate()
 }
 
 // Validate checks the settings that can be checked without I/O.

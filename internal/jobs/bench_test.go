@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
@@ -81,7 +82,7 @@ func buildTemplate(n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = a.Admin.CreateOrg(ctx, nil, "bench", "pro")
+	_, err = a.Admin.CreateOrg(ctx, admin.Operator(), "bench", "pro")
 	a.Close()
 	if err != nil {
 		return "", err

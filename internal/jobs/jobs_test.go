@@ -35,10 +35,10 @@ func newEnv(t *testing.T, engine string) *env {
 	url := testenv.DatabaseURL(t, engine)
 	e := &env{t: t, clock: clock.NewManual(t0), sink: sink, url: url, audit: t.TempDir()}
 	e.app = e.open()
-	if _, err := e.app.Admin.CreateOrg(context.Background(), nil, "acme", varco.PlanPro); err != nil {
+	if _, err := e.app.Admin.CreateOrg(context.Background(), admin.Operator(), "acme", varco.PlanPro); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.Admin.CreateUser(context.Background(), nil, admin.NewUser{Email: "mario@acme.test",
+	if _, err := e.app.Admin.CreateUser(context.Background(), admin.Operator(), admin.NewUser{Email: "mario@acme.test",
 		Password: "Rossi-Verde-2026", Org: "acme", ContactEmail: "mario@home.test", Language: "it"}); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestSeed_2_3_to_2_6_Timeline(t *testing.T) {
 			// Reactivated, the account is not suspended again by the next run,
 			// and its first sign-in is a password change.
 			a, _ := e.app.DB.AccountByEmail(ctx, "mario@acme.test")
-			if _, err := e.app.Admin.ReactivateUser(ctx, nil, a.ID); err != nil {
+			if _, err := e.app.Admin.ReactivateUser(ctx, admin.Operator(), a.ID); err != nil {
 				t.Fatal(err)
 			}
 			e.at(126 * day)
@@ -225,7 +225,7 @@ func TestTwoRunnersSendEachWarningOnce(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.Background()
 			for i := 0; i < 20; i++ {
-				if _, err := e.app.Admin.CreateUser(ctx, nil, admin.NewUser{Email: "u" + string(rune('a'+i)) + "@acme.test",
+				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "u" + string(rune('a'+i)) + "@acme.test",
 					Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
 					t.Fatal(err)
 				}

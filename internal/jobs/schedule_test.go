@@ -31,7 +31,7 @@ func TestNothingDueIsNotReread(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.Background()
 			for i := range 30 {
-				if _, err := e.app.Admin.CreateUser(ctx, nil, admin.NewUser{Email: fmt.Sprintf("u%d@acme.test", i),
+				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: fmt.Sprintf("u%d@acme.test", i),
 					Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
 					t.Fatal(err)
 				}
@@ -122,7 +122,7 @@ func TestPolicyChangeTakesEffectAtTheNextRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Passwords now expire after 40 days: mario's has 20 days left.
-			if _, err := e.app.Admin.SetOrgPolicy(ctx, nil, o.ID, varco.Policy{MaxAgeDays: 40, WarningDays: []int{20, 5},
+			if _, err := e.app.Admin.SetOrgPolicy(ctx, admin.Operator(), o.ID, varco.Policy{MaxAgeDays: 40, WarningDays: []int{20, 5},
 				InactivityDays: 365, SuspensionGraceDays: 10, HistoryDepth: 5}); err != nil {
 				t.Fatal(err)
 			}

@@ -24,7 +24,7 @@ func TestSeed_2_6_StaffAreNeverSuspended(t *testing.T) {
 				{Email: "help@provider.test", Password: "Servizio-Clienti-2026", Role: varco.RoleSupport},
 			}
 			for _, u := range staff {
-				if _, err := e.app.Admin.CreateUser(ctx, nil, u); err != nil {
+				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), u); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
@@ -91,7 +92,7 @@ func (h *Handler) renderSearch(w http.ResponseWriter, r *http.Request, rq *reque
 		after = n
 	}
 	query := q.Get("q")
-	users, err := h.admin.SearchUsers(r.Context(), rq.account, query, after, adminPageSize+1)
+	users, err := h.admin.SearchUsers(r.Context(), rq.actor(), query, after, adminPageSize+1)
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -107,7 +108,7 @@ func (h *Handler) renderSearch(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	d.Users = users
 	if rq.account.Role == varco.RoleOrgAdmin {
-		o, err := h.admin.OrgPolicy(r.Context(), rq.account, rq.account.OrgID)
+		o, err := h.admin.OrgPolicy(r.Context(), rq.actor(), rq.account.OrgID)
 		if err != nil {
 			h.fail(w, r, rq, err)
 			return
@@ -152,7 +153,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 		h.fail(w, r, rq, err)
 		return
 	}
-	u, err := h.admin.User(r.Context(), rq.account, id)
+	u, err := h.admin.User(r.Context(), rq.actor(), id)
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -162,7 +163,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 		h.errorPage(w, r, rq, http.StatusBadRequest, "err.bad_filter")
 		return
 	}
-	evs, err := h.admin.UserActivity(r.Context(), rq.account, id, f)
+	evs, err := h.admin.UserActivity(r.Context(), rq.actor(), id, f)
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -178,7 +179,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 	d.ResetLinkURL, d.RequireChangeURL, d.EnableURL = path+"/reset-link", path+"/require-password-change", path+"/enable"
 	d.CanEnable = d.CanHelp && u.Status == varco.StatusDisabled
 	if u.Status == varco.StatusLocked {
-		reason, err := h.admin.LockReason(r.Context(), rq.account, id)
+		reason, err := h.admin.LockReason(r.Context(), rq.actor(), id)
 		if err != nil {
 			h.fail(w, r, rq, err)
 			return
@@ -187,13 +188,13 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 		d.CanUnlock = !d.Self && rq.account.Role == varco.RoleSupport
 	}
 	if u.OrgID != 0 {
-		o, err := h.admin.OrgPolicy(r.Context(), rq.account, u.OrgID)
+		o, err := h.admin.OrgPolicy(r.Context(), rq.actor(), u.OrgID)
 		if err != nil {
 			h.fail(w, r, rq, err)
 			return
 		}
 		d.Policy = newPolicyView(rq.lang, o)
-		if h.admin.MayEditOrgPolicy(rq.account, o.ID) == nil {
+		if h.admin.MayEditOrgPolicy(rq.actor(), o.ID) == nil {
 			d.Policy.EditURL = orgPath(o.ID)
 		}
 	}
@@ -223,7 +224,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 // userAction is an admin action on one account that needs the "confirm"
 // box ticked; the outcomes come back to the user page as ?done=….
 type userAction struct {
-	run      func(ctx context.Context, actor *varco.Account, id int64) error
+	run      func(ctx context.Context, actor admin.Actor, id int64) error
 	confirm  string // ?done= when the box was not ticked
 	done     string // ?done= on success
 	conflict string // ?done= on EConflict; empty: a conflict is an error page
@@ -242,14 +243,14 @@ func (h *Handler) confirmedUserAction(w http.ResponseWriter, r *http.Request, rq
 	path := "/admin/users/" + strconv.FormatInt(id, 10)
 	if r.PostForm.Get("confirm") != "yes" {
 		// Check visibility first, so another organization's id stays a 404.
-		if _, err := h.admin.User(r.Context(), rq.account, id); err != nil {
+		if _, err := h.admin.User(r.Context(), rq.actor(), id); err != nil {
 			h.fail(w, r, rq, err)
 			return
 		}
 		redirect(w, r, path+"?done="+act.confirm)
 		return
 	}
-	if err := act.run(r.Context(), rq.account, id); err != nil {
+	if err := act.run(r.Context(), rq.actor(), id); err != nil {
 		if act.conflict != "" && varco.IsCode(err, varco.EConflict) {
 			redirect(w, r, path+"?done="+act.conflict)
 			return
@@ -269,7 +270,7 @@ func (h *Handler) adminDisable(w http.ResponseWriter, r *http.Request, rq *reque
 // the confirmation. The user must change the password at the next sign-in.
 func (h *Handler) adminReactivate(w http.ResponseWriter, r *http.Request, rq *request) {
 	h.confirmedUserAction(w, r, rq, userAction{
-		run: func(ctx context.Context, actor *varco.Account, id int64) error {
+		run: func(ctx context.Context, actor admin.Actor, id int64) error {
 			_, err := h.admin.ReactivateUser(ctx, actor, id)
 			return err
 		},
@@ -296,7 +297,7 @@ func (h *Handler) adminUnlock(w http.ResponseWriter, r *http.Request, rq *reques
 		return
 	}
 	h.confirmedUserAction(w, r, rq, userAction{
-		run: func(ctx context.Context, actor *varco.Account, id int64) error {
+		run: func(ctx context.Context, actor admin.Actor, id int64) error {
 			_, err := h.admin.UnlockUser(ctx, actor, id)
 			return err
 		},

@@ -133,14 +133,14 @@ func (s *site) standard() {
 
 func (s *site) org(name string) {
 	s.t.Helper()
-	if _, err := s.app.Admin.CreateOrg(context.Background(), nil, name, varco.PlanPro); err != nil {
+	if _, err := s.app.Admin.CreateOrg(context.Background(), admin.Operator(), name, varco.PlanPro); err != nil {
 		s.t.Fatalf("create org: %v", err)
 	}
 }
 
 func (s *site) user(u admin.NewUser) *varco.Account {
 	s.t.Helper()
-	a, err := s.app.Admin.CreateUser(context.Background(), nil, u)
+	a, err := s.app.Admin.CreateUser(context.Background(), admin.Operator(), u)
 	if err != nil {
 		s.t.Fatalf("create user %s: %v", u.Email, err)
 	}

@@ -18,7 +18,7 @@ type adminOrgsData struct {
 // adminOrgs lists the organizations the actor may see: every one for
 // support, its own for an org admin. Each links to its password policy.
 func (h *Handler) adminOrgs(w http.ResponseWriter, r *http.Request, rq *request) {
-	orgs, err := h.admin.ListOrgs(r.Context(), rq.account)
+	orgs, err := h.admin.ListOrgs(r.Context(), rq.actor())
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -150,7 +150,7 @@ func (h *Handler) adminOrg(w http.ResponseWriter, r *http.Request, rq *request) 
 		h.fail(w, r, rq, err)
 		return
 	}
-	o, err := h.admin.OrgPolicy(r.Context(), rq.account, id)
+	o, err := h.admin.OrgPolicy(r.Context(), rq.actor(), id)
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -175,7 +175,7 @@ func (h *Handler) renderOrg(w http.ResponseWriter, r *http.Request, rq *request,
 		h.fail(w, r, rq, err)
 		return
 	}
-	if h.admin.MayEditOrgPolicy(rq.account, o.ID) == nil {
+	if h.admin.MayEditOrgPolicy(rq.actor(), o.ID) == nil {
 		d.Action = orgPath(o.ID) + "/policy"
 		d.Fields = policyFields(rq.lang, in, errs)
 	}
@@ -190,10 +190,10 @@ func (h *Handler) adminOrgPolicy(w http.ResponseWriter, r *http.Request, rq *req
 	id, err := httpx.PathID(r, "id")
 	var o *varco.Org
 	if err == nil {
-		o, err = h.admin.OrgPolicy(r.Context(), rq.account, id)
+		o, err = h.admin.OrgPolicy(r.Context(), rq.actor(), id)
 	}
 	if err == nil {
-		err = h.admin.MayEditOrgPolicy(rq.account, id)
+		err = h.admin.MayEditOrgPolicy(rq.actor(), id)
 	}
 	if err == nil {
 		err = parseForm(w, r)
@@ -212,7 +212,7 @@ func (h *Handler) adminOrgPolicy(w http.ResponseWriter, r *http.Request, rq *req
 		msgs[field] = translate(rq.lang, key)
 	}
 	if len(errs) == 0 {
-		_, err := h.admin.SetOrgPolicy(r.Context(), rq.account, id, pol)
+		_, err := h.admin.SetOrgPolicy(r.Context(), rq.actor(), id, pol)
 		var pe *varco.PolicyError
 		switch {
 		case err == nil:

@@ -31,7 +31,7 @@ func (h *Handler) adminOutbox(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 		before = n
 	}
-	list, err := h.admin.Outbox(r.Context(), rq.account, store.OutboxDead, before, outboxPageSize+1)
+	list, err := h.admin.Outbox(r.Context(), rq.actor(), store.OutboxDead, before, outboxPageSize+1)
 	if err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -61,7 +61,7 @@ func (h *Handler) adminOutboxRetry(w http.ResponseWriter, r *http.Request, rq *r
 		return
 	}
 	// The service answers ENotFound only to support: others are refused first.
-	switch err := h.admin.RetryMessage(r.Context(), rq.account, id); {
+	switch err := h.admin.RetryMessage(r.Context(), rq.actor(), id); {
 	case err == nil:
 		redirect(w, r, "/admin/outbox?done=retried")
 	case varco.IsCode(err, varco.ENotFound):

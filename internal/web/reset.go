@@ -78,6 +78,16 @@ func (h *Handler) resetCompleteForm(w http.ResponseWriter, r *http.Request, rq *
 		h.invalidResetLink(w, r, p)
 		return
 	}
+	// A used, expired or replaced link says so at once instead of showing
+	// a form that can only fail.
+	if err := h.auth.CheckPasswordReset(r.Context(), token); err != nil {
+		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
+			h.invalidResetLink(w, r, p)
+			return
+		}
+		h.fail(w, r, rq, err)
+		return
+	}
 	p.Data = resetCompleteData{Token: token}
 	h.render(w, r, http.StatusOK, "reset_complete", p)
 }
@@ -104,6 +114,16 @@ func (h *Handler) resetCompleteSubmit(w http.ResponseWriter, r *http.Request, rq
 	token, next, confirm := r.PostForm.Get("token"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
 	if token == "" || len(token) > maxResetToken {
 		h.invalidResetLink(w, r, p)
+		return
+	}
+	// A used, expired or replaced link says so at once instead of showing
+	// a form that can only fail.
+	if err := h.auth.CheckPasswordReset(r.Context(), token); err != nil {
+		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
+			h.invalidResetLink(w, r, p)
+			return
+		}
+		h.fail(w, r, rq, err)
 		return
 	}
 	p.Data = resetCompleteData{Token: token}

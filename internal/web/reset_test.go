@@ -267,3 +267,40 @@ func TestAdminOrgPolicy(t *testing.T) {
 		t.Fatal("a support account shows an organization policy")
 	}
 }
+
+// TestPasswordResetDeadLinkSaysSoAtOnce: opening a used or expired reset
+// link shows at once that it is no longer valid and offers a new one,
+// without the new-password form, in Italian and English.
+func TestPasswordResetDeadLinkSaysSoAtOnce(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	for _, tt := range []struct{ lang, email, invalid, newPW string }{
+		{"it", "mario@acme.test", "Questo link non è valido o è scaduto. Chiedine uno nuovo.", "Nuova-Password-2026"},
+		{"en", "anna@acme.test", "This link is not valid or has expired. Ask for a new one.", "Fresh-Admin-2026"},
+	} {
+		t.Run(tt.lang, func(t *testing.T) {
+			b := s.browser("Accept-Language", tt.lang)
+			dead := func(what, link string) {
+				t.Helper()
+				p := b.get(link)
+				want(t, p, 400, tt.invalid, `href="/password-reset"`)
+				if strings.Contains(p.body, `name="new_password"`) {
+					t.Fatalf("%s link still shows the form", what)
+				}
+			}
+			// Used.
+			b.post("/password-reset", url.Values{"email": {tt.email}})
+			link := s.resetLink(tt.email)
+			u, _ := url.Parse(link)
+			wantRedirect(t, b.post("/password-reset/complete", url.Values{"token": {u.Query().Get("token")},
+				"new_password": {tt.newPW}, "confirm_password": {tt.newPW}}), "/login?done=reset")
+			dead("a used", link)
+			// Expired.
+			b.post("/password-reset", url.Values{"email": {tt.email}})
+			link = s.resetLink(tt.email)
+			want(t, b.get(link), 200, `name="new_password"`)
+			s.exec(`UPDATE password_resets SET expires_at = 1`)
+			dead("an expired", link)
+		})
+	}
+}

@@ -307,7 +307,7 @@ func TestStepUpThenPasswordChange(t *testing.T) {
 			if err := s.app.DB.SetAccountStatus(ctx, mario.ID, varco.StatusSuspended); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.app.Admin.ReactivateUser(ctx, nil, mario.ID); err != nil {
+			if _, err := s.app.Admin.ReactivateUser(ctx, admin.Operator(), mario.ID); err != nil {
 				t.Fatal(err)
 			}
 			b := s.away()

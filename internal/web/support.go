@@ -29,7 +29,7 @@ func (h *Handler) newUserFormFor(ctx context.Context, a *varco.Account) (*newUse
 		return f, nil
 	}
 	f.Roles = append(f.Roles, varco.RoleSupport)
-	orgs, err := h.admin.ListOrgs(ctx, a)
+	orgs, err := h.admin.ListOrgs(ctx, admin.AccountActor(a))
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (h *Handler) adminCreateUser(w http.ResponseWriter, r *http.Request, rq *re
 	if len(in.Password) > 4096 {
 		in.Password = in.Password[:4096] // the policy refuses it as too long
 	}
-	u, err := h.admin.CreateUser(r.Context(), rq.account, in)
+	u, err := h.admin.CreateUser(r.Context(), rq.actor(), in)
 	if err == nil {
 		redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?done=created")
 		return
@@ -113,7 +113,7 @@ func (h *Handler) adminCreateUser(w http.ResponseWriter, r *http.Request, rq *re
 // ticked the confirmation.
 func (h *Handler) adminEnable(w http.ResponseWriter, r *http.Request, rq *request) {
 	h.confirmedUserAction(w, r, rq, userAction{
-		run: func(ctx context.Context, actor *varco.Account, id int64) error {
+		run: func(ctx context.Context, actor admin.Actor, id int64) error {
 			_, err := h.admin.EnableUser(ctx, actor, id)
 			return err
 		},
@@ -141,7 +141,7 @@ func (h *Handler) orgHistory(r *http.Request, rq *request, orgID int64) (*activi
 	if err != nil {
 		return nil, err
 	}
-	evs, err := h.admin.OrgActivity(r.Context(), rq.account, orgID, f)
+	evs, err := h.admin.OrgActivity(r.Context(), rq.actor(), orgID, f)
 	if err != nil {
 		return nil, err
 	}

@@ -227,6 +227,10 @@ type request struct {
 	lang    string
 }
 
+// actor is who acts on the admin service: the signed-in account, or nobody
+// (refused everything) when no one is signed in.
+func (rq *request) actor() admin.Actor { return admin.AccountActor(rq.account) }
+
 func (rq *request) staff() bool {
 	return rq.account != nil && (rq.account.Role == varco.RoleOrgAdmin || rq.account.Role == varco.RoleSupport)
 }
@@ -388,7 +392,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err 
 	}
 	status := httpx.Status(code)
 	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		h.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", httpx.LogPath(r.URL.Path), "error", err)
 	}
 	h.errorPage(w, r, rq, max(status, 400), errorKey(err))
 }

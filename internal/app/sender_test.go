@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/testenv"
+)
+
+// lockedBuffer is a log sink safe for Run's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestMissingSenderWarnsOnlyWhenRunning: building the app (what every CLI
+// command does) says nothing about a missing SMTP server; running the
+// background work (what serve does) warns once.
+func TestMissingSenderWarnsOnlyWhenRunning(t *testing.T) {
+	var logs lockedBuffer
+	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if strings.Contains(logs.String(), "SMTP") {
+		t.Fatalf("app.New warned: %s", logs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a.Run(ctx)
+	if n := strings.Count(logs.String(), "no SMTP server"); n != 1 {
+		t.Fatalf("Run warned %d times: %s", n, logs.String())
+	}
+}
+
+// TestRequestLogRedactsSecrets: the request log shows neither a login flow
+// id in the path nor a token in the query (SPEC §9a).
+func TestRequestLogRedactsSecrets(t *testing.T) {
+	var logs lockedBuffer
+	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
+		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap,
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	flow := "Zk9xQ2Vw3mTr7bYq1LdHs0aNcFgUiKoPjE5t6R8yW4u"
+	token := "Tq8wLm2Xc4Vb6Nz0Pa1Sd3Fg5Hj7Kl9Qw2Er4Ty6Ui8"
+	for _, target := range []string{
+		"/api/v1/login/" + flow,
+		"/api/v1/login/" + flow + "/step-up/send",
+		"/password-reset/complete?token=" + token,
+		"/login/not-me?token=" + token,
+		"/contact-email/verify?token=" + token,
+	} {
+		method := "GET"
+		if strings.HasSuffix(target, "/send") {
+			method = "POST"
+		}
+		a.Handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, target, nil))
+	}
+	out := logs.String()
+	if strings.Count(out, "http_request") != 5 || !strings.Contains(out, `"path":"/api/v1/login/REDACTED/step-up/send"`) {
+		t.Fatalf("request log:\n%s", out)
+	}
+	if strings.Contains(out, flow) || strings.Contains(out, token) {
+		t.Fatalf("a secret reached the log:\n%s", out)
+	}
+}

@@ -1,0 +1,43 @@
+package httpx
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Redacted replaces a secret in what is logged.
+const Redacted = "REDACTED"
+
+// LogPath is a request path as the logs may show it (SPEC §9a: a login
+// flow id is a secret): the segment after /api/v1/login/ and any segment
+// shaped like a random token (20 or more base64url characters with a digit
+// or a capital letter) become REDACTED. Logs never show the query string,
+// where reset, not-me and verification links carry their tokens.
+func LogPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if (i == 4 && segs[1] == "api" && segs[2] == "v1" && segs[3] == "login" && s != "") || tokenLike(s) {
+			segs[i] = Redacted
+		}
+	}
+	return (&url.URL{Path: strings.Join(segs, "/")}).EscapedPath()
+}
+
+// tokenLike reports whether s looks like a random token rather than a
+// word or a number: long, base64url only, with a digit or a capital letter.
+func tokenLike(s string) bool {
+	if len(s) < 20 {
+		return false
+	}
+	mixed := false
+	for _, c := range []byte(s) {
+		switch {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
+			mixed = true
+		case c >= 'a' && c <= 'z', c == '-', c == '_', c == '=':
+		default:
+			return false
+		}
+	}
+	return mixed
+}
