@@ -3,7 +3,8 @@
 # (start_postgres exports VARCO_TEST_POSTGRES_URL). Source it; it sets the
 # EXIT trap. Extra server settings can be passed to start_postgres.
 
-# --- throwaway servers ----------------------------------------------------------
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
 work=$(mktemp -d -t varco-test.XXXXXX)
 pids_to_stop=()
 cleanup() {

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 log() { printf '== %s\n' "$*" >&2; }
 
 # --- packages ---------------------------------------------------------------
-pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+. "$(dirname "$0")/lib.sh"
 missing=()
 [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ] || missing+=(postgresql)
 command -v psql >/dev/null || missing+=(postgresql-client)
@@ -29,8 +29,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- throwaway servers ----------------------------------------------------------
-. "$(dirname "$0")/lib.sh"
-
 start_postgres
 
 # --- the suites -------------------------------------------------------------
