@@ -73,6 +73,7 @@ type Service struct {
 	cfg     Config
 	stepUp  StepUpConfig
 	risk    RiskEngine
+	pad     *failurePad
 }
 
 // Deps are what a Service needs.
@@ -100,7 +101,8 @@ func New(d Deps, cfg Config) *Service {
 		d.Risk = GeoRisk{}
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
-		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk}
+		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk,
+		pad: &failurePad{sleep: sleepCtx}}
 }
 
 // Config returns the effective configuration (defaults applied).
@@ -166,7 +168,11 @@ func HashToken(token string) []byte {
 // are revealed only after the right password (SPEC §5.1). Guessing is
 // throttled per account and per IP, never locking the account (§5.2).
 func (s *Service) Login(ctx context.Context, email, pw string, m Meta) (*LoginResult, error) {
+	start := time.Now()
 	res, err := s.login(ctx, email, pw, m)
+	if varco.IsCode(err, varco.EInvalidCredentials) {
+		s.pad.wait(ctx, time.Since(start))
+	}
 	if err != nil {
 		s.metrics.Login(varco.ErrorCode(err))
 	} else {
