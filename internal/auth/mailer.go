@@ -46,7 +46,17 @@ func (m *Mailer) EnqueueTo(ctx context.Context, q *store.Q, a *varco.Account, to
 	if err != nil {
 		return err
 	}
-	return q.EnqueueMessage(ctx, msg)
+	return m.Queue(ctx, q, msg)
+}
+
+// Queue writes msg to the outbox in q's transaction and wakes the delivery
+// worker once that commits.
+func (m *Mailer) Queue(ctx context.Context, q *store.Q, msg *notify.Message) error {
+	if err := q.EnqueueMessage(ctx, msg); err != nil {
+		return err
+	}
+	q.AfterCommit(m.Committed)
+	return nil
 }
 
 // Message renders the e-mail of event for a, to the address to, without
@@ -88,7 +98,7 @@ func (m *Mailer) EnqueueSMS(ctx context.Context, q *store.Q, a *varco.Account, t
 	}
 	msg := &notify.Message{Channel: notify.ChannelSMS, Event: event, To: to, Lang: lang, Text: text,
 		MessageID: id, CreatedAt: m.Clock.Now()}
-	return q.EnqueueMessage(ctx, msg)
+	return m.Queue(ctx, q, msg)
 }
 
 func accountLang(a *varco.Account) string {

@@ -18,8 +18,9 @@ import (
 // recent failures: it rises quickly toward a slower one and decays slowly,
 // as the minimum response time of Authelia's first factor does.
 type failurePad struct {
-	floor atomic.Int64 // nanoseconds
-	sleep func(ctx context.Context, d time.Duration)
+	floor  atomic.Int64 // nanoseconds
+	padded atomic.Int64 // failures that went through wait, for tests
+	sleep  func(ctx context.Context, d time.Duration)
 }
 
 // maxFailurePad bounds the floor, so a stall (a slow database, an
@@ -28,6 +29,7 @@ const maxFailurePad = 2 * time.Second
 
 // wait pads a failure that took took; it returns the wait it asked for.
 func (p *failurePad) wait(ctx context.Context, took time.Duration) time.Duration {
+	p.padded.Add(1)
 	took = min(took, maxFailurePad)
 	for {
 		old := p.floor.Load()

@@ -463,7 +463,7 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 		return err
 	}
 	for _, m := range mail {
-		if err := q.EnqueueMessage(ctx, m); err != nil {
+		if err := r.mailer.Queue(ctx, q, m); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,10 @@ type Q struct {
 	// missed collects, inside a transaction from InTx, the queries that
 	// were not prepared yet (see stmt).
 	missed *[]string
-	audit  *auditState // shared by every Q of one DB
+	// after collects, inside a transaction from InTx, what runs once it
+	// has committed (AfterCommit).
+	after *[]func()
+	audit *auditState // shared by every Q of one DB
 }
 
 // DB is an open database. Its embedded Q writes (on SQLite, through the single
@@ -158,7 +161,8 @@ func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	var missed []string
-	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed, audit: db.Q.audit}); err != nil {
+	var after []func()
+	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed, after: &after, audit: db.Q.audit}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -168,7 +172,22 @@ func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
 	for _, query := range missed {
 		db.Q.stmts.get(ctx, query)
 	}
+	for _, f := range after {
+		f()
+	}
 	return nil
+}
+
+// AfterCommit runs f once the transaction q belongs to has committed, and
+// never if it rolls back; outside a transaction (each statement commits by
+// itself) it runs f at once. The outbox uses it to wake its worker only for
+// messages that exist.
+func (q *Q) AfterCommit(f func()) {
+	if q.after == nil {
+		f()
+		return
+	}
+	*q.after = append(*q.after, f)
 }
 
 type migration struct {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,6 +384,37 @@ func TestOrgPolicy(t *testing.T) {
 		}
 		if got, _ = db.OrgByID(ctx, org.ID); len(got.Policy.WarningDays) != 0 {
 			t.Fatalf("no warning days read back as %v", got.Policy.WarningDays)
+		}
+	})
+}
+
+// TestAfterCommit: hooks run once the transaction committed, in order,
+// never after a rollback, and at once outside a transaction.
+func TestAfterCommit(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		var ran []string
+		err := db.InTx(t.Context(), func(q *store.Q) error {
+			q.AfterCommit(func() { ran = append(ran, "first") })
+			q.AfterCommit(func() { ran = append(ran, "second") })
+			if len(ran) != 0 {
+				t.Fatal("a hook ran before the commit")
+			}
+			return nil
+		})
+		if err != nil || strings.Join(ran, ",") != "first,second" {
+			t.Fatalf("after commit: %v, %v", ran, err)
+		}
+		ran = nil
+		_ = db.InTx(t.Context(), func(q *store.Q) error {
+			q.AfterCommit(func() { ran = append(ran, "rolled back") })
+			return errors.New("roll back")
+		})
+		if len(ran) != 0 {
+			t.Fatalf("a hook ran after a rollback: %v", ran)
+		}
+		db.AfterCommit(func() { ran = append(ran, "now") })
+		if len(ran) != 1 {
+			t.Fatal("outside a transaction the hook did not run at once")
 		}
 	})
 }
