@@ -6,6 +6,8 @@ package varco
 import (
 	"strings"
 	"time"
+	// Time zones are validated and shown without the system's tzdata.
+	_ "time/tzdata"
 )
 
 // Plans an organization can be on (SPEC §1).
@@ -24,6 +26,7 @@ type Org struct {
 	Name      string
 	Plan      string
 	Policy    Policy
+	TimeZone  string // IANA name; the default zone of its accounts
 	CreatedAt time.Time
 }
 
@@ -74,6 +77,42 @@ type Account struct {
 	MustChangePassword   bool
 	LastLoginAt          time.Time // zero when never
 	CreatedAt            time.Time
+	TimeZone             string // IANA name the user chose; "" follows the organization
+	OrgTimeZone          string // the organization's zone; "" for none
+}
+
+// Location is where the account's times are shown (SPEC §3): its own zone,
+// else its organization's, else DefaultTimeZone. A stored name that no
+// longer loads falls through to the next.
+func (a *Account) Location() *time.Location {
+	for _, name := range []string{a.TimeZone, a.OrgTimeZone} {
+		if loc, err := LoadTimeZone(name); err == nil {
+			return loc
+		}
+	}
+	loc, _ := LoadTimeZone(DefaultTimeZone)
+	return loc
+}
+
+// DefaultTimeZone is the zone of an organization created without one, and of
+// accounts in no organization: varco's customers are Italian.
+const DefaultTimeZone = "Europe/Rome"
+
+// maxTimeZoneLen bounds a zone name; the longest IANA name has 32 bytes.
+const maxTimeZoneLen = 64
+
+// LoadTimeZone returns the location of an IANA zone name ("Europe/Rome",
+// "UTC"). It refuses "", "Local" and anything time.LoadLocation does not
+// know, with an EInvalid error: the name comes from users.
+func LoadTimeZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > maxTimeZoneLen {
+		return nil, Errorf(EInvalid, "The time zone must be an IANA name such as Europe/Rome.")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, Errorf(EInvalid, "The time zone must be an IANA name such as Europe/Rome.")
+	}
+	return loc, nil
 }
 
 // NotifyAddress is where e-mail for the account goes: the verified contact

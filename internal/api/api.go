@@ -69,6 +69,9 @@ var routes = []route{
 	{"GET /api/v1/me/activity/integrity", (*Server).myActivityIntegrity, signedIn},
 	{"GET /api/v1/me/alerts", (*Server).listAlerts, signedIn},
 	{"DELETE /api/v1/me/alerts/{id}", (*Server).dismissAlert, signedIn},
+	{"POST /api/v1/me/alerts/{id}/not-me", (*Server).notMeAlert, signedIn},
+	{"PUT /api/v1/me/language", (*Server).setLanguage, signedIn},
+	{"PUT /api/v1/me/time-zone", (*Server).setTimeZone, signedIn},
 	{"PUT /api/v1/me/phone", (*Server).setPhone, signedIn},
 	{"DELETE /api/v1/me/phone", (*Server).removePhone, signedIn},
 	{"POST /api/v1/me/phone/verify", (*Server).verifyPhone, signedIn},
@@ -171,6 +174,8 @@ func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
 			return
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), accountKey, a), sessionKey, sess)
+		// Errors from here on speak the account's language (SPEC §8).
+		ctx = httpx.WithLang(ctx, a.Lang)
 		if level == staff {
 			// Admin actions are recorded with where the admin is (SPEC §3).
 			ctx = admin.WithOrigin(ctx, s.meta(r, ""))

@@ -363,6 +363,8 @@ var webForms = map[string][]string{
 	"POST /password-reset":                           {"email"},
 	"POST /password-reset/complete":                  {"token", "new_password", "confirm_password"},
 	"POST /profile/alerts/{id}/dismiss":              nil,
+	"POST /profile/alerts/{id}/not-me":               nil,
+	"POST /profile/preferences":                      {"language", "time_zone"},
 	"POST /profile/phone":                            {"phone"},
 	"POST /profile/phone/verify":                     {"code"},
 	"POST /profile/phone/remove":                     nil,

@@ -74,6 +74,9 @@ type accountJSON struct {
 	PasswordChangedAt    time.Time  `json:"password_changed_at"`
 	LastLoginAt          *time.Time `json:"last_login_at,omitempty"`
 	CreatedAt            time.Time  `json:"created_at"`
+	// TimeZone is the IANA zone the account's times are shown in: its own,
+	// else its organization's (SPEC §3).
+	TimeZone string `json:"time_zone"`
 }
 
 // MaskPhone keeps the country prefix and the last two digits of a number;
@@ -88,7 +91,8 @@ func MaskPhone(p string) string {
 func toAccountJSON(a *varco.Account) *accountJSON {
 	j := &accountJSON{ID: a.ID, Email: a.Email, DisplayName: a.DisplayName, Org: a.OrgName, Role: a.Role,
 		Status: a.Status, Language: a.Lang, ContactEmail: a.ContactEmail, ContactEmailVerified: a.ContactEmailVerified,
-		PhoneVerified: a.PhoneVerified, PasswordChangedAt: a.PasswordChangedAt, CreatedAt: a.CreatedAt}
+		PhoneVerified: a.PhoneVerified, PasswordChangedAt: a.PasswordChangedAt, CreatedAt: a.CreatedAt,
+		TimeZone: a.Location().String()}
 	if a.Phone != "" {
 		j.Phone = MaskPhone(a.Phone)
 	}
@@ -383,6 +387,60 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		out = append(out, alertJSON{ID: a.ID, Kind: a.Kind, Message: a.Message, CreatedAt: a.CreatedAt})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+// notMeAlert is "this wasn't me" on a new_login alert: the session it is
+// about ends and a password reset link is e-mailed.
+func (s *Server) notMeAlert(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err == nil {
+		err = s.Auth.NotMeAlert(r.Context(), account(r), id, s.meta(r, ""))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "session_revoked"})
+}
+
+type languageRequest struct {
+	Language string `json:"language"`
+}
+
+// setLanguage sets the account's language (SPEC §1): pages, e-mails and
+// API messages follow it.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
+	var req languageRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.Auth.SetLanguage(r.Context(), account(r), req.Language)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, meResponse{accountJSON: toAccountJSON(a)})
+}
+
+type timeZoneRequest struct {
+	TimeZone string `json:"time_zone"`
+}
+
+// setTimeZone sets the zone the account's times are shown in; "" follows
+// the organization's.
+func (s *Server) setTimeZone(w http.ResponseWriter, r *http.Request) {
+	var req timeZoneRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.Auth.SetTimeZone(r.Context(), account(r), req.TimeZone)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, meResponse{accountJSON: toAccountJSON(a)})
 }
 
 func (s *Server) dismissAlert(w http.ResponseWriter, r *http.Request) {

@@ -142,9 +142,10 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 	full := &accountJSON{ID: 7, Email: "mario@acme.test", DisplayName: "Mario", Org: "acme", Role: "org_admin",
 		Status: "active", Language: "it", ContactEmail: "m@home.test", ContactEmailVerified: true,
-		Phone: MaskPhone("+393471234567"), PhoneVerified: true, PasswordChangedAt: now, LastLoginAt: &now, CreatedAt: now}
+		Phone: MaskPhone("+393471234567"), PhoneVerified: true, PasswordChangedAt: now, LastLoginAt: &now, CreatedAt: now,
+		TimeZone: "Europe/Rome"}
 	bare := &accountJSON{ID: 1, Email: "help@provider.test", Role: "support", Status: "active", Language: "en",
-		PasswordChangedAt: now, CreatedAt: now}
+		PasswordChangedAt: now, CreatedAt: now, TimeZone: "UTC"}
 	ev := eventJSON{ID: 3, Time: now, Event: "login_failed", Actor: "self", IP: "192.0.2.1", Outcome: "failure",
 		Detail: "wrong password", AccountID: 7}
 	cursor := "3"
@@ -170,6 +171,9 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"UserPage", map[string]any{"users": []*accountJSON{full, bare}, "next_cursor": (*string)(nil)}},
 		{"Disabled", map[string]string{"status": "disabled"}},
 		{"VerificationSent", map[string]string{"status": "verification_sent"}},
+		{"SessionRevoked", map[string]string{"status": "session_revoked"}},
+		{"LanguageRequest", languageRequest{Language: "en"}},
+		{"TimeZoneRequest", timeZoneRequest{TimeZone: "Europe/Rome"}},
 		{"PhoneRequest", phoneRequest{Phone: "+393471234567"}},
 		{"CodeRequest", codeRequest{Code: "123456"}},
 		{"ContactEmailRequest", contactEmailRequest{ContactEmail: "m@home.test"}},

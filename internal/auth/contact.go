@@ -166,6 +166,9 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 		if err := q.SetAccountPhone(ctx, a.ID, v.Target, true); err != nil {
 			return err
 		}
+		if err := contactAlert(ctx, q, a, "phone", v.Target, now); err != nil {
+			return err
+		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerified, varco.OutcomeSuccess, m,
 			"phone "+notify.MaskPhone(v.Target)))
 	})
@@ -192,6 +195,9 @@ func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) err
 			return nil
 		}
 		if err := q.SetAccountPhone(ctx, a.ID, "", false); err != nil {
+			return err
+		}
+		if err := contactAlert(ctx, q, a, "phone", "", now); err != nil {
 			return err
 		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneRemoved, varco.OutcomeSuccess, m,
@@ -279,6 +285,9 @@ func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token
 			return err
 		}
 		a.ContactEmail, a.ContactEmailVerified = v.Target, true
+		if err := contactAlert(ctx, q, a, "email", v.Target, now); err != nil {
+			return err
+		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventContactEmailVerified, varco.OutcomeSuccess, m,
 			"contact e-mail "+notify.MaskEmail(v.Target)))
 	})

@@ -34,8 +34,32 @@ type Mailer struct {
 
 // Enqueue renders event for a and queues it to the account's notification
 // address (SPEC §9a); data's Common part is filled in from the account.
+// An e-mail that asks the user to act comes with its in-app alert, raised
+// here in the same transaction (SPEC §8).
 func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
-	return m.EnqueueTo(ctx, q, a, a.NotifyAddress(), event, data)
+	if err := m.EnqueueTo(ctx, q, a, a.NotifyAddress(), event, data); err != nil {
+		return err
+	}
+	return m.RaiseAlert(ctx, q, a, event, data)
+}
+
+// RaiseAlert raises the in-app alert that goes with the e-mail of event
+// to a, if any (see Alert), inside the caller's transaction: callers that
+// queue a prepared Message call it beside EnqueueMessage.
+func (m *Mailer) RaiseAlert(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
+	al, ok := emailAlert(a, event, data)
+	if !ok {
+		return nil
+	}
+	if event == varco.EventAccountUnlocked {
+		if err := q.ClearAlert(ctx, a.ID, AlertAccountLocked); err != nil {
+			return err
+		}
+	}
+	if err := q.RaiseAlert(ctx, a.ID, al, m.Clock.Now()); err != nil {
+		return fmt.Errorf("alert for %s: %w", event, err)
+	}
+	return nil
 }
 
 // EnqueueTo is Enqueue to the address to instead of the account's
@@ -65,6 +89,7 @@ func (m *Mailer) Queue(ctx context.Context, q *store.Q, msg *notify.Message) err
 func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (*notify.Message, error) {
 	lang := accountLang(a)
 	data.Common = m.common(a)
+	data = data.In(a.Location())
 	subject, text, html, err := m.Render(event, lang, data)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", event, err)
@@ -84,6 +109,7 @@ func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (
 func (m *Mailer) EnqueueSMS(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
 	lang := accountLang(a)
 	data.Common = m.common(a)
+	data = data.In(a.Location())
 	render := m.RenderSMS
 	if render == nil {
 		render = notify.RenderSMS

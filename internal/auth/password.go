@@ -89,8 +89,10 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
 			return err
 		}
-		if err := q.ClearAlert(ctx, a.ID, AlertPasswordExpiry); err != nil {
-			return err
+		for _, kind := range []string{AlertPasswordExpiry, AlertSuspensionComing} {
+			if err := q.ClearAlert(ctx, a.ID, kind); err != nil {
+				return err
+			}
 		}
 		var keepID int64
 		if keep != nil {

@@ -171,7 +171,7 @@ type ErrorBody struct {
 // with their detail and answered with a generic message.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := varco.ErrorCode(err)
-	body := ErrorBody{Error: code, Message: varco.ErrorMessage(err)}
+	body := ErrorBody{Error: code, Message: LocalizedMessage(err, RequestLang(r))}
 	var ve *varco.Error
 	if errors.As(err, &ve) && ve.RetryAfter > 0 {
 		body.RetryAfter = ve.RetryAfter

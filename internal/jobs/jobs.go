@@ -332,13 +332,15 @@ type item struct {
 	a    *varco.Account
 	pl   plan
 	mail map[string]*notify.Message // by event
+	data map[string]notify.Data     // by event: what the in-app alert of an e-mail shows
 }
 
 // prepare plans each due account and renders the e-mails it may need.
 func (r *Runner) prepare(p varco.Policy, due []store.DueAccount, now time.Time) (*batch, error) {
 	b := &batch{policy: p, items: make([]item, len(due))}
 	for i, d := range due {
-		b.items[i] = item{a: d.Account, pl: planFor(p, d.Account, now), mail: map[string]*notify.Message{}}
+		b.items[i] = item{a: d.Account, pl: planFor(p, d.Account, now), mail: map[string]*notify.Message{},
+			data: map[string]notify.Data{}}
 	}
 	// Lock the accounts in id order, so two runners on one PostgreSQL
 	// taking overlapping batches cannot deadlock.
@@ -388,6 +390,7 @@ func (r *Runner) prepare(p varco.Policy, due []store.DueAccount, now time.Time) 
 			return nil, fmt.Errorf("%s for account %d: %w", j.event, j.it.a.ID, j.err)
 		}
 		j.it.mail[j.event] = j.msg
+		j.it.data[j.event] = j.data
 	}
 	return b, nil
 }
@@ -422,6 +425,11 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 	}
 	var events []*varco.Event
 	var mail []*notify.Message
+	type sent struct {
+		it    *item
+		event string
+	}
+	var alerts []sent // e-mails whose in-app alert goes with them (SPEC §8)
 	for _, it := range work {
 		a, pl := it.a, it.pl
 		if pl.suspend {
@@ -443,6 +451,7 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 				events = append(events, systemEvent(a, now, varco.EventPasswordExpiryWarningSent,
 					fmt.Sprintf("password expires in %d days (warning %d)", pl.daysLeft, pl.expiry)))
 				mail = append(mail, it.mail[varco.EventPasswordExpiryWarningSent])
+				alerts = append(alerts, sent{it, varco.EventPasswordExpiryWarningSent})
 				rep.ExpiryWarnings++
 			}
 		}
@@ -465,6 +474,11 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 	for _, m := range mail {
 		if err := r.mailer.Queue(ctx, q, m); err != nil {
 			return err
+		}
+	}
+	for _, s := range alerts {
+		if err := r.mailer.RaiseAlert(ctx, q, s.it.a, s.event, s.it.data[s.event]); err != nil {
+			return fmt.Errorf("account %d: %w", s.it.a.ID, err)
 		}
 	}
 	return nil

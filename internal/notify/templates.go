@@ -62,7 +62,7 @@ func (c Common) PasswordResetURL() string { return c.URL(PathPasswordReset) }
 // left) add fields here, or pass their own struct that embeds Common.
 type Data struct {
 	Common
-	Time     time.Time // when it happened; shown in UTC
+	Time     time.Time // when it happened; shown in its location (see In)
 	IP       string    // client address, empty when not known
 	Location string    // approximate location, e.g. "Milano, Italia"; empty when not known
 	Actor    string    // who did it: varco.ActorSelf, ActorReset, ActorAdmin, ActorSupport or ActorSystem
@@ -85,11 +85,23 @@ type Data struct {
 	Device      string // the client's user agent
 	Application string // the application signed in to
 	NotMeURL    string // "this wasn't me": revokes that session and starts a reset
+	SessionID   int64  // the session signed in; only its in-app alert uses it
 
 	// contact_email_verification_sent: the address being verified and its link.
 	ContactEmail    string    // the new contact address
 	VerifyURL       string    // the link, with the token as its "token" parameter
 	VerifyExpiresAt time.Time // when that link stops working
+}
+
+// In returns d with every time in loc, the reader's zone: templates show
+// times in their own location.
+func (d Data) In(loc *time.Location) Data {
+	for _, t := range []*time.Time{&d.Time, &d.ExpiresAt, &d.LastLogin, &d.ResetExpiresAt, &d.VerifyExpiresAt} {
+		if !t.IsZero() {
+			*t = t.In(loc)
+		}
+	}
+	return d
 }
 
 type eventTemplates struct {
@@ -277,14 +289,17 @@ var (
 	weekdaysIT = [...]string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}
 )
 
-// FormatTime writes t in UTC the way lang writes a date and time:
-// "lunedì 23 novembre 2026, ore 10:25 (UTC)" or
-// "Monday, 23 November 2026 at 10:25 UTC".
+// FormatTime writes t in its own time zone, which it names, the way lang
+// writes a date and time: "lunedì 23 novembre 2026, ore 11:25 (CET)" or
+// "Monday, 23 November 2026 at 11:25 CET". A time in the process's Local
+// zone (a server setting, not the reader's) is written in UTC.
 func FormatTime(t time.Time, lang string) string {
-	t = t.UTC()
-	if normalizeLang(lang) == "it" {
-		return fmt.Sprintf("%s %d %s %d, ore %02d:%02d (UTC)", weekdaysIT[t.Weekday()], t.Day(),
-			monthsIT[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+	if t.Location() == time.Local {
+		t = t.UTC()
 	}
-	return t.Format("Monday, 2 January 2006 at 15:04") + " UTC"
+	if normalizeLang(lang) == "it" {
+		return fmt.Sprintf("%s %d %s %d, ore %02d:%02d (%s)", weekdaysIT[t.Weekday()], t.Day(),
+			monthsIT[t.Month()-1], t.Year(), t.Hour(), t.Minute(), t.Format("MST"))
+	}
+	return t.Format("Monday, 2 January 2006 at 15:04 MST")
 }

@@ -356,13 +356,49 @@ func TestRenderExpiryInactivitySuspension(t *testing.T) {
 	}
 }
 
+// TestFormatTime: a time is written in its own zone, which is named (SPEC
+// §3: times in the account's zone, with the zone shown).
 func TestFormatTime(t *testing.T) {
-	rome := time.FixedZone("CET", 3600)
-	at := time.Date(2026, 3, 1, 0, 5, 0, 0, rome) // 23:05 UTC the day before
-	if got, want := FormatTime(at, "it"), "sabato 28 febbraio 2026, ore 23:05 (UTC)"; got != want {
-		t.Errorf("it: %q, want %q", got, want)
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got, want := FormatTime(at, "en"), "Saturday, 28 February 2026 at 23:05 UTC"; got != want {
-		t.Errorf("en: %q, want %q", got, want)
+	utc := time.Date(2026, 2, 28, 23, 5, 0, 0, time.UTC)
+	summer := time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		lang string
+		want string
+	}{
+		{utc, "it", "sabato 28 febbraio 2026, ore 23:05 (UTC)"},
+		{utc, "en", "Saturday, 28 February 2026 at 23:05 UTC"},
+		{utc.In(rome), "it", "domenica 1 marzo 2026, ore 00:05 (CET)"},
+		{utc.In(rome), "en", "Sunday, 1 March 2026 at 00:05 CET"},
+		{summer.In(rome), "it", "mercoledì 1 luglio 2026, ore 12:00 (CEST)"},
+		{utc.Local(), "en", "Saturday, 28 February 2026 at 23:05 UTC"}, // the server's zone is nobody's
+	} {
+		if got := FormatTime(tc.at, tc.lang); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.at, tc.lang, got, tc.want)
+		}
+	}
+}
+
+// TestRenderInReadersZone: Data.In moves every time of a message to the
+// reader's zone, and the e-mail shows it there with the zone.
+func TestRenderInReadersZone(t *testing.T) {
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{Common: Common{BaseURL: "https://a.example"}, Time: t0, DaysLeft: 5,
+		ExpiresAt: time.Date(2026, 11, 28, 10, 25, 0, 0, time.UTC), GraceDays: 30}.In(rome)
+	_, text, html, err := Render("password_expiry_warning_sent", "it", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sabato 28 novembre 2026, ore 11:25 (CET)"} {
+		if !strings.Contains(text, want) || !strings.Contains(html, want) {
+			t.Errorf("message lacks %q:\n%s", want, text)
+		}
 	}
 }

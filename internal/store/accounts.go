@@ -12,7 +12,8 @@ import (
 
 const accountColumns = `a.id, COALESCE(a.org_id, 0), COALESCE(o.name, ''), a.email, a.contact_email,
 	a.contact_email_verified, a.phone, a.phone_verified, a.display_name, a.lang, a.role, a.status,
-	a.password_hash, a.password_changed_at, a.must_change_password, a.last_login_at, a.created_at`
+	a.password_hash, a.password_changed_at, a.must_change_password, a.last_login_at, a.created_at,
+	a.time_zone, COALESCE(o.time_zone, '')`
 
 const accountFrom = ` FROM accounts a LEFT JOIN orgs o ON o.id = a.org_id `
 
@@ -27,7 +28,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*varco.Account, error) {
 	var changed, lastLogin, created int64
 	err := row.Scan(&a.ID, &a.OrgID, &a.OrgName, &a.Email, &a.ContactEmail,
 		&a.ContactEmailVerified, &a.Phone, &a.PhoneVerified, &a.DisplayName, &a.Lang, &a.Role, &a.Status,
-		&a.PasswordHash, &changed, &a.MustChangePassword, &lastLogin, &created)
+		&a.PasswordHash, &changed, &a.MustChangePassword, &lastLogin, &created, &a.TimeZone, &a.OrgTimeZone)
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +43,11 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 func (q *Q) CreateAccount(ctx context.Context, a *varco.Account) error {
 	err := q.queryRow(ctx, `INSERT INTO accounts (org_id, email, contact_email, contact_email_verified,
 		phone, phone_verified, display_name, lang, role, status, password_hash, password_changed_at,
-		must_change_password, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		must_change_password, created_at, time_zone)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		nullID(a.OrgID), a.Email, a.ContactEmail, a.ContactEmailVerified, a.Phone, a.PhoneVerified,
 		a.DisplayName, a.Lang, a.Role, a.Status, a.PasswordHash, ts(a.PasswordChangedAt),
-		a.MustChangePassword, ts(a.CreatedAt)).Scan(&a.ID)
+		a.MustChangePassword, ts(a.CreatedAt), a.TimeZone).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("create account: %w", mapError(err, "account"))
 	}
@@ -118,6 +119,26 @@ func (q *Q) SetAccountStatus(ctx context.Context, id int64, status string) error
 	res, err := q.exec(ctx, `UPDATE accounts SET status = $1 WHERE id = $2`, status, id)
 	if err != nil {
 		return fmt.Errorf("set account status: %w", err)
+	}
+	return mustAffect(res, "account")
+}
+
+// SetAccountLanguage sets the language of an account's pages, e-mails and
+// API messages; ENotFound when there is no such account.
+func (q *Q) SetAccountLanguage(ctx context.Context, id int64, lang string) error {
+	res, err := q.exec(ctx, `UPDATE accounts SET lang = $1 WHERE id = $2`, lang, id)
+	if err != nil {
+		return fmt.Errorf("set account language: %w", err)
+	}
+	return mustAffect(res, "account")
+}
+
+// SetAccountTimeZone sets the zone an account's times are shown in ("" to
+// follow its organization); ENotFound when there is no such account.
+func (q *Q) SetAccountTimeZone(ctx context.Context, id int64, zone string) error {
+	res, err := q.exec(ctx, `UPDATE accounts SET time_zone = $1 WHERE id = $2`, zone, id)
+	if err != nil {
+		return fmt.Errorf("set account time zone: %w", err)
 	}
 	return mustAffect(res, "account")
 }

@@ -11,15 +11,16 @@ type Alert struct {
 	ID        int64
 	Kind      string
 	Message   string
+	SessionID int64 // new_login: the session the alert is about; 0 otherwise
 	CreatedAt time.Time
 }
 
 // RaiseAlert shows an alert of kind to an account, replacing the text of
 // an earlier one of the same kind and showing it again if it was dismissed.
-func (q *Q) RaiseAlert(ctx context.Context, accountID int64, kind, message string, at time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO alerts (account_id, kind, message, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (account_id, kind) DO UPDATE SET message = excluded.message, created_at = excluded.created_at,
-			dismissed_at = 0`, accountID, kind, message, ts(at))
+func (q *Q) RaiseAlert(ctx context.Context, accountID int64, al Alert, at time.Time) error {
+	_, err := q.exec(ctx, `INSERT INTO alerts (account_id, kind, message, session_id, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (account_id, kind) DO UPDATE SET message = excluded.message, session_id = excluded.session_id,
+			created_at = excluded.created_at, dismissed_at = 0`, accountID, al.Kind, al.Message, al.SessionID, ts(at))
 	if err != nil {
 		return fmt.Errorf("raise alert: %w", err)
 	}
@@ -36,7 +37,7 @@ func (q *Q) ClearAlert(ctx context.Context, accountID int64, kind string) error 
 
 // ListAlerts returns an account's alerts that are not dismissed, newest first.
 func (q *Q) ListAlerts(ctx context.Context, accountID int64) ([]Alert, error) {
-	rows, err := q.query(ctx, `SELECT id, kind, message, created_at FROM alerts
+	rows, err := q.query(ctx, `SELECT id, kind, message, session_id, created_at FROM alerts
 		WHERE account_id = $1 AND dismissed_at = 0 ORDER BY created_at DESC, id DESC`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
@@ -46,13 +47,27 @@ func (q *Q) ListAlerts(ctx context.Context, accountID int64) ([]Alert, error) {
 	for rows.Next() {
 		var a Alert
 		var created int64
-		if err := rows.Scan(&a.ID, &a.Kind, &a.Message, &created); err != nil {
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Message, &a.SessionID, &created); err != nil {
 			return nil, fmt.Errorf("list alerts: %w", err)
 		}
 		a.CreatedAt = tm(created)
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// AlertByID returns one of the account's visible alerts; ENotFound when it
+// has no such alert.
+func (q *Q) AlertByID(ctx context.Context, accountID, id int64) (Alert, error) {
+	a := Alert{ID: id}
+	var created int64
+	err := q.queryRow(ctx, `SELECT kind, message, session_id, created_at FROM alerts
+		WHERE id = $1 AND account_id = $2 AND dismissed_at = 0`, id, accountID).Scan(&a.Kind, &a.Message, &a.SessionID, &created)
+	if err != nil {
+		return Alert{}, fmt.Errorf("alert by id: %w", notFound(err, "alert"))
+	}
+	a.CreatedAt = tm(created)
+	return a, nil
 }
 
 // DismissAlert hides one of the account's alerts; ENotFound when it has no

@@ -15,12 +15,15 @@ func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
 	if o.Policy.MaxAgeDays == 0 {
 		o.Policy = varco.DefaultPolicy()
 	}
+	if o.TimeZone == "" {
+		o.TimeZone = varco.DefaultTimeZone
+	}
 	p := o.Policy
 	err := q.queryRow(ctx,
 		`INSERT INTO orgs (name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
-			suspension_grace_days, password_history_depth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			suspension_grace_days, password_history_depth, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		o.Name, o.Plan, ts(o.CreatedAt), p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays,
-		p.SuspensionGraceDays, p.HistoryDepth).Scan(&o.ID)
+		p.SuspensionGraceDays, p.HistoryDepth, o.TimeZone).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("create org: %w", mapError(err, "organization"))
 	}
@@ -28,7 +31,7 @@ func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
 }
 
 const orgColumns = `id, name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
-	suspension_grace_days, password_history_depth`
+	suspension_grace_days, password_history_depth, time_zone`
 
 func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	var o varco.Org
@@ -36,7 +39,7 @@ func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	var days string
 	p := &o.Policy
 	if err := row.Scan(&o.ID, &o.Name, &o.Plan, &created, &p.MaxAgeDays, &days, &p.InactivityDays,
-		&p.SuspensionGraceDays, &p.HistoryDepth); err != nil {
+		&p.SuspensionGraceDays, &p.HistoryDepth, &o.TimeZone); err != nil {
 		return nil, err
 	}
 	o.CreatedAt = tm(created)
@@ -46,6 +49,16 @@ func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 		}
 	}
 	return &o, nil
+}
+
+// SetOrgTimeZone sets the default zone of an organization's accounts;
+// ENotFound when there is no such organization.
+func (q *Q) SetOrgTimeZone(ctx context.Context, orgID int64, zone string) error {
+	res, err := q.exec(ctx, `UPDATE orgs SET time_zone = $1 WHERE id = $2`, zone, orgID)
+	if err != nil {
+		return fmt.Errorf("set org time zone: %w", err)
+	}
+	return mustAffect(res, "organization")
 }
 
 // SetOrgPolicy replaces an organization's password policy and makes every

@@ -208,7 +208,7 @@ func TestAdminDeadLetters(t *testing.T) {
 			support.login("help@provider.test", helpPW)
 			p := support.get("/admin/outbox")
 			want(t, p, 200, "Messaggi non recapitati", fmt.Sprintf(`data-message="%d"`, id), "Password cambiata",
-				"m***@acme.test", "550 5.1.1", "4 mag 2026, 08:05", fmt.Sprintf(`action="/admin/outbox/%d/retry"`, id))
+				"m***@acme.test", "550 5.1.1", "4 mag 2026, 10:05 CEST", fmt.Sprintf(`action="/admin/outbox/%d/retry"`, id))
 			if strings.Contains(p.body, "mario@acme.test") || strings.Contains(p.body, "secret body") {
 				t.Fatal("the dead letters show a full address or a body")
 			}

@@ -86,26 +86,27 @@ var months = map[string][12]string{
 	varco.LangEN: {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 }
 
-// formatTime writes t (in UTC) the way a reader of lang expects it:
-// "4 mag 2026, 08:05" or "4 May 2026, 08:05".
-func formatTime(lang string, t time.Time) string {
+// formatTime writes t in loc, the reader's time zone, the way a reader of
+// lang expects it, naming the zone (SPEC §3): "4 mag 2026, 10:05 CEST" or
+// "4 May 2026, 10:05 CEST".
+func formatTime(lang string, loc *time.Location, t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.UTC()
+	t = t.In(loc)
 	m, ok := months[lang]
 	if !ok {
 		m = months[varco.LangIT]
 	}
-	return fmt.Sprintf("%d %s %d, %02d:%02d", t.Day(), m[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+	return fmt.Sprintf("%d %s %d, %02d:%02d %s", t.Day(), m[t.Month()-1], t.Year(), t.Hour(), t.Minute(), t.Format("MST"))
 }
 
-// formatDate is formatTime without the time of day.
-func formatDate(lang string, t time.Time) string {
+// formatDate is formatTime without the time of day (nor the zone).
+func formatDate(lang string, loc *time.Location, t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.UTC()
+	t = t.In(loc)
 	m, ok := months[lang]
 	if !ok {
 		m = months[varco.LangIT]
@@ -278,7 +279,7 @@ var catalog = map[string]map[string]string{
 		"outbox.title":       "Messaggi non recapitati",
 		"outbox.intro":       "Le e-mail che il server di posta ha rifiutato per sempre o che hanno esaurito i tentativi, dalla più recente. Dopo aver risolto il problema, rimettile in coda.",
 		"outbox.caption":     "Messaggi non recapitati",
-		"outbox.created":     "Creato il (UTC)",
+		"outbox.created":     "Creato il",
 		"outbox.event":       "Evento",
 		"outbox.to":          "Destinatario",
 		"outbox.attempts":    "Tentativi",
@@ -315,9 +316,26 @@ var catalog = map[string]map[string]string{
 		"err.title.500":                       "Errore",
 		"err.back":                            "Torna alla pagina iniziale",
 
-		"profile.title":            "Profilo",
-		"profile.intro":            "I dati del tuo account e le impostazioni di sicurezza.",
-		"alerts.dismiss":           "Nascondi",
+		"profile.title":  "Profilo",
+		"profile.intro":  "I dati del tuo account e le impostazioni di sicurezza.",
+		"alerts.dismiss": "Nascondi",
+
+		// Notifications users expect: alert kinds, "this wasn't me" from an
+		// alert, language and time zone settings.
+		"alert.password_expiry":    "Password in scadenza.",
+		"alert.suspension_coming":  "Sospensione in arrivo.",
+		"alert.account_locked":     "Account bloccato.",
+		"alert.account_unlocked":   "Account sbloccato.",
+		"alert.new_login":          "Nuovo accesso.",
+		"alert.contact_changed":    "Contatti modificati.",
+		"alerts.not_me":            "Non sono stato io",
+		"alerts.not_me_done":       "Abbiamo chiuso quella sessione e ti abbiamo inviato un link per cambiare la password.",
+		"prefs.title":              "Lingua e fuso orario",
+		"prefs.time_zone":          "Fuso orario",
+		"prefs.time_zone_hint":     "Un nome IANA, per esempio Europe/Rome. Vuoto: quello della tua organizzazione. Ora gli orari sono in %s.",
+		"prefs.save":               "Salva",
+		"prefs.saved":              "Preferenze salvate.",
+		"prefs.invalid":            "Scegli italiano o inglese e un fuso orario valido, per esempio Europe/Rome.",
 		"profile.account":          "Il tuo account",
 		"profile.email":            "E-mail di accesso",
 		"profile.contact":          "E-mail per le notifiche",
@@ -392,7 +410,7 @@ var catalog = map[string]map[string]string{
 		"activity.to":          "Al giorno",
 		"activity.apply":       "Applica i filtri",
 		"activity.reset":       "Azzera i filtri",
-		"activity.time":        "Data e ora (UTC)",
+		"activity.time":        "Data e ora",
 		"activity.event":       "Evento",
 		"activity.actor":       "Autore",
 		"activity.ip":          "Indirizzo IP",
@@ -494,7 +512,7 @@ var catalog = map[string]map[string]string{
 		"mailbox.event":    "Evento",
 		"mailbox.to":       "Destinatario",
 		"mailbox.subject":  "Oggetto",
-		"mailbox.time":     "Data e ora (UTC)",
+		"mailbox.time":     "Data e ora",
 		"mailbox.open":     "Apri il messaggio",
 		"mailbox.back":     "Torna alla posta",
 		"mailbox.has_html": "Il messaggio ha anche una versione HTML, non mostrata qui.",
@@ -735,7 +753,7 @@ var catalog = map[string]map[string]string{
 		"outbox.title":       "Undelivered messages",
 		"outbox.intro":       "The e-mails that the mail server refused for good or that ran out of attempts, newest first. Once the problem is fixed, queue them again.",
 		"outbox.caption":     "Undelivered messages",
-		"outbox.created":     "Created on (UTC)",
+		"outbox.created":     "Created on",
 		"outbox.event":       "Event",
 		"outbox.to":          "Recipient",
 		"outbox.attempts":    "Attempts",
@@ -772,9 +790,26 @@ var catalog = map[string]map[string]string{
 		"err.title.500":                       "Error",
 		"err.back":                            "Back to the home page",
 
-		"profile.title":            "Profile",
-		"profile.intro":            "Your account details and security settings.",
-		"alerts.dismiss":           "Dismiss",
+		"profile.title":  "Profile",
+		"profile.intro":  "Your account details and security settings.",
+		"alerts.dismiss": "Dismiss",
+
+		// Notifications users expect: alert kinds, "this wasn't me" from an
+		// alert, language and time zone settings.
+		"alert.password_expiry":    "Password expiring.",
+		"alert.suspension_coming":  "Suspension coming.",
+		"alert.account_locked":     "Account locked.",
+		"alert.account_unlocked":   "Account unlocked.",
+		"alert.new_login":          "New sign-in.",
+		"alert.contact_changed":    "Contact details changed.",
+		"alerts.not_me":            "This wasn't me",
+		"alerts.not_me_done":       "We ended that session and sent you a link to change your password.",
+		"prefs.title":              "Language and time zone",
+		"prefs.time_zone":          "Time zone",
+		"prefs.time_zone_hint":     "An IANA name such as Europe/Rome. Empty: your organization's. Times are now shown in %s.",
+		"prefs.save":               "Save",
+		"prefs.saved":              "Preferences saved.",
+		"prefs.invalid":            "Choose Italian or English and a valid time zone, such as Europe/Rome.",
 		"profile.account":          "Your account",
 		"profile.email":            "Sign-in e-mail",
 		"profile.contact":          "E-mail for notifications",
@@ -849,7 +884,7 @@ var catalog = map[string]map[string]string{
 		"activity.to":          "To",
 		"activity.apply":       "Apply filters",
 		"activity.reset":       "Clear filters",
-		"activity.time":        "Date and time (UTC)",
+		"activity.time":        "Date and time",
 		"activity.event":       "Event",
 		"activity.actor":       "By",
 		"activity.ip":          "IP address",

@@ -115,16 +115,25 @@ func TestPickLangOrder(t *testing.T) {
 	}
 }
 
+// TestFormatTime: pages show times in the reader's zone, naming it (SPEC §3).
 func TestFormatTime(t *testing.T) {
+	rome, _ := varco.LoadTimeZone("Europe/Rome")
 	at := time.Date(2026, 5, 4, 8, 5, 0, 0, time.UTC)
-	if got := formatTime(varco.LangIT, at); got != "4 mag 2026, 08:05" {
-		t.Errorf("it: %q", got)
-	}
-	if got := formatTime(varco.LangEN, at); got != "4 May 2026, 08:05" {
-		t.Errorf("en: %q", got)
-	}
-	if got := formatTime(varco.LangEN, time.Time{}); got != "—" {
-		t.Errorf("zero: %q", got)
+	for _, tc := range []struct {
+		lang string
+		loc  *time.Location
+		at   time.Time
+		want string
+	}{
+		{varco.LangIT, rome, at, "4 mag 2026, 10:05 CEST"},
+		{varco.LangEN, rome, at, "4 May 2026, 10:05 CEST"},
+		{varco.LangEN, rome, at.AddDate(0, 7, 0), "4 Dec 2026, 09:05 CET"},
+		{varco.LangEN, time.UTC, at, "4 May 2026, 08:05 UTC"},
+		{varco.LangEN, rome, time.Time{}, "—"},
+	} {
+		if got := formatTime(tc.lang, tc.loc, tc.at); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.lang, tc.at, got, tc.want)
+		}
 	}
 }
 

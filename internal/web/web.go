@@ -163,6 +163,8 @@ var routes = []route{
 	{"POST /password-reset/complete", anyone, (*Handler).resetCompleteSubmit},
 	{"GET /profile", signedIn, (*Handler).profile},
 	{"POST /profile/alerts/{id}/dismiss", signedIn, (*Handler).dismissAlert},
+	{"POST /profile/alerts/{id}/not-me", signedIn, (*Handler).notMeAlert},
+	{"POST /profile/preferences", signedIn, (*Handler).preferencesSubmit},
 	{"POST /profile/phone", signedIn, (*Handler).phoneSubmit},
 	{"POST /profile/phone/verify", signedIn, (*Handler).phoneVerifySubmit},
 	{"POST /profile/phone/remove", signedIn, (*Handler).phoneRemoveSubmit},
@@ -315,8 +317,18 @@ func (p *page) T(key string, args ...any) string { return translate(p.Lang, key,
 // application (prefix "event.", "role." …), or the raw name.
 func (p *page) Label(prefix, name string) string { return label(p.Lang, prefix, name) }
 
-// Time formats t for the page's language.
-func (p *page) Time(t time.Time) string { return formatTime(p.Lang, t) }
+// Time formats t for the page's language in the reader's time zone, naming it.
+func (p *page) Time(t time.Time) string { return formatTime(p.Lang, p.loc(), t) }
+
+// loc is the reader's time zone: the signed-in account's (SPEC §3), else
+// varco's default.
+func (p *page) loc() *time.Location {
+	if p.Account != nil {
+		return p.Account.Location()
+	}
+	loc, _ := varco.LoadTimeZone(varco.DefaultTimeZone)
+	return loc
+}
 
 // ISO formats t for a <time datetime> attribute.
 func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
