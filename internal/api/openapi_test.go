@@ -243,3 +243,20 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Error("body is not the OpenAPI document")
 	}
 }
+
+// TestOpenAPIEventNamesAreTheRegistry: the document lists exactly the
+// events of the root registry, in its order.
+func TestOpenAPIEventNamesAreTheRegistry(t *testing.T) {
+	doc := loadOpenAPI(t)
+	var got []string
+	for _, v := range doc.Components.Schemas["Event"].Value.Properties["event"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	var want []string
+	for _, e := range varco.Events() {
+		want = append(want, e.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("OpenAPI event enum %v\nregistry %v", got, want)
+	}
+}

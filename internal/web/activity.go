@@ -14,23 +14,15 @@ import (
 // activityPageSize is how many events one page of the history shows.
 const activityPageSize = 50
 
-// eventNames are the events the type filter offers (SPEC §3 and the ones
-// the services record besides), in the order a user thinks of them.
-var eventNames = []string{
-	"login_succeeded", "login_failed", "logout", "session_revoked", "login_alert_sent",
-	"password_changed", "password_reset_requested", "password_reset_completed",
-	"password_expiry_warning_sent", "inactivity_warning_sent",
-	"account_created", "account_disabled", "account_suspended", "account_reactivated",
-	"account_locked", "account_unlocked", "password_change_required",
-	"step_up_required", "pin_sent", "pin_failed", "otp_sent", "otp_failed", "step_up_succeeded",
-	"two_factor_enabled", "two_factor_disabled", "device_enrolled", "device_removed",
-	"push_sent", "push_approved", "push_denied", "push_reported", "push_expired",
-	"app_password_created", "app_password_rotated", "app_password_deleted",
-	"app_password_expiry_warning_sent", "app_password_expired",
-	"mail_login_succeeded", "mail_login_failed",
-	"phone_verification_sent", "phone_verification_failed", "phone_verified", "phone_removed",
-	"contact_email_verification_sent", "contact_email_verified",
-}
+// eventNames are the events the type filter offers: the registry's, in
+// its order.
+var eventNames = func() []string {
+	var names []string
+	for _, e := range varco.Events() {
+		names = append(names, e.Name)
+	}
+	return names
+}()
 
 var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 

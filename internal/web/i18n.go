@@ -75,6 +75,12 @@ func translate(lang, key string, args ...any) string {
 // label translates prefix+name (an event, role, status…) and falls back to
 // the raw name, so a new event shows up even before it has a label.
 func label(lang, prefix, name string) string {
+	if prefix == "event." {
+		if e, ok := varco.LookupEvent(name); ok {
+			return e.Label(lang)
+		}
+		return name
+	}
 	if s, ok := catalog[lang][prefix+name]; ok {
 		return s
 	}
@@ -443,45 +449,6 @@ var catalog = map[string]map[string]string{
 		"appname.api":                "API",
 		"appname.authenticator":      "App di autenticazione",
 
-		"event.login_succeeded":                  "Accesso riuscito",
-		"event.login_failed":                     "Accesso non riuscito",
-		"event.logout":                           "Uscita",
-		"event.password_changed":                 "Password cambiata",
-		"event.password_reset_requested":         "Richiesta di recupero password",
-		"event.password_reset_completed":         "Password reimpostata",
-		"event.password_expiry_warning_sent":     "Avviso di scadenza password inviato",
-		"event.inactivity_warning_sent":          "Avviso di inattività inviato",
-		"event.account_created":                  "Account creato",
-		"event.account_disabled":                 "Account disattivato",
-		"event.account_suspended":                "Account sospeso",
-		"event.account_reactivated":              "Account riattivato",
-		"event.account_locked":                   "Account bloccato",
-		"event.account_unlocked":                 "Account sbloccato",
-		"event.step_up_required":                 "Verifica aggiuntiva richiesta",
-		"event.pin_sent":                         "PIN inviato via e-mail",
-		"event.pin_failed":                       "PIN errato",
-		"event.otp_sent":                         "Codice inviato via SMS",
-		"event.otp_failed":                       "Codice SMS errato",
-		"event.step_up_succeeded":                "Verifica aggiuntiva riuscita",
-		"event.two_factor_enabled":               "Verifica in due passaggi attivata",
-		"event.two_factor_disabled":              "Verifica in due passaggi disattivata",
-		"event.device_enrolled":                  "Dispositivo associato",
-		"event.device_removed":                   "Dispositivo rimosso",
-		"event.push_sent":                        "Richiesta di approvazione inviata",
-		"event.push_approved":                    "Accesso approvato dal dispositivo",
-		"event.push_denied":                      "Accesso negato dal dispositivo",
-		"event.push_reported":                    "Accesso segnalato come sospetto",
-		"event.push_expired":                     "Richiesta di approvazione scaduta",
-		"event.app_password_created":             "Password per app creata",
-		"event.app_password_rotated":             "Password per app rigenerata",
-		"event.app_password_deleted":             "Password per app eliminata",
-		"event.app_password_expiry_warning_sent": "Avviso di scadenza password per app inviato",
-		"event.app_password_expired":             "Password per app scaduta",
-		"event.mail_login_succeeded":             "Accesso alla posta riuscito",
-		"event.mail_login_failed":                "Accesso alla posta non riuscito",
-		"event.session_revoked":                  "Sessione chiusa",
-		"event.login_alert_sent":                 "Avviso di nuovo accesso inviato",
-
 		"admin.title":           "Amministrazione",
 		"admin.intro_org":       "Gli utenti della tua organizzazione.",
 		"admin.intro_all":       "Gli utenti di tutte le organizzazioni.",
@@ -519,13 +486,6 @@ var catalog = map[string]map[string]string{
 		"mailbox.sms":      "SMS",
 		"mailbox.sms_to":   "SMS a %s",
 		"mailbox.email":    "E-mail",
-
-		"event.phone_verification_sent":         "Codice di verifica del telefono inviato",
-		"event.phone_verification_failed":       "Codice di verifica del telefono errato",
-		"event.phone_verified":                  "Numero di telefono verificato",
-		"event.phone_removed":                   "Numero di telefono rimosso",
-		"event.contact_email_verification_sent": "Link di conferma dell'e-mail di contatto inviato",
-		"event.contact_email_verified":          "E-mail di contatto verificata",
 
 		"err.invalid_phone": "Il numero deve essere in formato internazionale: + seguito da 8-15 cifre, senza spazi (per esempio +393471234567).",
 
@@ -589,7 +549,6 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry":           "La tua password scade tra %d giorni.",
 		"support.staff_expiry_one":       "La tua password scade entro un giorno.",
 		"support.change_now":             "Cambiala ora",
-		"event.password_change_required": "Cambio password richiesto",
 	},
 	varco.LangEN: {
 		"app.name":     "varco",
@@ -917,45 +876,6 @@ var catalog = map[string]map[string]string{
 		"appname.api":                "API",
 		"appname.authenticator":      "Authenticator app",
 
-		"event.login_succeeded":                  "Signed in",
-		"event.login_failed":                     "Failed sign-in",
-		"event.logout":                           "Signed out",
-		"event.password_changed":                 "Password changed",
-		"event.password_reset_requested":         "Password reset requested",
-		"event.password_reset_completed":         "Password reset completed",
-		"event.password_expiry_warning_sent":     "Password expiry warning sent",
-		"event.inactivity_warning_sent":          "Inactivity warning sent",
-		"event.account_created":                  "Account created",
-		"event.account_disabled":                 "Account disabled",
-		"event.account_suspended":                "Account suspended",
-		"event.account_reactivated":              "Account reactivated",
-		"event.account_locked":                   "Account locked",
-		"event.account_unlocked":                 "Account unlocked",
-		"event.step_up_required":                 "Extra verification required",
-		"event.pin_sent":                         "PIN sent by e-mail",
-		"event.pin_failed":                       "Wrong PIN",
-		"event.otp_sent":                         "Code sent by SMS",
-		"event.otp_failed":                       "Wrong SMS code",
-		"event.step_up_succeeded":                "Extra verification succeeded",
-		"event.two_factor_enabled":               "2-step verification turned on",
-		"event.two_factor_disabled":              "2-step verification turned off",
-		"event.device_enrolled":                  "Device added",
-		"event.device_removed":                   "Device removed",
-		"event.push_sent":                        "Approval request sent",
-		"event.push_approved":                    "Sign-in approved on the device",
-		"event.push_denied":                      "Sign-in denied on the device",
-		"event.push_reported":                    "Sign-in reported as suspicious",
-		"event.push_expired":                     "Approval request expired",
-		"event.app_password_created":             "App password created",
-		"event.app_password_rotated":             "App password regenerated",
-		"event.app_password_deleted":             "App password deleted",
-		"event.app_password_expiry_warning_sent": "App password expiry warning sent",
-		"event.app_password_expired":             "App password expired",
-		"event.mail_login_succeeded":             "Mail sign-in",
-		"event.mail_login_failed":                "Failed mail sign-in",
-		"event.session_revoked":                  "Session ended",
-		"event.login_alert_sent":                 "New sign-in alert sent",
-
 		"admin.title":           "Administration",
 		"admin.intro_org":       "The users of your organization.",
 		"admin.intro_all":       "The users of every organization.",
@@ -993,13 +913,6 @@ var catalog = map[string]map[string]string{
 		"mailbox.sms":      "SMS",
 		"mailbox.sms_to":   "SMS to %s",
 		"mailbox.email":    "E-mail",
-
-		"event.phone_verification_sent":         "Phone verification code sent",
-		"event.phone_verification_failed":       "Wrong phone verification code",
-		"event.phone_verified":                  "Phone number verified",
-		"event.phone_removed":                   "Phone number removed",
-		"event.contact_email_verification_sent": "Contact e-mail confirmation link sent",
-		"event.contact_email_verified":          "Contact e-mail verified",
 
 		"err.invalid_phone": "The number must be in international form: + and 8 to 15 digits, no spaces (for example +393471234567).",
 
@@ -1063,6 +976,5 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry":           "Your password expires in %d days.",
 		"support.staff_expiry_one":       "Your password expires within a day.",
 		"support.change_now":             "Change it now",
-		"event.password_change_required": "Password change required",
 	},
 }
