@@ -441,7 +441,6 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 	if err != nil {
 		return nil, err
 	}
-	s.mailer.Committed()
 	return s.db.AccountByID(ctx, a.ID)
 }
 
@@ -480,7 +479,6 @@ func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) erro
 	if err != nil {
 		return fmt.Errorf("send reset link: %w", err)
 	}
-	s.mailer.Committed()
 	return nil
 }
 
@@ -567,11 +565,9 @@ func (s *Service) RetryMessage(ctx context.Context, actor Actor, id int64) error
 		if err := q.RetryDeadMessage(ctx, id, now); err != nil {
 			return err
 		}
+		q.AfterCommit(s.mailer.Committed)
 		return q.AppendEvent(ctx, s.event(ctx, actor, nil, now, varco.EventOutboxRetried, fmt.Sprintf("message %d", id)))
 	})
-	if err == nil {
-		s.mailer.Committed()
-	}
 	return err
 }
 
@@ -612,7 +608,6 @@ func (s *Service) UnlockUser(ctx context.Context, actor Actor, id int64) (*varco
 	if err != nil {
 		return nil, err
 	}
-	s.mailer.Committed()
 	return s.db.AccountByID(ctx, a.ID)
 }
 

@@ -268,7 +268,6 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	s.mailer.Committed()
 	return res, nil
 }
 

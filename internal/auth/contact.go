@@ -70,7 +70,6 @@ func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, 
 	if err != nil {
 		return fmt.Errorf("start phone verification: %w", err)
 	}
-	s.mailer.Committed()
 	return nil
 }
 
@@ -248,7 +247,6 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 	if err != nil {
 		return fmt.Errorf("start contact e-mail verification: %w", err)
 	}
-	s.mailer.Committed()
 	return nil
 }
 

@@ -149,8 +149,9 @@ func (m *Mailer) messageID() (string, error) {
 }
 
 // Committed tells the worker that messages were committed to the outbox, so
-// it delivers them without waiting for its next poll. Call it after the
-// transaction that queued them has committed.
+// it delivers them without waiting for its next poll. Queue registers it to
+// run after the transaction that queued a message commits (store.AfterCommit),
+// so no caller has to remember it.
 func (m *Mailer) Committed() {
 	if m != nil && m.Wake != nil {
 		m.Wake()

@@ -127,7 +127,6 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	s.mailer.Committed()
 	if keep != nil {
 		keep.Restricted = false
 	}

@@ -79,7 +79,6 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err != nil {
 		return fmt.Errorf("request password reset: %w", err)
 	}
-	s.mailer.Committed()
 	return nil
 }
 

@@ -316,7 +316,6 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 	if sendErr != nil {
 		return sendErr
 	}
-	s.mailer.Committed()
 	return nil
 }
 
@@ -480,13 +479,11 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 		return nil, fmt.Errorf("verify step-up code: %w", err)
 	}
 	if locked != nil {
-		s.mailer.Committed()
 		s.log.WarnContext(ctx, "account locked", "account_id", locked.ID)
 	}
 	if answer != nil {
 		return nil, answer
 	}
-	s.mailer.Committed()
 	return res, nil
 }
 

@@ -87,9 +87,6 @@ func (r *Runner) RunOnce(ctx context.Context) (Report, error) {
 			errs = append(errs, fmt.Errorf("lifecycle jobs for org %d: %w", id, err))
 		}
 	}
-	if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended > 0 {
-		r.mailer.Committed()
-	}
 	n, err := r.cleanup(ctx)
 	rep.Deleted = n
 	errs = append(errs, err)
