@@ -172,7 +172,6 @@ type NewUser struct {
 	DisplayName  string
 }
 
-
 // CreateUser creates an account. Support creates any role in any
 // organization; an org admin creates users and org admins in its own. A
 // phone or contact e-mail set here counts as verified (SPEC §9a).
