@@ -2,7 +2,6 @@ package varco
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -43,7 +42,7 @@ const maxPhoneInput = 40
 // typed it: "333 123 4567", "(02) 1234 5678", "0039 333 1234567" or
 // "+39 333 1234567". A number without its international prefix is read as
 // dialled in country (ISO 3166 alpha-2, e.g. "IT"; DefaultCountry when
-// empty). Only digits, spaces and + - . ( ) / are allowed; the number must
+// empty). Only ASCII digits, spaces and + - . ( ) / are allowed; the number must
 // be a valid one of its country. Anything else is an invalid_phone error
 // naming the field, and never echoes the input. This is the one place a
 // phone number enters varco.
@@ -56,7 +55,7 @@ func NormalizePhone(input, country string) (string, error) {
 		return "", invalidPhone(country)
 	}
 	for _, r := range s {
-		if !unicode.IsDigit(r) && !strings.ContainsRune("+-.()/ \u00a0", r) {
+		if (r < '0' || r > '9') && !strings.ContainsRune("+-.()/ \u00a0", r) {
 			return "", invalidPhone(country)
 		}
 	}

@@ -83,6 +83,8 @@ func TestNormalizePhone(t *testing.T) {
 		{"+0393471234567", "IT", ""},
 		{"333 123 4567 333 123 4567 333 123 4567 333", "IT", ""}, // over 40 bytes
 		{"\xff333 123 4567", "IT", ""},
+		{"+٣٩٣٤٧١٢٣٤٥٦٧", "IT", ""}, // Arabic-Indic digits
+		{"３３３ 123 4567", "IT", ""},  // full-width digits
 	}
 	for _, tc := range tests {
 		got, err := NormalizePhone(tc.in, tc.country)

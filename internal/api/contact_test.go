@@ -104,16 +104,17 @@ func TestPhoneRejectsBadNumbers(t *testing.T) {
 	h, sms := smsHarness(t, "sqlite")
 	tok := h.login("mario@acme.test", marioPW)
 	for name, body := range map[string]any{
-		"empty":        map[string]string{"phone": ""},
-		"missing":      map[string]string{},
-		"garbage":      map[string]string{"phone": "call me"},
-		"letters":      map[string]string{"phone": "+39347abc4567"},
-		"trailing a":   map[string]string{"phone": "+39333123456a"},
-		"extension":    map[string]string{"phone": "+393471234567 ext. 5"},
-		"too long":     map[string]string{"phone": "+3934712345678901"},
-		"too short":    map[string]string{"phone": "+3934712"},
-		"leading zero": map[string]string{"phone": "+0393471234567"},
-		"short number": map[string]string{"phone": "347"},
+		"empty":         map[string]string{"phone": ""},
+		"missing":       map[string]string{},
+		"garbage":       map[string]string{"phone": "call me"},
+		"letters":       map[string]string{"phone": "+39347abc4567"},
+		"trailing a":    map[string]string{"phone": "+39333123456a"},
+		"extension":     map[string]string{"phone": "+393471234567 ext. 5"},
+		"too long":      map[string]string{"phone": "+3934712345678901"},
+		"too short":     map[string]string{"phone": "+3934712"},
+		"leading zero":  map[string]string{"phone": "+0393471234567"},
+		"short number":  map[string]string{"phone": "347"},
+		"arabic digits": map[string]string{"phone": "+٣٩٣٤٧١٢٣٤٥٦٧"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := h.do("PUT", "/api/v1/me/phone", tok, body)

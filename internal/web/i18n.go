@@ -571,6 +571,12 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry_one":       "La tua password scade entro un giorno.",
 		"support.change_now":             "Cambiala ora",
 		"event.password_change_required": "Cambio password richiesto",
+
+		// Outcome badges by meaning, the contact card's parts.
+		"outcome.danger":     "Accesso bloccato",
+		"outcome.warning":    "Da controllare",
+		"contact.email_part": "E-mail per le notifiche",
+		"contact.phone_part": "Telefono",
 	},
 	varco.LangEN: {
 		"app.name":     "varco",
@@ -1027,5 +1033,11 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry_one":       "Your password expires within a day.",
 		"support.change_now":             "Change it now",
 		"event.password_change_required": "Password change required",
+
+		// Outcome badges by meaning, the contact card's parts.
+		"outcome.danger":     "Access blocked",
+		"outcome.warning":    "Needs attention",
+		"contact.email_part": "E-mail for notifications",
+		"contact.phone_part": "Phone",
 	},
 }
