@@ -22,11 +22,14 @@ func ValidPlan(p string) bool { return p == PlanBasic || p == PlanPro || p == Pl
 
 // Org is a tenant: it holds users, a password policy and a plan.
 type Org struct {
-	ID        int64
-	Name      string
-	Plan      string
-	Policy    Policy
-	TimeZone  string // IANA name; the default zone of its accounts
+	ID       int64
+	Name     string
+	Plan     string
+	Policy   Policy
+	TimeZone string // IANA name; the default zone of its accounts
+	// Country (ISO 3166 alpha-2) is where a phone number written without
+	// its country code is dialled: NormalizePhone's default.
+	Country   string
 	CreatedAt time.Time
 }
 

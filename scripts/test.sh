@@ -32,6 +32,9 @@ fi
 start_postgres
 
 # --- the suites -------------------------------------------------------------
+# The web pages' full-page screenshots (TestScreenshots) land here; CI keeps
+# the folder.
+export VARCO_SCREENSHOT_DIR="${VARCO_SCREENSHOT_DIR:-$PWD/screenshots}"
 log "go vet"
 go vet ./...
 go vet -tags testclock ./...

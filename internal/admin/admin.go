@@ -8,7 +8,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -129,8 +128,23 @@ func actorName(a Actor) (string, int64) {
 
 func forbidden() error { return varco.Errorf(varco.EForbidden, "You are not allowed to do this.") }
 
-// CreateOrg creates an organization; support only.
+// CreateOrg creates an Italian organization; support only.
 func (s *Service) CreateOrg(ctx context.Context, actor Actor, name, plan string) (*varco.Org, error) {
+	return s.CreateOrgWith(ctx, actor, NewOrg{Name: name, Plan: plan})
+}
+
+// NewOrg is the input of CreateOrgWith.
+type NewOrg struct {
+	Name string
+	Plan string // default basic
+	// Country (ISO 3166 alpha-2, default varco.DefaultCountry) is where its
+	// users' phone numbers written without a country code are dialled.
+	Country string
+}
+
+// CreateOrgWith creates an organization; support only.
+func (s *Service) CreateOrgWith(ctx context.Context, actor Actor, in NewOrg) (*varco.Org, error) {
+	name, plan := in.Name, in.Plan
 	if !isSupport(actor) {
 		return nil, forbidden()
 	}
@@ -147,7 +161,14 @@ func (s *Service) CreateOrg(ctx context.Context, actor Actor, name, plan string)
 	if !varco.ValidPlan(plan) {
 		return nil, varco.Errorf(varco.EInvalid, "Plan must be basic, pro or premium.")
 	}
-	o := &varco.Org{Name: name, Plan: plan, CreatedAt: s.clock.Now()}
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if country == "" {
+		country = varco.DefaultCountry
+	}
+	if !varco.ValidCountry(country) {
+		return nil, varco.Errorf(varco.EInvalid, "country: must be an ISO 3166 country code such as IT.")
+	}
+	o := &varco.Org{Name: name, Plan: plan, Country: country, CreatedAt: s.clock.Now()}
 	if err := s.db.CreateOrg(ctx, o); err != nil {
 		return nil, err
 	}
@@ -181,11 +202,6 @@ type NewUser struct {
 	DisplayName  string
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// ValidPhone reports whether p is an E.164 number.
-func ValidPhone(p string) bool { return e164.MatchString(p) }
-
 // CreateUser creates an account. Support creates any role in any
 // organization; an org admin creates users and org admins in its own. A
 // phone or contact e-mail set here counts as verified (SPEC §9a).
@@ -218,9 +234,6 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 	if !varco.ValidLang(in.Language) {
 		return nil, varco.Errorf(varco.EInvalid, "Language must be it or en.")
 	}
-	if in.Phone != "" && !ValidPhone(in.Phone) {
-		return nil, varco.Errorf(varco.EInvalid, "The phone number must be in E.164 form, e.g. +393471234567.")
-	}
 	contact := varco.NormalizeEmail(in.ContactEmail)
 	if contact != "" && !varco.ValidEmail(contact) {
 		return nil, varco.Errorf(varco.EInvalid, "The contact e-mail address is not valid.")
@@ -229,8 +242,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 		return nil, varco.Errorf(varco.EInvalid, "The display name is too long.")
 	}
 	a := &varco.Account{Email: email, Role: in.Role, Status: varco.StatusActive, Lang: in.Language,
-		Phone: in.Phone, PhoneVerified: in.Phone != "", ContactEmail: contact, ContactEmailVerified: contact != "",
-		DisplayName: strings.TrimSpace(in.DisplayName)}
+		ContactEmail: contact, ContactEmailVerified: contact != "", DisplayName: strings.TrimSpace(in.DisplayName)}
+	country := varco.DefaultCountry
 	switch {
 	case in.Role == varco.RoleSupport:
 		if !isSupport(actor) {
@@ -246,7 +259,16 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 		if err != nil || (isOrgAdmin(actor) && org.ID != actor.orgID()) {
 			return nil, varco.Errorf(varco.ENotFound, "Organization %q not found.", in.Org)
 		}
-		a.OrgID, a.OrgName = org.ID, org.Name
+		a.OrgID, a.OrgName, country = org.ID, org.Name, org.Country
+	}
+	if strings.TrimSpace(in.Phone) != "" {
+		phone, err := varco.NormalizePhone(in.Phone, country)
+		if err != nil {
+			e := varco.Errorf(varco.EInvalid, "%s", varco.ErrorMessage(err))
+			e.Field = "phone"
+			return nil, e
+		}
+		a.Phone, a.PhoneVerified = phone, true
 	}
 	if err := s.policy.Check(in.Password, email); err != nil {
 		return nil, err

@@ -12,9 +12,10 @@ import (
 )
 
 type orgJSON struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Plan string `json:"plan"`
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Plan    string `json:"plan"`
+	Country string `json:"country"`
 }
 
 func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) {
@@ -25,26 +26,27 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]orgJSON, 0, len(orgs))
 	for _, o := range orgs {
-		out = append(out, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan})
+		out = append(out, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan, Country: o.Country})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"orgs": out})
 }
 
 func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string `json:"name"`
-		Plan string `json:"plan"`
+		Name    string `json:"name"`
+		Plan    string `json:"plan"`
+		Country string `json:"country"`
 	}
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	o, err := s.Admin.CreateOrg(r.Context(), actor(r), req.Name, req.Plan)
+	o, err := s.Admin.CreateOrgWith(r.Context(), actor(r), admin.NewOrg{Name: req.Name, Plan: req.Plan, Country: req.Country})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusCreated, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan})
+	httpx.WriteJSON(w, http.StatusCreated, orgJSON{ID: o.ID, Name: o.Name, Plan: o.Plan, Country: o.Country})
 }
 
 type createUserRequest struct {

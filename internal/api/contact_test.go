@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smssink"
@@ -102,21 +104,24 @@ func TestPhoneRejectsBadNumbers(t *testing.T) {
 	h, sms := smsHarness(t, "sqlite")
 	tok := h.login("mario@acme.test", marioPW)
 	for name, body := range map[string]any{
-		"empty":          map[string]string{"phone": ""},
-		"missing":        map[string]string{},
-		"no plus":        map[string]string{"phone": "393471234567"},
-		"spaces":         map[string]string{"phone": "+39 347 1234567"},
-		"dashes":         map[string]string{"phone": "+39-347-1234567"},
-		"letters":        map[string]string{"phone": "+39347abc4567"},
-		"arabic digits":  map[string]string{"phone": "+٣٩٣٤٧١٢٣٤٥٦٧"},
-		"full-width":     map[string]string{"phone": "+３９3471234567"},
-		"too long":       map[string]string{"phone": "+3934712345678901"},
-		"too short":      map[string]string{"phone": "+3934712"},
-		"leading zero":   map[string]string{"phone": "+0393471234567"},
-		"trailing space": map[string]string{"phone": "+393471234567 "},
+		"empty":         map[string]string{"phone": ""},
+		"missing":       map[string]string{},
+		"garbage":       map[string]string{"phone": "call me"},
+		"letters":       map[string]string{"phone": "+39347abc4567"},
+		"trailing a":    map[string]string{"phone": "+39333123456a"},
+		"extension":     map[string]string{"phone": "+393471234567 ext. 5"},
+		"too long":      map[string]string{"phone": "+3934712345678901"},
+		"too short":     map[string]string{"phone": "+3934712"},
+		"leading zero":  map[string]string{"phone": "+0393471234567"},
+		"short number":  map[string]string{"phone": "347"},
+		"arabic digits": map[string]string{"phone": "+٣٩٣٤٧١٢٣٤٥٦٧"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantError(t, h.do("PUT", "/api/v1/me/phone", tok, body), 400, varco.EInvalidPhone)
+			r := h.do("PUT", "/api/v1/me/phone", tok, body)
+			wantError(t, r, 400, varco.EInvalidPhone)
+			if f, _ := r.body["field"].(string); f != "phone" {
+				t.Errorf("error %s does not name the field", r.raw)
+			}
 		})
 	}
 	wantError(t, h.do("PUT", "/api/v1/me/phone", tok, `{"phone": 393471234567}`), 400, varco.EInvalid)
@@ -304,6 +309,87 @@ func TestPhoneCodeAttemptsHoldUnderConcurrency(t *testing.T) {
 			}
 			if count[varco.EInvalidCode] != 5 || count[varco.EInvalidOrExpiredToken] != n-5 {
 				t.Fatalf("answers %v, want 5 invalid_code and %d invalid_or_expired_token", count, n-5)
+			}
+		})
+	}
+}
+
+// TestPhoneIsNormalised: a number as people type it is verified and stored
+// in E.164; one without its country code is read as dialled in the
+// organization's country (Italy by default).
+func TestPhoneIsNormalised(t *testing.T) {
+	for _, tc := range []struct{ name, org, country, input, want string }{
+		{"national", "acme", "", "333 123 4567", "+393331234567"},
+		{"international with spaces", "acme", "", "+39 333 1234567", "+393331234567"},
+		{"00 prefix", "acme", "", "0039 333 1234567", "+393331234567"},
+		{"landline in brackets", "acme", "", "(02) 1234 5678", "+390212345678"},
+		{"british organization", "london", "GB", "020 7946 0958", "+442079460958"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, sms := smsHarness(t, "sqlite")
+			support := h.login("help@provider.test", "Assist-Desk-2026")
+			email := "mario@acme.test"
+			if tc.org != "acme" {
+				r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": tc.org, "plan": "pro", "country": tc.country})
+				if r.status != 201 || r.body["country"] != tc.country {
+					t.Fatalf("create org: %d %s", r.status, r.raw)
+				}
+				email = "jane@" + tc.org + ".test"
+				h.user(admin.NewUser{Email: email, Password: marioPW, Org: tc.org})
+			}
+			tok := h.login(email, marioPW)
+			if r := h.do("PUT", "/api/v1/me/phone", tok, map[string]string{"phone": tc.input}); r.status != 202 {
+				t.Fatalf("PUT phone: %d %s", r.status, r.raw)
+			}
+			m := sms.Wait(t, 1, wait)[0]
+			if m.To != tc.want {
+				t.Fatalf("code sent to %q, want %q", m.To, tc.want)
+			}
+			if r := h.do("POST", "/api/v1/me/phone/verify", tok, map[string]string{"code": smssink.Code(t, m.Text)}); r.status != 200 {
+				t.Fatalf("verify: %d %s", r.status, r.raw)
+			}
+			a, err := h.app.DB.Reader().AccountByEmail(context.Background(), email)
+			if err != nil || a.Phone != tc.want || !a.PhoneVerified {
+				t.Fatalf("stored phone %q verified %v, %v", a.Phone, a.PhoneVerified, err)
+			}
+		})
+	}
+}
+
+// TestAdminCreateUserNormalisesPhone: the phone an admin gives is stored in
+// E.164 with the organization's country as default; a bad one is a 400
+// naming the field.
+func TestAdminCreateUserNormalisesPhone(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			h := newHarness(t, engine)
+			standard(h)
+			support := h.login("help@provider.test", "Assist-Desk-2026")
+			if r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "london", "country": "gb"}); r.status != 201 || r.body["country"] != "GB" {
+				t.Fatalf("create org: %d %s", r.status, r.raw)
+			}
+			wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "nowhere", "country": "XX"}), 400, varco.EInvalid)
+			for email, tc := range map[string]struct{ org, phone, want string }{
+				"a@acme.test":   {"acme", "333 123 4567", "+393331234567"},
+				"b@acme.test":   {"acme", "0039 333 1234567", "+393331234567"},
+				"c@acme.test":   {"acme", "(02) 1234 5678", "+390212345678"},
+				"d@london.test": {"london", "020 7946 0958", "+442079460958"},
+				"e@london.test": {"london", "+39 333 1234567", "+393331234567"},
+			} {
+				r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": email, "password": "Trinity-Zion-2026", "org": tc.org, "phone": tc.phone})
+				if r.status != 201 {
+					t.Fatalf("create %s: %d %s", email, r.status, r.raw)
+				}
+				if a, err := h.app.DB.Reader().AccountByEmail(context.Background(), email); err != nil || a.Phone != tc.want || !a.PhoneVerified {
+					t.Errorf("%s: stored phone %q, %v; want %q", email, a.Phone, err, tc.want)
+				}
+			}
+			for _, bad := range []string{"garbage", "347", "333 123 4567 ext 9", "+0393471234567"} {
+				r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@acme.test", "password": "Trinity-Zion-2026", "org": "acme", "phone": bad})
+				wantError(t, r, 400, varco.EInvalid)
+				if f, _ := r.body["field"].(string); f != "phone" {
+					t.Errorf("%q: error %s does not name the field", bad, r.raw)
+				}
 			}
 		})
 	}

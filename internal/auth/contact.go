@@ -37,14 +37,25 @@ const (
 // PathContactEmailVerify is the web page a contact e-mail link opens.
 const PathContactEmailVerify = "/contact-email/verify"
 
-// StartPhoneVerification sends a 6-digit code by SMS to phone (E.164,
-// checked strictly: invalid_phone otherwise) to verify it as a's number. It
-// answers too_many_attempts with retry_after when a code was sent less than
-// a minute ago or ten in the last 24 hours. The account's phone does not
+// StartPhoneVerification sends a 6-digit code by SMS to phone to verify it
+// as a's number. The number is normalised to E.164 first, one without its
+// country code read as dialled in the account's organization's country
+// (invalid_phone when it is not a valid number). It answers
+// too_many_attempts with retry_after when a code was sent less than a
+// minute ago or ten in the last 24 hours. The account's phone does not
 // change until VerifyPhone.
-func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, phone string, m Meta) error {
-	if !varco.ValidPhone(phone) {
-		return varco.Errorf(varco.EInvalidPhone, "The phone number must be in international form: + and 8 to 15 digits, e.g. +393471234567.")
+func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, input string, m Meta) error {
+	country := varco.DefaultCountry
+	if a.OrgID != 0 {
+		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		if err != nil {
+			return fmt.Errorf("start phone verification: %w", err)
+		}
+		country = org.Country
+	}
+	phone, err := varco.NormalizePhone(input, country)
+	if err != nil {
+		return err
 	}
 	code, err := newCode()
 	if err != nil {

@@ -30,7 +30,7 @@ var italianByCode = map[string]string{
 	varco.EPasswordTooCommon:        "Questa password è troppo comune e facile da indovinare: scegline un'altra.",
 	varco.EPasswordContainsEmail:    "La password non può contenere il tuo indirizzo e-mail né la parte prima della @.",
 	varco.EPasswordReused:           "Hai usato questa password di recente: scegline una nuova.",
-	varco.EInvalidPhone:             "Il numero deve essere in formato internazionale: + e da 8 a 15 cifre, per esempio +393471234567.",
+	varco.EInvalidPhone:             "Il numero di telefono non è valido: scrivilo con il prefisso internazionale (per esempio +39 347 123 4567) o come lo componi nel paese della tua organizzazione.",
 	"method_not_allowed":            "Metodo non consentito qui.",
 }
 

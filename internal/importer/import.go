@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
@@ -84,8 +83,8 @@ func safeToken(s string) bool {
 	return s != ""
 }
 
-// Validate checks and normalizes rec (everything except the organization,
-// which needs the database). It returns the reason rec is rejected, or "".
+// Validate checks and normalizes rec (everything except the organization
+// and the phone, which need the database). It returns the reason rec is rejected, or "".
 func Validate(rec *Record) string {
 	for _, f := range []string{rec.Email, rec.Name, rec.Phone, rec.ContactEmail, rec.Org, rec.Hash} {
 		if !utf8.ValidString(f) {
@@ -112,10 +111,9 @@ func Validate(rec *Record) string {
 	if len(rec.Name) > maxNameLen {
 		return fmt.Sprintf("name longer than %d bytes", maxNameLen)
 	}
+	// The phone is normalised by Run: how a number without its country
+	// code reads depends on the organization's country.
 	rec.Phone = strings.TrimSpace(rec.Phone)
-	if rec.Phone != "" && !admin.ValidPhone(rec.Phone) {
-		return "phone number not in E.164 format (+<country><number>)"
-	}
 	rec.ContactEmail = varco.NormalizeEmail(rec.ContactEmail)
 	if rec.ContactEmail != "" && !varco.ValidEmail(rec.ContactEmail) {
 		return "invalid contact e-mail address"
@@ -164,28 +162,28 @@ func Run(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Stats, e
 		return st, fmt.Errorf("unknown format %q (csv, passwd)", opts.Format)
 	}
 
-	orgs := map[string]int64{} // name → id, 0 when it does not exist
-	orgID := func(name string) (int64, error) {
-		if id, ok := orgs[name]; ok {
-			return id, nil
+	orgs := map[string]*varco.Org{} // by name, nil when it does not exist
+	orgByName := func(name string) (*varco.Org, error) {
+		if o, ok := orgs[name]; ok {
+			return o, nil
 		}
 		o, err := db.Reader().OrgByName(ctx, name)
 		switch {
 		case err == nil:
-			orgs[name] = o.ID
-			return o.ID, nil
+			orgs[name] = o
+			return o, nil
 		case varco.ErrorCode(err) == varco.ENotFound:
-			orgs[name] = 0
-			return 0, nil
+			orgs[name] = nil
+			return nil, nil
 		}
-		return 0, err
+		return nil, err
 	}
 	if opts.Format == FormatPasswd {
-		id, err := orgID(strings.TrimSpace(opts.Org))
+		o, err := orgByName(strings.TrimSpace(opts.Org))
 		if err != nil {
 			return st, err
 		}
-		if id == 0 {
+		if o == nil {
 			return st, fmt.Errorf("organization %q not found", opts.Org)
 		}
 	}
@@ -245,14 +243,19 @@ func Run(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Stats, e
 		if rec.Org == "" {
 			return report(&LineError{Line: rec.Line, Reason: "missing organization"})
 		}
-		id, err := orgID(rec.Org)
+		org, err := orgByName(rec.Org)
 		if err != nil {
 			return err
 		}
-		if id == 0 {
+		if org == nil {
 			return report(&LineError{Line: rec.Line, Reason: fmt.Sprintf("organization %q not found", clip(rec.Org, 64))})
 		}
-		batch = append(batch, store.ImportAccount{OrgID: id, Email: rec.Email, DisplayName: rec.Name,
+		if rec.Phone != "" {
+			if rec.Phone, err = varco.NormalizePhone(rec.Phone, org.Country); err != nil {
+				return report(&LineError{Line: rec.Line, Reason: "phone number not in E.164 form nor a valid number of the organization's country"})
+			}
+		}
+		batch = append(batch, store.ImportAccount{OrgID: org.ID, Email: rec.Email, DisplayName: rec.Name,
 			Phone: rec.Phone, ContactEmail: rec.ContactEmail, Lang: opts.Lang, PasswordHash: rec.Hash})
 		if len(batch) >= opts.Batch {
 			return flush()

@@ -10,7 +10,8 @@ import (
 )
 
 // CreateOrg inserts an organization and sets its ID; a zero Policy becomes
-// the default one. A taken name is EConflict.
+// the default one, an empty Country varco.DefaultCountry. A taken name is
+// EConflict.
 func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
 	if o.Policy.MaxAgeDays == 0 {
 		o.Policy = varco.DefaultPolicy()
@@ -18,12 +19,15 @@ func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
 	if o.TimeZone == "" {
 		o.TimeZone = varco.DefaultTimeZone
 	}
+	if o.Country == "" {
+		o.Country = varco.DefaultCountry
+	}
 	p := o.Policy
 	err := q.queryRow(ctx,
 		`INSERT INTO orgs (name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
-			suspension_grace_days, password_history_depth, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			suspension_grace_days, password_history_depth, time_zone, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		o.Name, o.Plan, ts(o.CreatedAt), p.MaxAgeDays, varco.FormatDays(p.WarningDays), p.InactivityDays,
-		p.SuspensionGraceDays, p.HistoryDepth, o.TimeZone).Scan(&o.ID)
+		p.SuspensionGraceDays, p.HistoryDepth, o.TimeZone, o.Country).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("create org: %w", mapError(err, "organization"))
 	}
@@ -31,7 +35,7 @@ func (q *Q) CreateOrg(ctx context.Context, o *varco.Org) error {
 }
 
 const orgColumns = `id, name, plan, created_at, password_max_age_days, password_warning_days, inactivity_days,
-	suspension_grace_days, password_history_depth, time_zone`
+	suspension_grace_days, password_history_depth, time_zone, country`
 
 func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	var o varco.Org
@@ -39,7 +43,7 @@ func scanOrg(row interface{ Scan(...any) error }) (*varco.Org, error) {
 	var days string
 	p := &o.Policy
 	if err := row.Scan(&o.ID, &o.Name, &o.Plan, &created, &p.MaxAgeDays, &days, &p.InactivityDays,
-		&p.SuspensionGraceDays, &p.HistoryDepth, &o.TimeZone); err != nil {
+		&p.SuspensionGraceDays, &p.HistoryDepth, &o.TimeZone, &o.Country); err != nil {
 		return nil, err
 	}
 	o.CreatedAt = tm(created)

@@ -24,6 +24,29 @@ var eventNames = func() []string {
 	return names
 }()
 
+// eventTone marks the events whose success is bad news for the account:
+// the history shows them as a danger or a warning, never as "succeeded".
+var eventTone = map[string]string{
+	varco.EventAccountLocked:          "danger",
+	varco.EventAccountDisabled:        "danger",
+	varco.EventAccountSuspended:       "warning",
+	varco.EventPasswordChangeRequired: "warning",
+	varco.EventStepUpRequired:         "warning",
+	"push_reported":                   "warning",
+}
+
+// outcomeBadge is the class and text of an event's outcome badge.
+type outcomeBadge struct{ Class, Text string }
+
+// Outcome is the badge of an event's outcome, by what the event means to
+// the account: a lock that worked is "access blocked", not "succeeded".
+func (p *page) Outcome(event, outcome string) outcomeBadge {
+	if tone, ok := eventTone[event]; ok && outcome == varco.OutcomeSuccess {
+		return outcomeBadge{Class: tone, Text: p.T("outcome." + tone)}
+	}
+	return outcomeBadge{Class: outcome, Text: p.Label("outcome.", outcome)}
+}
+
 var eventName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // dateLayout is what <input type="date"> submits.

@@ -487,7 +487,7 @@ var catalog = map[string]map[string]string{
 		"mailbox.sms_to":   "SMS a %s",
 		"mailbox.email":    "E-mail",
 
-		"err.invalid_phone": "Il numero deve essere in formato internazionale: + seguito da 8-15 cifre, senza spazi (per esempio +393471234567).",
+		"err.invalid_phone": "Il numero di telefono non è valido. Scrivilo con il prefisso internazionale (per esempio +39 347 123 4567) o come lo componi in Italia (347 123 4567).",
 
 		"contact.title":          "Contatti",
 		"contact.intro":          "Dove ti mandiamo le notifiche di sicurezza e i codici via SMS. Un nuovo numero o indirizzo vale solo dopo averlo confermato.",
@@ -496,7 +496,7 @@ var catalog = map[string]map[string]string{
 		"contact.verified":       "verificato",
 		"contact.unverified":     "non verificato",
 		"contact.new_phone":      "Nuovo numero di telefono",
-		"contact.phone_hint":     "In formato internazionale, senza spazi: per esempio +393471234567.",
+		"contact.phone_hint":     "Per esempio 347 123 4567 o, dall'estero, +39 347 123 4567.",
 		"contact.send_code":      "Invia il codice via SMS",
 		"contact.code_sent":      "Abbiamo inviato un codice via SMS a %s. Vale 10 minuti.",
 		"contact.code":           "Codice ricevuto via SMS",
@@ -549,6 +549,12 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry":           "La tua password scade tra %d giorni.",
 		"support.staff_expiry_one":       "La tua password scade entro un giorno.",
 		"support.change_now":             "Cambiala ora",
+
+		// Outcome badges by meaning, the contact card's parts.
+		"outcome.danger":     "Accesso bloccato",
+		"outcome.warning":    "Da controllare",
+		"contact.email_part": "E-mail per le notifiche",
+		"contact.phone_part": "Telefono",
 	},
 	varco.LangEN: {
 		"app.name":     "varco",
@@ -914,7 +920,7 @@ var catalog = map[string]map[string]string{
 		"mailbox.sms_to":   "SMS to %s",
 		"mailbox.email":    "E-mail",
 
-		"err.invalid_phone": "The number must be in international form: + and 8 to 15 digits, no spaces (for example +393471234567).",
+		"err.invalid_phone": "The phone number is not valid. Write it with its country code (for example +39 347 123 4567) or as you would dial it in your organization's country (347 123 4567).",
 
 		"contact.title":          "Contact details",
 		"contact.intro":          "Where we send security notifications and SMS codes. A new number or address counts only once you confirm it.",
@@ -923,7 +929,7 @@ var catalog = map[string]map[string]string{
 		"contact.verified":       "verified",
 		"contact.unverified":     "not verified",
 		"contact.new_phone":      "New phone number",
-		"contact.phone_hint":     "In international form, no spaces: for example +393471234567.",
+		"contact.phone_hint":     "For example +39 347 123 4567, or 347 123 4567 within your organization's country.",
 		"contact.send_code":      "Send the code by SMS",
 		"contact.code_sent":      "We sent a code by SMS to %s. It is valid for 10 minutes.",
 		"contact.code":           "Code from the SMS",
@@ -976,5 +982,11 @@ var catalog = map[string]map[string]string{
 		"support.staff_expiry":           "Your password expires in %d days.",
 		"support.staff_expiry_one":       "Your password expires within a day.",
 		"support.change_now":             "Change it now",
+
+		// Outcome badges by meaning, the contact card's parts.
+		"outcome.danger":     "Access blocked",
+		"outcome.warning":    "Needs attention",
+		"contact.email_part": "E-mail for notifications",
+		"contact.phone_part": "Phone",
 	},
 }
