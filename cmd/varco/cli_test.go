@@ -273,3 +273,17 @@ func mustCounters(t *testing.T, q *store.Q, id int64, pinTotal int) store.StepUp
 	c.PINTotal = pinTotal
 	return c
 }
+
+// TestCLIOrgCountry: an organization's country is where its users' phone
+// numbers without a country code are dialled.
+func TestCLIOrgCountry(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.must("", "org", "create", "--name", "uk", "--country", "GB")
+	c.must("Rossi-Verde-2026\n", "user", "create", "--email", "ann@uk.test", "--password-stdin", "--org", "uk", "--phone", "07400 123456")
+	if show := c.must("", "user", "show", "--email", "ann@uk.test"); !strings.Contains(show, `"phone": "+447400123456"`) {
+		t.Fatalf("user show:\n%s", show)
+	}
+	if _, _, err := c.run("", "org", "create", "--name", "nowhere", "--country", "XX"); err == nil {
+		t.Fatal("an unknown country was accepted")
+	}
+}

@@ -81,13 +81,15 @@ func (e *env) orgCommand() *ucli.Command {
 	create := e.leaf("create", "create an organization", []ucli.Flag{
 		&ucli.StringFlag{Name: "name", Usage: "organization name"},
 		&ucli.StringFlag{Name: "plan", Value: varco.PlanBasic, Usage: "basic, pro or premium"},
+		&ucli.StringFlag{Name: "country", Value: varco.DefaultCountry, Usage: "ISO 3166 code where its phone numbers without a country code are dialled"},
 	}, func(ctx context.Context, cmd *ucli.Command) error {
 		a, err := e.open(ctx, cmd)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		o, err := a.Admin.CreateOrg(ctx, admin.Operator(), cmd.String("name"), cmd.String("plan"))
+		o, err := a.Admin.CreateOrgWith(ctx, admin.Operator(), admin.NewOrg{Name: cmd.String("name"), Plan: cmd.String("plan"),
+			Country: cmd.String("country")})
 		if err != nil {
 			return cliError(err)
 		}
