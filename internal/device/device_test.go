@@ -227,3 +227,24 @@ func BenchmarkDescribe(b *testing.B) {
 		}
 	})
 }
+
+// Pages, e-mails and the API describe devices from many goroutines at once.
+func TestDescribeConcurrent(t *testing.T) {
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 2 * cacheEntries {
+				c := cases[(i+g)%len(cases)]
+				if got := Describe(c.ua, "en"); got != c.en {
+					t.Errorf("Describe(%q) = %q, want %q", c.ua, got, c.en)
+					return
+				}
+				Describe(c.ua+strings.Repeat(" x", i%50), "it")
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
