@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,6 +63,13 @@ func TestSpec_3_DeviceField(t *testing.T) {
 			}
 			if got := devices(h.do("GET", "/api/v1/me/activity", luigi, nil), "events"); got[chrome] != "Chrome 148 on Linux" {
 				t.Errorf("luigi's event device = %q", got[chrome])
+			}
+
+			// Anna, an English-speaking org admin, reads Mario's history in English.
+			anna := h.login("anna@acme.test", "Admin-Acme-2026")
+			id := h.lastEvent("mario@acme.test", "login_succeeded").AccountID
+			if got := devices(h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d/activity", id), anna, nil), "events"); got[outlook] != "Outlook on Windows" {
+				t.Errorf("admin reads mario's device as %q", got[outlook])
 			}
 
 			// The CSV export keeps its columns and the raw string.

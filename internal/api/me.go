@@ -143,7 +143,7 @@ type sessionJSON struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 	IP         string    `json:"ip"`
 	UserAgent  string    `json:"user_agent"`
-	Device     string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the account's language
+	Device     string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the reader's language
 	Current    bool      `json:"current"`
 }
 
@@ -195,7 +195,7 @@ type eventJSON struct {
 	IP          string    `json:"ip"`
 	Location    string    `json:"location"`
 	UserAgent   string    `json:"user_agent"`
-	Device      string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the account's language
+	Device      string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the reader's language
 	Application string    `json:"application"`
 	Outcome     string    `json:"outcome"`
 	Detail      string    `json:"detail,omitempty"`
