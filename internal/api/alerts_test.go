@@ -46,12 +46,12 @@ func TestAlertsComeWithSecurityEmails(t *testing.T) {
 			// A new device: the e-mail and a new_login alert, in Italian,
 			// at 10:00 in Rome (08:00 UTC in May), naming the device.
 			r := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW},
-				"X-Forwarded-For", homeIP, "User-Agent", "Thunderbird/128.5")
+				"X-Forwarded-For", homeIP, "User-Agent", thunderbirdUA)
 			victim := r.str("session_token")
 			h.sink.Wait(t, smtpsink.EventIs(varco.EventLoginAlertSent), wait)
 			al, ok := h.myAlerts(home)["new_login"]
 			if !ok || !strings.Contains(al.message, "Nuovo accesso") || !strings.Contains(al.message, "ore 10:00 (CEST)") ||
-				!strings.Contains(al.message, "Thunderbird") {
+				!strings.Contains(al.message, " con Thunderbird 128 su Windows") {
 				t.Fatalf("new_login alert = %+v", al)
 			}
 			// "This wasn't me" from the alert: that session ends, a reset

@@ -20,11 +20,14 @@ func (h *harness) alerts() []smtpsink.Mail {
 	return out
 }
 
+// thunderbirdUA is the User-Agent of Thunderbird 128 on Windows.
+const thunderbirdUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
+
 // TestLoginAlert: SPEC §5.10 — a sign-in from a place or a device not seen
 // in 180 days e-mails the user with time, place, IP, device, application,
 // the sessions page and a "this wasn't me" link that revokes that session
 // and starts a password reset. The first sign-in and usual ones alert
-// nobody.
+// nobody. The device is named as "browser on system" (SPEC §3), not quoted.
 func TestLoginAlert(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
@@ -32,15 +35,18 @@ func TestLoginAlert(t *testing.T) {
 			h.loginFrom("mario@acme.test", marioPW, homeIP)
 			// A new device at a usual place.
 			r := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW, "app": "webmail"},
-				"X-Forwarded-For", homeIP, "User-Agent", "Thunderbird/128.5")
+				"X-Forwarded-For", homeIP, "User-Agent", thunderbirdUA)
 			if r.str("state") != "authenticated" {
 				t.Fatalf("login with a new device: %s", r.raw)
 			}
 			m := h.sink.Wait(t, smtpsink.EventIs(varco.EventLoginAlertSent), 10*time.Second)
-			for _, want := range []string{homeIP, "Thunderbird/128.5", "webmail", "http://varco.test/profile/sessions"} {
+			for _, want := range []string{homeIP, "Dispositivo: Thunderbird 128 su Windows", "webmail", "http://varco.test/profile/sessions"} {
 				if !bytesContain([]byte(m.Text), want) {
 					t.Fatalf("alert lacks %q:\n%s", want, m.Text)
 				}
+			}
+			if bytesContain([]byte(m.Text), "Gecko") || bytesContain([]byte(m.HTML), "Gecko") {
+				t.Fatalf("alert shows the raw user agent:\n%s", m.Text)
 			}
 			link, ok := smtpsink.FindLink(m.Text, "/login/not-me")
 			if !ok || link.Query().Get("token") == "" {
@@ -50,7 +56,7 @@ func TestLoginAlert(t *testing.T) {
 
 			// Usual place and device again: no alert. A new place: one more.
 			h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW},
-				"X-Forwarded-For", homeIP, "User-Agent", "Thunderbird/128.5")
+				"X-Forwarded-For", homeIP, "User-Agent", thunderbirdUA)
 			flow := h.awayFlow()
 			if v := h.verify(flow, h.sendPIN(flow)); v.str("state") != "authenticated" {
 				t.Fatalf("step-up: %s", v.raw)

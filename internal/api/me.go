@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
@@ -142,6 +143,7 @@ type sessionJSON struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 	IP         string    `json:"ip"`
 	UserAgent  string    `json:"user_agent"`
+	Device     string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the reader's language
 	Current    bool      `json:"current"`
 }
 
@@ -151,11 +153,11 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	cur := session(r)
+	cur, lang := session(r), httpx.RequestLang(r)
 	out := make([]sessionJSON, 0, len(list))
 	for _, x := range list {
 		out = append(out, sessionJSON{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt,
-			IP: x.IP, UserAgent: x.UserAgent, Current: x.ID == cur.ID})
+			IP: x.IP, UserAgent: x.UserAgent, Device: device.Describe(x.UserAgent, lang), Current: x.ID == cur.ID})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
@@ -193,15 +195,17 @@ type eventJSON struct {
 	IP          string    `json:"ip"`
 	Location    string    `json:"location"`
 	UserAgent   string    `json:"user_agent"`
+	Device      string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the reader's language
 	Application string    `json:"application"`
 	Outcome     string    `json:"outcome"`
 	Detail      string    `json:"detail,omitempty"`
 	AccountID   int64     `json:"account_id,omitempty"`
 }
 
-func toEventJSON(e *varco.Event, withAccount bool) eventJSON {
+func toEventJSON(e *varco.Event, withAccount bool, lang string) eventJSON {
 	j := eventJSON{ID: e.ID, Time: e.Time, Event: e.Event, Actor: e.Actor, IP: e.IP, Location: e.Location,
-		UserAgent: e.UserAgent, Application: e.Application, Outcome: e.Outcome, Detail: e.Detail}
+		UserAgent: e.UserAgent, Device: device.Describe(e.UserAgent, lang), Application: e.Application,
+		Outcome: e.Outcome, Detail: e.Detail}
 	if withAccount {
 		j.AccountID = e.AccountID
 	}
@@ -274,6 +278,7 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventL
 		s.fail(w, r, err)
 		return
 	}
+	lang := httpx.RequestLang(r)
 	if format == "" {
 		evs, err := list(f)
 		if err != nil {
@@ -282,7 +287,7 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventL
 		}
 		out := make([]eventJSON, 0, len(evs))
 		for _, e := range evs {
-			out = append(out, toEventJSON(e, withAccount))
+			out = append(out, toEventJSON(e, withAccount, lang))
 		}
 		var next *string
 		if len(evs) == f.Limit {
@@ -301,7 +306,7 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventL
 			return
 		}
 		for _, e := range evs {
-			all = append(all, toEventJSON(e, withAccount))
+			all = append(all, toEventJSON(e, withAccount, lang))
 		}
 		if len(evs) < f.Limit {
 			break

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 )
@@ -85,7 +86,7 @@ func emailAlert(a *varco.Account, event string, d notify.Data) (store.Alert, boo
 			from = alertText(a, "from", place)
 		}
 		if d.Device != "" {
-			with = alertText(a, "with", d.Device)
+			with = alertText(a, "with", device.Describe(d.Device, accountLang(a)))
 		}
 		return store.Alert{Kind: AlertNewLogin, SessionID: d.SessionID,
 			Message: alertText(a, AlertNewLogin, alertTime(a, d.Time), from, with)}, true

@@ -71,7 +71,7 @@ func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, 
 		return err
 	}
 	return s.mailer.Enqueue(ctx, q, a, varco.EventLoginAlertSent, notify.Data{Time: now, IP: m.IP, Location: m.Location,
-		Device: text.Record(m.UserAgent, 200), Application: m.Application, SessionID: sess.ID,
+		Device: text.Record(m.UserAgent, text.MaxUserAgent), Application: m.Application, SessionID: sess.ID,
 		NotMeURL: strings.TrimRight(s.mailer.BaseURL, "/") + PathNotMe + "?token=" + url.QueryEscape(token)})
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
+
+	"varco.dev/varco/internal/device"
 )
 
 // Templates live in templates/<lang>/<event>.txt and .html:
@@ -82,7 +84,7 @@ type Data struct {
 	ValidFor time.Duration // how long the code (or link) works, e.g. 10 minutes
 
 	// login_alert_sent (SPEC §5.10).
-	Device      string // the client's user agent
+	Device      string // the client's user agent as recorded; templates show it with {{device .Device}}
 	Application string // the application signed in to
 	NotMeURL    string // "this wasn't me": revokes that session and starts a reset
 	SessionID   int64  // the session signed in; only its in-app alert uses it
@@ -281,6 +283,8 @@ func templateFuncs(lang string) map[string]any {
 		"lang":     func() string { return lang },
 		"when":     func(t time.Time) string { return FormatTime(t, lang) },
 		"duration": func(d time.Duration) string { return FormatDuration(d, lang) },
+		// device names a user agent as "Chrome 148 on Linux" (SPEC §3).
+		"device": func(userAgent string) string { return device.Describe(userAgent, lang) },
 	}
 }
 

@@ -44,7 +44,7 @@ var sampleData = map[string]any{
 	},
 	"login_alert_sent": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
-		Time:   t0, IP: "203.0.113.7", Location: "Paris, Francia", Device: "Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0",
+		Time:   t0, IP: "203.0.113.7", Location: "Paris, Francia", Device: "Mozilla/5.0 (X11; Linux x86_64; rv:147.0) Gecko/20100101 Firefox/147.0",
 		Application: "webmail", NotMeURL: "https://account.example.it/login/not-me?token=abc",
 	},
 	"pin_sent": Data{
@@ -399,6 +399,44 @@ func TestRenderInReadersZone(t *testing.T) {
 	for _, want := range []string{"sabato 28 novembre 2026, ore 11:25 (CET)"} {
 		if !strings.Contains(text, want) || !strings.Contains(html, want) {
 			t.Errorf("message lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestRenderLoginAlertDevice: the login alert names the device as
+// "browser on system" in the reader's language (SPEC §3, §5.10), never
+// the raw User-Agent; an unrecognised one is an unknown device, and no
+// User-Agent leaves the line out.
+func TestRenderLoginAlertDevice(t *testing.T) {
+	base := sampleData["login_alert_sent"].(Data)
+	for _, tc := range []struct {
+		lang, ua string
+		want     []string // in both the text and the HTML
+		not      []string // in neither
+	}{
+		{"it", base.Device, []string{"Dispositivo", "Firefox 147 su Linux"}, []string{"Gecko"}},
+		{"en", base.Device, []string{"Device", "Firefox 147 on Linux"}, []string{"Gecko"}},
+		{"en", "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18025; Pro)", []string{"Outlook on Windows"}, []string{"Office"}},
+		{"it", "please call +1 555 0100", []string{"Dispositivo sconosciuto"}, []string{"555"}},
+		{"en", "", nil, []string{"Device:", ">Device<", "Unknown device"}},
+	} {
+		d := base
+		d.Device = tc.ua
+		_, text, html, err := Render("login_alert_sent", tc.lang, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{text, html} {
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s %q: lacks %q:\n%s", tc.lang, tc.ua, w, body)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(body, n) {
+					t.Errorf("%s %q: shows %q:\n%s", tc.lang, tc.ua, n, body)
+				}
+			}
 		}
 	}
 }

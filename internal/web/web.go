@@ -26,6 +26,7 @@ import (
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
 )
@@ -337,6 +338,10 @@ func (p *page) loc() *time.Location {
 	loc, _ := varco.LoadTimeZone(varco.DefaultTimeZone)
 	return loc
 }
+
+// Device names the client behind a recorded user agent in the page's
+// language, "Chrome 148 on Linux" (SPEC §3); "" when none was recorded.
+func (p *page) Device(userAgent string) string { return device.Describe(userAgent, p.Lang) }
 
 // ISO formats t for a <time datetime> attribute.
 func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -663,4 +664,47 @@ func TestProfileShowsExpiryAlert(t *testing.T) {
 	again := s.browser()
 	again.login("mario@acme.test", marioPW)
 	want(t, again.get("/profile"), 200, `data-alert="password_expiry"`)
+}
+
+// TestSpec_3_DevicesAsBrowserOnSystem: SPEC §3 — the activity history (the
+// user's and the admin console's) and the sessions page show the device as
+// "browser on system" in the reader's language, with the recorded
+// User-Agent on hover.
+func TestSpec_3_DevicesAsBrowserOnSystem(t *testing.T) {
+	const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36"
+	const thunderbird = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
+	s := newSite(t)
+	s.standard()
+	mario := s.browser("User-Agent", chrome)
+	mario.login("mario@acme.test", marioPW)
+	s.browser("User-Agent", thunderbird).login("mario@acme.test", marioPW)
+	s.browser("User-Agent", "").login("mario@acme.test", marioPW)
+	title := `title="` + template.HTMLEscapeString(chrome) + `"`
+
+	cell := func(p page, text string) {
+		t.Helper()
+		if !regexp.MustCompile(`class="[^"]*\bua\b[^"]*" title="[^"]+">` + regexp.QuoteMeta(text) + `[<\s]`).MatchString(p.body) {
+			t.Fatalf("no device cell %q:\n%s", text, p.body)
+		}
+	}
+	p := mario.get("/profile/sessions")
+	want(t, p, 200, title, "Dispositivo sconosciuto")
+	cell(p, "Chrome 148 su Linux")
+	cell(p, "Thunderbird 128 su Windows")
+	p = mario.get("/profile/activity")
+	want(t, p, 200, title)
+	cell(p, "Chrome 148 su Linux")
+	p = mario.get("/profile/activity?lang=en")
+	cell(p, "Chrome 148 on Linux")
+	cell(p, "Thunderbird 128 on Windows")
+	if strings.Contains(p.body, ">"+template.HTMLEscapeString(chrome)) {
+		t.Fatal("the raw User-Agent is shown as the device")
+	}
+
+	anna := s.browser()
+	anna.login("anna@acme.test", annaPW)
+	p = anna.get(fmt.Sprintf("/admin/users/%d", s.account("mario@acme.test").ID))
+	want(t, p, 200, title)
+	cell(p, "Chrome 148 on Linux")
+	cell(p, "Thunderbird 128 on Windows")
 }
