@@ -37,6 +37,11 @@ type Config struct {
 	// AccountWindow forgets an account's failures this long after the first
 	// of a run (default 24 h).
 	AccountWindow time.Duration
+	// WriteWait bounds what a sign-in whose password is right still waits
+	// for (its writes and their database connections), after the hashing
+	// deadline bounded everything before (default 500 ms). Past it the
+	// sign-in is refused as overloaded and nothing of it is committed.
+	WriteWait time.Duration
 	BaseURL       string // public URL, for links in e-mails
 	StepUp        StepUpConfig
 }
@@ -53,6 +58,7 @@ func (c *Config) defaults() {
 	set(&c.ThrottleBase, time.Second)
 	set(&c.ThrottleMax, 15*time.Minute)
 	set(&c.AccountWindow, 24*time.Hour)
+	set(&c.WriteWait, 500*time.Millisecond)
 	if c.AccountFailures <= 0 {
 		c.AccountFailures = 5
 	}
@@ -200,23 +206,46 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
-	if err := s.checkThrottle(ctx, now, acctKey, ipKey); err != nil {
+
+	// Everything a sign-in waits for before its password is checked — a
+	// database connection, the reads, a hashing slot — shares one deadline,
+	// the hasher's (2 s): under a flood a sign-in is answered "overloaded"
+	// in bounded time instead of queueing for a connection first and a
+	// hashing slot after.
+	wait, cancel := context.WithTimeout(ctx, s.hasher.MaxWait())
+	defer cancel()
+	a, err := s.checkPassword(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	if err != nil {
+		return nil, busy(ctx, wait, err)
+	}
+	// The password is right: the sign-in's writes have WriteWait more.
+	fin, cancelFin := context.WithTimeout(ctx, s.cfg.WriteWait)
+	defer cancelFin()
+	res, err := s.finishLogin(fin, a, pw, acctKey, m, now)
+	return res, busy(ctx, fin, err)
+}
+
+// checkPassword returns the account whose password pw is, after the
+// throttling check; a failure is counted and answered invalid_credentials.
+// Reads and the hashing slot wait under wait; a failure is recorded under
+// ctx, so that no deadline lets a guess go uncounted.
+func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (*varco.Account, error) {
+	if err := s.checkThrottle(wait, now, acctKey, ipKey); err != nil {
 		return nil, err
 	}
-
-	a, err := s.db.Reader().AccountByEmail(ctx, email)
+	a, err := s.db.Reader().AccountByEmail(wait, email)
 	if err != nil && !varco.IsCode(err, varco.ENotFound) {
 		return nil, err
 	}
 	if a == nil {
 		// Spend the same time as a real verification so timing does not
 		// tell whether the account exists.
-		if err := s.hasher.DummyVerify(ctx, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
+		if err := s.hasher.DummyVerify(wait, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
 			return nil, err
 		}
 		return nil, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
 	}
-	ok, err := s.hasher.Verify(ctx, pw, a.PasswordHash)
+	ok, err := s.hasher.Verify(wait, pw, a.PasswordHash)
 	if err != nil && varco.IsCode(err, varco.EOverloaded) {
 		return nil, err
 	}
@@ -227,6 +256,24 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	if !ok {
 		return nil, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
 	}
+	return a, nil
+}
+
+// busy turns an error caused by the deadline of dl (not by the caller's
+// own ctx ending) into 503 overloaded: the service is too busy to finish
+// the sign-in in time, and nothing was committed.
+func busy(ctx, dl context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || dl.Err() == nil || varco.IsCode(err, varco.EOverloaded) {
+		return err
+	}
+	e := varco.Errorf(varco.EOverloaded, "The service is busy. Please try again in a moment.")
+	e.RetryAfter = 1
+	return fmt.Errorf("login: out of time: %w: %w", e, err)
+}
+
+// finishLogin completes a sign-in whose password is right: the account's
+// status, a rehash, the risk rules, then the session or the step-up.
+func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey string, m Meta, now time.Time) (*LoginResult, error) {
 	// The password is right: from here on the account's status may be told.
 	if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
 		return nil, err
