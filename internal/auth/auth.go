@@ -42,8 +42,8 @@ type Config struct {
 	// deadline bounded everything before (default 500 ms). Past it the
 	// sign-in is refused as overloaded and nothing of it is committed.
 	WriteWait time.Duration
-	BaseURL       string // public URL, for links in e-mails
-	StepUp        StepUpConfig
+	BaseURL   string // public URL, for links in e-mails
+	StepUp    StepUpConfig
 }
 
 func (c *Config) defaults() {
