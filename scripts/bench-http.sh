@@ -10,6 +10,8 @@
 #
 #   scripts/bench-http.sh                     # both engines
 #   ENGINES=sqlite DURATION=5s scripts/bench-http.sh
+#   PROFILE=1 scripts/bench-http.sh           # also a CPU profile of varco under
+#                                             # the /me load, top entries printed
 #
 # Everything listens on loopback; every load is bounded by DURATION (default
 # 10s). Installs wrk (Debian package) when it is missing and we are root.
@@ -28,7 +30,9 @@ if ! command -v wrk >/dev/null; then
 fi
 
 log "building varco and varco-bench"
-go build -o "$work/varco" ./cmd/varco
+tags=()
+[ -z "${PROFILE:-}" ] || tags=(-tags pprof) # the profiler exists only in such a build
+go build "${tags[@]}" -o "$work/varco" ./cmd/varco
 go build -o "$work/varco-bench" ./cmd/varco-bench
 bench="$work/varco-bench"
 
@@ -63,6 +67,7 @@ for engine in $ENGINES; do
     VARCO_BASE_URL=http://127.0.0.1:$port VARCO_SMTP_URL=smtp://127.0.0.1:1 VARCO_MAIL_FROM=varco@bench.test
   "$work/varco" org create --name bench --plan pro >/dev/null
   echo 'Bench-Mark-2026' | "$work/varco" user create --email load@bench.test --org bench --password-stdin >/dev/null
+  [ -z "${PROFILE:-}" ] || export VARCO_PPROF_LISTEN=127.0.0.1:$(free_port)
   "$work/varco" serve >/dev/null 2>"$work/varco-$engine.log" &
   vpid=$!
   pids_to_stop+=("$vpid")
@@ -72,7 +77,18 @@ for engine in $ENGINES; do
   [ -n "$token" ] || { echo "$engine: no session token" >&2; exit 1; }
 
   log "$engine: GET /api/v1/me"
+  if [ -n "${PROFILE:-}" ]; then
+    secs=$(( ${D%s} > 2 ? ${D%s} - 2 : 1 ))
+    curl -s -o "$work/me-$engine.prof" "http://$VARCO_PPROF_LISTEN/debug/pprof/profile?seconds=$secs" &
+    prof_pid=$!
+  fi
   me_rate=$(wrk_rate "http://$VARCO_LISTEN/api/v1/me" -H "Authorization: Bearer $token")
+  if [ -n "${PROFILE:-}" ]; then
+    wait "$prof_pid"
+    cp "$work/me-$engine.prof" "${PROFILE_DIR:-/tmp}/varco-me-$engine.prof"
+    log "$engine: CPU profile of varco under GET /api/v1/me (also in ${PROFILE_DIR:-/tmp}/varco-me-$engine.prof)"
+    go tool pprof -top -cum "$work/varco" "$work/me-$engine.prof" 2>/dev/null | sed -n '1,45p' >&2
+  fi
   login_args=(-url "http://$VARCO_LISTEN" -email load@bench.test -password Bench-Mark-2026 -d "$D")
   log "$engine: logins at 8 and 32 clients"
   l8=$("$bench" login "${login_args[@]}" -c 8 | tee -a "$work/logins.txt")
