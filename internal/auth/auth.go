@@ -37,8 +37,13 @@ type Config struct {
 	// AccountWindow forgets an account's failures this long after the first
 	// of a run (default 24 h).
 	AccountWindow time.Duration
-	BaseURL       string // public URL, for links in e-mails
-	StepUp        StepUpConfig
+	// WriteWait bounds what a sign-in whose password is right still waits
+	// for (its writes and their database connections), after the hashing
+	// deadline bounded everything before (default 500 ms). Past it the
+	// sign-in is refused as overloaded and nothing of it is committed.
+	WriteWait time.Duration
+	BaseURL   string // public URL, for links in e-mails
+	StepUp    StepUpConfig
 }
 
 func (c *Config) defaults() {
@@ -53,6 +58,7 @@ func (c *Config) defaults() {
 	set(&c.ThrottleBase, time.Second)
 	set(&c.ThrottleMax, 15*time.Minute)
 	set(&c.AccountWindow, 24*time.Hour)
+	set(&c.WriteWait, 500*time.Millisecond)
 	if c.AccountFailures <= 0 {
 		c.AccountFailures = 5
 	}
@@ -200,37 +206,88 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
-	if err := s.checkThrottle(ctx, now, acctKey, ipKey); err != nil {
-		return nil, err
-	}
 
-	a, err := s.db.Reader().AccountByEmail(ctx, email)
+	// Everything a sign-in waits for before its password is checked — a
+	// database connection, the reads, a hashing slot — shares one deadline,
+	// the hasher's (2 s): under a flood a sign-in is answered "overloaded"
+	// in bounded time instead of queueing for a connection first and a
+	// hashing slot after.
+	wait, cancel := context.WithTimeout(ctx, s.hasher.MaxWait())
+	defer cancel()
+	a, failures, err := s.checkPassword(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	if err != nil {
+		return nil, busy(ctx, wait, err)
+	}
+	// The password is right: the sign-in's writes have WriteWait more.
+	fin, cancelFin := context.WithTimeout(ctx, s.cfg.WriteWait)
+	defer cancelFin()
+	res, err := s.finishLogin(fin, a, pw, acctKey, failures, m, now)
+	return res, busy(ctx, fin, err)
+}
+
+// checkPassword returns the account whose password pw is, after the
+// throttling check, and whether the account has failures counted; a
+// failure is counted and answered invalid_credentials.
+// Reads and the hashing slot wait under wait; a failure is recorded under
+// ctx, so that no deadline lets a guess go uncounted.
+func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (a *varco.Account, failures bool, err error) {
+	// Both keys in one query; the account's state also tells whether a
+	// right password has failures to forget.
+	states, err := s.throttleStates(wait, now, acctKey, ipKey)
+	if err != nil {
+		return nil, false, err
+	}
+	_, failures = states[acctKey]
+	a, err = s.db.Reader().AccountByEmail(wait, email)
 	if err != nil && !varco.IsCode(err, varco.ENotFound) {
-		return nil, err
+		return nil, false, err
 	}
 	if a == nil {
 		// Spend the same time as a real verification so timing does not
 		// tell whether the account exists.
-		if err := s.hasher.DummyVerify(ctx, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
-			return nil, err
+		if err := s.hasher.DummyVerify(wait, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
+			return nil, false, err
 		}
-		return nil, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
+		return nil, false, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
 	}
-	ok, err := s.hasher.Verify(ctx, pw, a.PasswordHash)
+	ok, err := s.hasher.Verify(wait, pw, a.PasswordHash)
 	if err != nil && varco.IsCode(err, varco.EOverloaded) {
-		return nil, err
+		return nil, false, err
 	}
 	if err != nil {
 		// A stored hash we cannot read is a data problem, not the user's: log it, answer as a wrong password.
 		s.log.ErrorContext(ctx, "verify stored password hash", "account_id", a.ID, "error", err)
 	}
 	if !ok {
-		return nil, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
+		return nil, false, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
 	}
-	// The password is right: from here on the account's status may be told.
-	if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
-		return nil, err
+	return a, failures, nil
+}
+
+// busy turns an error caused by the deadline of dl (not by the caller's
+// own ctx ending) into 503 overloaded: the service is too busy to finish
+// the sign-in in time, and nothing was committed.
+func busy(ctx, dl context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || dl.Err() == nil || varco.IsCode(err, varco.EOverloaded) {
+		return err
 	}
+	e := varco.Errorf(varco.EOverloaded, "The service is busy. Please try again in a moment.")
+	e.RetryAfter = 1
+	return fmt.Errorf("login: out of time: %w: %w", e, err)
+}
+
+// finishLogin completes a sign-in whose password is right: the account's
+// status, a rehash, the risk rules, then the session or the step-up.
+func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
+	// The password is right: its account's failures are forgotten. None
+	// were counted when the check read the state: a failure counted since
+	// then stays counted, the safe side.
+	if failures {
+		if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
+			return nil, err
+		}
+	}
+	// From here on the account's status may be told.
 	if code := statusError(a.Status); code != "" {
 		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
 			return nil, err
@@ -244,14 +301,20 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 			}
 		}
 	}
-	expires, policy, err := s.passwordExpiry(ctx, a)
-	if err != nil {
-		return nil, err
+	// The organization's policy and risk thresholds in one read.
+	policy, th := varco.DefaultPolicy(), store.DefaultRiskThresholds()
+	if a.OrgID != 0 {
+		org, t, err := s.db.Reader().OrgForLogin(ctx, a.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		policy, th = org.Policy, t
 	}
+	expires := policy.ExpiresAt(a.PasswordChangedAt)
 	// A password that must change first is changed after the step-up,
 	// never instead of it (SPEC §2.6, §5.3).
 	mustChange := a.MustChangePassword || !now.Before(expires)
-	risk, err := s.assess(ctx, a, m, now)
+	risk, err := s.assessWith(ctx, a, m, now, th)
 	if err != nil {
 		return nil, err
 	}
@@ -339,20 +402,27 @@ func statusMessage(status string) string {
 }
 
 func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...string) error {
+	_, err := s.throttleStates(ctx, now, keys...)
+	return err
+}
+
+// throttleStates reads the keys' states in one query and refuses with
+// too_many_attempts while any of them is blocked.
+func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...string) (map[string]store.Throttle, error) {
+	states, err := s.db.Reader().ThrottleStates(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
 	var wait time.Duration
-	for _, k := range keys {
-		st, err := s.db.Reader().ThrottleState(ctx, k)
-		if err != nil {
-			return err
-		}
+	for _, st := range states {
 		if d := st.BlockedUntil.Sub(now); d > wait {
 			wait = d
 		}
 	}
 	if wait > 0 {
-		return tooMany(wait)
+		return nil, tooMany(wait)
 	}
-	return nil
+	return states, nil
 }
 
 func tooMany(wait time.Duration) error {

@@ -46,7 +46,12 @@ func (s *Service) assess(ctx context.Context, a *varco.Account, m Meta, now time
 			return Assessment{}, err
 		}
 	}
-	places, err := r.LoginPlaces(ctx, a.ID, maxPlaces)
+	return s.assessWith(ctx, a, m, now, th)
+}
+
+// assessWith is assess with the organization's thresholds already read.
+func (s *Service) assessWith(ctx context.Context, a *varco.Account, m Meta, now time.Time, th store.RiskThresholds) (Assessment, error) {
+	places, err := s.db.Reader().LoginPlaces(ctx, a.ID, maxPlaces)
 	if err != nil {
 		return Assessment{}, err
 	}

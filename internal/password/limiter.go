@@ -84,6 +84,9 @@ func NewHasher(opts HasherOptions) *Hasher {
 	}
 }
 
+// MaxWait returns how long a caller waits for a hashing slot at most.
+func (h *Hasher) MaxWait() time.Duration { return h.maxWait }
+
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() Params { return h.params }
 

@@ -105,6 +105,20 @@ func (q *Q) OrgByID(ctx context.Context, id int64) (*varco.Org, error) {
 	return o, nil
 }
 
+// OrgForLogin returns an organization and its risk thresholds in one
+// query: what a sign-in needs of it; ENotFound when there is none.
+func (q *Q) OrgForLogin(ctx context.Context, id int64) (*varco.Org, RiskThresholds, error) {
+	var t RiskThresholds
+	row := q.queryRow(ctx, `SELECT `+orgColumns+`, risk_window_days, risk_distance_km, risk_speed_kmh FROM orgs WHERE id = $1`, id)
+	o, err := scanOrg(scanFunc(func(dest ...any) error {
+		return row.Scan(append(dest, &t.WindowDays, &t.DistanceKm, &t.SpeedKmh)...)
+	}))
+	if err != nil {
+		return nil, t, fmt.Errorf("org for login: %w", notFound(err, "organization"))
+	}
+	return o, t, nil
+}
+
 // ListOrgs returns every organization, ordered by name.
 func (q *Q) ListOrgs(ctx context.Context) ([]*varco.Org, error) {
 	rows, err := q.query(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY name`)

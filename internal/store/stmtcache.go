@@ -44,8 +44,10 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	// Prepare without holding the lock: on SQLite it may wait for the
-	// writer connection, whose transaction may itself need lookup.
-	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
+	// writer connection, whose transaction may itself need lookup. That
+	// wait is bounded by the caller's deadline (a sign-in's, say); a
+	// statement not prepared in time runs unprepared, under the same ctx.
+	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
 	}

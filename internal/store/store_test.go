@@ -352,6 +352,11 @@ func TestThrottleCountsAtomically(t *testing.T) {
 		if st, _ := db.ThrottleState(ctx, "ip:192.0.2.1"); !st.BlockedUntil.Equal(t0.Add(time.Hour)) {
 			t.Fatalf("blocked until %v", st.BlockedUntil)
 		}
+		// Several keys in one read: the unknown one is absent.
+		states, err := db.Reader().ThrottleStates(ctx, "acct:nobody@example.test", "ip:192.0.2.1")
+		if st, ok := states["ip:192.0.2.1"]; err != nil || len(states) != 1 || !ok || st.Failures != 1 || !st.BlockedUntil.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("throttle states: %+v, %v", states, err)
+		}
 		_ = db.ThrottleReset(ctx, "ip:192.0.2.1")
 		if st, _ := db.ThrottleState(ctx, "ip:192.0.2.1"); st.Failures != 0 {
 			t.Fatalf("after reset: %+v", st)
@@ -375,6 +380,18 @@ func TestOrgPolicy(t *testing.T) {
 		got, _ = db.OrgByName(ctx, "acme")
 		if got.Policy.MaxAgeDays != 60 || fmt.Sprint(got.Policy.WarningDays) != "[14 1]" || got.Policy.HistoryDepth != 0 {
 			t.Fatalf("policy after set = %+v", got.Policy)
+		}
+		// A sign-in reads the policy and the risk thresholds at once.
+		if err := db.SetOrgRiskThresholds(ctx, org.ID, store.RiskThresholds{WindowDays: 90, DistanceKm: 300, SpeedKmh: 800}); err != nil {
+			t.Fatal(err)
+		}
+		lo, th, err := db.Reader().OrgForLogin(ctx, org.ID)
+		if err != nil || lo.Policy.MaxAgeDays != 60 || fmt.Sprint(lo.Policy.WarningDays) != "[14 1]" ||
+			th != (store.RiskThresholds{WindowDays: 90, DistanceKm: 300, SpeedKmh: 800}) {
+			t.Fatalf("org for login = %+v %+v, %v", lo, th, err)
+		}
+		if _, _, err := db.Reader().OrgForLogin(ctx, 4242); varco.ErrorCode(err) != varco.ENotFound {
+			t.Fatalf("org for login of a missing org: %v", err)
 		}
 		if err := db.SetOrgPolicy(ctx, 4242, p); varco.ErrorCode(err) != varco.ENotFound {
 			t.Fatalf("policy of a missing org: %v", err)

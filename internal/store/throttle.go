@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,46 @@ func (q *Q) ThrottleState(ctx context.Context, key string) (Throttle, error) {
 	}
 	t.WindowStart, t.BlockedUntil = tm(start), tm(blocked)
 	return t, nil
+}
+
+// ThrottleStates returns the state of each key that has one, in one query
+// (a sign-in checks its account's and its IP's); keys without state are
+// absent from the map.
+func (q *Q) ThrottleStates(ctx context.Context, keys ...string) (map[string]Throttle, error) {
+	out := make(map[string]Throttle, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(`SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (`)
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		q.placeholder(&sb, i+1)
+		args[i] = k
+	}
+	sb.WriteByte(')')
+	rows, err := q.query(ctx, sb.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("throttle states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var t Throttle
+		var start, blocked int64
+		if err := rows.Scan(&key, &t.Failures, &start, &blocked); err != nil {
+			return nil, fmt.Errorf("throttle states: %w", err)
+		}
+		t.WindowStart, t.BlockedUntil = tm(start), tm(blocked)
+		out[key] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("throttle states: %w", err)
+	}
+	return out, nil
 }
 
 // ThrottleFailure atomically counts one failure for key and returns the new

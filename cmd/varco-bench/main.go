@@ -1,0 +1,218 @@
+// Command varco-bench is the load side of scripts/bench-http.sh: the
+// ceilings (a bare net/http JSON handler, raw argon2id verifications) and a
+// login client. It is a separate binary so that nothing of it ships in
+// varco. It only talks to loopback addresses.
+//
+//	varco-bench bare  -listen 127.0.0.1:0           # serves until killed; prints its address
+//	varco-bench argon2 -d 10s                        # raw verifications/s on every core
+//	varco-bench login -url http://127.0.0.1:8080 -email … -password … -c 32 -d 10s
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"varco.dev/varco/internal/password"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: varco-bench bare|argon2|login [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "bare":
+		err = bare(os.Args[2:])
+	case "argon2":
+		err = argon2Rate(os.Args[2:])
+	case "login":
+		err = login(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "varco-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bare serves the ceiling for GET /api/v1/me: a handler that writes a small
+// JSON body, nothing else.
+func bare(args []string) error {
+	fs := flag.NewFlagSet("bare", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
+	_ = fs.Parse(args)
+	if err := loopback(*listen); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Println(ln.Addr().String())
+	body := []byte(`{"id":1,"email":"load@bench.test","status":"active"}`)
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+}
+
+// argon2Rate verifies one hash of varco's default parameters on every core
+// for the given time and prints verifications/s.
+func argon2Rate(args []string) error {
+	fs := flag.NewFlagSet("argon2", flag.ExitOnError)
+	d := fs.Duration("d", 10*time.Second, "how long")
+	_ = fs.Parse(args)
+	h, err := password.Hash("Bench-Mark-2026", password.DefaultParams)
+	if err != nil {
+		return err
+	}
+	var n atomic.Int64
+	stop := time.Now().Add(*d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				if ok, err := password.Verify("Bench-Mark-2026", h); !ok || err != nil {
+					panic(fmt.Sprintf("verify: %v %v", ok, err))
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	fmt.Printf("argon2id %.1f hashes/s\n", float64(n.Load())/time.Since(start).Seconds())
+	return nil
+}
+
+// login runs c clients, each signing in over and over for d, and prints the
+// successful logins/s, the answers by status and the latency percentiles of
+// the successful ones. A client answered 503 waits the Retry-After the
+// service asked for, as a well-behaved client does, before trying again.
+func login(args []string) error {
+	fs := flag.NewFlagSet("login", flag.ExitOnError)
+	base := fs.String("url", "", "varco base URL (loopback)")
+	email := fs.String("email", "", "account e-mail")
+	pw := fs.String("password", "", "account password")
+	c := fs.Int("c", 8, "concurrent clients")
+	d := fs.Duration("d", 10*time.Second, "how long")
+	_ = fs.Parse(args)
+	u, err := url.Parse(*base)
+	if err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	if err := loopback(u.Host); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"email": *email, "password": *pw})
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: *c, MaxConnsPerHost: *c, DisableCompression: true}}
+
+	type result struct {
+		status int
+		took   time.Duration
+	}
+	results := make([][]result, *c)
+	ctx, cancel := context.WithTimeout(context.Background(), *d)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	start := time.Now()
+	for i := range *c {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				req, _ := http.NewRequest("POST", *base+"/api/v1/login", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					time.Sleep(100 * time.Millisecond)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				took := time.Since(t0)
+				if time.Since(start) > *d {
+					return // answered after the window: not counted
+				}
+				results[i] = append(results[i], result{resp.StatusCode, took})
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := min(time.Since(start), *d).Seconds()
+	byStatus := map[int]int{}
+	var ok []time.Duration
+	for _, rs := range results {
+		for _, r := range rs {
+			byStatus[r.status]++
+			if r.status == http.StatusOK {
+				ok = append(ok, r.took)
+			}
+		}
+	}
+	slices.Sort(ok)
+	pct := func(p float64) float64 {
+		if len(ok) == 0 {
+			return 0
+		}
+		return ok[min(len(ok)-1, int(p*float64(len(ok))))].Seconds() * 1000
+	}
+	fmt.Printf("logins c=%d ok_per_s=%.1f p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f", *c,
+		float64(len(ok))/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
+	codes := make([]int, 0, len(byStatus))
+	for s := range byStatus {
+		codes = append(codes, s)
+	}
+	slices.Sort(codes)
+	for _, s := range codes {
+		fmt.Printf(" status_%d=%d", s, byStatus[s])
+	}
+	fmt.Printf(" transport_errors=%d\n", failed.Load())
+	if len(ok) == 0 {
+		return errors.New("no successful login")
+	}
+	return nil
+}
+
+// loopback refuses anything but a loopback host: this tool is a load
+// generator and must never be pointed elsewhere.
+func loopback(hostport string) error {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address", hostport)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Measures the request path and the login path of the real varco binary on
+# SQLite and on a throwaway PostgreSQL, each next to its ceiling from the
+# same run, and prints every figure with its ratio:
+#
+#   GET /api/v1/me            vs a bare net/http JSON handler (wrk -t2 -c64)
+#   logins at 8 and 32 clients vs raw argon2id verifications (same params)
+#   500 clients at once        peak RSS (VmHWM), successful logins/s vs the
+#                              32-client rate, p99 of the answered logins
+#
+#   scripts/bench-http.sh                     # both engines
+#   ENGINES=sqlite DURATION=5s scripts/bench-http.sh
+#   PROFILE=1 scripts/bench-http.sh           # also a CPU profile of varco under
+#                                             # the /me load, top entries printed
+#
+# Everything listens on loopback; every load is bounded by DURATION (default
+# 10s). Installs wrk (Debian package) when it is missing and we are root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '== %s\n' "$*" >&2; }
+. scripts/lib.sh
+
+D=${DURATION:-10s}
+ENGINES=${ENGINES:-sqlite postgres}
+
+if ! command -v wrk >/dev/null; then
+  [ "$(id -u)" = 0 ] || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+  log "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+log "building varco and varco-bench"
+tags=()
+[ -z "${PROFILE:-}" ] || tags=(-tags pprof) # the profiler exists only in such a build
+go build "${tags[@]}" -o "$work/varco" ./cmd/varco
+go build -o "$work/varco-bench" ./cmd/varco-bench
+bench="$work/varco-bench"
+
+# wrk's requests/s of one URL, with an optional header.
+wrk_rate() {
+  local url=$1; shift
+  wrk -t2 -c64 -d"$D" "$@" "$url" | tee -a "$work/wrk.txt" | awk '/^Requests\/sec:/ { print $2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
+
+log "ceilings: bare net/http JSON handler, raw argon2id"
+"$bench" bare -listen 127.0.0.1:0 >"$work/bare.addr" &
+pids_to_stop+=($!)
+until [ -s "$work/bare.addr" ]; do sleep 0.1; done
+bare_rate=$(wrk_rate "http://$(cat "$work/bare.addr")/")
+argon2_rate=$("$bench" argon2 -d "$D" | awk '{ print $2 }')
+
+results=()
+for engine in $ENGINES; do
+  case $engine in
+    sqlite) db="$work/bench.db" ;;
+    postgres)
+      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || start_postgres
+      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || { log "no PostgreSQL: skipping it"; continue; }
+      db=$VARCO_TEST_POSTGRES_URL ;;
+    *) echo "unknown engine $engine" >&2; exit 1 ;;
+  esac
+  log "$engine: varco serve"
+  port=$(free_port)
+  export VARCO_DATABASE_URL=$db VARCO_LISTEN=127.0.0.1:$port VARCO_AUDIT_DIR="$work/audit-$engine" \
+    VARCO_BASE_URL=http://127.0.0.1:$port VARCO_SMTP_URL=smtp://127.0.0.1:1 VARCO_MAIL_FROM=varco@bench.test
+  "$work/varco" org create --name bench --plan pro >/dev/null
+  echo 'Bench-Mark-2026' | "$work/varco" user create --email load@bench.test --org bench --password-stdin >/dev/null
+  [ -z "${PROFILE:-}" ] || export VARCO_PPROF_LISTEN=127.0.0.1:$(free_port)
+  "$work/varco" serve >/dev/null 2>"$work/varco-$engine.log" &
+  vpid=$!
+  pids_to_stop+=("$vpid")
+  until curl -sf "http://$VARCO_LISTEN/readyz" >/dev/null; do sleep 0.2; done
+  token=$(curl -s "http://$VARCO_LISTEN/api/v1/login" -H 'Content-Type: application/json' \
+    -d '{"email":"load@bench.test","password":"Bench-Mark-2026"}' | sed -n 's/.*"session_token":"\([^"]*\)".*/\1/p')
+  [ -n "$token" ] || { echo "$engine: no session token" >&2; exit 1; }
+
+  log "$engine: GET /api/v1/me"
+  if [ -n "${PROFILE:-}" ]; then
+    secs=$(( ${D%s} > 2 ? ${D%s} - 2 : 1 ))
+    curl -s -o "$work/me-$engine.prof" "http://$VARCO_PPROF_LISTEN/debug/pprof/profile?seconds=$secs" &
+    prof_pid=$!
+  fi
+  me_rate=$(wrk_rate "http://$VARCO_LISTEN/api/v1/me" -H "Authorization: Bearer $token")
+  if [ -n "${PROFILE:-}" ]; then
+    wait "$prof_pid"
+    cp "$work/me-$engine.prof" "${PROFILE_DIR:-/tmp}/varco-me-$engine.prof"
+    log "$engine: CPU profile of varco under GET /api/v1/me (also in ${PROFILE_DIR:-/tmp}/varco-me-$engine.prof)"
+    go tool pprof -top -cum "$work/varco" "$work/me-$engine.prof" 2>/dev/null | sed -n '1,45p' >&2
+  fi
+  login_args=(-url "http://$VARCO_LISTEN" -email load@bench.test -password Bench-Mark-2026 -d "$D")
+  log "$engine: logins at 8 and 32 clients"
+  l8=$("$bench" login "${login_args[@]}" -c 8 | tee -a "$work/logins.txt")
+  l32=$("$bench" login "${login_args[@]}" -c 32 | tee -a "$work/logins.txt")
+  log "$engine: 500 clients at once"
+  l500=$("$bench" login "${login_args[@]}" -c 500 | tee -a "$work/logins.txt")
+  hwm=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$vpid/status")
+  kill "$vpid"; wait "$vpid" || true
+  printf '%s\n%s\n%s\n' "$l8" "$l32" "$l500" >&2
+
+  r8=$(field ok_per_s "$l8") r32=$(field ok_per_s "$l32") r500=$(field ok_per_s "$l500")
+  p90=$(field p90_ms "$l500") p99=$(field p99_ms "$l500")
+  results+=("$(printf '%-9s %-44s %10s %10s %6s\n' "$engine" "GET /api/v1/me req/s vs bare handler" "$me_rate" "$bare_rate" "$(ratio "$me_rate" "$bare_rate")")")
+  results+=("$(printf '%-9s %-44s %10s %10s %6s\n' "$engine" "logins/s, 8 clients vs raw argon2id" "$r8" "$argon2_rate" "$(ratio "$r8" "$argon2_rate")")")
+  results+=("$(printf '%-9s %-44s %10s %10s %6s\n' "$engine" "logins/s, 32 clients vs raw argon2id" "$r32" "$argon2_rate" "$(ratio "$r32" "$argon2_rate")")")
+  results+=("$(printf '%-9s %-44s %10s %10s %6s\n' "$engine" "logins/s, 500 clients vs 32 clients" "$r500" "$r32" "$(ratio "$r500" "$r32")")")
+  results+=("$(printf '%-9s %-44s %10s\n' "$engine" "500 clients: p90 / p99 ms of the answered" "$p90 / $p99")")
+  results+=("$(printf '%-9s %-44s %10s\n' "$engine" "peak RSS of varco (VmHWM, whole run), MiB" "$hwm")")
+done
+
+echo
+echo "Load: wrk -t2 -c64 -d$D; logins from a Go client; one run, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-9s %-44s %10s %10s %6s\n' engine measure value ceiling ratio
+printf '%s\n' "${results[@]}"
