@@ -104,9 +104,13 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 		}
 	}
 
-	byPos := make(map[string]*varco.Event, len(es))
+	type position struct {
+		chain string
+		seq   int64
+	}
+	byPos := make(map[position]*varco.Event, len(es))
 	for _, e := range es {
-		byPos[fmt.Sprintf("%s#%d", e.Chain, e.ChainSeq)] = e
+		byPos[position{e.Chain, e.ChainSeq}] = e
 	}
 	err = q.batches(ctx, len(es), 17,
 		`INSERT INTO audit_events (chain, chain_seq, key_id, time, account_id, org_id, event, actor, actor_id,
@@ -123,7 +127,7 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 			if err := scan(&id, &c, &pos); err != nil {
 				return err
 			}
-			if e := byPos[fmt.Sprintf("%s#%d", c, pos)]; e != nil {
+			if e := byPos[position{c, pos}]; e != nil {
 				e.ID = id
 			}
 			return nil
