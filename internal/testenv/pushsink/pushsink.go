@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"varco.dev/varco/internal/testenv/inbox"
 	"varco.dev/varco/internal/webpush"
 )
 
@@ -42,17 +43,17 @@ type browser struct {
 type Sink struct {
 	srv *httptest.Server
 
+	inbox inbox.Inbox[Message]
+
 	mu       sync.Mutex
 	subs     map[string]*browser // by endpoint path
-	msgs     []Message
-	refused  []string // why requests were refused
+	refused  []string            // why requests were refused
 	failNext []int
-	changed  chan struct{}
 }
 
 // Start runs a sink until the test ends.
 func Start(t testing.TB) *Sink {
-	s := &Sink{subs: map[string]*browser{}, changed: make(chan struct{})}
+	s := &Sink{subs: map[string]*browser{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.receive))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -105,34 +106,13 @@ func (s *Sink) Refused() []string {
 }
 
 // Messages returns the messages received so far.
-func (s *Sink) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.msgs...)
-}
+func (s *Sink) Messages() []Message { return s.inbox.All() }
 
 // Wait blocks until at least n messages arrived and returns the first n;
 // timeout is only a safety net after which the test fails.
 func (s *Sink) Wait(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.msgs), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.msgs[:n]...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("pushsink: %d messages within %v, want %d (refused: %v)", got, timeout, n, s.Refused())
-			return nil
-		}
-	}
+	return s.inbox.Wait(t, n, timeout, func() string { return fmt.Sprintf("pushsink refused: %v", s.Refused()) })
 }
 
 func (s *Sink) receive(w http.ResponseWriter, r *http.Request) {
@@ -182,12 +162,8 @@ func (s *Sink) receive(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.mu.Lock()
-	s.msgs = append(s.msgs, Message{Subscription: s.srv.URL + r.URL.Path, Payload: payload, VAPIDKey: key,
+	s.inbox.Add(Message{Subscription: s.srv.URL + r.URL.Path, Payload: payload, VAPIDKey: key,
 		TTL: r.Header.Get("TTL"), Urgency: r.Header.Get("Urgency")})
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
 	w.WriteHeader(http.StatusCreated)
 }
 

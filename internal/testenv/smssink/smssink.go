@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"varco.dev/varco/internal/testenv/inbox"
 )
 
 // Shapes of a received message.
@@ -60,9 +62,9 @@ type Sink struct {
 	sid      string
 	sidToken string
 
+	inbox inbox.Inbox[Message]
+
 	mu       sync.Mutex
-	msgs     []Message
-	changed  chan struct{} // closed and replaced when a message arrives
 	failN    int
 	failCode int
 	rejected int // failed on request (FailNext)
@@ -76,7 +78,7 @@ const WebhookPath = "/sms"
 // ends.
 func Start(t testing.TB, opts ...Option) *Sink {
 	t.Helper()
-	s := &Sink{changed: make(chan struct{}), sid: "ACtest", sidToken: "twilio-secret"}
+	s := &Sink{sid: "ACtest", sidToken: "twilio-secret"}
 	for _, o := range opts {
 		o(s)
 	}
@@ -124,63 +126,25 @@ func (s *Sink) Refused() int {
 }
 
 // Messages returns the messages received so far, oldest first.
-func (s *Sink) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.msgs...)
-}
+func (s *Sink) Messages() []Message { return s.inbox.All() }
 
 // Wait blocks until the sink has received at least n messages and returns
 // the first n. timeout is only a safety net, after which the test fails.
 // Call it from the test's goroutine.
 func (s *Sink) Wait(t testing.TB, n int, timeout time.Duration) []Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, changed := len(s.msgs), s.changed
-		if got >= n {
-			out := append([]Message(nil), s.msgs[:n]...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("smssink: %d messages within %v, want %d (%d rejected, %d refused)", got, timeout, n,
-				s.Rejected(), s.Refused())
-			return nil
-		}
-	}
+	return s.inbox.Wait(t, n, timeout, s.state)
 }
 
 // WaitFor returns the first message received (already, or while waiting)
 // for which match reports true.
 func (s *Sink) WaitFor(t testing.TB, match func(Message) bool, timeout time.Duration) Message {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	next := 0
-	for {
-		s.mu.Lock()
-		fresh := append([]Message(nil), s.msgs[next:]...)
-		changed := s.changed
-		s.mu.Unlock()
-		for _, m := range fresh {
-			if match(m) {
-				return m
-			}
-		}
-		next += len(fresh)
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("smssink: no matching message within %v (%d received)", timeout, next)
-			return Message{}
-		}
-	}
+	return s.inbox.WaitFor(t, match, timeout, s.state)
+}
+
+func (s *Sink) state() string {
+	return fmt.Sprintf("smssink: %d rejected, %d refused", s.Rejected(), s.Refused())
 }
 
 // SentTo matches messages to the number to.
@@ -286,11 +250,8 @@ func (s *Sink) receive(w http.ResponseWriter, m Message, status int) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": "smssink: failing as asked"})
 		return
 	}
-	s.msgs = append(s.msgs, m)
-	n := len(s.msgs)
-	close(s.changed)
-	s.changed = make(chan struct{})
 	s.mu.Unlock()
+	n := s.inbox.Add(m)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"sid": fmt.Sprintf("SM%032d", n), "status": "queued"})

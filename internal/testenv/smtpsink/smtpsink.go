@@ -29,6 +29,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"varco.dev/varco/internal/testenv/inbox"
 )
 
 // Option configures a Sink.
@@ -63,9 +65,9 @@ type Sink struct {
 	addr string
 	pool *x509.CertPool
 
+	inbox inbox.Inbox[Mail]
+
 	mu       sync.Mutex
-	msgs     []Mail
-	changed  chan struct{} // closed and replaced when a message arrives
 	failN    int
 	failCode int
 	rejected int
@@ -77,7 +79,7 @@ type Sink struct {
 // ends.
 func Start(t testing.TB, opts ...Option) *Sink {
 	t.Helper()
-	s := &Sink{changed: make(chan struct{})}
+	s := &Sink{}
 	for _, o := range opts {
 		o(&s.cfg)
 	}
@@ -175,11 +177,7 @@ func (s *Sink) Auths() (ok, failed int) {
 }
 
 // Messages returns the messages received so far, oldest first.
-func (s *Sink) Messages() []Mail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Mail(nil), s.msgs...)
-}
+func (s *Sink) Messages() []Mail { return s.inbox.All() }
 
 // Wait returns the first message received (already, or while waiting) for
 // which match reports true; a nil match takes any message. It blocks until
@@ -187,27 +185,7 @@ func (s *Sink) Messages() []Mail {
 // test fails. Call it from the test's goroutine.
 func (s *Sink) Wait(t testing.TB, match func(Mail) bool, timeout time.Duration) Mail {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	next := 0
-	for {
-		s.mu.Lock()
-		fresh := append([]Mail(nil), s.msgs[next:]...)
-		changed := s.changed
-		s.mu.Unlock()
-		for _, m := range fresh {
-			if match == nil || match(m) {
-				return m
-			}
-		}
-		next += len(fresh)
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("smtpsink: no matching message within %v (%d received, %d rejected)", timeout, next, s.Rejected())
-			return Mail{}
-		}
-	}
+	return s.inbox.WaitFor(t, match, timeout, func() string { return fmt.Sprintf("smtpsink: %d rejected", s.Rejected()) })
 }
 
 // EventIs matches messages whose X-Varco-Event is event.
@@ -236,9 +214,7 @@ func (s *Sink) receive(m Mail) error {
 		return &smtp.SMTPError{Code: s.failCode, EnhancedCode: smtp.EnhancedCodeNotSet,
 			Message: "smtpsink: failing as asked"}
 	}
-	s.msgs = append(s.msgs, m)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.inbox.Add(m)
 	return nil
 }
 
