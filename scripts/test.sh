@@ -53,3 +53,11 @@ log "go test on: $(echo $other_pkgs | wc -w) packages"
 go test -count=1 "$@" $other_pkgs
 log "go test -tags testclock (black-box contract)"
 go test -tags testclock -count=1 "$@" ./cmd/varco/...
+
+# A test that starts varco on PostgreSQL without an audit directory writes
+# keys into the package it runs in: never leave (or commit) such a thing.
+stray=$(find . -mindepth 2 -path ./.git -prune -o -type d \( -name varco-audit -o -name '*.audit' \) -print)
+if [ -n "$stray" ]; then
+  echo "tests left audit directories (keys!) in the tree: $stray" >&2
+  exit 1
+fi

@@ -22,7 +22,7 @@ func TestNobodyIsRefusedEverything(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0", BaseURL: "http://varco.test", LogLevel: "info"}
+			cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0", BaseURL: "http://varco.test", LogLevel: "info"}
 			a, err := app.New(ctx, cfg, app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
 			if err != nil {
 				t.Fatal(err)
