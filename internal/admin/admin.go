@@ -27,7 +27,7 @@ type Service struct {
 	hasher *password.Hasher
 	policy password.Policy
 	clock  clock.Clock
-	mailer *auth.Mailer
+	mailer *notify.Mailer
 	loc    Locator
 }
 
@@ -39,7 +39,7 @@ type Locator interface {
 
 // New returns a Service. The mailer queues the e-mails an action sends;
 // the locator places the IPs admin actions come from (nil: none).
-func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *auth.Mailer, loc Locator) *Service {
+func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *notify.Mailer, loc Locator) *Service {
 	return &Service{db: db, hasher: h, policy: p, clock: c, mailer: m, loc: loc}
 }
 
@@ -572,7 +572,7 @@ func (s *Service) Outbox(ctx context.Context, actor Actor, status string, before
 	}
 	list, err := s.db.Reader().ListOutbox(ctx, status, before, limit)
 	for i := range list {
-		list[i].To = notify.Message{Channel: list[i].Channel, To: list[i].To}.MaskedTo()
+		list[i].To = notify.MaskedTo(notify.Message{Channel: list[i].Channel, To: list[i].To})
 	}
 	return list, err
 }

@@ -44,7 +44,7 @@ type App struct {
 	Auth    *auth.Service
 	Admin   *admin.Service
 	Worker  *notify.Worker
-	Mailer  *auth.Mailer // queues e-mail and SMS in the caller's transaction
+	Mailer  *notify.Mailer // queues e-mail and SMS in the caller's transaction
 	Jobs    *jobs.Runner
 	Geo     *geo.DB // client locations for the risk rules
 	Audit   *audit.Keys
@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		HashQueued:    func() float64 { return float64(a.Hasher.Queued()) },
 		OutboxBacklog: func() float64 { return float64(a.backlog.Load()) },
 	})
-	mailer := &auth.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
+	mailer := &notify.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
 		Domain: mailDomain(cfg.MailFrom), Clock: opts.Clock, Wake: a.Worker.Notify}
 	a.Mailer = mailer
 	// A missing or corrupt database is logged, never fatal: risk then

@@ -17,6 +17,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/metrics"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
@@ -73,7 +74,7 @@ type Service struct {
 	hasher  *password.Hasher
 	policy  password.Policy
 	clock   clock.Clock
-	mailer  *Mailer
+	mailer  *notify.Mailer
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	cfg     Config
@@ -88,7 +89,7 @@ type Deps struct {
 	Hasher  *password.Hasher
 	Policy  password.Policy
 	Clock   clock.Clock
-	Mailer  *Mailer
+	Mailer  *notify.Mailer
 	Metrics *metrics.Metrics // optional
 	Logger  *slog.Logger     // optional
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
@@ -477,7 +478,7 @@ func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail s
 	m = m.repaired()
 	lang := varco.LangIT
 	if a != nil {
-		lang = accountLang(a)
+		lang = a.Language()
 	}
 	m = s.located(m, lang)
 	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,

@@ -236,7 +236,7 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 		return err
 	}
 	now := s.clock.Now()
-	m = s.located(m, accountLang(a))
+	m = s.located(m, a.Language())
 	v := &store.ContactVerification{AccountID: a.ID, Kind: store.VerifyContactEmail, Target: email,
 		SecretHash: hash, CreatedAt: now, ExpiresAt: now.Add(ContactEmailLinkTTL)}
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location, ContactEmail: email,

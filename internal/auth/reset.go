@@ -52,7 +52,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err != nil {
 		return err
 	}
-	m = s.located(m, accountLang(a))
+	m = s.located(m, a.Language())
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location}
 	detail := "reset link sent"
 	var hash []byte
