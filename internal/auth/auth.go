@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"varco.dev/varco"
@@ -19,6 +18,7 @@ import (
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/stepup"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
 )
@@ -44,7 +44,7 @@ type Config struct {
 	// sign-in is refused as overloaded and nothing of it is committed.
 	WriteWait time.Duration
 	BaseURL   string // public URL, for links in e-mails
-	StepUp    StepUpConfig
+	StepUp    stepup.Config
 }
 
 func (c *Config) defaults() {
@@ -70,17 +70,18 @@ func (c *Config) defaults() {
 
 // Service runs logins and session-scoped account actions.
 type Service struct {
-	db      *store.DB
-	hasher  *password.Hasher
-	policy  password.Policy
-	clock   clock.Clock
-	mailer  *notify.Mailer
-	metrics *metrics.Metrics
-	log     *slog.Logger
-	cfg     Config
-	stepUp  StepUpConfig
-	risk    RiskEngine
-	pad     *failurePad
+	db        *store.DB
+	hasher    *password.Hasher
+	policy    password.Policy
+	clock     clock.Clock
+	mailer    *notify.Mailer
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	cfg       Config
+	stepUp    *stepup.Rules
+	stepUpCfg stepup.Config
+	risk      RiskEngine
+	pad       *failurePad
 }
 
 // Deps are what a Service needs.
@@ -103,12 +104,12 @@ func New(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.StepUp.defaults()
+	cfg.StepUp = cfg.StepUp.WithDefaults()
 	if d.Risk == nil {
 		d.Risk = GeoRisk{}
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
-		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk,
+		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
 		pad: &failurePad{sleep: sleepCtx}}
 }
 
@@ -132,14 +133,6 @@ func (m Meta) repaired() Meta {
 		Application: text.Record(m.Application, 64), Location: text.Record(m.Location, 200)}
 }
 
-// Login states (SPEC §9).
-const (
-	StateAuthenticated          = "authenticated"
-	StatePasswordChangeRequired = "password_change_required"
-	StateStepUpRequired         = "step_up_required"
-	StateExpired                = "expired"
-)
-
 // LoginResult is the outcome of a successful first factor.
 type LoginResult struct {
 	State   string
@@ -147,7 +140,7 @@ type LoginResult struct {
 	Session *varco.Session // nil until a session is open
 	Token   string         // the session token, shown once
 	Flow    string         // the login flow id when another step follows
-	Methods []string       // step-up methods offered (step_up_required)
+	Methods varco.Methods  // step-up methods offered (step_up_required)
 }
 
 // Limits on untrusted input, checked before any work is done.
@@ -326,7 +319,8 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	var res *LoginResult
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		var err error
-		res, err = s.completeLogin(ctx, q, a, m, now, risk.Place, mustChange, policy, expires, "")
+		res, err = s.completeLogin(ctx, q, signIn{account: a, meta: m, now: now, place: risk.Place,
+			mustChange: mustChange, policy: policy, expires: expires})
 		return err
 	})
 	if err != nil {
@@ -335,26 +329,42 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	return res, nil
 }
 
-// completeLogin opens the session of a sign-in whose every factor passed:
-// a full one, or a restricted one when the password must change first
-// (with a flow for POST /login/{flow}/password: flowID when the sign-in
-// already has one, else a new one). The place becomes usual.
-func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Account, m Meta, now time.Time,
-	place store.Place, mustChange bool, policy varco.Policy, expires time.Time, flowID string) (*LoginResult, error) {
-	state := StateAuthenticated
+// signIn is a sign-in whose every factor passed.
+type signIn struct {
+	account *varco.Account
+	meta    Meta
+	now     time.Time
+	place   store.Place // where it comes from; it becomes usual
+	// mustChange: the password must change before the account may do
+	// anything else (SPEC §2.6); the session is restricted.
+	mustChange bool
+	policy     varco.Policy // the account's organization's
+	expires    time.Time    // when the password expires under policy
+	// flow is the id of the sign-in's flow when it has one (it passed a
+	// step-up); when a password change follows without one, a flow is made.
+	flow string
+}
+
+// completeLogin opens the session of in: a full one, or a restricted one
+// when the password must change first (with a flow for POST
+// /login/{flow}/password). The place becomes usual.
+func (s *Service) completeLogin(ctx context.Context, q *store.Q, in signIn) (*LoginResult, error) {
+	a, m, now, place, mustChange := in.account, in.meta, in.now, in.place, in.mustChange
+	state := varco.StateAuthenticated
+	kind := fullSession
 	if mustChange {
-		state = StatePasswordChangeRequired
+		state, kind = varco.StatePasswordChangeRequired, restrictedSession
 	}
 	res := &LoginResult{State: state, Account: a}
-	tok, sess, err := s.openSession(ctx, q, a, now, m, mustChange)
+	tok, sess, err := s.openSession(ctx, q, a, now, m, kind)
 	if err != nil {
 		return nil, err
 	}
 	res.Token, res.Session = tok, sess
 	if mustChange {
-		res.Flow = flowID
-		if flowID == "" {
-			if res.Flow, err = s.newFlow(ctx, q, &store.LoginFlow{State: StatePasswordChangeRequired, Place: place}, a, m, now); err != nil {
+		res.Flow = in.flow
+		if in.flow == "" {
+			if res.Flow, err = s.newFlow(ctx, q, &store.LoginFlow{State: varco.StatePasswordChangeRequired, Place: place}, a, m, now); err != nil {
 				return nil, err
 			}
 		}
@@ -371,7 +381,7 @@ func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Accoun
 			return nil, err
 		}
 	}
-	if err := s.expiryAlert(ctx, q, a, policy, expires, now); err != nil {
+	if err := s.expiryAlert(ctx, q, a, in.policy, in.expires, now); err != nil {
 		return nil, err
 	}
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
@@ -421,15 +431,9 @@ func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...str
 		}
 	}
 	if wait > 0 {
-		return nil, tooMany(wait)
+		return nil, varco.TooManyAttempts(wait)
 	}
 	return states, nil
-}
-
-func tooMany(wait time.Duration) error {
-	e := varco.Errorf(varco.ETooManyAttempts, "Too many attempts. Try again later.")
-	e.RetryAfter = int(math.Ceil(wait.Seconds()))
-	return e
 }
 
 // backoff returns the wait after the n-th counted failure when waiting
@@ -493,13 +497,21 @@ func (s *Service) record(ctx context.Context, a *varco.Account, name, outcome st
 	return s.db.InTx(ctx, func(q *store.Q) error { return q.AppendEvent(ctx, s.event(a, name, outcome, m, detail)) })
 }
 
-func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, restricted bool) (string, *varco.Session, error) {
+// Kinds of session openSession opens.
+type sessionKind int
+
+const (
+	fullSession       sessionKind = iota
+	restrictedSession             // only the password change is allowed (SPEC §2.6)
+)
+
+func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
 	tok, hash, err := newToken()
 	if err != nil {
 		return "", nil, err
 	}
 	sess := &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: restricted}
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: kind == restrictedSession}
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return "", nil, err
 	}

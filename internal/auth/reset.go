@@ -120,7 +120,7 @@ func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey,
 		return fmt.Errorf("count reset request: %w", err)
 	}
 	if wait > 0 {
-		return tooMany(wait)
+		return varco.TooManyAttempts(wait)
 	}
 	return nil
 }
