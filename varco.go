@@ -127,6 +127,15 @@ func (a *Account) Language() string {
 	return a.Lang
 }
 
+// Meta describes where a request comes from; it goes into the activity
+// history, the session and the e-mails it causes.
+type Meta struct {
+	IP          string
+	UserAgent   string
+	Application string
+	Location    string
+}
+
 // NotifyAddress is where e-mail for the account goes: the verified contact
 // address when there is one, else the login address (SPEC §9a).
 func (a *Account) NotifyAddress() string {

@@ -6,9 +6,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"time"
@@ -116,19 +113,13 @@ func New(d Deps, cfg Config) *Service {
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 
-// Meta describes where a request comes from; it goes into the activity
-// history and the session.
-type Meta struct {
-	IP          string
-	UserAgent   string
-	Application string
-	Location    string
-}
+// Meta describes where a request comes from (varco.Meta).
+type Meta = varco.Meta
 
 // repaired returns m with every field made fit to record (text.Record):
 // what a client sent in a header never stops a sign-in from being counted
 // and audited.
-func (m Meta) repaired() Meta {
+func repaired(m Meta) Meta {
 	return Meta{IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent),
 		Application: text.Record(m.Application, 64), Location: text.Record(m.Location, 200)}
 }
@@ -147,21 +138,6 @@ type LoginResult struct {
 const (
 	MaxPasswordBytes = 1024
 )
-
-func newToken() (token string, hash []byte, err error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, fmt.Errorf("random token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b[:])
-	return token, HashToken(token), nil
-}
-
-// HashToken returns the stored form of a session token.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
 
 // Login checks an e-mail and password. A wrong e-mail and a wrong password
 // answer the same invalid_credentials in about the same time; status errors
@@ -190,7 +166,7 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	if err := text.Check("password", pw); err != nil {
 		return nil, err
 	}
-	m = m.repaired()
+	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || pw == "" {
 		return nil, varco.Errorf(varco.EInvalid, "E-mail and password are required.")
@@ -479,7 +455,7 @@ func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account
 }
 
 func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
-	m = m.repaired()
+	m = repaired(m)
 	lang := varco.LangIT
 	if a != nil {
 		lang = a.Language()
@@ -506,7 +482,7 @@ const (
 )
 
 func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
-	tok, hash, err := newToken()
+	tok, hash, err := varco.NewToken()
 	if err != nil {
 		return "", nil, err
 	}

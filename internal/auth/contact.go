@@ -210,7 +210,7 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 	if !varco.ValidEmail(email) {
 		return varco.Errorf(varco.EInvalid, "The contact e-mail is not a valid address.")
 	}
-	token, hash, err := newToken()
+	token, hash, err := varco.NewToken()
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token
 	now := s.clock.Now()
 	var a *varco.Account
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		v, err := q.ContactVerificationByHash(ctx, varco.VerifyContactEmail, HashToken(token), now)
+		v, err := q.ContactVerificationByHash(ctx, varco.VerifyContactEmail, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) || (err == nil && accountID != 0 && v.AccountID != accountID) {
 			return invalid
 		}

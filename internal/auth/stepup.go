@@ -22,7 +22,7 @@ func newFlowID() (id string, hash []byte, err error) {
 		return "", nil, fmt.Errorf("random flow id: %w", err)
 	}
 	id = base64.RawURLEncoding.EncodeToString(b[:])
-	return id, HashToken(id), nil
+	return id, varco.HashToken(id), nil
 }
 
 // validFlowID reports whether id has the shape of a flow id, so garbage is
@@ -47,7 +47,7 @@ func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a
 		return "", err
 	}
 	f.FlowHash, f.AccountID, f.CreatedAt, f.ExpiresAt = hash, a.ID, now, now.Add(s.stepUpCfg.FlowTTL)
-	m = m.repaired()
+	m = repaired(m)
 	f.IP, f.UserAgent, f.Application, f.Location = m.IP, m.UserAgent, m.Application, m.Location
 	if err := q.CreateLoginFlow(ctx, f); err != nil {
 		return "", err
@@ -78,7 +78,7 @@ func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now
 // openFlow reads a live flow and its account inside q's transaction,
 // locking the flow row on PostgreSQL.
 func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now time.Time) (*store.LoginFlow, *varco.Account, error) {
-	f, err := q.LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := q.LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, flowNotFound()
 	}
@@ -109,7 +109,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	if !validFlowID(flowID) {
 		return nil, flowNotFound()
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, flowNotFound()
 	}
@@ -376,7 +376,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 	if len(next) > MaxPasswordBytes {
 		return nil, varco.Errorf(varco.EPasswordTooLong, "The new password is too long.")
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, s.unknownFlow(ctx, s.clock.Now(), m)
 	}
