@@ -3,6 +3,8 @@ package varco
 import (
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // Error codes. They are part of the public contract (SPEC §9, §9a): external
@@ -69,6 +71,14 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// TooManyAttempts is the too_many_attempts error of a limit that lets the
+// caller try again after wait, rounded up to whole seconds (SPEC §9a).
+func TooManyAttempts(wait time.Duration) *Error {
+	e := Errorf(ETooManyAttempts, "Too many attempts. Try again later.")
+	e.RetryAfter = int(math.Ceil(wait.Seconds()))
+	return e
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, "" for a

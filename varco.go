@@ -118,6 +118,24 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// Language is the language the account is written to in (SPEC §8): its
+// own, LangIT when it has none or one varco does not speak.
+func (a *Account) Language() string {
+	if !ValidLang(a.Lang) {
+		return LangIT
+	}
+	return a.Lang
+}
+
+// Meta describes where a request comes from; it goes into the activity
+// history, the session and the e-mails it causes.
+type Meta struct {
+	IP          string
+	UserAgent   string
+	Application string
+	Location    string
+}
+
 // NotifyAddress is where e-mail for the account goes: the verified contact
 // address when there is one, else the login address (SPEC §9a).
 func (a *Account) NotifyAddress() string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
@@ -264,7 +265,7 @@ func TestCLIUnlock(t *testing.T) {
 	}
 }
 
-func mustCounters(t *testing.T, q *store.Q, id int64, pinTotal int) store.StepUpCounters {
+func mustCounters(t *testing.T, q *store.Q, id int64, pinTotal int) varco.StepUpCounters {
 	t.Helper()
 	c, err := q.LockStepUpCounters(context.Background(), id)
 	if err != nil {

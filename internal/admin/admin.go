@@ -13,10 +13,10 @@ import (
 	"unicode/utf8"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
 )
@@ -27,19 +27,19 @@ type Service struct {
 	hasher *password.Hasher
 	policy password.Policy
 	clock  clock.Clock
-	mailer *auth.Mailer
+	mailer *notify.Mailer
 	loc    Locator
 }
 
 // Locator names where an IP is, in a language ("" when unknown): the
-// lookup of the sign-in path (auth.Service.Locate).
+// lookup of the sign-in path (auth.Service.Locate, which app passes in).
 type Locator interface {
 	Locate(ip, lang string) string
 }
 
 // New returns a Service. The mailer queues the e-mails an action sends;
 // the locator places the IPs admin actions come from (nil: none).
-func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *auth.Mailer, loc Locator) *Service {
+func New(db *store.DB, h *password.Hasher, p password.Policy, c clock.Clock, m *notify.Mailer, loc Locator) *Service {
 	return &Service{db: db, hasher: h, policy: p, clock: c, mailer: m, loc: loc}
 }
 
@@ -48,7 +48,7 @@ type originKey struct{}
 // WithOrigin returns ctx carrying where an admin's request comes from (IP,
 // user agent, application), for the activity events of the actions it
 // does. The HTTP layers set it; the CLI does not, and its events have none.
-func WithOrigin(ctx context.Context, m auth.Meta) context.Context {
+func WithOrigin(ctx context.Context, m varco.Meta) context.Context {
 	return context.WithValue(ctx, originKey{}, m)
 }
 
@@ -57,7 +57,7 @@ func WithOrigin(ctx context.Context, m auth.Meta) context.Context {
 // and place (SPEC §2.8, §3).
 func (s *Service) event(ctx context.Context, actor Actor, a *varco.Account, now time.Time, name, detail string) *varco.Event {
 	who, whoID := actorName(actor)
-	m, _ := ctx.Value(originKey{}).(auth.Meta)
+	m, _ := ctx.Value(originKey{}).(varco.Meta)
 	ev := &varco.Event{Time: now, Event: name, Actor: who, ActorID: whoID, Outcome: varco.OutcomeSuccess, Detail: detail,
 		IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Application: m.Application, Location: m.Location}
 	lang := varco.LangIT
@@ -482,21 +482,21 @@ func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) erro
 	if a.Status != varco.StatusActive {
 		return varco.Errorf(varco.EConflict, "The account is %s: reactivate or unlock it first.", a.Status)
 	}
-	link, hash, err := auth.NewResetLink(s.mailer.BaseURL)
+	link, hash, err := recovery.NewResetLink(s.mailer.BaseURL)
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
 	who, _ := actorName(actor)
 	err = s.db.InTx(ctx, func(q *store.Q) error {
-		if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(auth.ResetTTL)); err != nil {
+		if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(recovery.ResetTTL)); err != nil {
 			return err
 		}
 		if err := q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventPasswordResetRequested, "reset link sent by "+who)); err != nil {
 			return err
 		}
 		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordResetRequested, notify.Data{Time: now, Actor: who,
-			ResetURL: link, ResetExpiresAt: now.Add(auth.ResetTTL)})
+			ResetURL: link, ResetExpiresAt: now.Add(recovery.ResetTTL)})
 	})
 	if err != nil {
 		return fmt.Errorf("send reset link: %w", err)
@@ -572,7 +572,7 @@ func (s *Service) Outbox(ctx context.Context, actor Actor, status string, before
 	}
 	list, err := s.db.Reader().ListOutbox(ctx, status, before, limit)
 	for i := range list {
-		list[i].To = notify.Message{Channel: list[i].Channel, To: list[i].To}.MaskedTo()
+		list[i].To = notify.MaskedTo(notify.Message{Channel: list[i].Channel, To: list[i].To})
 	}
 	return list, err
 }

@@ -60,7 +60,7 @@ func (s *Server) sendStepUp(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusAccepted, sentJSON{State: auth.StateStepUpRequired, Method: req.Method})
+	httpx.WriteJSON(w, http.StatusAccepted, sentJSON{State: varco.StateStepUpRequired, Method: req.Method})
 }
 
 type verifyRequest struct {

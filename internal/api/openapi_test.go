@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+
 	"varco.dev/varco"
 
 	"github.com/getkin/kin-openapi/openapi3"

@@ -44,7 +44,7 @@ type App struct {
 	Auth    *auth.Service
 	Admin   *admin.Service
 	Worker  *notify.Worker
-	Mailer  *auth.Mailer // queues e-mail and SMS in the caller's transaction
+	Mailer  *notify.Mailer // queues e-mail and SMS in the caller's transaction
 	Jobs    *jobs.Runner
 	Geo     *geo.DB // client locations for the risk rules
 	Audit   *audit.Keys
@@ -78,6 +78,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.Clock == nil {
 		opts.Clock = defaultClock()
 	}
+	// config checked only the SMS gateway URL's shape; the gateway's rules
+	// apply here, before anything is opened, so a bad URL fails the start.
+	var gateway *sms.Sender
+	if cfg.SMSURL != "" {
+		var err error
+		if gateway, err = sms.New(cfg.SMSURL, cfg.SMSToken, sms.Options{}); err != nil {
+			return nil, fmt.Errorf("sms-url: %w", err)
+		}
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -103,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	sender := opts.Sender
 	if sender == nil {
-		if sender, err = a.defaultSender(); err != nil {
+		if sender, err = a.defaultSender(gateway); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -114,7 +123,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		HashQueued:    func() float64 { return float64(a.Hasher.Queued()) },
 		OutboxBacklog: func() float64 { return float64(a.backlog.Load()) },
 	})
-	mailer := &auth.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
+	mailer := &notify.Mailer{Render: notify.Render, RenderSMS: notify.RenderSMS, BaseURL: cfg.BaseURL,
 		Domain: mailDomain(cfg.MailFrom), Clock: opts.Clock, Wake: a.Worker.Notify}
 	a.Mailer = mailer
 	// A missing or corrupt database is logged, never fatal: risk then
@@ -134,8 +143,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 // not configured to the dev mailbox (/dev/mailbox). With neither configured
 // the worker does not run and messages wait in the outbox; an SMS with no
 // gateway is dead-lettered (notify.ErrNoSMSGateway), an e-mail with no SMTP
-// server retried (notify.ErrNoSMTP).
-func (a *App) defaultSender() (notify.Sender, error) {
+// server retried (notify.ErrNoSMTP). gateway is the SMS sender New built
+// from VARCO_SMS_URL, nil when it is not set.
+func (a *App) defaultSender(gateway *sms.Sender) (notify.Sender, error) {
 	var r notify.Router
 	switch {
 	case a.Cfg.SMTPURL != "":
@@ -148,12 +158,8 @@ func (a *App) defaultSender() (notify.Sender, error) {
 		r.Email = notify.NewDevMailbox(a.DB)
 	}
 	switch {
-	case a.Cfg.SMSURL != "":
-		s, err := sms.New(a.Cfg.SMSURL, a.Cfg.SMSToken, sms.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("sms: %w", err)
-		}
-		r.SMS = s
+	case gateway != nil:
+		r.SMS = gateway
 	case a.Cfg.Dev:
 		r.SMS = notify.NewDevMailbox(a.DB)
 	}

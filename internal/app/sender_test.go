@@ -92,3 +92,40 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 		t.Fatalf("a secret reached the log:\n%s", out)
 	}
 }
+
+// TestStartRefusesBadSMSGateway: an SMS gateway URL of the right shape that
+// breaks the gateway's rules passes config but fails app.New, before the
+// database is opened, with an error that names the setting and never
+// quotes the credentials.
+func TestStartRefusesBadSMSGateway(t *testing.T) {
+	for name, tt := range map[string]struct{ url, token string }{
+		"http not loopback": {url: "http://sms.example.it/hook"},
+		"webhook creds":     {url: "https://u:p@sms.example.it/hook"},
+		"twilio no from":    {url: "twilio://AC1:tok@api.twilio.com"},
+		"twilio and token":  {url: "twilio://AC1:tok@api.twilio.com?from=Varco", token: "x"},
+		"twilio bad from":   {url: "twilio://AC1:hush-hush@api.twilio.com?from=1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// A database path in a directory that does not exist: had New
+			// opened it, the error would be about the database.
+			cfg, err := config.Load(func(flag string) string {
+				return map[string]string{"database-url": t.TempDir() + "/missing/varco.db", "listen": "127.0.0.1:0",
+					"sms-url": tt.url, "sms-token": tt.token, "session-idle": "30m", "session-absolute": "12h",
+					"log-level": "info"}[flag]
+			})
+			if err != nil {
+				t.Fatalf("config refused the URL's shape: %v", err)
+			}
+			cfg.AuditDir = t.TempDir()
+			a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap})
+			if err == nil {
+				a.Close()
+				t.Fatal("started")
+			}
+			if !strings.HasPrefix(err.Error(), "sms-url: ") || strings.Contains(err.Error(), "hush-hush") ||
+				strings.Contains(err.Error(), "tok@") {
+				t.Fatalf("error = %v", err)
+			}
+		})
+	}
+}

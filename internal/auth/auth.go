@@ -6,18 +6,16 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/metrics"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/stepup"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
 )
@@ -43,7 +41,7 @@ type Config struct {
 	// sign-in is refused as overloaded and nothing of it is committed.
 	WriteWait time.Duration
 	BaseURL   string // public URL, for links in e-mails
-	StepUp    StepUpConfig
+	StepUp    stepup.Config
 }
 
 func (c *Config) defaults() {
@@ -69,17 +67,18 @@ func (c *Config) defaults() {
 
 // Service runs logins and session-scoped account actions.
 type Service struct {
-	db      *store.DB
-	hasher  *password.Hasher
-	policy  password.Policy
-	clock   clock.Clock
-	mailer  *Mailer
-	metrics *metrics.Metrics
-	log     *slog.Logger
-	cfg     Config
-	stepUp  StepUpConfig
-	risk    RiskEngine
-	pad     *failurePad
+	db        *store.DB
+	hasher    *password.Hasher
+	policy    password.Policy
+	clock     clock.Clock
+	mailer    *notify.Mailer
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	cfg       Config
+	stepUp    *stepup.Rules
+	stepUpCfg stepup.Config
+	risk      RiskEngine
+	pad       *failurePad
 }
 
 // Deps are what a Service needs.
@@ -88,7 +87,7 @@ type Deps struct {
 	Hasher  *password.Hasher
 	Policy  password.Policy
 	Clock   clock.Clock
-	Mailer  *Mailer
+	Mailer  *notify.Mailer
 	Metrics *metrics.Metrics // optional
 	Logger  *slog.Logger     // optional
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
@@ -102,42 +101,28 @@ func New(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.StepUp.defaults()
+	cfg.StepUp = cfg.StepUp.WithDefaults()
 	if d.Risk == nil {
 		d.Risk = GeoRisk{}
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
-		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: cfg.StepUp, risk: d.Risk,
+		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
 		pad: &failurePad{sleep: sleepCtx}}
 }
 
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 
-// Meta describes where a request comes from; it goes into the activity
-// history and the session.
-type Meta struct {
-	IP          string
-	UserAgent   string
-	Application string
-	Location    string
-}
+// Meta describes where a request comes from (varco.Meta).
+type Meta = varco.Meta
 
 // repaired returns m with every field made fit to record (text.Record):
 // what a client sent in a header never stops a sign-in from being counted
 // and audited.
-func (m Meta) repaired() Meta {
+func repaired(m Meta) Meta {
 	return Meta{IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent),
 		Application: text.Record(m.Application, 64), Location: text.Record(m.Location, 200)}
 }
-
-// Login states (SPEC §9).
-const (
-	StateAuthenticated          = "authenticated"
-	StatePasswordChangeRequired = "password_change_required"
-	StateStepUpRequired         = "step_up_required"
-	StateExpired                = "expired"
-)
 
 // LoginResult is the outcome of a successful first factor.
 type LoginResult struct {
@@ -146,28 +131,13 @@ type LoginResult struct {
 	Session *varco.Session // nil until a session is open
 	Token   string         // the session token, shown once
 	Flow    string         // the login flow id when another step follows
-	Methods []string       // step-up methods offered (step_up_required)
+	Methods varco.Methods  // step-up methods offered (step_up_required)
 }
 
 // Limits on untrusted input, checked before any work is done.
 const (
 	MaxPasswordBytes = 1024
 )
-
-func newToken() (token string, hash []byte, err error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, fmt.Errorf("random token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b[:])
-	return token, HashToken(token), nil
-}
-
-// HashToken returns the stored form of a session token.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
 
 // Login checks an e-mail and password. A wrong e-mail and a wrong password
 // answer the same invalid_credentials in about the same time; status errors
@@ -196,7 +166,7 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	if err := text.Check("password", pw); err != nil {
 		return nil, err
 	}
-	m = m.repaired()
+	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || pw == "" {
 		return nil, varco.Errorf(varco.EInvalid, "E-mail and password are required.")
@@ -325,7 +295,8 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	var res *LoginResult
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		var err error
-		res, err = s.completeLogin(ctx, q, a, m, now, risk.Place, mustChange, policy, expires, "")
+		res, err = s.completeLogin(ctx, q, signIn{account: a, meta: m, now: now, place: risk.Place,
+			mustChange: mustChange, policy: policy, expires: expires})
 		return err
 	})
 	if err != nil {
@@ -334,26 +305,42 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	return res, nil
 }
 
-// completeLogin opens the session of a sign-in whose every factor passed:
-// a full one, or a restricted one when the password must change first
-// (with a flow for POST /login/{flow}/password: flowID when the sign-in
-// already has one, else a new one). The place becomes usual.
-func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Account, m Meta, now time.Time,
-	place store.Place, mustChange bool, policy varco.Policy, expires time.Time, flowID string) (*LoginResult, error) {
-	state := StateAuthenticated
+// signIn is a sign-in whose every factor passed.
+type signIn struct {
+	account *varco.Account
+	meta    Meta
+	now     time.Time
+	place   store.Place // where it comes from; it becomes usual
+	// mustChange: the password must change before the account may do
+	// anything else (SPEC §2.6); the session is restricted.
+	mustChange bool
+	policy     varco.Policy // the account's organization's
+	expires    time.Time    // when the password expires under policy
+	// flow is the id of the sign-in's flow when it has one (it passed a
+	// step-up); when a password change follows without one, a flow is made.
+	flow string
+}
+
+// completeLogin opens the session of in: a full one, or a restricted one
+// when the password must change first (with a flow for POST
+// /login/{flow}/password). The place becomes usual.
+func (s *Service) completeLogin(ctx context.Context, q *store.Q, in signIn) (*LoginResult, error) {
+	a, m, now, place, mustChange := in.account, in.meta, in.now, in.place, in.mustChange
+	state := varco.StateAuthenticated
+	kind := fullSession
 	if mustChange {
-		state = StatePasswordChangeRequired
+		state, kind = varco.StatePasswordChangeRequired, restrictedSession
 	}
 	res := &LoginResult{State: state, Account: a}
-	tok, sess, err := s.openSession(ctx, q, a, now, m, mustChange)
+	tok, sess, err := s.openSession(ctx, q, a, now, m, kind)
 	if err != nil {
 		return nil, err
 	}
 	res.Token, res.Session = tok, sess
 	if mustChange {
-		res.Flow = flowID
-		if flowID == "" {
-			if res.Flow, err = s.newFlow(ctx, q, &store.LoginFlow{State: StatePasswordChangeRequired, Place: place}, a, m, now); err != nil {
+		res.Flow = in.flow
+		if in.flow == "" {
+			if res.Flow, err = s.newFlow(ctx, q, &store.LoginFlow{State: varco.StatePasswordChangeRequired, Place: place}, a, m, now); err != nil {
 				return nil, err
 			}
 		}
@@ -370,7 +357,7 @@ func (s *Service) completeLogin(ctx context.Context, q *store.Q, a *varco.Accoun
 			return nil, err
 		}
 	}
-	if err := s.expiryAlert(ctx, q, a, policy, expires, now); err != nil {
+	if err := s.expiryAlert(ctx, q, a, in.policy, in.expires, now); err != nil {
 		return nil, err
 	}
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
@@ -420,15 +407,9 @@ func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...str
 		}
 	}
 	if wait > 0 {
-		return nil, tooMany(wait)
+		return nil, varco.TooManyAttempts(wait)
 	}
 	return states, nil
-}
-
-func tooMany(wait time.Duration) error {
-	e := varco.Errorf(varco.ETooManyAttempts, "Too many attempts. Try again later.")
-	e.RetryAfter = int(math.Ceil(wait.Seconds()))
-	return e
 }
 
 // backoff returns the wait after the n-th counted failure when waiting
@@ -474,10 +455,10 @@ func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account
 }
 
 func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
-	m = m.repaired()
+	m = repaired(m)
 	lang := varco.LangIT
 	if a != nil {
-		lang = accountLang(a)
+		lang = a.Language()
 	}
 	m = s.located(m, lang)
 	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,
@@ -492,13 +473,21 @@ func (s *Service) record(ctx context.Context, a *varco.Account, name, outcome st
 	return s.db.InTx(ctx, func(q *store.Q) error { return q.AppendEvent(ctx, s.event(a, name, outcome, m, detail)) })
 }
 
-func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, restricted bool) (string, *varco.Session, error) {
-	tok, hash, err := newToken()
+// Kinds of session openSession opens.
+type sessionKind int
+
+const (
+	fullSession       sessionKind = iota
+	restrictedSession             // only the password change is allowed (SPEC §2.6)
+)
+
+func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
+	tok, hash, err := varco.NewToken()
 	if err != nil {
 		return "", nil, err
 	}
 	sess := &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: restricted}
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: kind == restrictedSession}
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return "", nil, err
 	}

@@ -2,11 +2,9 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/stepup"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
 )
@@ -57,15 +56,15 @@ func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, 
 	if err != nil {
 		return err
 	}
-	code, err := newCode()
+	code, err := stepup.NewCode()
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	v := &store.ContactVerification{AccountID: a.ID, Kind: store.VerifyPhone, Target: phone,
+	v := &store.ContactVerification{AccountID: a.ID, Kind: varco.VerifyPhone, Target: phone,
 		SecretHash: phoneCodeHash(a.ID, phone, code), CreatedAt: now, ExpiresAt: now.Add(PhoneCodeTTL)}
 	err = s.db.InTx(ctx, func(q *store.Q) error {
-		if err := s.checkVerificationSends(ctx, q, a.ID, store.VerifyPhone, now); err != nil {
+		if err := s.checkVerificationSends(ctx, q, a.ID, varco.VerifyPhone, now); err != nil {
 			return err
 		}
 		if err := q.CreateContactVerification(ctx, v); err != nil {
@@ -95,39 +94,19 @@ func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accoun
 		return err
 	}
 	if sends.Count > 0 && now.Sub(sends.Newest) < VerificationInterval {
-		return tooMany(sends.Newest.Add(VerificationInterval).Sub(now))
+		return varco.TooManyAttempts(sends.Newest.Add(VerificationInterval).Sub(now))
 	}
 	count, oldest := sends.Count, sends.Oldest
-	if kind == store.VerifyPhone {
+	if kind == varco.VerifyPhone {
 		// One SMS budget a day for the account, whatever the SMS is for.
-		if count, oldest, err = s.smsSentToday(ctx, q, accountID, now); err != nil {
+		if count, oldest, err = stepup.SMSSentToday(ctx, q, accountID, now); err != nil {
 			return err
 		}
 	}
 	if count >= VerificationsPerDay {
-		return tooMany(oldest.Add(24 * time.Hour).Sub(now))
+		return varco.TooManyAttempts(oldest.Add(24 * time.Hour).Sub(now))
 	}
 	return nil
-}
-
-// smsSentToday counts the SMS an account was sent in the last 24 hours,
-// step-up OTPs and phone verification codes together (SPEC §5.9: at most 10
-// SMS a day), and returns when the oldest of them went.
-func (s *Service) smsSentToday(ctx context.Context, q *store.Q, accountID int64, now time.Time) (int, time.Time, error) {
-	since := now.Add(-24 * time.Hour)
-	phone, err := q.ContactVerificationSends(ctx, accountID, store.VerifyPhone, since)
-	if err != nil {
-		return 0, time.Time{}, err
-	}
-	n, first, _, err := q.CodesSentSince(ctx, accountID, MethodSMSOTP, since)
-	if err != nil {
-		return 0, time.Time{}, err
-	}
-	oldest := first
-	if phone.Count > 0 && (n == 0 || phone.Oldest.Before(first)) {
-		oldest = phone.Oldest
-	}
-	return n + phone.Count, oldest, nil
 }
 
 // VerifyPhone checks a code sent by StartPhoneVerification. The right code
@@ -138,7 +117,7 @@ func (s *Service) smsSentToday(ctx context.Context, q *store.Q, accountID int64,
 // Attempts are counted atomically, so concurrent guesses never get more
 // than PhoneCodeAttempts.
 func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string, m Meta) (*varco.Account, error) {
-	if _, ok := ParseCode(code); !ok {
+	if _, ok := stepup.ParseCode(code); !ok {
 		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits of the SMS.")
 	}
 	now := s.clock.Now()
@@ -146,7 +125,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 
 	err := s.db.InTx(ctx, func(q *store.Q) error {
 		outcome = "void"
-		v, err := q.PendingContactVerification(ctx, a.ID, store.VerifyPhone, now)
+		v, err := q.PendingContactVerification(ctx, a.ID, varco.VerifyPhone, now)
 		if varco.IsCode(err, varco.ENotFound) {
 			return nil
 		}
@@ -198,7 +177,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) error {
 	now := s.clock.Now()
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		if err := q.RetireContactVerifications(ctx, a.ID, store.VerifyPhone, now); err != nil {
+		if err := q.RetireContactVerifications(ctx, a.ID, varco.VerifyPhone, now); err != nil {
 			return err
 		}
 		if a.Phone == "" {
@@ -231,19 +210,19 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 	if !varco.ValidEmail(email) {
 		return varco.Errorf(varco.EInvalid, "The contact e-mail is not a valid address.")
 	}
-	token, hash, err := newToken()
+	token, hash, err := varco.NewToken()
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	m = s.located(m, accountLang(a))
-	v := &store.ContactVerification{AccountID: a.ID, Kind: store.VerifyContactEmail, Target: email,
+	m = s.located(m, a.Language())
+	v := &store.ContactVerification{AccountID: a.ID, Kind: varco.VerifyContactEmail, Target: email,
 		SecretHash: hash, CreatedAt: now, ExpiresAt: now.Add(ContactEmailLinkTTL)}
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location, ContactEmail: email,
 		VerifyURL:       strings.TrimRight(s.mailer.BaseURL, "/") + PathContactEmailVerify + "?token=" + url.QueryEscape(token),
 		VerifyExpiresAt: v.ExpiresAt, ValidFor: ContactEmailLinkTTL}
 	err = s.db.InTx(ctx, func(q *store.Q) error {
-		if err := s.checkVerificationSends(ctx, q, a.ID, store.VerifyContactEmail, now); err != nil {
+		if err := s.checkVerificationSends(ctx, q, a.ID, varco.VerifyContactEmail, now); err != nil {
 			return err
 		}
 		if err := q.CreateContactVerification(ctx, v); err != nil {
@@ -274,7 +253,7 @@ func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token
 	now := s.clock.Now()
 	var a *varco.Account
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		v, err := q.ContactVerificationByHash(ctx, store.VerifyContactEmail, HashToken(token), now)
+		v, err := q.ContactVerificationByHash(ctx, varco.VerifyContactEmail, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) || (err == nil && accountID != 0 && v.AccountID != accountID) {
 			return invalid
 		}
@@ -320,7 +299,7 @@ type PendingContact struct {
 func (s *Service) PendingContact(ctx context.Context, a *varco.Account) (PendingContact, error) {
 	var p PendingContact
 	now := s.clock.Now()
-	for kind, dst := range map[string]*string{store.VerifyPhone: &p.Phone, store.VerifyContactEmail: &p.ContactEmail} {
+	for kind, dst := range map[string]*string{varco.VerifyPhone: &p.Phone, varco.VerifyContactEmail: &p.ContactEmail} {
 		v, err := s.db.Reader().PendingContactVerification(ctx, a.ID, kind, now)
 		if varco.IsCode(err, varco.ENotFound) {
 			continue
@@ -331,15 +310,6 @@ func (s *Service) PendingContact(ctx context.Context, a *varco.Account) (Pending
 		*dst = v.Target
 	}
 	return p, nil
-}
-
-// newCode returns 6 random decimal digits.
-func newCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("random code: %w", err)
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
 // phoneCodeHash is the stored form of a phone code: bound to the account

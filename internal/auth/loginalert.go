@@ -53,7 +53,7 @@ func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, 
 	if !anyPlace || (!newPlace && seenDevice) {
 		return nil
 	}
-	token, hash, err := newToken()
+	token, hash, err := varco.NewToken()
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Service) NotMe(ctx context.Context, token string, m Meta) error {
 	now := s.clock.Now()
 	var a *varco.Account
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		accountID, sessionID, err := q.UseLoginAlert(ctx, HashToken(token), now)
+		accountID, sessionID, err := q.UseLoginAlert(ctx, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) {
 			return invalid
 		}

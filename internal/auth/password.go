@@ -53,7 +53,7 @@ type passwordChange struct {
 // records who changed it.
 func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string, m Meta, c passwordChange) error {
 	keep, actor := c.keep, c.actor
-	m = s.located(m, accountLang(a))
+	m = s.located(m, a.Language())
 	pol := s.policy
 	if a.OrgID != 0 {
 		// The organization decides how many old passwords may not return.
@@ -89,7 +89,7 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
 			return err
 		}
-		for _, kind := range []string{AlertPasswordExpiry, AlertSuspensionComing} {
+		for _, kind := range []string{notify.AlertPasswordExpiry, notify.AlertSuspensionComing} {
 			if err := q.ClearAlert(ctx, a.ID, kind); err != nil {
 				return err
 			}

@@ -3,24 +3,13 @@ package auth
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
-)
-
-// ResetTTL is how long a reset link works: [seed] SPEC §4.1, 24 hours.
-const ResetTTL = 24 * time.Hour
-
-// Reset request limits (SPEC §4.2): per account and per client IP, per hour.
-const (
-	resetPerAccount = 3
-	resetPerIP      = 20
-	resetWindow     = time.Hour
 )
 
 // RequestPasswordReset e-mails a reset link to an active account (SPEC §4).
@@ -32,7 +21,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if _, err := text.Identifier("email", email); err != nil {
 		return err
 	}
-	m = m.repaired()
+	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || len(email) > varco.MaxEmailLen {
 		return varco.Errorf(varco.EInvalid, "An e-mail address is required.")
@@ -52,22 +41,22 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err != nil {
 		return err
 	}
-	m = s.located(m, accountLang(a))
+	m = s.located(m, a.Language())
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location}
 	detail := "reset link sent"
 	var hash []byte
 	if a.Status == varco.StatusActive {
-		if data.ResetURL, hash, err = NewResetLink(s.mailer.BaseURL); err != nil {
+		if data.ResetURL, hash, err = recovery.NewResetLink(s.mailer.BaseURL); err != nil {
 			return err
 		}
-		data.ResetExpiresAt = now.Add(ResetTTL)
+		data.ResetExpiresAt = now.Add(recovery.ResetTTL)
 	} else {
 		data.ContactSupport = true
 		detail = "account " + a.Status + ": told to contact support"
 	}
 	err = s.db.InTx(ctx, func(q *store.Q) error {
 		if hash != nil {
-			if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(ResetTTL)); err != nil {
+			if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(recovery.ResetTTL)); err != nil {
 				return err
 			}
 		}
@@ -82,17 +71,6 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	return nil
 }
 
-// NewResetLink returns a fresh reset link under baseURL, carrying its token
-// as the "token" parameter (SPEC §9a), and the stored form of the token.
-// Store it with CreatePasswordReset, valid ResetTTL.
-func NewResetLink(baseURL string) (link string, hash []byte, err error) {
-	token, hash, err := newToken()
-	if err != nil {
-		return "", nil, err
-	}
-	return strings.TrimRight(baseURL, "/") + "/password-reset/complete?token=" + url.QueryEscape(token), hash, nil
-}
-
 // countResetRequest counts one request against both limits and answers
 // too_many_attempts past either, until the hour of the first is over.
 func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey, ipKey string) error {
@@ -101,13 +79,13 @@ func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey,
 		for _, l := range []struct {
 			key   string
 			limit int
-		}{{acctKey, resetPerAccount}, {ipKey, resetPerIP}} {
-			st, err := q.ThrottleFailure(ctx, l.key, now, now.Add(-resetWindow))
+		}{{acctKey, recovery.ResetPerAccount}, {ipKey, recovery.ResetPerIP}} {
+			st, err := q.ThrottleFailure(ctx, l.key, now, now.Add(-recovery.ResetWindow))
 			if err != nil {
 				return err
 			}
 			if st.Failures > l.limit {
-				until := st.WindowStart.Add(resetWindow)
+				until := st.WindowStart.Add(recovery.ResetWindow)
 				if err := q.ThrottleBlock(ctx, l.key, until); err != nil {
 					return err
 				}
@@ -120,7 +98,7 @@ func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey,
 		return fmt.Errorf("count reset request: %w", err)
 	}
 	if wait > 0 {
-		return tooMany(wait)
+		return varco.TooManyAttempts(wait)
 	}
 	return nil
 }
@@ -137,7 +115,7 @@ func (s *Service) CheckPasswordReset(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxTokenLen {
 		return invalidToken()
 	}
-	id, err := s.db.Reader().PasswordResetAccount(ctx, HashToken(token), s.clock.Now())
+	id, err := s.db.Reader().PasswordResetAccount(ctx, varco.HashToken(token), s.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -148,7 +126,7 @@ func (s *Service) CheckPasswordReset(ctx context.Context, token string) error {
 }
 
 // CompletePasswordReset sets a new password with a reset token: the token
-// works once, within ResetTTL, and only if it is the account's newest. Every
+// works once, within recovery.ResetTTL, and only if it is the account's newest. Every
 // session is revoked and a confirmation is e-mailed (SPEC §4.3). A policy
 // error leaves the token usable, so the user can try another password.
 func (s *Service) CompletePasswordReset(ctx context.Context, token, next string, m Meta) error {
@@ -158,7 +136,7 @@ func (s *Service) CompletePasswordReset(ctx context.Context, token, next string,
 	if next == "" {
 		return varco.Errorf(varco.EInvalid, "A new password is required.")
 	}
-	hash := HashToken(token)
+	hash := varco.HashToken(token)
 	id, err := s.db.Reader().PasswordResetAccount(ctx, hash, s.clock.Now())
 	if err != nil {
 		return err

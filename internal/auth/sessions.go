@@ -24,7 +24,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, unauthorized
 	}
-	sess, a, err := s.db.Reader().SessionAndAccount(ctx, HashToken(token))
+	sess, a, err := s.db.Reader().SessionAndAccount(ctx, varco.HashToken(token))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, unauthorized
 	}

@@ -2,81 +2,16 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"math"
-	"slices"
-	"strings"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
+	"varco.dev/varco/internal/stepup"
 	"varco.dev/varco/internal/store"
 )
-
-// Step-up methods (SPEC §5.4, §9).
-const (
-	MethodEmailPIN = "email_pin"
-	MethodSMSOTP   = "sms_otp"
-)
-
-// Why an account locked, kept with its counters for support (SPEC §5.8).
-const (
-	LockPINConsecutive = "pin_consecutive"
-	LockPINTotal       = "pin_total"
-	LockOTPTotal       = "otp_total"
-)
-
-// StepUpConfig holds the step-up rules. The seed's values are exact; the
-// others are defaults (SPEC §5.4–5.9). Zero values take the defaults.
-type StepUpConfig struct {
-	CodeTTL           time.Duration // a code is valid this long (10 min)
-	FlowTTL           time.Duration // a login flow lives this long (15 min)
-	PINConsecutiveMax int           // this many wrong PINs in a row lock (5)
-	PINTotalMax       int           // this many wrong PINs in all lock (15)
-	PINQuiet          time.Duration // the run of wrong PINs ends after this long without an attempt (30 min)
-	OTPTotalMax       int           // this many wrong OTPs in all lock (50)
-	OTPValid          int           // only the newest this many OTPs are valid (3)
-	OTPInterval       time.Duration // at most one OTP per this long (1 min)
-	OTPPerDay         int           // at most this many OTPs per 24 h (10)
-	PINPerHour        int           // at most this many PIN e-mails per hour (30)
-	// Per-IP limits across accounts: from the IPFailures-th wrong code (or
-	// unknown flow) of one IP within IPWindow, its attempts wait, doubling.
-	// They sit above what one account's counters allow (50 wrong OTPs), so
-	// they slow a spray over many accounts without hiding the seed's rules.
-	IPFailures int           // 100
-	IPWindow   time.Duration // 10 min
-	IPSends    int           // codes one IP may have sent per IPWindow (60)
-}
-
-func (c *StepUpConfig) defaults() {
-	set := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	seti := func(n *int, v int) {
-		if *n <= 0 {
-			*n = v
-		}
-	}
-	set(&c.CodeTTL, 10*time.Minute)
-	set(&c.FlowTTL, 15*time.Minute)
-	set(&c.PINQuiet, 30*time.Minute)
-	set(&c.OTPInterval, time.Minute)
-	set(&c.IPWindow, 10*time.Minute)
-	seti(&c.PINConsecutiveMax, 5)
-	seti(&c.PINTotalMax, 15)
-	seti(&c.OTPTotalMax, 50)
-	seti(&c.OTPValid, 3)
-	seti(&c.OTPPerDay, 10)
-	seti(&c.PINPerHour, 30)
-	seti(&c.IPFailures, 100)
-	seti(&c.IPSends, 60)
-}
 
 // A flow id is 32 random bytes, base64url without padding: 43 characters.
 const flowIDLen = 43
@@ -87,7 +22,7 @@ func newFlowID() (id string, hash []byte, err error) {
 		return "", nil, fmt.Errorf("random flow id: %w", err)
 	}
 	id = base64.RawURLEncoding.EncodeToString(b[:])
-	return id, HashToken(id), nil
+	return id, varco.HashToken(id), nil
 }
 
 // validFlowID reports whether id has the shape of a flow id, so garbage is
@@ -98,30 +33,6 @@ func validFlowID(id string) bool {
 	}
 	_, err := base64.RawURLEncoding.DecodeString(id)
 	return err == nil
-}
-
-// ParseCode checks that s is a code as sent: exactly six ASCII digits.
-// Anything else (spaces, letters, other digits, another length) is refused
-// before any counter moves.
-func ParseCode(s string) (string, bool) {
-	if len(s) != 6 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	return s, true
-}
-
-// codeHash keys a code's hash with the flow id, which only the client holds:
-// the stored hashes alone do not give the codes away, and a code is bound to
-// the flow it was sent for.
-func codeHash(flowID, method, code string) []byte {
-	m := hmac.New(sha256.New, []byte(flowID))
-	m.Write([]byte(method + ":" + code))
-	return m.Sum(nil)
 }
 
 func flowNotFound() error {
@@ -135,8 +46,8 @@ func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a
 	if err != nil {
 		return "", err
 	}
-	f.FlowHash, f.AccountID, f.CreatedAt, f.ExpiresAt = hash, a.ID, now, now.Add(s.stepUp.FlowTTL)
-	m = m.repaired()
+	f.FlowHash, f.AccountID, f.CreatedAt, f.ExpiresAt = hash, a.ID, now, now.Add(s.stepUpCfg.FlowTTL)
+	m = repaired(m)
 	f.IP, f.UserAgent, f.Application, f.Location = m.IP, m.UserAgent, m.Application, m.Location
 	if err := q.CreateLoginFlow(ctx, f); err != nil {
 		return "", err
@@ -144,23 +55,13 @@ func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a
 	return id, nil
 }
 
-// methodsFor lists the step-up methods an account can use: the e-mail PIN
-// always, the SMS OTP with a verified phone (SPEC §5.4).
-func methodsFor(a *varco.Account) []string {
-	ms := []string{MethodEmailPIN}
-	if a.Phone != "" && a.PhoneVerified {
-		ms = append(ms, MethodSMSOTP)
-	}
-	return ms
-}
-
 // startStepUp answers a right password from a risky place: a flow that
 // waits for a code, and the reason in the history (SPEC §5.3).
 func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now time.Time, r Assessment, mustChange bool) (*LoginResult, error) {
-	methods := methodsFor(a)
-	res := &LoginResult{State: StateStepUpRequired, Account: a, Methods: methods}
+	methods := stepup.MethodsFor(a)
+	res := &LoginResult{State: varco.StateStepUpRequired, Account: a, Methods: methods}
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		id, err := s.newFlow(ctx, q, &store.LoginFlow{State: StateStepUpRequired, Methods: strings.Join(methods, ","),
+		id, err := s.newFlow(ctx, q, &store.LoginFlow{State: varco.StateStepUpRequired, Methods: methods,
 			MustChange: mustChange, Place: r.Place, RiskRule: r.Rule}, a, m, now)
 		if err != nil {
 			return err
@@ -177,7 +78,7 @@ func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now
 // openFlow reads a live flow and its account inside q's transaction,
 // locking the flow row on PostgreSQL.
 func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now time.Time) (*store.LoginFlow, *varco.Account, error) {
-	f, err := q.LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := q.LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, flowNotFound()
 	}
@@ -200,7 +101,7 @@ func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now t
 // FlowStatus is what GET /login/{flow} shows.
 type FlowStatus struct {
 	State   string
-	Methods []string
+	Methods varco.Methods
 }
 
 // Flow returns the state of a login flow; the id is all it needs (SPEC §9a).
@@ -208,22 +109,19 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	if !validFlowID(flowID) {
 		return nil, flowNotFound()
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, flowNotFound()
 	}
 	if err != nil {
 		return nil, err
 	}
-	st := &FlowStatus{State: f.State}
-	if f.Methods != "" {
-		st.Methods = strings.Split(f.Methods, ",")
-	}
-	if st.State == store.FlowLocked {
+	st := &FlowStatus{State: f.State, Methods: f.Methods}
+	if st.State == varco.StateLocked {
 		return nil, varco.Errorf(varco.EAccountLocked, "%s", statusMessage(varco.StatusLocked))
 	}
-	if !s.clock.Now().Before(f.ExpiresAt) && st.State != StateAuthenticated {
-		st.State = StateExpired
+	if !s.clock.Now().Before(f.ExpiresAt) && st.State != varco.StateAuthenticated {
+		st.State = varco.StateExpired
 	}
 	return st, nil
 }
@@ -231,7 +129,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 // countIP counts one failure of an IP and makes it wait once it passes the
 // limit, doubling the wait each time after.
 func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key string, limit int) error {
-	st, err := q.ThrottleFailure(ctx, key, now, now.Add(-s.stepUp.IPWindow))
+	st, err := q.ThrottleFailure(ctx, key, now, now.Add(-s.stepUpCfg.IPWindow))
 	if err != nil {
 		return err
 	}
@@ -245,7 +143,7 @@ func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key st
 // to the verified phone (SPEC §5.4). Sending never resets a counter (§5.9).
 // At most one OTP a minute (otp_rate_limited) and OTPPerDay a day.
 func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta) error {
-	if method != MethodEmailPIN && method != MethodSMSOTP {
+	if method != varco.MethodEmailPIN && method != varco.MethodSMSOTP {
 		return varco.Errorf(varco.EInvalid, "Field \"method\" must be email_pin or sms_otp.")
 	}
 	now := s.clock.Now()
@@ -261,35 +159,27 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 		f, a, err := s.openFlow(ctx, q, flowID, now)
 		if varco.IsCode(err, varco.EFlowNotFound) {
 			sendErr = err
-			return s.countIP(ctx, q, now, "stepup:verify:ip:"+m.IP, s.stepUp.IPFailures)
+			return s.countIP(ctx, q, now, "stepup:verify:ip:"+m.IP, s.stepUpCfg.IPFailures)
 		}
 		if err != nil {
 			return err
 		}
-		if f.State != StateStepUpRequired {
+		if f.State != varco.StateStepUpRequired {
 			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
 		}
-		if !slices.Contains(strings.Split(f.Methods, ","), method) {
+		if !f.Methods.Has(method) {
 			return varco.Errorf(varco.EMethodUnavailable, "This account has no verified phone: ask for a PIN by e-mail.")
 		}
 		// The counters' row lock makes parallel sends take turns, so the
 		// per-minute limit lets exactly one through (SPEC §5.6–5.7).
-		if _, err := q.LockStepUpCounters(ctx, a.ID); err != nil {
+		if err := s.stepUp.CheckSend(ctx, q, a.ID, method, now); err != nil {
 			return err
 		}
-		if err := s.checkSendLimits(ctx, q, a.ID, method, now); err != nil {
+		if err := s.countIP(ctx, q, now, ipKey, s.stepUpCfg.IPSends); err != nil {
 			return err
 		}
-		if err := s.countIP(ctx, q, now, ipKey, s.stepUp.IPSends); err != nil {
-			return err
-		}
-		code, err := newCode()
+		code, err := s.stepUp.Issue(ctx, q, stepup.Flow{ID: flowID, RowID: f.ID, AccountID: a.ID}, method, now)
 		if err != nil {
-			return err
-		}
-		c := &store.StepUpCode{AccountID: a.ID, FlowID: f.ID, Method: method, CodeHash: codeHash(flowID, method, code),
-			CreatedAt: now, ExpiresAt: now.Add(s.stepUp.CodeTTL)}
-		if err := q.InsertStepUpCode(ctx, c); err != nil {
 			return err
 		}
 		f.LastMethod = method
@@ -298,8 +188,8 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 		}
 		fm := flowMeta(f, m)
 		data := notify.Data{Time: now, IP: f.IP, Location: f.Location, Code: code,
-			ValidFor: s.stepUp.CodeTTL}
-		if method == MethodEmailPIN {
+			ValidFor: s.stepUpCfg.CodeTTL}
+		if method == varco.MethodEmailPIN {
 			if err := q.AppendEvent(ctx, s.event(a, varco.EventPINSent, varco.OutcomeSuccess, fm, "to "+notify.MaskEmail(a.NotifyAddress()))); err != nil {
 				return err
 			}
@@ -323,52 +213,12 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 // client's IP, and answers flow_not_found.
 func (s *Service) unknownFlow(ctx context.Context, now time.Time, m Meta) error {
 	err := s.db.InTx(ctx, func(q *store.Q) error {
-		return s.countIP(ctx, q, now, "stepup:verify:ip:"+m.IP, s.stepUp.IPFailures)
+		return s.countIP(ctx, q, now, "stepup:verify:ip:"+m.IP, s.stepUpCfg.IPFailures)
 	})
 	if err != nil {
 		return err
 	}
 	return flowNotFound()
-}
-
-func (s *Service) checkSendLimits(ctx context.Context, q *store.Q, accountID int64, method string, now time.Time) error {
-	if method == MethodEmailPIN {
-		n, _, _, err := q.CodesSentSince(ctx, accountID, method, now.Add(-time.Hour))
-		if err != nil {
-			return err
-		}
-		if n >= s.stepUp.PINPerHour {
-			return tooMany(time.Hour)
-		}
-		return nil
-	}
-	n, _, last, err := q.CodesSentSince(ctx, accountID, method, now.Add(-24*time.Hour))
-	if err != nil {
-		return err
-	}
-	limited := func(wait time.Duration) *varco.Error {
-		e := varco.Errorf(varco.EOTPRateLimited, "A code was sent moments ago. Wait before asking for another.")
-		e.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
-		return e
-	}
-	if n > 0 && now.Sub(last) < s.stepUp.OTPInterval {
-		return limited(s.stepUp.OTPInterval - now.Sub(last))
-	}
-	// The day's SMS budget is shared with phone verification codes; the
-	// account row lock makes the two count one by one.
-	if err := q.LockAccountRow(ctx, accountID); err != nil {
-		return err
-	}
-	today, oldest, err := s.smsSentToday(ctx, q, accountID, now)
-	if err != nil {
-		return err
-	}
-	if today >= s.stepUp.OTPPerDay {
-		e := limited(oldest.Add(24 * time.Hour).Sub(now))
-		e.Message = "Too many codes were sent by SMS today. Ask for a PIN by e-mail or try again later."
-		return e
-	}
-	return nil
 }
 
 // flowMeta is where a flow's sign-in came from, for its events; the
@@ -394,7 +244,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 	if err := s.checkThrottle(ctx, now, ipKey); err != nil {
 		return nil, err
 	}
-	code, ok := ParseCode(code)
+	code, ok := stepup.ParseCode(code)
 	if !ok {
 		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you.")
 	}
@@ -408,55 +258,35 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 		f, a, err := s.openFlow(ctx, q, flowID, now)
 		if varco.IsCode(err, varco.EFlowNotFound) {
 			answer = err
-			return s.countIP(ctx, q, now, ipKey, s.stepUp.IPFailures)
+			return s.countIP(ctx, q, now, ipKey, s.stepUpCfg.IPFailures)
 		}
 		if err != nil {
 			return err
 		}
-		if f.State != StateStepUpRequired {
+		if f.State != varco.StateStepUpRequired {
 			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
 		}
 		if f.LastMethod == "" {
 			return varco.Errorf(varco.ENoCodeSent, "Ask for a code first.")
 		}
-		c, err := q.LockStepUpCounters(ctx, a.ID)
+		out, err := s.stepUp.Verify(ctx, q, stepup.Flow{ID: flowID, RowID: f.ID, AccountID: a.ID}, f.LastMethod, code, now)
 		if err != nil {
 			return err
-		}
-		valid := 1 // only the newest PIN (SPEC §5.5)
-		if f.LastMethod == MethodSMSOTP {
-			valid = s.stepUp.OTPValid // only the last three OTPs (§5.6)
-		}
-		codes, err := q.NewestStepUpCodes(ctx, a.ID, f.LastMethod, valid)
-		if err != nil {
-			return err
-		}
-		want := codeHash(flowID, f.LastMethod, code)
-		match := false
-		for _, sc := range codes {
-			// Every candidate is compared, in constant time, so the time
-			// taken does not tell which one matched.
-			if sc.FlowID == f.ID && sc.UsedAt.IsZero() && now.Before(sc.ExpiresAt) && hmac.Equal(want, sc.CodeHash) {
-				match = true
-			}
 		}
 		fm := flowMeta(f, m)
-		if match {
-			res, err = s.stepUpPassed(ctx, q, flowID, f, a, c, fm, now)
+		if out.Passed {
+			res, err = s.stepUpPassed(ctx, q, flowID, f, a, fm, now)
 			return err
 		}
-		reason, left := s.countWrong(&c, f.LastMethod, now)
-		if err := q.SaveStepUpCounters(ctx, a.ID, c); err != nil {
-			return err
-		}
+		reason, left := out.LockReason, out.Left
 		failed := varco.EventPINFailed
-		if f.LastMethod == MethodSMSOTP {
+		if f.LastMethod == varco.MethodSMSOTP {
 			failed = varco.EventOTPFailed
 		}
 		if err := q.AppendEvent(ctx, s.event(a, failed, varco.OutcomeFailure, fm, "")); err != nil {
 			return err
 		}
-		if err := s.countIP(ctx, q, now, ipKey, s.stepUp.IPFailures); err != nil {
+		if err := s.countIP(ctx, q, now, ipKey, s.stepUpCfg.IPFailures); err != nil {
 			return err
 		}
 		if reason != "" {
@@ -487,40 +317,6 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 	return res, nil
 }
 
-// countWrong counts one wrong code in c. It returns the counter that locks
-// the account ("" if none) and, when the next wrong code would lock it, how
-// many are left (SPEC §5.5, §5.6, §9a).
-func (s *Service) countWrong(c *store.StepUpCounters, method string, now time.Time) (lockReason string, left int) {
-	if method == MethodSMSOTP {
-		c.OTPTotal++
-		if c.OTPTotal >= s.stepUp.OTPTotalMax {
-			return LockOTPTotal, 0
-		}
-		if l := s.stepUp.OTPTotalMax - c.OTPTotal; l <= 5 {
-			return "", l
-		}
-		return "", 0
-	}
-	// The run of consecutive wrong PINs ends when PINQuiet passed since the
-	// last wrong PIN with no attempt in between (SPEC §5.5).
-	if !c.PINLastFailedAt.IsZero() && now.Sub(c.PINLastFailedAt) >= s.stepUp.PINQuiet {
-		c.PINConsecutive = 0
-	}
-	c.PINConsecutive++
-	c.PINTotal++
-	c.PINLastFailedAt = now
-	switch {
-	case c.PINConsecutive >= s.stepUp.PINConsecutiveMax:
-		return LockPINConsecutive, 0
-	case c.PINTotal >= s.stepUp.PINTotalMax:
-		return LockPINTotal, 0
-	}
-	if l := min(s.stepUp.PINConsecutiveMax-c.PINConsecutive, s.stepUp.PINTotalMax-c.PINTotal); l == 1 {
-		return "", 1
-	}
-	return "", 0
-}
-
 // lock locks the account: sessions end, open flows end, the user is told
 // and the counter that fired is recorded (SPEC §5.5–5.8).
 func (s *Service) lock(ctx context.Context, q *store.Q, a *varco.Account, reason string, m Meta, now time.Time) error {
@@ -528,7 +324,7 @@ func (s *Service) lock(ctx context.Context, q *store.Q, a *varco.Account, reason
 	if err != nil || !ok {
 		return err
 	}
-	if err := q.EndLoginFlows(ctx, a.ID, store.FlowLocked); err != nil {
+	if err := q.EndLoginFlows(ctx, a.ID, varco.StateLocked); err != nil {
 		return err
 	}
 	if err := q.VoidStepUpCodes(ctx, a.ID, now); err != nil {
@@ -545,21 +341,10 @@ func (s *Service) lock(ctx context.Context, q *store.Q, a *varco.Account, reason
 	return s.mailer.Enqueue(ctx, q, a, varco.EventAccountLocked, notify.Data{Time: now, IP: m.IP, Location: m.Location})
 }
 
-// stepUpPassed resets the counters of the method, voids every other code,
-// makes the place usual and goes on with the sign-in.
+// stepUpPassed goes on with the sign-in whose code was right (the
+// counters and codes are stepup.Verify's): the place becomes usual.
 func (s *Service) stepUpPassed(ctx context.Context, q *store.Q, flowID string, f *store.LoginFlow, a *varco.Account,
-	c store.StepUpCounters, m Meta, now time.Time) (*LoginResult, error) {
-	if f.LastMethod == MethodSMSOTP {
-		c.OTPTotal = 0
-	} else {
-		c.PINConsecutive, c.PINTotal, c.PINLastFailedAt = 0, 0, time.Time{}
-	}
-	if err := q.SaveStepUpCounters(ctx, a.ID, c); err != nil {
-		return nil, err
-	}
-	if err := q.VoidStepUpCodes(ctx, a.ID, now); err != nil {
-		return nil, err
-	}
+	m Meta, now time.Time) (*LoginResult, error) {
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventStepUpSucceeded, varco.OutcomeSuccess, m, f.LastMethod)); err != nil {
 		return nil, err
 	}
@@ -569,7 +354,8 @@ func (s *Service) stepUpPassed(ctx context.Context, q *store.Q, flowID string, f
 	}
 	mustChange := f.MustChange || a.MustChangePassword || !now.Before(expires)
 	// The same flow goes on to the password change when one is due.
-	res, err := s.completeLogin(ctx, q, a, m, now, f.Place, mustChange, policy, expires, flowID)
+	res, err := s.completeLogin(ctx, q, signIn{account: a, meta: m, now: now, place: f.Place, mustChange: mustChange,
+		policy: policy, expires: expires, flow: flowID})
 	if err != nil {
 		return nil, err
 	}
@@ -590,14 +376,14 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 	if len(next) > MaxPasswordBytes {
 		return nil, varco.Errorf(varco.EPasswordTooLong, "The new password is too long.")
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, HashToken(flowID))
+	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, s.unknownFlow(ctx, s.clock.Now(), m)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if f.State != StatePasswordChangeRequired || !s.clock.Now().Before(f.ExpiresAt) {
+	if f.State != varco.StatePasswordChangeRequired || !s.clock.Now().Before(f.ExpiresAt) {
 		return nil, flowNotFound()
 	}
 	a, err := s.db.Reader().AccountByID(ctx, f.AccountID)
@@ -608,21 +394,21 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		return nil, varco.Errorf(code, "%s", statusMessage(a.Status))
 	}
 	fm := flowMeta(f, m)
-	res := &LoginResult{State: StateAuthenticated, Account: a}
+	res := &LoginResult{State: varco.StateAuthenticated, Account: a}
 	check := func(q *store.Q) error {
 		// Under the flow's row lock: one password change per flow.
 		locked, _, err := s.openFlow(ctx, q, flowID, s.clock.Now())
 		if err != nil {
 			return err
 		}
-		if locked.State != StatePasswordChangeRequired {
+		if locked.State != varco.StatePasswordChangeRequired {
 			return flowNotFound()
 		}
-		locked.State = StateAuthenticated
+		locked.State = varco.StateAuthenticated
 		return q.UpdateLoginFlow(ctx, locked)
 	}
 	open := func(q *store.Q) error {
-		tok, sess, err := s.openSession(ctx, q, a, s.clock.Now(), fm, false)
+		tok, sess, err := s.openSession(ctx, q, a, s.clock.Now(), fm, fullSession)
 		res.Token, res.Session = tok, sess
 		return err
 	}

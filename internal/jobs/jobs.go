@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
@@ -42,12 +41,12 @@ const batchSize = 256
 type Runner struct {
 	db     *store.DB
 	clock  clock.Clock
-	mailer *auth.Mailer
+	mailer *notify.Mailer
 	log    *slog.Logger
 }
 
 // New returns a Runner.
-func New(db *store.DB, c clock.Clock, m *auth.Mailer, log *slog.Logger) *Runner {
+func New(db *store.DB, c clock.Clock, m *notify.Mailer, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -3,22 +3,11 @@
 // and delivered by a Worker with retries and backoff.
 package notify
 
-import "time"
+import "varco.dev/varco/internal/store"
 
-// Message is one rendered notification waiting in (or taken from) the outbox.
-type Message struct {
-	ID        int64
-	Channel   string // ChannelEmail or ChannelSMS; "" is e-mail
-	Event     string // a SPEC §3 event name, e.g. "password_changed"; sent as X-Varco-Event
-	To        string // e-mail: the address (the verified contact e-mail, else the login e-mail); SMS: the E.164 number
-	Lang      string // "it" or "en"
-	Subject   string // e-mail only
-	Text      string // the text/plain body, or the SMS text
-	HTML      string // e-mail only
-	MessageID string // RFC 5322 Message-ID, fixed at enqueue so a re-delivery carries the same one
-	Attempts  int    // delivery attempts made before this one
-	CreatedAt time.Time
-}
+// Message is the outbox row (store.Message) that notify renders and
+// delivers: the store knows the row, notify what it means.
+type Message = store.Message
 
 // E-mail events with a template (SPEC §9a lists the full set the product
 // needs; each one gets a template pair per language as it is built).
@@ -28,26 +17,15 @@ const (
 
 // Delivery channels of a Message.
 const (
-	ChannelEmail = "email"
-	ChannelSMS   = "sms"
+	ChannelEmail = store.ChannelEmail
+	ChannelSMS   = store.ChannelSMS
 )
-
-// IsSMS reports whether m goes out by SMS.
-func (m Message) IsSMS() bool { return m.Channel == ChannelSMS }
 
 // MaskedTo returns m's recipient masked for logs: MaskPhone for an SMS,
 // MaskEmail otherwise.
-func (m Message) MaskedTo() string {
+func MaskedTo(m Message) string {
 	if m.IsSMS() {
 		return MaskPhone(m.To)
 	}
 	return MaskEmail(m.To)
-}
-
-// channel returns m's channel, ChannelEmail when unset.
-func (m Message) channel() string {
-	if m.Channel == "" {
-		return ChannelEmail
-	}
-	return m.Channel
 }

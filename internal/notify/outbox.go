@@ -220,7 +220,7 @@ const markTimeout = 10 * time.Second
 // its error is the outbox's (or ctx's), not the send's.
 func (w *Worker) deliver(ctx context.Context, m Message) (bool, error) {
 	attempt := m.Attempts + 1
-	log := w.log.With("message_id", m.ID, "event", m.Event, "channel", m.channel(), "to", m.MaskedTo(), "attempt", attempt)
+	log := w.log.With("message_id", m.ID, "event", m.Event, "channel", m.ChannelName(), "to", MaskedTo(m), "attempt", attempt)
 	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 	sendErr := w.sender.Send(sctx, m)
 	cancel()

@@ -28,7 +28,7 @@ var _ Sender = Router{}
 // Send delivers m through the sender of m.Channel. An unknown channel is a
 // permanent failure.
 func (r Router) Send(ctx context.Context, m Message) error {
-	switch m.channel() {
+	switch m.ChannelName() {
 	case ChannelEmail:
 		if r.Email == nil {
 			return ErrNoSMTP

@@ -31,10 +31,10 @@ func TestMaskPhone(t *testing.T) {
 }
 
 func TestMessageMaskedTo(t *testing.T) {
-	if got := (Message{Channel: ChannelSMS, To: "+393471234567"}).MaskedTo(); got != "+39********67" {
+	if got := MaskedTo(Message{Channel: ChannelSMS, To: "+393471234567"}); got != "+39********67" {
 		t.Errorf("SMS MaskedTo = %q", got)
 	}
-	if got := (Message{To: "mario@example.it"}).MaskedTo(); got != "m***@example.it" {
+	if got := MaskedTo(Message{To: "mario@example.it"}); got != "m***@example.it" {
 		t.Errorf("e-mail MaskedTo = %q", got)
 	}
 }

@@ -176,13 +176,12 @@ func Evaluate(th Thresholds, now time.Time, cur Point, history []Point) Decision
 		return d
 	}
 	since := now.Add(-th.Window)
-	curLat, curLon, curHasCoords := cur.coords()
-	curNet, curNetOK := Network(cur.IP)
-	s := scan(th, since, cur, curLat, curLon, curHasCoords, curNet, curNetOK, history)
+	c := judged(cur)
+	s := scan(th, since, &c, history)
 
 	// 1. Speed from the previous login with coordinates.
-	if curHasCoords && s.prev != nil {
-		dist := DistanceKm(s.prev.Lat, s.prev.Lon, curLat, curLon)
+	if c.hasCoords && s.prev != nil {
+		dist := DistanceKm(s.prev.Lat, s.prev.Lon, c.lat, c.lon)
 		if dist > th.NearbyKm {
 			dt := max(now.Sub(s.prev.At), th.MinInterval)
 			d.SpeedKmh = dist / dt.Hours()
@@ -236,12 +235,29 @@ type facts struct {
 	seenNetwork     bool // a window login is from cur's network
 }
 
+// current is the sign-in being judged, with what every rule reads of it
+// worked out once.
+type current struct {
+	Point
+	lat, lon  float64
+	hasCoords bool
+	net       netip.Prefix // its network (Network); valid when netOK
+	netOK     bool
+}
+
+func judged(p Point) current {
+	c := current{Point: p}
+	c.lat, c.lon, c.hasCoords = p.coords()
+	c.net, c.netOK = Network(p.IP)
+	return c
+}
+
 // scan reads the history, newest first, once, and stops as soon as every
 // rule has what it needs: for a usual login that is after the first few
 // entries, whatever the length of the history. Only a login that is
 // unusual (far from every usual place, or on a new network with no
 // location) reads the whole window.
-func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords bool, curNet netip.Prefix, curNetOK bool, history []Point) facts {
+func scan(th Thresholds, since time.Time, cur *current, history []Point) facts {
 	f := facts{nearest: -1}
 	// Once a login within MaxDistanceKm is found, the exact nearest
 	// distance no longer matters.
@@ -252,8 +268,8 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 	var hv haversine
 	nearestHav := 0.0
 	maxHav := kmHav(th.MaxDistanceKm)
-	if hasCoords {
-		hv = newHaversine(lat, lon)
+	if cur.hasCoords {
+		hv = newHaversine(cur.lat, cur.lon)
 	}
 	for i := range history {
 		p := &history[i]
@@ -274,12 +290,12 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 				f.seenCountry = true
 			}
 		}
-		if curNetOK && !f.seenNetwork && !f.located(cur, hasCoords) {
-			if pn, ok := Network(p.IP); ok && pn == curNet {
+		if cur.netOK && !f.seenNetwork && !f.located(cur) {
+			if pn, ok := Network(p.IP); ok && pn == cur.net {
 				f.seenNetwork = true
 			}
 		}
-		if hasCoords && pHasCoords && !closeEnough {
+		if cur.hasCoords && pHasCoords && !closeEnough {
 			if measured.add(plat, plon) {
 				// Skip the trigonometry for a place whose cheap lower bound
 				// shows it is neither within MaxDistanceKm (which decides)
@@ -296,7 +312,7 @@ func scan(th Thresholds, since time.Time, cur Point, lat, lon float64, hasCoords
 				}
 			}
 		}
-		if f.resolved(cur, hasCoords, curNetOK, closeEnough) {
+		if f.resolved(cur, closeEnough) {
 			break
 		}
 	}
@@ -333,20 +349,21 @@ func (s *placeSet) add(lat, lon float64) bool {
 
 // resolved reports whether reading more of the history could change the
 // decision.
-func (f *facts) resolved(cur Point, hasCoords, curNetOK, closeEnough bool) bool {
-	if hasCoords && f.prev == nil {
+// closeEnough: a login within MaxDistanceKm was found.
+func (f *facts) resolved(cur *current, closeEnough bool) bool {
+	if cur.hasCoords && f.prev == nil {
 		return false
 	}
 	countryDone := cur.Country == "" || f.seenCountry
-	distanceDone := !hasCoords || closeEnough
-	networkDone := !curNetOK || f.seenNetwork || f.located(cur, hasCoords)
+	distanceDone := !cur.hasCoords || closeEnough
+	networkDone := !cur.netOK || f.seenNetwork || f.located(cur)
 	return countryDone && distanceDone && networkDone
 }
 
 // located reports whether a location rule can compare cur with the window,
 // so that the network no longer matters.
-func (f *facts) located(cur Point, hasCoords bool) bool {
-	return (cur.Country != "" && f.windowCountries > 0) || (hasCoords && f.nearest >= 0)
+func (f *facts) located(cur *current) bool {
+	return (cur.Country != "" && f.windowCountries > 0) || (cur.hasCoords && f.nearest >= 0)
 }
 
 // Network returns the /24 (IPv4, including IPv4-mapped IPv6) or /48 (IPv6)

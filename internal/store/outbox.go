@@ -4,9 +4,41 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"varco.dev/varco/internal/notify"
 )
+
+// Message is one rendered notification waiting in (or taken from) the
+// outbox, or kept in the dev mailbox: a row. Rendering and delivering it is
+// internal/notify's business.
+type Message struct {
+	ID        int64
+	Channel   string // ChannelEmail or ChannelSMS; "" is e-mail
+	Event     string // a SPEC §3 event name, e.g. "password_changed"; sent as X-Varco-Event
+	To        string // e-mail: the address (the verified contact e-mail, else the login e-mail); SMS: the E.164 number
+	Lang      string // "it" or "en"
+	Subject   string // e-mail only
+	Text      string // the text/plain body, or the SMS text
+	HTML      string // e-mail only
+	MessageID string // RFC 5322 Message-ID, fixed at enqueue so a re-delivery carries the same one
+	Attempts  int    // delivery attempts made before this one
+	CreatedAt time.Time
+}
+
+// Delivery channels of a Message.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// IsSMS reports whether m goes out by SMS.
+func (m Message) IsSMS() bool { return m.Channel == ChannelSMS }
+
+// ChannelName returns m's channel, ChannelEmail when unset.
+func (m Message) ChannelName() string {
+	if m.Channel == "" {
+		return ChannelEmail
+	}
+	return m.Channel
+}
 
 // Outbox message states.
 const (
@@ -18,28 +50,20 @@ const (
 // EnqueueMessage writes a rendered message to the outbox, due at once. Call
 // it in the transaction of the change that causes it: the message then
 // exists exactly when the change does.
-func (q *Q) EnqueueMessage(ctx context.Context, m *notify.Message) error {
+func (q *Q) EnqueueMessage(ctx context.Context, m *Message) error {
 	err := q.queryRow(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
 		message_id, next_attempt_at, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
-		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), channel(m)).Scan(&m.ID)
+		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), m.ChannelName()).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("enqueue message: %w", err)
 	}
 	return nil
 }
 
-// channel is m's stored channel: e-mail unless m says SMS.
-func channel(m *notify.Message) string {
-	if m.Channel == "" {
-		return notify.ChannelEmail
-	}
-	return m.Channel
-}
-
 const outboxColumns = `id, channel, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at`
 
-func scanMessage(row interface{ Scan(...any) error }) (notify.Message, error) {
-	var m notify.Message
+func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+	var m Message
 	var created int64
 	err := row.Scan(&m.ID, &m.Channel, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created)
 	m.CreatedAt = tm(created)
@@ -50,7 +74,7 @@ func scanMessage(row interface{ Scan(...any) error }) (notify.Message, error) {
 // leased by another worker, until leaseUntil. A worker that dies leaves its
 // lease to expire, and the message is claimed again: delivery is at least
 // once, never lost.
-func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]notify.Message, error) {
+func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error) {
 	rows, err := q.query(ctx, `UPDATE outbox SET lease_until = $2
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1
 			ORDER BY id LIMIT $3`+q.d.skipLocked()+`)
@@ -59,7 +83,7 @@ func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) 
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
 	defer rows.Close()
-	var out []notify.Message
+	var out []Message
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
@@ -110,10 +134,10 @@ func (q *Q) OutboxBacklog(ctx context.Context) (int, error) {
 }
 
 // SaveDevMessage stores a message for the dev-mode mailbox page.
-func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
+func (q *Q) SaveDevMessage(ctx context.Context, m Message) error {
 	_, err := q.exec(ctx, `INSERT INTO dev_messages (event, recipient, subject, text_body, html_body,
 		message_id, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), channel(&m))
+		m.Event, m.To, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), m.ChannelName())
 	if err != nil {
 		return fmt.Errorf("save dev message: %w", err)
 	}
@@ -121,14 +145,14 @@ func (q *Q) SaveDevMessage(ctx context.Context, m notify.Message) error {
 }
 
 // ListDevMessages returns the newest dev-mode messages first.
-func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]notify.Message, error) {
+func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]Message, error) {
 	rows, err := q.query(ctx, `SELECT id, channel, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
 		FROM dev_messages ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list dev messages: %w", err)
 	}
 	defer rows.Close()
-	var out []notify.Message
+	var out []Message
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
@@ -14,10 +13,10 @@ import (
 func TestOutboxKeepsChannel(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		in := []notify.Message{
+		in := []store.Message{
 			{Event: "password_changed", To: "a@example.it", Lang: "it", Subject: "s", Text: "t", HTML: "h",
 				MessageID: "<1@varco>", CreatedAt: t0}, // no channel: e-mail
-			{Channel: notify.ChannelSMS, Event: "otp_sent", To: "+393471234567", Lang: "en",
+			{Channel: store.ChannelSMS, Event: "otp_sent", To: "+393471234567", Lang: "en",
 				Text: "Varco: your sign-in code is 123456.", MessageID: "<2@varco>", CreatedAt: t0},
 		}
 		for i := range in {
@@ -29,7 +28,7 @@ func TestOutboxKeepsChannel(t *testing.T) {
 		if err != nil || len(got) != 2 {
 			t.Fatalf("ClaimDue = %v, %v", got, err)
 		}
-		if got[0].Channel != notify.ChannelEmail || got[1].Channel != notify.ChannelSMS ||
+		if got[0].Channel != store.ChannelEmail || got[1].Channel != store.ChannelSMS ||
 			got[1].To != "+393471234567" || got[1].Subject != "" || got[1].HTML != "" {
 			t.Fatalf("claimed %+v", got)
 		}
@@ -37,7 +36,7 @@ func TestOutboxKeepsChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 		dead, err := db.ListOutbox(ctx, store.OutboxDead, 0, 10)
-		if err != nil || len(dead) != 1 || dead[0].Channel != notify.ChannelSMS || dead[0].LastError != "no SMS gateway" {
+		if err != nil || len(dead) != 1 || dead[0].Channel != store.ChannelSMS || dead[0].LastError != "no SMS gateway" {
 			t.Fatalf("ListOutbox(dead) = %+v, %v", dead, err)
 		}
 
@@ -50,7 +49,7 @@ func TestOutboxKeepsChannel(t *testing.T) {
 		if err != nil || len(dev) != 2 {
 			t.Fatalf("ListDevMessages = %v, %v", dev, err)
 		}
-		if dev[0].Channel != notify.ChannelSMS || dev[0].Text != got[1].Text || dev[1].Channel != notify.ChannelEmail {
+		if dev[0].Channel != store.ChannelSMS || dev[0].Text != got[1].Text || dev[1].Channel != store.ChannelEmail {
 			t.Fatalf("dev messages %+v", dev)
 		}
 	})
@@ -71,7 +70,7 @@ func TestSentMessagesForgetTheirBodies(t *testing.T) {
 			if _, err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			m := &notify.Message{Event: "pin_sent", To: "a@example.it", Lang: "it", Subject: "Codice",
+			m := &store.Message{Event: "pin_sent", To: "a@example.it", Lang: "it", Subject: "Codice",
 				Text: "Il tuo codice: 042917", HTML: "<p>042917</p>", MessageID: "<1@varco>", CreatedAt: t0}
 			if err := db.EnqueueMessage(ctx, m); err != nil {
 				t.Fatal(err)

@@ -18,9 +18,9 @@ type LoginFlow struct {
 	FlowHash    []byte
 	AccountID   int64
 	State       string
-	Methods     string // comma-separated step-up methods offered
-	LastMethod  string // the method of the newest code sent
-	MustChange  bool   // a password change follows the step-up
+	Methods     varco.Methods // step-up methods offered
+	LastMethod  string        // the method of the newest code sent
+	MustChange  bool          // a password change follows the step-up
 	IP          string
 	UserAgent   string
 	Application string
@@ -55,18 +55,6 @@ type StepUpCode struct {
 	UsedAt    time.Time
 }
 
-// StepUpCounters are an account's lockout counters (SPEC §5.5–5.6).
-type StepUpCounters struct {
-	PINConsecutive  int
-	PINTotal        int
-	PINLastFailedAt time.Time
-	OTPTotal        int
-	LockedReason    string
-}
-
-// FlowLocked is the state of a flow whose account locked.
-const FlowLocked = "locked"
-
 const flowColumns = `id, flow_hash, account_id, state, methods, last_method, must_change, ip, user_agent,
 	application, location, place_key, country, lat, lon, has_coords, risk_rule, created_at, expires_at`
 
@@ -77,7 +65,7 @@ func (q *Q) CreateLoginFlow(ctx context.Context, f *LoginFlow) error {
 	err := q.queryRow(ctx, `INSERT INTO login_flows (flow_hash, account_id, state, methods, last_method, must_change,
 		ip, user_agent, application, location, place_key, country, lat, lon, has_coords, risk_rule, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-		f.FlowHash, f.AccountID, f.State, f.Methods, f.LastMethod, f.MustChange, f.IP, f.UserAgent, f.Application,
+		f.FlowHash, f.AccountID, f.State, f.Methods.String(), f.LastMethod, f.MustChange, f.IP, f.UserAgent, f.Application,
 		f.Location, f.Place.Key, f.Place.Country, f.Place.Lat, f.Place.Lon, f.Place.HasCoords, f.RiskRule, ts(f.CreatedAt),
 		ts(f.ExpiresAt)).Scan(&f.ID)
 	if err != nil {
@@ -92,14 +80,15 @@ func (q *Q) CreateLoginFlow(ctx context.Context, f *LoginFlow) error {
 func (q *Q) LoginFlowByHash(ctx context.Context, hash []byte) (*LoginFlow, error) {
 	var f LoginFlow
 	var created, expires int64
+	var methods string
 	err := q.queryRow(ctx, `SELECT `+flowColumns+` FROM login_flows WHERE flow_hash = $1`+q.forUpdate(), hash).Scan(
-		&f.ID, &f.FlowHash, &f.AccountID, &f.State, &f.Methods, &f.LastMethod, &f.MustChange, &f.IP, &f.UserAgent,
+		&f.ID, &f.FlowHash, &f.AccountID, &f.State, &methods, &f.LastMethod, &f.MustChange, &f.IP, &f.UserAgent,
 		&f.Application, &f.Location, &f.Place.Key, &f.Place.Country, &f.Place.Lat, &f.Place.Lon, &f.Place.HasCoords, &f.RiskRule,
 		&created, &expires)
 	if err != nil {
 		return nil, fmt.Errorf("login flow: %w", notFound(err, "login flow"))
 	}
-	f.CreatedAt, f.ExpiresAt = tm(created), tm(expires)
+	f.CreatedAt, f.ExpiresAt, f.Methods = tm(created), tm(expires), varco.ParseMethods(methods)
 	f.Place.IP = f.IP
 	return &f, nil
 }
@@ -129,41 +118,41 @@ func (q *Q) EndLoginFlows(ctx context.Context, accountID int64, state string) er
 // transaction already holds the single writer. Call it first in the
 // transaction that checks a code, so parallel attempts are taken one at a
 // time and each sees the count the one before left (SPEC §5.7).
-func (q *Q) LockStepUpCounters(ctx context.Context, accountID int64) (StepUpCounters, error) {
+func (q *Q) LockStepUpCounters(ctx context.Context, accountID int64) (varco.StepUpCounters, error) {
 	if _, err := q.exec(ctx, `INSERT INTO step_up_counters (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHING`,
 		accountID); err != nil {
-		return StepUpCounters{}, fmt.Errorf("step-up counters: %w", err)
+		return varco.StepUpCounters{}, fmt.Errorf("step-up counters: %w", err)
 	}
 	return q.stepUpCounters(ctx, accountID, q.forUpdate())
 }
 
 // StepUpCountersOf reads an account's counters without locking them (zero
 // when it has none).
-func (q *Q) StepUpCountersOf(ctx context.Context, accountID int64) (StepUpCounters, error) {
+func (q *Q) StepUpCountersOf(ctx context.Context, accountID int64) (varco.StepUpCounters, error) {
 	c, err := q.stepUpCounters(ctx, accountID, "")
 	if varco.IsCode(err, varco.ENotFound) {
-		return StepUpCounters{}, nil
+		return varco.StepUpCounters{}, nil
 	}
 	return c, err
 }
 
 // stepUpCounters reads an account's counters row, ENotFound without one;
 // lock is appended to the query.
-func (q *Q) stepUpCounters(ctx context.Context, accountID int64, lock string) (StepUpCounters, error) {
-	var c StepUpCounters
+func (q *Q) stepUpCounters(ctx context.Context, accountID int64, lock string) (varco.StepUpCounters, error) {
+	var c varco.StepUpCounters
 	var last int64
 	err := q.queryRow(ctx, `SELECT pin_consecutive, pin_total, pin_last_failed_at, otp_total, locked_reason
 		FROM step_up_counters WHERE account_id = $1`+lock, accountID).
 		Scan(&c.PINConsecutive, &c.PINTotal, &last, &c.OTPTotal, &c.LockedReason)
 	if err != nil {
-		return StepUpCounters{}, fmt.Errorf("step-up counters: %w", notFound(err, "step-up counters"))
+		return varco.StepUpCounters{}, fmt.Errorf("step-up counters: %w", notFound(err, "step-up counters"))
 	}
 	c.PINLastFailedAt = tm(last)
 	return c, nil
 }
 
 // SaveStepUpCounters writes counters taken with LockStepUpCounters.
-func (q *Q) SaveStepUpCounters(ctx context.Context, accountID int64, c StepUpCounters) error {
+func (q *Q) SaveStepUpCounters(ctx context.Context, accountID int64, c varco.StepUpCounters) error {
 	if _, err := q.exec(ctx, `UPDATE step_up_counters SET pin_consecutive = $2, pin_total = $3, pin_last_failed_at = $4,
 		otp_total = $5, locked_reason = $6 WHERE account_id = $1`,
 		accountID, c.PINConsecutive, c.PINTotal, ts(c.PINLastFailedAt), c.OTPTotal, c.LockedReason); err != nil {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,13 +51,13 @@ func TestStepUpCodesAndFlowsExpire(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAccount(t, db.Q, newOrg(t, db.Q, "acme"), "mario@example.it")
-		f := &store.LoginFlow{FlowHash: []byte("h1"), AccountID: a.ID, State: "step_up_required", Methods: "email_pin,sms_otp",
+		f := &store.LoginFlow{FlowHash: []byte("h1"), AccountID: a.ID, State: "step_up_required", Methods: varco.Methods{varco.MethodEmailPIN, varco.MethodSMSOTP},
 			Place: store.Place{Key: "net:203.0.113.0/24"}, IP: "203.0.113.9", CreatedAt: t0, ExpiresAt: t0.Add(15 * time.Minute)}
 		if err := db.CreateLoginFlow(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 		back, err := db.LoginFlowByHash(ctx, []byte("h1"))
-		if err != nil || back.ID != f.ID || back.Place.Key != f.Place.Key || back.Place.IP != "203.0.113.9" || back.Methods != f.Methods {
+		if err != nil || back.ID != f.ID || back.Place.Key != f.Place.Key || back.Place.IP != "203.0.113.9" || !slices.Equal(back.Methods, f.Methods) {
 			t.Fatalf("flow read back = %+v, %v", back, err)
 		}
 		for i := range 3 {
@@ -131,7 +132,7 @@ func TestLockAndUnlockAccount(t *testing.T) {
 			t.Fatalf("unlock = %v, %v", ok, err)
 		}
 		c, _ = db.StepUpCountersOf(ctx, a.ID)
-		if c != (store.StepUpCounters{}) {
+		if c != (varco.StepUpCounters{}) {
 			t.Fatalf("counters after unlock = %+v", c)
 		}
 		if got, _ := db.AccountByID(ctx, a.ID); got.Status != varco.StatusActive {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
@@ -238,7 +237,7 @@ func TestOutboxClaimLeaseAndRetry(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		for i := 0; i < 3; i++ {
-			m := &notify.Message{Event: "password_changed", To: "a@example.it", Lang: "it", Subject: "s", Text: "t",
+			m := &store.Message{Event: "password_changed", To: "a@example.it", Lang: "it", Subject: "s", Text: "t",
 				HTML: "h", MessageID: fmt.Sprintf("<%d@varco>", i), CreatedAt: t0}
 			if err := db.EnqueueMessage(ctx, m); err != nil {
 				t.Fatal(err)
@@ -281,7 +280,7 @@ func TestOutboxClaimIsExclusive(t *testing.T) {
 		ctx := context.Background()
 		const total = 200
 		for i := 0; i < total; i++ {
-			m := &notify.Message{Event: "e", To: "a@example.it", Lang: "en", MessageID: fmt.Sprint(i), CreatedAt: t0}
+			m := &store.Message{Event: "e", To: "a@example.it", Lang: "en", MessageID: fmt.Sprint(i), CreatedAt: t0}
 			if err := db.EnqueueMessage(ctx, m); err != nil {
 				t.Fatal(err)
 			}

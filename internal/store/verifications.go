@@ -8,19 +8,13 @@ import (
 	"time"
 )
 
-// Kinds of contact verification.
-const (
-	VerifyPhone        = "phone"
-	VerifyContactEmail = "contact_email"
-)
-
 // ContactVerification is a pending check that an account owns a phone
 // number (a code sent by SMS) or a contact e-mail (a link). Only the
 // secret's hash is stored.
 type ContactVerification struct {
 	ID         int64
 	AccountID  int64
-	Kind       string // VerifyPhone or VerifyContactEmail
+	Kind       string // varco.VerifyPhone or varco.VerifyContactEmail
 	Target     string // the E.164 number or the address being verified
 	SecretHash []byte
 	Attempts   int

@@ -9,7 +9,6 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
-	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
 
@@ -281,7 +280,7 @@ func (h *Handler) adminReactivate(w http.ResponseWriter, r *http.Request, rq *re
 // lockReasonText names the step-up counter that locked an account.
 func lockReasonText(lang, reason string) string {
 	switch reason {
-	case auth.LockPINConsecutive, auth.LockPINTotal, auth.LockOTPTotal:
+	case varco.LockPINConsecutive, varco.LockPINTotal, varco.LockOTPTotal:
 		return translate(lang, "admin.lock_reason."+reason)
 	}
 	return translate(lang, "admin.lock_reason.other")

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
 
@@ -71,13 +70,13 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		h.render(w, r, errorStatus(err), "login", p)
 		return
 	}
-	if res.State == auth.StateStepUpRequired {
+	if res.State == varco.StateStepUpRequired {
 		h.setFlowCookie(w, res.Flow)
 		redirect(w, r, "/login/step-up")
 		return
 	}
 	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
-	if res.State == auth.StatePasswordChangeRequired || res.Session.Restricted {
+	if res.State == varco.StatePasswordChangeRequired || res.Session.Restricted {
 		redirect(w, r, "/profile/password")
 		return
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
@@ -97,7 +97,7 @@ func TestScreenshots(t *testing.T) {
 	mario.post("/profile/phone", url.Values{"phone": {"333 123 4567"}})
 	marioAcc := s.account("mario@acme.test")
 	if err := s.app.DB.InTx(ctx, func(q *store.Q) error {
-		return q.RaiseAlert(ctx, marioAcc.ID, store.Alert{Kind: auth.AlertPasswordExpiry,
+		return q.RaiseAlert(ctx, marioAcc.ID, store.Alert{Kind: notify.AlertPasswordExpiry,
 			Message: "La tua password scade tra 5 giorni: cambiala da «Password»."}, time.Now())
 	}); err != nil {
 		t.Fatal(err)

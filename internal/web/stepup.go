@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
 
@@ -50,7 +49,7 @@ type stepUpData struct {
 
 // stepUpPage renders the step-up page for the flow's methods.
 func (h *Handler) stepUpPage(w http.ResponseWriter, r *http.Request, p *page, status int, methods []string) {
-	p.Data = stepUpData{EmailPIN: slices.Contains(methods, auth.MethodEmailPIN), SMSOTP: slices.Contains(methods, auth.MethodSMSOTP),
+	p.Data = stepUpData{EmailPIN: slices.Contains(methods, varco.MethodEmailPIN), SMSOTP: slices.Contains(methods, varco.MethodSMSOTP),
 		CodeMinutes: int(h.auth.Config().StepUp.CodeTTL / time.Minute)}
 	h.render(w, r, status, "stepup", p)
 }
@@ -91,7 +90,7 @@ func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request, rq *request
 	case err != nil:
 		h.fail(w, r, rq, err)
 		return
-	case st.State != auth.StateStepUpRequired:
+	case st.State != varco.StateStepUpRequired:
 		// Expired, or already past this step.
 		h.signInAgain(w, r)
 		return
@@ -118,7 +117,7 @@ func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request, rq *request
 		return
 	}
 	done := "pin_sent"
-	if method == auth.MethodSMSOTP {
+	if method == varco.MethodSMSOTP {
 		done = "otp_sent"
 	}
 	redirect(w, r, "/login/step-up?done="+done)
@@ -150,7 +149,7 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	h.clearFlowCookie(w)
 	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
-	if res.State == auth.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
+	if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
 		redirect(w, r, "/profile/password")
 		return
 	}
@@ -178,7 +177,7 @@ func (h *Handler) stepUpError(w http.ResponseWriter, r *http.Request, rq *reques
 	if st, ferr := h.auth.Flow(r.Context(), id); ferr == nil {
 		methods = st.Methods
 	} else {
-		methods = []string{auth.MethodEmailPIN}
+		methods = []string{varco.MethodEmailPIN}
 	}
 	h.stepUpPage(w, r, p, errorStatus(err), methods)
 }

@@ -1,4 +1,4 @@
-package auth
+package notify
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
 )
 
@@ -19,11 +18,23 @@ type RenderFunc func(event, lang string, data any) (subject, text, html string, 
 // RenderSMSFunc renders the text of an SMS for an event in a language.
 type RenderSMSFunc func(event, lang string, data any) (string, error)
 
+// Enqueuer is what a Mailer writes in the caller's transaction: the message,
+// the in-app alert that goes with it, and the wake-up of the worker once
+// the transaction commits.
+type Enqueuer interface {
+	EnqueueMessage(ctx context.Context, m *store.Message) error
+	RaiseAlert(ctx context.Context, accountID int64, al store.Alert, at time.Time) error
+	ClearAlert(ctx context.Context, accountID int64, kind string) error
+	AfterCommit(f func())
+}
+
+var _ Enqueuer = (*store.Q)(nil)
+
 // Mailer renders notifications and writes them to the outbox inside the
-// caller's transaction. Delivery is the notify worker's job.
+// caller's transaction. Delivery is the Worker's job.
 type Mailer struct {
 	Render RenderFunc
-	// RenderSMS renders SMS texts; nil uses notify.RenderSMS.
+	// RenderSMS renders SMS texts; nil uses RenderSMS.
 	RenderSMS RenderSMSFunc
 	BaseURL   string // public URL of varco, for links
 	Domain    string // right-hand side of generated Message-IDs
@@ -36,7 +47,7 @@ type Mailer struct {
 // address (SPEC §9a); data's Common part is filled in from the account.
 // An e-mail that asks the user to act comes with its in-app alert, raised
 // here in the same transaction (SPEC §8).
-func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
+func (m *Mailer) Enqueue(ctx context.Context, q Enqueuer, a *varco.Account, event string, data Data) error {
 	if err := m.EnqueueTo(ctx, q, a, a.NotifyAddress(), event, data); err != nil {
 		return err
 	}
@@ -44,9 +55,9 @@ func (m *Mailer) Enqueue(ctx context.Context, q *store.Q, a *varco.Account, even
 }
 
 // RaiseAlert raises the in-app alert that goes with the e-mail of event
-// to a, if any (see Alert), inside the caller's transaction: callers that
+// to a, if any (see emailAlert), inside the caller's transaction: callers that
 // queue a prepared Message call it beside EnqueueMessage.
-func (m *Mailer) RaiseAlert(ctx context.Context, q *store.Q, a *varco.Account, event string, data notify.Data) error {
+func (m *Mailer) RaiseAlert(ctx context.Context, q Enqueuer, a *varco.Account, event string, data Data) error {
 	al, ok := emailAlert(a, event, data)
 	if !ok {
 		return nil
@@ -65,7 +76,7 @@ func (m *Mailer) RaiseAlert(ctx context.Context, q *store.Q, a *varco.Account, e
 // EnqueueTo is Enqueue to the address to instead of the account's
 // notification address: a contact e-mail being verified gets its link
 // before it becomes the notification address.
-func (m *Mailer) EnqueueTo(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
+func (m *Mailer) EnqueueTo(ctx context.Context, q Enqueuer, a *varco.Account, to, event string, data Data) error {
 	msg, err := m.Message(a, to, event, data)
 	if err != nil {
 		return err
@@ -75,7 +86,7 @@ func (m *Mailer) EnqueueTo(ctx context.Context, q *store.Q, a *varco.Account, to
 
 // Queue writes msg to the outbox in q's transaction and wakes the delivery
 // worker once that commits.
-func (m *Mailer) Queue(ctx context.Context, q *store.Q, msg *notify.Message) error {
+func (m *Mailer) Queue(ctx context.Context, q Enqueuer, msg *Message) error {
 	if err := q.EnqueueMessage(ctx, msg); err != nil {
 		return err
 	}
@@ -86,8 +97,8 @@ func (m *Mailer) Queue(ctx context.Context, q *store.Q, msg *notify.Message) err
 // Message renders the e-mail of event for a, to the address to, without
 // queueing it: a caller may render outside its transaction (the lifecycle
 // jobs do, on every core) and queue the message inside it.
-func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (*notify.Message, error) {
-	lang := accountLang(a)
+func (m *Mailer) Message(a *varco.Account, to, event string, data Data) (*Message, error) {
+	lang := a.Language()
 	data.Common = m.common(a)
 	data = data.In(a.Location())
 	subject, text, html, err := m.Render(event, lang, data)
@@ -98,7 +109,7 @@ func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (
 	if err != nil {
 		return nil, err
 	}
-	return &notify.Message{Channel: notify.ChannelEmail, Event: event, To: to, Lang: lang, Subject: subject,
+	return &Message{Channel: ChannelEmail, Event: event, To: to, Lang: lang, Subject: subject,
 		Text: text, HTML: html, MessageID: id, CreatedAt: m.Clock.Now()}, nil
 }
 
@@ -106,13 +117,13 @@ func (m *Mailer) Message(a *varco.Account, to, event string, data notify.Data) (
 // E.164 number to (a verified phone, or one being verified), inside the
 // caller's transaction like Enqueue. data carries what the text needs,
 // e.g. Code and ValidFor; its Common part is filled in from the account.
-func (m *Mailer) EnqueueSMS(ctx context.Context, q *store.Q, a *varco.Account, to, event string, data notify.Data) error {
-	lang := accountLang(a)
+func (m *Mailer) EnqueueSMS(ctx context.Context, q Enqueuer, a *varco.Account, to, event string, data Data) error {
+	lang := a.Language()
 	data.Common = m.common(a)
 	data = data.In(a.Location())
 	render := m.RenderSMS
 	if render == nil {
-		render = notify.RenderSMS
+		render = RenderSMS
 	}
 	text, err := render(event, lang, data)
 	if err != nil {
@@ -122,20 +133,13 @@ func (m *Mailer) EnqueueSMS(ctx context.Context, q *store.Q, a *varco.Account, t
 	if err != nil {
 		return err
 	}
-	msg := &notify.Message{Channel: notify.ChannelSMS, Event: event, To: to, Lang: lang, Text: text,
+	msg := &Message{Channel: ChannelSMS, Event: event, To: to, Lang: lang, Text: text,
 		MessageID: id, CreatedAt: m.Clock.Now()}
 	return m.Queue(ctx, q, msg)
 }
 
-func accountLang(a *varco.Account) string {
-	if !varco.ValidLang(a.Lang) {
-		return varco.LangIT
-	}
-	return a.Lang
-}
-
-func (m *Mailer) common(a *varco.Account) notify.Common {
-	return notify.Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
+func (m *Mailer) common(a *varco.Account) Common {
+	return Common{BaseURL: strings.TrimRight(m.BaseURL, "/"), DisplayName: a.DisplayName, Email: a.Email}
 }
 
 // messageID returns a fresh Message-ID (SMS carry one too, so a re-delivery
