@@ -10,6 +10,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 )
 
 // flowCookie carries the id of a sign-in that waits for a step-up code
@@ -193,10 +194,8 @@ func stepUpErrorText(lang string, err error) string {
 		return translate(lang, "stepup.code_format")
 	case varco.EInvalidCode:
 		msg := translate(lang, "err.invalid_code")
-		if ve != nil && ve.AttemptsLeft == 1 {
-			msg += " " + translate(lang, "stepup.attempts_left_one")
-		} else if ve != nil && ve.AttemptsLeft > 1 {
-			msg += " " + translate(lang, "stepup.attempts_left", ve.AttemptsLeft)
+		if ve != nil && ve.AttemptsLeft > 0 {
+			msg += " " + i18n.N(lang, "stepup.attempts_left", ve.AttemptsLeft)
 		}
 		return msg
 	case varco.EOTPRateLimited:
@@ -212,11 +211,8 @@ func waitText(lang string, ve *varco.Error) string {
 	if ve != nil {
 		n = max(ve.RetryAfter, 1)
 	}
-	switch {
-	case n == 1:
-		return translate(lang, "wait.second_one")
-	case n <= 120:
-		return translate(lang, "wait.seconds", n)
+	if n <= 120 {
+		return i18n.N(lang, "wait.seconds", n)
 	}
-	return translate(lang, "wait.minutes", (n+59)/60)
+	return i18n.N(lang, "wait.minutes", (n+59)/60)
 }
