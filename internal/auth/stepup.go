@@ -125,7 +125,7 @@ func codeHash(flowID, method, code string) []byte {
 }
 
 func flowNotFound() error {
-	return varco.Errorf(varco.EFlowNotFound, "This sign-in does not exist or has expired. Sign in again.")
+	return varco.E(varco.EFlowNotFound, "error.flow_not_found")
 }
 
 // newFlow stores f, a flow of a's sign-in from m, filling in its id hash,
@@ -192,7 +192,7 @@ func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now t
 		return nil, nil, err
 	}
 	if code := statusError(a.Status); code != "" {
-		return nil, nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+		return nil, nil, varco.E(code, statusKey(a.Status))
 	}
 	return f, a, nil
 }
@@ -220,7 +220,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 		st.Methods = strings.Split(f.Methods, ",")
 	}
 	if st.State == store.FlowLocked {
-		return nil, varco.Errorf(varco.EAccountLocked, "%s", statusMessage(varco.StatusLocked))
+		return nil, varco.E(varco.EAccountLocked, statusKey(varco.StatusLocked))
 	}
 	if !s.clock.Now().Before(f.ExpiresAt) && st.State != StateAuthenticated {
 		st.State = StateExpired
@@ -246,7 +246,7 @@ func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key st
 // At most one OTP a minute (otp_rate_limited) and OTPPerDay a day.
 func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta) error {
 	if method != MethodEmailPIN && method != MethodSMSOTP {
-		return varco.Errorf(varco.EInvalid, "Field \"method\" must be email_pin or sms_otp.")
+		return varco.E(varco.EInvalid, "error.method")
 	}
 	now := s.clock.Now()
 	ipKey := "stepup:send:ip:" + m.IP
@@ -267,10 +267,10 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 			return err
 		}
 		if f.State != StateStepUpRequired {
-			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
+			return varco.E(varco.EFlowNotFound, "error.step_done")
 		}
 		if !slices.Contains(strings.Split(f.Methods, ","), method) {
-			return varco.Errorf(varco.EMethodUnavailable, "This account has no verified phone: ask for a PIN by e-mail.")
+			return varco.E(varco.EMethodUnavailable, "error.no_verified_phone")
 		}
 		// The counters' row lock makes parallel sends take turns, so the
 		// per-minute limit lets exactly one through (SPEC §5.6–5.7).
@@ -347,7 +347,7 @@ func (s *Service) checkSendLimits(ctx context.Context, q *store.Q, accountID int
 		return err
 	}
 	limited := func(wait time.Duration) *varco.Error {
-		e := varco.Errorf(varco.EOTPRateLimited, "A code was sent moments ago. Wait before asking for another.")
+		e := varco.E(varco.EOTPRateLimited, "error.code_just_sent")
 		e.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
 		return e
 	}
@@ -396,7 +396,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 	}
 	code, ok := ParseCode(code)
 	if !ok {
-		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you.")
+		return nil, varco.E(varco.EInvalid, "error.code_format")
 	}
 	if !validFlowID(flowID) {
 		return nil, s.unknownFlow(ctx, now, m)
@@ -414,10 +414,10 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 			return err
 		}
 		if f.State != StateStepUpRequired {
-			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
+			return varco.E(varco.EFlowNotFound, "error.step_done")
 		}
 		if f.LastMethod == "" {
-			return varco.Errorf(varco.ENoCodeSent, "Ask for a code first.")
+			return varco.E(varco.ENoCodeSent, "error.ask_code_first")
 		}
 		c, err := q.LockStepUpCounters(ctx, a.ID)
 		if err != nil {
@@ -464,10 +464,10 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 				return err
 			}
 			locked = a
-			answer = varco.Errorf(varco.EAccountLocked, "%s", statusMessage(varco.StatusLocked))
+			answer = varco.E(varco.EAccountLocked, statusKey(varco.StatusLocked))
 			return nil
 		}
-		e := varco.Errorf(varco.EInvalidCode, "The code is wrong or has expired.")
+		e := varco.E(varco.EInvalidCode, "error.code_wrong")
 		if left > 0 {
 			e.AttemptsLeft = left
 			e.Message = fmt.Sprintf("The code is wrong. %d more wrong code(s) will lock the account.", left)
@@ -588,7 +588,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		return nil, s.unknownFlow(ctx, s.clock.Now(), m)
 	}
 	if len(next) > MaxPasswordBytes {
-		return nil, varco.Errorf(varco.EPasswordTooLong, "The new password is too long.")
+		return nil, varco.E(varco.EPasswordTooLong, "error.new_password_long")
 	}
 	f, err := s.db.Reader().LoginFlowByHash(ctx, HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
@@ -605,7 +605,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		return nil, err
 	}
 	if code := statusError(a.Status); code != "" {
-		return nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+		return nil, varco.E(code, statusKey(a.Status))
 	}
 	fm := flowMeta(f, m)
 	res := &LoginResult{State: StateAuthenticated, Account: a}

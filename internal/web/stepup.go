@@ -141,7 +141,7 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	code := r.PostForm.Get("code")
 	if len(code) > maxCodeInput {
-		h.stepUpError(w, r, rq, p, id, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you."))
+		h.stepUpError(w, r, rq, p, id, varco.E(varco.EInvalid, "error.code_format"))
 		return
 	}
 	res, err := h.auth.VerifyStepUp(r.Context(), id, strings.TrimSpace(code), h.meta(r))

@@ -481,7 +481,7 @@ func (h *Handler) meta(r *http.Request) auth.Meta {
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		return varco.Errorf(varco.EInvalid, "The form could not be read.")
+		return varco.E(varco.EInvalid, "error.form")
 	}
 	return httpx.CheckValues(r.PostForm)
 }
