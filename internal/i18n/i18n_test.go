@@ -112,11 +112,11 @@ func TestPluralsFollowCLDR(t *testing.T) {
 		n         int
 		want      string
 	}{
-		{IT, "wait.seconds", 1, "1 secondo"},
-		{IT, "wait.seconds", 0, "0 secondi"},
-		{IT, "wait.seconds", 2, "2 secondi"},
-		{EN, "wait.seconds", 1, "1 second"},
-		{EN, "wait.seconds", 21, "21 seconds"},
+		{IT, "duration.seconds", 1, "1 secondo"},
+		{IT, "duration.seconds", 0, "0 secondi"},
+		{IT, "duration.seconds", 2, "2 secondi"},
+		{EN, "duration.seconds", 1, "1 second"},
+		{EN, "duration.seconds", 21, "21 seconds"},
 		{IT, "policy.history", 1, "l'ultima"},
 		{IT, "policy.history", 3, "le ultime 3"},
 		{EN, "policy.history", 1, "the last one"},

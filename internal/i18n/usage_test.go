@@ -17,6 +17,8 @@ import (
 // a key of a family no value names is still reported as unused.
 var dynamicKeys = map[string][]string{
 	"month.short.": {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+	"month.long.":  {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+	"weekday.":     {"0", "1", "2", "3", "4", "5", "6"},
 	"lang.":        {varco.LangIT, varco.LangEN},
 	"role.":        {varco.RoleUser, varco.RoleOrgAdmin, varco.RoleSupport},
 	"status.":      {varco.StatusActive, varco.StatusSuspended, varco.StatusLocked, varco.StatusDisabled},

@@ -212,7 +212,7 @@ func waitText(lang string, ve *varco.Error) string {
 		n = max(ve.RetryAfter, 1)
 	}
 	if n <= 120 {
-		return i18n.N(lang, "wait.seconds", n)
+		return i18n.N(lang, "duration.seconds", n)
 	}
-	return i18n.N(lang, "wait.minutes", (n+59)/60)
+	return i18n.N(lang, "duration.minutes", (n+59)/60)
 }
