@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"varco.dev/varco/internal/i18n"
 )
 
 // Error codes. They are part of the public contract (SPEC §9, §9a): external
@@ -62,6 +64,11 @@ type Error struct {
 	// Field, when set, names the request field the error is about
 	// (answered as field on invalid_input).
 	Field string
+	// Key and Args, when Key is set, are the message in the catalogue
+	// (internal/i18n): the API writes it in the reader's language, and
+	// Message is its English text.
+	Key  string
+	Args []any
 }
 
 func (e *Error) Error() string {
@@ -76,9 +83,28 @@ func Errorf(code, format string, args ...any) *Error {
 // TooManyAttempts is the too_many_attempts error of a limit that lets the
 // caller try again after wait, rounded up to whole seconds (SPEC §9a).
 func TooManyAttempts(wait time.Duration) *Error {
-	e := Errorf(ETooManyAttempts, "Too many attempts. Try again later.")
+	e := E(ETooManyAttempts, "error.too_many_attempts")
 	e.RetryAfter = int(math.Ceil(wait.Seconds()))
 	return e
+}
+
+// E returns an *Error with the given code whose message is the catalogue
+// text key formatted with args; Message holds it in English (the CLI's and
+// the logs' language).
+func E(code, key string, args ...any) *Error {
+	return &Error{Code: code, Key: key, Args: args, Message: i18n.T(i18n.EN, key, args...)}
+}
+
+// Recode returns a copy of err's *Error with code instead of its own, the
+// same message and field; an error that is no *Error stays internal.
+func Recode(err error, code string) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return &Error{Code: EInternal, Message: ErrorMessage(err)}
+	}
+	c := *e
+	c.Code = code
+	return &c
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, "" for a

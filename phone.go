@@ -71,7 +71,7 @@ func NormalizePhone(input, country string) (string, error) {
 }
 
 func invalidPhone(country string) error {
-	err := Errorf(EInvalidPhone, "phone: not a valid phone number. Write it with its country code (e.g. +39 347 123 4567) or as dialled in %s.", country)
+	err := E(EInvalidPhone, "error.phone", country)
 	err.Field = "phone"
 	return err
 }

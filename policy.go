@@ -65,7 +65,7 @@ func (p *Policy) Validate() error {
 			return nil
 		}
 		return &PolicyError{Field: field, Min: lo, Max: hi,
-			err: Errorf(EInvalid, "%s must be between %d and %d.", field, lo, hi)}
+			err: E(EInvalid, "error.policy_range", field, lo, hi)}
 	}
 	for _, err := range []error{
 		outOfRange(FieldMaxAgeDays, p.MaxAgeDays, 1, MaxPolicyDays),
@@ -79,17 +79,17 @@ func (p *Policy) Validate() error {
 	}
 	if len(p.WarningDays) > MaxWarningDays {
 		return &PolicyError{Field: FieldWarningDays, Max: MaxWarningDays, TooMany: true,
-			err: Errorf(EInvalid, "warning_days holds at most %d days.", MaxWarningDays)}
+			err: E(EInvalid, "error.warning_count", MaxWarningDays)}
 	}
 	seen := map[int]bool{}
 	for _, d := range p.WarningDays {
 		if d < 1 || d >= p.MaxAgeDays {
 			return &PolicyError{Field: FieldWarningDays, Min: 1, Max: p.MaxAgeDays - 1,
-				err: Errorf(EInvalid, "warning_days must be between 1 and max_age_days - 1 (got %d).", d)}
+				err: E(EInvalid, "error.warning_range", d)}
 		}
 		if seen[d] {
 			return &PolicyError{Field: FieldWarningDays, Duplicate: d,
-				err: Errorf(EInvalid, "warning_days lists %d twice.", d)}
+				err: E(EInvalid, "error.warning_duplicate", d)}
 		}
 		seen[d] = true
 	}

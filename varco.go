@@ -109,11 +109,11 @@ const maxTimeZoneLen = 64
 // know, with an EInvalid error: the name comes from users.
 func LoadTimeZone(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || len(name) > maxTimeZoneLen {
-		return nil, Errorf(EInvalid, "The time zone must be an IANA name such as Europe/Rome.")
+		return nil, E(EInvalid, "error.time_zone")
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, Errorf(EInvalid, "The time zone must be an IANA name such as Europe/Rome.")
+		return nil, E(EInvalid, "error.time_zone")
 	}
 	return loc, nil
 }

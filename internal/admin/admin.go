@@ -126,7 +126,7 @@ func actorName(a Actor) (string, int64) {
 	return varco.ActorAdmin, a.account.ID
 }
 
-func forbidden() error { return varco.Errorf(varco.EForbidden, "You are not allowed to do this.") }
+func forbidden() error { return varco.E(varco.EForbidden, "error.not_allowed") }
 
 // CreateOrg creates an Italian organization; support only.
 func (s *Service) CreateOrg(ctx context.Context, actor Actor, name, plan string) (*varco.Org, error) {
@@ -153,20 +153,20 @@ func (s *Service) CreateOrgWith(ctx context.Context, actor Actor, in NewOrg) (*v
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return nil, varco.Errorf(varco.EInvalid, "An organization needs a name of 1 to 100 characters.")
+		return nil, varco.E(varco.EInvalid, "error.org_name")
 	}
 	if plan == "" {
 		plan = varco.PlanBasic
 	}
 	if !varco.ValidPlan(plan) {
-		return nil, varco.Errorf(varco.EInvalid, "Plan must be basic, pro or premium.")
+		return nil, varco.E(varco.EInvalid, "error.plan")
 	}
 	country := strings.ToUpper(strings.TrimSpace(in.Country))
 	if country == "" {
 		country = varco.DefaultCountry
 	}
 	if !varco.ValidCountry(country) {
-		return nil, varco.Errorf(varco.EInvalid, "country: must be an ISO 3166 country code such as IT.")
+		return nil, varco.E(varco.EInvalid, "error.country")
 	}
 	o := &varco.Org{Name: name, Plan: plan, Country: country, CreatedAt: s.clock.Now()}
 	if err := s.db.CreateOrg(ctx, o); err != nil {
@@ -220,26 +220,26 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 	}
 	email := varco.NormalizeEmail(in.Email)
 	if !varco.ValidEmail(email) {
-		return nil, varco.Errorf(varco.EInvalid, "The e-mail address is not valid.")
+		return nil, varco.E(varco.EInvalid, "error.email_invalid")
 	}
 	if in.Role == "" {
 		in.Role = varco.RoleUser
 	}
 	if !varco.ValidRole(in.Role) {
-		return nil, varco.Errorf(varco.EInvalid, "Role must be user, org_admin or support.")
+		return nil, varco.E(varco.EInvalid, "error.role")
 	}
 	if in.Language == "" {
 		in.Language = varco.LangIT
 	}
 	if !varco.ValidLang(in.Language) {
-		return nil, varco.Errorf(varco.EInvalid, "Language must be it or en.")
+		return nil, varco.E(varco.EInvalid, "error.language")
 	}
 	contact := varco.NormalizeEmail(in.ContactEmail)
 	if contact != "" && !varco.ValidEmail(contact) {
-		return nil, varco.Errorf(varco.EInvalid, "The contact e-mail address is not valid.")
+		return nil, varco.E(varco.EInvalid, "error.contact_email_invalid")
 	}
 	if utf8.RuneCountInString(in.DisplayName) > 200 {
-		return nil, varco.Errorf(varco.EInvalid, "The display name is too long.")
+		return nil, varco.E(varco.EInvalid, "error.display_name_long")
 	}
 	a := &varco.Account{Email: email, Role: in.Role, Status: varco.StatusActive, Lang: in.Language,
 		ContactEmail: contact, ContactEmailVerified: contact != "", DisplayName: strings.TrimSpace(in.DisplayName)}
@@ -250,21 +250,21 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (*var
 			return nil, forbidden()
 		}
 		if in.Org != "" {
-			return nil, varco.Errorf(varco.EInvalid, "Support accounts belong to no organization.")
+			return nil, varco.E(varco.EInvalid, "error.support_no_org")
 		}
 	case in.Org == "":
-		return nil, varco.Errorf(varco.EInvalid, "An organization is required.")
+		return nil, varco.E(varco.EInvalid, "error.org_required")
 	default:
 		org, err := s.db.Reader().OrgByName(ctx, in.Org)
 		if err != nil || (isOrgAdmin(actor) && org.ID != actor.orgID()) {
-			return nil, varco.Errorf(varco.ENotFound, "Organization %q not found.", in.Org)
+			return nil, varco.E(varco.ENotFound, "error.org_not_found", in.Org)
 		}
 		a.OrgID, a.OrgName, country = org.ID, org.Name, org.Country
 	}
 	if strings.TrimSpace(in.Phone) != "" {
 		phone, err := varco.NormalizePhone(in.Phone, country)
 		if err != nil {
-			e := varco.Errorf(varco.EInvalid, "%s", varco.ErrorMessage(err))
+			e := varco.Recode(err, varco.EInvalid)
 			e.Field = "phone"
 			return nil, e
 		}
@@ -302,7 +302,7 @@ func (s *Service) SearchUsers(ctx context.Context, actor Actor, query string, af
 		return nil, forbidden()
 	}
 	if len(query) > 254 {
-		return nil, varco.Errorf(varco.EInvalid, "The search text is too long.")
+		return nil, varco.E(varco.EInvalid, "error.search_long")
 	}
 	if err := text.Check("q", query); err != nil {
 		return nil, err
@@ -453,7 +453,7 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 			return err
 		}
 		if !ok {
-			return varco.Errorf(varco.EConflict, "The account is %s, not suspended.", a.Status)
+			return varco.E(varco.EConflict, "error.not_suspended", a.Status)
 		}
 		if err := q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountReactivated, "password change required at next sign-in")); err != nil {
 			return err
@@ -480,7 +480,7 @@ func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) erro
 		return forbidden()
 	}
 	if a.Status != varco.StatusActive {
-		return varco.Errorf(varco.EConflict, "The account is %s: reactivate or unlock it first.", a.Status)
+		return varco.E(varco.EConflict, "error.reactivate_first", a.Status)
 	}
 	link, hash, err := recovery.NewResetLink(s.mailer.BaseURL)
 	if err != nil {
@@ -549,7 +549,7 @@ func (s *Service) EnableUser(ctx context.Context, actor Actor, id int64) (*varco
 			return err
 		}
 		if !ok {
-			return varco.Errorf(varco.EConflict, "The account is %s, not disabled.", a.Status)
+			return varco.E(varco.EConflict, "error.not_disabled", a.Status)
 		}
 		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountEnabled, ""))
 	})
@@ -568,7 +568,7 @@ func (s *Service) Outbox(ctx context.Context, actor Actor, status string, before
 	switch status {
 	case store.OutboxPending, store.OutboxSent, store.OutboxDead:
 	default:
-		return nil, varco.Errorf(varco.EInvalid, "status must be pending, sent or dead.")
+		return nil, varco.E(varco.EInvalid, "error.outbox_status")
 	}
 	list, err := s.db.Reader().ListOutbox(ctx, status, before, limit)
 	for i := range list {
@@ -598,7 +598,7 @@ func (s *Service) RetryMessage(ctx context.Context, actor Actor, id int64) error
 // for its own organization. Every counter is reset and the user is told.
 func (s *Service) UnlockUser(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
 	if !isSupport(actor) {
-		return nil, varco.Errorf(varco.EForbidden, "Only support can unlock an account.")
+		return nil, varco.E(varco.EForbidden, "error.unlock_support_only")
 	}
 	a, err := s.User(ctx, actor, id)
 	if err != nil {
@@ -616,7 +616,7 @@ func (s *Service) UnlockUser(ctx context.Context, actor Actor, id int64) (*varco
 			return err
 		}
 		if !ok {
-			return varco.Errorf(varco.EConflict, "The account is %s, not locked.", a.Status)
+			return varco.E(varco.EConflict, "error.not_locked", a.Status)
 		}
 		detail := "counters reset"
 		if c.LockedReason != "" {
@@ -664,11 +664,11 @@ func (s *Service) SetOrgRisk(ctx context.Context, actor Actor, orgID int64, t st
 	}
 	switch {
 	case t.WindowDays < 1 || t.WindowDays > 3650:
-		return t, varco.Errorf(varco.EInvalid, "window_days must be between 1 and 3650.")
+		return t, varco.E(varco.EInvalid, "error.window_days")
 	case t.DistanceKm < 1 || t.DistanceKm > 20040:
-		return t, varco.Errorf(varco.EInvalid, "distance_km must be between 1 and 20040.")
+		return t, varco.E(varco.EInvalid, "error.distance_km")
 	case t.SpeedKmh < 1 || t.SpeedKmh > 100000:
-		return t, varco.Errorf(varco.EInvalid, "speed_kmh must be between 1 and 100000.")
+		return t, varco.E(varco.EInvalid, "error.speed_kmh")
 	}
 	now := s.clock.Now()
 	err := s.db.InTx(ctx, func(q *store.Q) error {

@@ -67,7 +67,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(req.Password) > 4096 {
-		s.fail(w, r, varco.Errorf(varco.EPasswordTooLong, "The password is too long."))
+		s.fail(w, r, varco.E(varco.EPasswordTooLong, "error.password_long"))
 		return
 	}
 	a, err := s.Admin.CreateUser(r.Context(), actor(r), admin.NewUser{Email: req.Email, Password: req.Password,
@@ -86,7 +86,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("cursor"); v != "" {
 		var err error
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			s.fail(w, r, httpx.Errorf("Parameter cursor is not valid."))
+			s.fail(w, r, httpx.Invalid("error.param_cursor"))
 			return
 		}
 	}
@@ -94,7 +94,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			s.fail(w, r, httpx.Errorf("Parameter limit must be between 1 and 500."))
+			s.fail(w, r, httpx.Invalid("error.param_limit", 500))
 			return
 		}
 		limit = n
@@ -163,7 +163,7 @@ func (s *Server) orgActivity(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("org_id"); v != "" {
 		var err error
 		if orgID, err = strconv.ParseInt(v, 10, 64); err != nil || orgID < 0 {
-			s.fail(w, r, httpx.Errorf("Parameter org_id is not valid."))
+			s.fail(w, r, httpx.Invalid("error.param_org_id"))
 			return
 		}
 	}
@@ -226,7 +226,7 @@ func (s *Server) setOrgPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.MaxAgeDays == nil || req.WarningDays == nil || req.InactivityDays == nil || req.SuspensionGraceDays == nil || req.HistoryDepth == nil {
-		s.fail(w, r, httpx.Errorf("Fields max_age_days, warning_days, inactivity_days, suspension_grace_days and history_depth are all required."))
+		s.fail(w, r, httpx.Invalid("error.policy_fields"))
 		return
 	}
 	o, err := s.Admin.SetOrgPolicy(r.Context(), actor(r), id, varco.Policy{MaxAgeDays: *req.MaxAgeDays,
@@ -315,7 +315,7 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("cursor"); v != "" {
 		var err error
 		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before <= 0 {
-			s.fail(w, r, httpx.Errorf("Parameter cursor is not valid."))
+			s.fail(w, r, httpx.Invalid("error.param_cursor"))
 			return
 		}
 	}

@@ -127,10 +127,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if _, p := paths.Handler(r); p != "" {
-			httpx.WriteError(w, r, s.Log, varco.Errorf("method_not_allowed", "Method %s is not allowed here.", r.Method))
+			httpx.WriteError(w, r, s.Log, varco.E("method_not_allowed", "error.method_not_allowed", r.Method))
 			return
 		}
-		httpx.WriteError(w, r, s.Log, varco.Errorf(varco.ENotFound, "No such API endpoint."))
+		httpx.WriteError(w, r, s.Log, varco.E(varco.ENotFound, "error.no_endpoint"))
 	})
 }
 
@@ -166,11 +166,11 @@ func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if sess.Restricted && level != restricted {
-			s.fail(w, r, varco.Errorf(varco.EPasswordChangeRequire, "Change your password to continue."))
+			s.fail(w, r, varco.E(varco.EPasswordChangeRequire, "error.change_password"))
 			return
 		}
 		if level == staff && a.Role != varco.RoleSupport && a.Role != varco.RoleOrgAdmin {
-			s.fail(w, r, varco.Errorf(varco.EForbidden, "This needs an administrator or support account."))
+			s.fail(w, r, varco.E(varco.EForbidden, "error.staff_only"))
 			return
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), accountKey, a), sessionKey, sess)

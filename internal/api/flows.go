@@ -92,7 +92,7 @@ func (s *Server) flowPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.NewPassword == "" {
-		s.fail(w, r, httpx.Errorf("Field \"new_password\" is required."))
+		s.fail(w, r, httpx.Invalid("error.new_password_field"))
 		return
 	}
 	res, err := s.Auth.FlowPassword(r.Context(), r.PathValue("flow"), req.NewPassword, s.meta(r, ""))
@@ -153,7 +153,7 @@ func (s *Server) setOrgRisk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.WindowDays == nil || req.DistanceKm == nil || req.SpeedKmh == nil {
-		s.fail(w, r, httpx.Errorf("Fields window_days, distance_km and speed_kmh are all required."))
+		s.fail(w, r, httpx.Invalid("error.risk_fields"))
 		return
 	}
 	t, err := s.Admin.SetOrgRisk(r.Context(), actor(r), id,

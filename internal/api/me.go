@@ -40,7 +40,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.App != "" && !appName.MatchString(req.App) {
-		s.fail(w, r, httpx.Errorf("Field \"app\" must be an application name such as webmail."))
+		s.fail(w, r, httpx.Invalid("error.app_field"))
 		return
 	}
 	res, err := s.Auth.Login(r.Context(), req.Email, req.Password, s.meta(r, req.App))
@@ -126,7 +126,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.CurrentPassword == "" || req.NewPassword == "" {
-		s.fail(w, r, httpx.Errorf("Fields current_password and new_password are required."))
+		s.fail(w, r, httpx.Invalid("error.password_fields"))
 		return
 	}
 	if err := s.Auth.ChangePassword(r.Context(), account(r), session(r), req.CurrentPassword, req.NewPassword, s.meta(r, "")); err != nil {
@@ -223,7 +223,7 @@ func parseEventFilter(r *http.Request) (store.EventFilter, string, error) {
 		for _, x := range strings.Split(t, ",") {
 			if x = strings.TrimSpace(x); x != "" {
 				if len(x) > 64 || len(f.Types) >= 50 {
-					return f, "", httpx.Errorf("Too many or too long event types.")
+					return f, "", httpx.Invalid("error.event_types")
 				}
 				if _, err := text.Identifier("type", x); err != nil {
 					return f, "", err
@@ -239,7 +239,7 @@ func parseEventFilter(r *http.Request) (store.EventFilter, string, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return t, httpx.Errorf("Parameter %s must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z.", name)
+			return t, httpx.Invalid("error.param_time", name)
 		}
 		return t, nil
 	}
@@ -252,18 +252,18 @@ func parseEventFilter(r *http.Request) (store.EventFilter, string, error) {
 	}
 	if v := q.Get("cursor"); v != "" {
 		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before <= 0 {
-			return f, "", httpx.Errorf("Parameter cursor is not valid.")
+			return f, "", httpx.Invalid("error.param_cursor")
 		}
 	}
 	f.Limit = 50
 	if v := q.Get("limit"); v != "" {
 		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
-			return f, "", httpx.Errorf("Parameter limit must be between 1 and 1000.")
+			return f, "", httpx.Invalid("error.param_limit", 1000)
 		}
 	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
-		return f, "", httpx.Errorf("Parameter format must be json or csv.")
+		return f, "", httpx.Invalid("error.param_format")
 	}
 	return f, format, nil
 }
@@ -359,7 +359,7 @@ func (s *Server) myActivity(w http.ResponseWriter, r *http.Request) {
 // every entry's keyed link, and its end against the newest checkpoint.
 func (s *Server) myActivityIntegrity(w http.ResponseWriter, r *http.Request) {
 	if s.History == nil {
-		s.fail(w, r, varco.Errorf(varco.EInternal, "The activity history cannot be verified on this server."))
+		s.fail(w, r, varco.E(varco.EInternal, "error.history_unverifiable"))
 		return
 	}
 	rep, err := s.History.VerifyAccount(r.Context(), account(r).ID)

@@ -249,7 +249,7 @@ func (a *App) routes() http.Handler {
 	var h http.Handler = mux
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, a.Log, varco.Errorf(varco.EForbidden, "Cross-origin request refused."))
+		httpx.WriteError(w, r, a.Log, varco.E(varco.EForbidden, "error.cross_origin"))
 	}))
 	h = cop.Handler(h)
 	h = httpx.CheckURL(h)

@@ -42,7 +42,7 @@ func registerTestClock(mux *http.ServeMux, a *App) {
 			d, err = 0, nil
 		}
 		if err != nil || d < 0 {
-			httpx.WriteError(w, r, a.Log, varco.Errorf(varco.EInvalid, "advance must be a non-negative Go duration such as 30m or 72h."))
+			httpx.WriteError(w, r, a.Log, varco.E(varco.EInvalid, "error.clock_advance"))
 			return
 		}
 		m.Advance(d)

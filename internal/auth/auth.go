@@ -169,10 +169,10 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || pw == "" {
-		return nil, varco.Errorf(varco.EInvalid, "E-mail and password are required.")
+		return nil, varco.E(varco.EInvalid, "error.credentials_required")
 	}
 	if len(email) > varco.MaxEmailLen || len(pw) > MaxPasswordBytes {
-		return nil, varco.Errorf(varco.EInvalid, "E-mail or password is too long.")
+		return nil, varco.E(varco.EInvalid, "error.credentials_long")
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
@@ -241,7 +241,7 @@ func busy(ctx, dl context.Context, err error) error {
 	if err == nil || ctx.Err() != nil || dl.Err() == nil || varco.IsCode(err, varco.EOverloaded) {
 		return err
 	}
-	e := varco.Errorf(varco.EOverloaded, "The service is busy. Please try again in a moment.")
+	e := varco.E(varco.EOverloaded, "error.busy")
 	e.RetryAfter = 1
 	return fmt.Errorf("login: out of time: %w: %w", e, err)
 }
@@ -262,7 +262,7 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
 			return nil, err
 		}
-		return nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+		return nil, varco.E(code, statusKey(a.Status))
 	}
 	if s.hasher.NeedsRehash(a.PasswordHash) {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
@@ -378,14 +378,15 @@ func statusError(status string) string {
 	return ""
 }
 
-func statusMessage(status string) string {
+// statusKey is the catalogue key of the message refusing an account in status.
+func statusKey(status string) string {
 	switch status {
 	case varco.StatusLocked:
-		return "This account is locked for security reasons. Contact support to unlock it."
+		return "error.account_locked"
 	case varco.StatusSuspended:
-		return "This account is suspended because its password was not renewed. Contact your administrator or support."
+		return "error.account_suspended"
 	}
-	return "This account has been disabled by an administrator."
+	return "error.account_disabled"
 }
 
 func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...string) error {
@@ -451,7 +452,7 @@ func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account
 	if err != nil {
 		return fmt.Errorf("record failed login: %w", err)
 	}
-	return varco.Errorf(varco.EInvalidCredentials, "Wrong e-mail or password.")
+	return varco.E(varco.EInvalidCredentials, "error.wrong_credentials")
 }
 
 func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {

@@ -118,7 +118,7 @@ func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accoun
 // than PhoneCodeAttempts.
 func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string, m Meta) (*varco.Account, error) {
 	if _, ok := stepup.ParseCode(code); !ok {
-		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits of the SMS.")
+		return nil, varco.E(varco.EInvalid, "error.sms_code_format")
 	}
 	now := s.clock.Now()
 	var outcome string // "ok", "wrong", "void"
@@ -166,9 +166,9 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 	}
 	switch outcome {
 	case "wrong":
-		return nil, varco.Errorf(varco.EInvalidCode, "The code is not right.")
+		return nil, varco.E(varco.EInvalidCode, "error.code_not_right")
 	case "void":
-		return nil, varco.Errorf(varco.EInvalidOrExpiredToken, "No code is pending, or it has expired or been tried too many times. Ask for a new one.")
+		return nil, varco.E(varco.EInvalidOrExpiredToken, "error.no_code_pending")
 	}
 	return s.db.AccountByID(ctx, a.ID)
 }
@@ -208,7 +208,7 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 	}
 	email = varco.NormalizeEmail(email)
 	if !varco.ValidEmail(email) {
-		return varco.Errorf(varco.EInvalid, "The contact e-mail is not a valid address.")
+		return varco.E(varco.EInvalid, "error.contact_email_invalid")
 	}
 	token, hash, err := varco.NewToken()
 	if err != nil {
@@ -246,7 +246,7 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 // the link's. An unknown, used, replaced or expired token answers
 // invalid_or_expired_token.
 func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token string, m Meta) (*varco.Account, error) {
-	invalid := varco.Errorf(varco.EInvalidOrExpiredToken, "This confirmation link is not valid or has expired. Ask for a new one.")
+	invalid := varco.E(varco.EInvalidOrExpiredToken, "error.confirm_link_invalid")
 	if token == "" || len(token) > maxTokenLen {
 		return nil, invalid
 	}

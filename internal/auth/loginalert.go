@@ -79,7 +79,7 @@ func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, 
 // the alert was about and starts a password reset. The link works once,
 // for a week; otherwise invalid_or_expired_token.
 func (s *Service) NotMe(ctx context.Context, token string, m Meta) error {
-	invalid := varco.Errorf(varco.EInvalidOrExpiredToken, "This link is not valid or has expired.")
+	invalid := varco.E(varco.EInvalidOrExpiredToken, "error.link_invalid")
 	if token == "" || len(token) > maxTokenLen {
 		return invalid
 	}

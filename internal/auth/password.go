@@ -16,7 +16,7 @@ import (
 // session becomes a full one.
 func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *varco.Session, current, next string, m Meta) error {
 	if len(current) > MaxPasswordBytes {
-		return varco.Errorf(varco.EInvalid, "The current password is too long.")
+		return varco.E(varco.EInvalid, "error.current_password_long")
 	}
 	now := s.clock.Now()
 	key := "login:acct:" + a.Email
@@ -32,7 +32,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *va
 		if err := s.failLogin(ctx, now, a, key, "login:ip:"+m.IP, m, "wrong current password on password change"); err != nil && !varco.IsCode(err, varco.EInvalidCredentials) {
 			return err
 		}
-		return varco.Errorf(varco.EInvalidCredentials, "The current password is wrong.")
+		return varco.E(varco.EInvalidCredentials, "error.current_password_wrong")
 	}
 	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorSelf, keep: sess, mail: varco.EventPasswordChanged})
 }

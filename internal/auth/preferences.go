@@ -12,7 +12,7 @@ import (
 // updated account.
 func (s *Service) SetLanguage(ctx context.Context, a *varco.Account, lang string) (*varco.Account, error) {
 	if !varco.ValidLang(lang) {
-		return nil, varco.Errorf(varco.EInvalid, "Language must be it or en.")
+		return nil, varco.E(varco.EInvalid, "error.language")
 	}
 	if err := s.db.SetAccountLanguage(ctx, a.ID, lang); err != nil {
 		return nil, fmt.Errorf("set language: %w", err)

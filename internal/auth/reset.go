@@ -24,7 +24,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || len(email) > varco.MaxEmailLen {
-		return varco.Errorf(varco.EInvalid, "An e-mail address is required.")
+		return varco.E(varco.EInvalid, "error.email_required")
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "reset:acct:"+email, "reset:ip:"+m.IP
@@ -104,7 +104,7 @@ func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey,
 }
 
 func invalidToken() error {
-	return varco.Errorf(varco.EInvalidOrExpiredToken, "This reset link is not valid or has expired. Ask for a new one.")
+	return varco.E(varco.EInvalidOrExpiredToken, "error.reset_link_invalid")
 }
 
 // CheckPasswordReset reports whether a reset token can still set a password
@@ -134,7 +134,7 @@ func (s *Service) CompletePasswordReset(ctx context.Context, token, next string,
 		return invalidToken()
 	}
 	if next == "" {
-		return varco.Errorf(varco.EInvalid, "A new password is required.")
+		return varco.E(varco.EInvalid, "error.new_password_required")
 	}
 	hash := varco.HashToken(token)
 	id, err := s.db.Reader().PasswordResetAccount(ctx, hash, s.clock.Now())
@@ -150,7 +150,7 @@ func (s *Service) CompletePasswordReset(ctx context.Context, token, next string,
 	}
 	if code := statusError(a.Status); code != "" {
 		// The account was suspended, locked or disabled after the link went out.
-		return varco.Errorf(code, "%s", statusMessage(a.Status))
+		return varco.E(code, statusKey(a.Status))
 	}
 	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorReset, event: varco.EventPasswordResetCompleted,
 		mail: varco.EventPasswordResetCompleted, before: func(q *store.Q) error {

@@ -20,7 +20,7 @@ const touchEvery = 60 // seconds
 // an unauthorized error when the token is unknown, revoked, idle for too
 // long, past its absolute limit, or its account is no longer active.
 func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Account, *varco.Session, error) {
-	unauthorized := varco.Errorf(varco.EUnauthorized, "Sign in to continue.")
+	unauthorized := varco.E(varco.EUnauthorized, "error.sign_in")
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, unauthorized
 	}
@@ -33,7 +33,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 	}
 	now := s.clock.Now()
 	if !s.live(sess, now) {
-		return nil, nil, varco.Errorf(varco.EUnauthorized, "Your session has expired. Sign in again.")
+		return nil, nil, varco.E(varco.EUnauthorized, "error.session_expired")
 	}
 	if a.Status != varco.StatusActive {
 		return nil, nil, unauthorized

@@ -36,7 +36,7 @@ func validFlowID(id string) bool {
 }
 
 func flowNotFound() error {
-	return varco.Errorf(varco.EFlowNotFound, "This sign-in does not exist or has expired. Sign in again.")
+	return varco.E(varco.EFlowNotFound, "error.flow_not_found")
 }
 
 // newFlow stores f, a flow of a's sign-in from m, filling in its id hash,
@@ -93,7 +93,7 @@ func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now t
 		return nil, nil, err
 	}
 	if code := statusError(a.Status); code != "" {
-		return nil, nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+		return nil, nil, varco.E(code, statusKey(a.Status))
 	}
 	return f, a, nil
 }
@@ -118,7 +118,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	}
 	st := &FlowStatus{State: f.State, Methods: f.Methods}
 	if st.State == varco.StateLocked {
-		return nil, varco.Errorf(varco.EAccountLocked, "%s", statusMessage(varco.StatusLocked))
+		return nil, varco.E(varco.EAccountLocked, statusKey(varco.StatusLocked))
 	}
 	if !s.clock.Now().Before(f.ExpiresAt) && st.State != varco.StateAuthenticated {
 		st.State = varco.StateExpired
@@ -144,7 +144,7 @@ func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key st
 // At most one OTP a minute (otp_rate_limited) and OTPPerDay a day.
 func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta) error {
 	if method != varco.MethodEmailPIN && method != varco.MethodSMSOTP {
-		return varco.Errorf(varco.EInvalid, "Field \"method\" must be email_pin or sms_otp.")
+		return varco.E(varco.EInvalid, "error.method")
 	}
 	now := s.clock.Now()
 	ipKey := "stepup:send:ip:" + m.IP
@@ -165,10 +165,10 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 			return err
 		}
 		if f.State != varco.StateStepUpRequired {
-			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
+			return varco.E(varco.EFlowNotFound, "error.step_done")
 		}
 		if !f.Methods.Has(method) {
-			return varco.Errorf(varco.EMethodUnavailable, "This account has no verified phone: ask for a PIN by e-mail.")
+			return varco.E(varco.EMethodUnavailable, "error.no_verified_phone")
 		}
 		// The counters' row lock makes parallel sends take turns, so the
 		// per-minute limit lets exactly one through (SPEC §5.6–5.7).
@@ -246,7 +246,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 	}
 	code, ok := stepup.ParseCode(code)
 	if !ok {
-		return nil, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you.")
+		return nil, varco.E(varco.EInvalid, "error.code_format")
 	}
 	if !validFlowID(flowID) {
 		return nil, s.unknownFlow(ctx, now, m)
@@ -264,10 +264,10 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 			return err
 		}
 		if f.State != varco.StateStepUpRequired {
-			return varco.Errorf(varco.EFlowNotFound, "This sign-in step is already done.")
+			return varco.E(varco.EFlowNotFound, "error.step_done")
 		}
 		if f.LastMethod == "" {
-			return varco.Errorf(varco.ENoCodeSent, "Ask for a code first.")
+			return varco.E(varco.ENoCodeSent, "error.ask_code_first")
 		}
 		out, err := s.stepUp.Verify(ctx, q, stepup.Flow{ID: flowID, RowID: f.ID, AccountID: a.ID}, f.LastMethod, code, now)
 		if err != nil {
@@ -294,10 +294,10 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 				return err
 			}
 			locked = a
-			answer = varco.Errorf(varco.EAccountLocked, "%s", statusMessage(varco.StatusLocked))
+			answer = varco.E(varco.EAccountLocked, statusKey(varco.StatusLocked))
 			return nil
 		}
-		e := varco.Errorf(varco.EInvalidCode, "The code is wrong or has expired.")
+		e := varco.E(varco.EInvalidCode, "error.code_wrong")
 		if left > 0 {
 			e.AttemptsLeft = left
 			e.Message = fmt.Sprintf("The code is wrong. %d more wrong code(s) will lock the account.", left)
@@ -374,7 +374,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		return nil, s.unknownFlow(ctx, s.clock.Now(), m)
 	}
 	if len(next) > MaxPasswordBytes {
-		return nil, varco.Errorf(varco.EPasswordTooLong, "The new password is too long.")
+		return nil, varco.E(varco.EPasswordTooLong, "error.new_password_long")
 	}
 	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
@@ -391,7 +391,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		return nil, err
 	}
 	if code := statusError(a.Status); code != "" {
-		return nil, varco.Errorf(code, "%s", statusMessage(a.Status))
+		return nil, varco.E(code, statusKey(a.Status))
 	}
 	fm := flowMeta(f, m)
 	res := &LoginResult{State: varco.StateAuthenticated, Account: a}

@@ -3,7 +3,6 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -28,7 +27,7 @@ const MaxBody = 1 << 20
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return varco.Errorf(varco.EInvalid, "The request body must be JSON (Content-Type: application/json).")
+		return varco.E(varco.EInvalid, "error.body_not_json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
 	dec.DisallowUnknownFields()
@@ -36,7 +35,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return varco.Errorf(varco.EInvalid, "The request body must hold a single JSON object.")
+		return varco.E(varco.EInvalid, "error.body_single")
 	}
 	return checkStrings(reflect.ValueOf(v), "")
 }
@@ -103,23 +102,23 @@ func jsonError(err error) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return varco.Errorf(varco.EInvalid, "The request body is larger than %d bytes.", MaxBody)
+		return varco.E(varco.EInvalid, "error.body_large", MaxBody)
 	case errors.As(err, &syntax):
-		return varco.Errorf(varco.EInvalid, "The request body is not valid JSON (at byte %d).", syntax.Offset)
+		return varco.E(varco.EInvalid, "error.body_syntax", syntax.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return varco.Errorf(varco.EInvalid, "Field %q must be of type %s.", typ.Field, typ.Type)
+			return varco.E(varco.EInvalid, "error.field_type", typ.Field, typ.Type)
 		}
-		return varco.Errorf(varco.EInvalid, "The request body must be a JSON object.")
+		return varco.E(varco.EInvalid, "error.body_object")
 	case errors.Is(err, io.EOF):
-		return varco.Errorf(varco.EInvalid, "The request body is empty.")
+		return varco.E(varco.EInvalid, "error.body_empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return varco.Errorf(varco.EInvalid, "The request body is truncated JSON.")
+		return varco.E(varco.EInvalid, "error.body_truncated")
 	}
 	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
-		return varco.Errorf(varco.EInvalid, "Unknown field %s.", msg[20:])
+		return varco.E(varco.EInvalid, "error.field_unknown", msg[20:])
 	}
-	return varco.Errorf(varco.EInvalid, "The request body could not be read.")
+	return varco.E(varco.EInvalid, "error.body_unreadable")
 }
 
 // WriteJSON answers v with the given status.
@@ -199,7 +198,8 @@ func PathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// Errorf is a shorthand for an EInvalid error about a field.
-func Errorf(format string, args ...any) error {
-	return varco.Errorf(varco.EInvalid, "%s", fmt.Sprintf(format, args...))
+// Invalid is a shorthand for an EInvalid error whose message is the
+// catalogue text key formatted with args.
+func Invalid(key string, args ...any) error {
+	return varco.E(varco.EInvalid, key, args...)
 }

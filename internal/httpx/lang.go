@@ -5,9 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"golang.org/x/text/language"
-
 	"varco.dev/varco"
+	"varco.dev/varco/internal/i18n"
 )
 
 type langKey struct{}
@@ -17,11 +16,6 @@ type langKey struct{}
 func WithLang(ctx context.Context, lang string) context.Context {
 	return context.WithValue(ctx, langKey{}, lang)
 }
-
-var apiLangMatcher = language.NewMatcher([]language.Tag{language.English, language.Italian})
-
-// maxAcceptLanguage bounds the header parsed for a language.
-const maxAcceptLanguage = 512
 
 // RequestLang is the language of r's error messages: the account's (see
 // WithLang), else the best match of Accept-Language, else English.
@@ -36,37 +30,28 @@ func RequestLang(r *http.Request) string {
 // supported languages; fallback when it is empty, too long, unreadable or
 // matches neither.
 func MatchAcceptLanguage(header, fallback string) string {
-	if header == "" || len(header) > maxAcceptLanguage {
-		return fallback
-	}
-	tags, _, err := language.ParseAcceptLanguage(header)
-	if err != nil || len(tags) == 0 {
-		return fallback
-	}
-	_, idx, conf := apiLangMatcher.Match(tags...)
-	if conf == language.No {
-		return fallback
-	}
-	return []string{varco.LangEN, varco.LangIT}[idx]
+	return i18n.MatchAcceptLanguage(header, fallback)
 }
 
-// LocalizedMessage is err's safe message in lang: the messages are written
-// in English, and Italian has a translation of each known one, or of its
-// code. The code never changes.
+// LocalizedMessage is err's safe message in lang: its catalogue text when
+// it has a key, else (an error not meant for users, like "account not
+// found") the English message, or in another language the text of its
+// code. An internal error says only that something went wrong. The code
+// never changes.
 func LocalizedMessage(err error, lang string) string {
-	msg := varco.ErrorMessage(err)
-	if lang != varco.LangIT {
-		return msg
-	}
 	var ve *varco.Error
-	if !errors.As(err, &ve) {
-		return italianByCode[varco.EInternal]
+	switch {
+	case !errors.As(err, &ve):
+		if lang == varco.LangEN {
+			return varco.ErrorMessage(err)
+		}
+		return i18n.T(lang, "err.internal")
+	case ve.Key != "":
+		return i18n.T(lang, ve.Key, ve.Args...)
+	case lang == varco.LangEN:
+		return ve.Message
+	case i18n.Has("err." + ve.Code):
+		return i18n.T(lang, "err."+ve.Code)
 	}
-	if s, ok := italianMessages[msg]; ok {
-		return s
-	}
-	if s, ok := italianByCode[ve.Code]; ok {
-		return s
-	}
-	return msg
+	return ve.Message
 }

@@ -1,11 +1,11 @@
 package notify
 
 import (
-	"fmt"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/device"
+	"varco.dev/varco/internal/i18n"
 	"varco.dev/varco/internal/store"
 )
 
@@ -25,40 +25,9 @@ const (
 	AlertContactChange = "contact_changed"
 )
 
-// alertTexts are the alerts' texts, lang → kind → format. The verbs take
-// what alertMessage passes for the kind.
-var alertTexts = map[string]map[string]string{
-	varco.LangIT: {
-		AlertPasswordExpiry + ".1":      "La tua password scade entro un giorno (%[2]s). Cambiala da Profilo > Password.",
-		AlertPasswordExpiry:             "La tua password scade tra %[1]d giorni (%[2]s). Cambiala da Profilo > Password.",
-		AlertSuspensionComing:           "La tua password è scaduta: cambiala entro %[1]s, altrimenti l'account sarà sospeso.",
-		AlertAccountLocked:              "L'account è stato bloccato il %[1]s dopo troppi codici di verifica sbagliati. Chi ci ha provato conosceva la tua password: cambiala.",
-		AlertAccountUnlocked:            "L'assistenza ha sbloccato l'account il %[1]s. Se non eri tu a sbagliare i codici, cambia la password.",
-		AlertNewLogin:                   "Nuovo accesso il %[1]s%[2]s%[3]s. Se non sei stato tu, usa «Non sono stato io».",
-		AlertContactChange + ".email":   "Il %[1]s l'indirizzo e-mail di contatto è diventato %[2]s. Se non sei stato tu, cambia subito la password.",
-		AlertContactChange + ".phone":   "Il %[1]s il numero di telefono è diventato %[2]s. Se non sei stato tu, cambia subito la password.",
-		AlertContactChange + ".nophone": "Il %[1]s il numero di telefono è stato rimosso. Se non sei stato tu, cambia subito la password.",
-		"from":                          " da %s",
-		"with":                          " con %s",
-	},
-	varco.LangEN: {
-		AlertPasswordExpiry + ".1":      "Your password expires within a day (%[2]s). Change it under Profile > Password.",
-		AlertPasswordExpiry:             "Your password expires in %[1]d days (%[2]s). Change it under Profile > Password.",
-		AlertSuspensionComing:           "Your password has expired: change it by %[1]s, or the account will be suspended.",
-		AlertAccountLocked:              "Your account was locked on %[1]s after too many wrong verification codes. Whoever tried knew your password: change it.",
-		AlertAccountUnlocked:            "Support unlocked your account on %[1]s. If the wrong codes were not yours, change your password.",
-		AlertNewLogin:                   "New sign-in on %[1]s%[2]s%[3]s. If it was not you, choose \"This wasn't me\".",
-		AlertContactChange + ".email":   "On %[1]s your contact e-mail address became %[2]s. If it was not you, change your password now.",
-		AlertContactChange + ".phone":   "On %[1]s your phone number became %[2]s. If it was not you, change your password now.",
-		AlertContactChange + ".nophone": "On %[1]s your phone number was removed. If it was not you, change your password now.",
-		"from":                          " from %s",
-		"with":                          " with %s",
-	},
-}
-
-// alertText formats the text key of a's language.
+// alertText formats the catalogue text key in a's language.
 func alertText(a *varco.Account, key string, args ...any) string {
-	return fmt.Sprintf(alertTexts[a.Language()][key], args...)
+	return i18n.T(a.Language(), key, args...)
 }
 
 // alertTime writes t in a's language and time zone.
@@ -72,22 +41,22 @@ func alertTime(a *varco.Account, t time.Time) string {
 func emailAlert(a *varco.Account, event string, d Data) (store.Alert, bool) {
 	switch event {
 	case varco.EventAccountLocked:
-		return store.Alert{Kind: AlertAccountLocked, Message: alertText(a, AlertAccountLocked, alertTime(a, d.Time))}, true
+		return store.Alert{Kind: AlertAccountLocked, Message: alertText(a, "alert_text.account_locked", alertTime(a, d.Time))}, true
 	case varco.EventAccountUnlocked:
-		return store.Alert{Kind: AlertAccountUnlocked, Message: alertText(a, AlertAccountUnlocked, alertTime(a, d.Time))}, true
+		return store.Alert{Kind: AlertAccountUnlocked, Message: alertText(a, "alert_text.account_unlocked", alertTime(a, d.Time))}, true
 	case varco.EventLoginAlertSent:
 		from, with := "", ""
 		if place := d.Location; place != "" || d.IP != "" {
 			if place == "" {
 				place = d.IP
 			}
-			from = alertText(a, "from", place)
+			from = alertText(a, "alert_text.from", place)
 		}
 		if d.Device != "" {
-			with = alertText(a, "with", device.Describe(d.Device, a.Language()))
+			with = alertText(a, "alert_text.with", device.Describe(d.Device, a.Language()))
 		}
 		return store.Alert{Kind: AlertNewLogin, SessionID: d.SessionID,
-			Message: alertText(a, AlertNewLogin, alertTime(a, d.Time), from, with)}, true
+			Message: alertText(a, "alert_text.new_login", alertTime(a, d.Time), from, with)}, true
 	case varco.EventPasswordExpiryWarningSent:
 		return ExpiryAlert(a, d.DaysLeft, d.ExpiresAt), true
 	}
@@ -96,9 +65,9 @@ func emailAlert(a *varco.Account, event string, d Data) (store.Alert, bool) {
 
 // ExpiryAlert is the password_expiry alert for daysLeft days before expires.
 func ExpiryAlert(a *varco.Account, daysLeft int, expires time.Time) store.Alert {
-	key := AlertPasswordExpiry
+	key := "alert_text.password_expiry"
 	if daysLeft <= 1 {
-		key += ".1"
+		key = "alert_text.password_expiry_soon"
 	}
 	return store.Alert{Kind: AlertPasswordExpiry, Message: alertText(a, key, daysLeft, alertTime(a, expires))}
 }
@@ -106,7 +75,7 @@ func ExpiryAlert(a *varco.Account, daysLeft int, expires time.Time) store.Alert 
 // SuspensionAlert tells a plain user whose password has expired that the
 // account will be suspended at suspendAt unless it changes (SPEC §2.6).
 func SuspensionAlert(a *varco.Account, suspendAt time.Time) store.Alert {
-	return store.Alert{Kind: AlertSuspensionComing, Message: alertText(a, AlertSuspensionComing, alertTime(a, suspendAt))}
+	return store.Alert{Kind: AlertSuspensionComing, Message: alertText(a, "alert_text.suspension_coming", alertTime(a, suspendAt))}
 }
 
 // ContactAlert tells the account that its contact e-mail or phone changed
@@ -116,11 +85,11 @@ func ContactAlert(a *varco.Account, what, value string, now time.Time) store.Ale
 	var msg string
 	switch {
 	case what == "email":
-		msg = alertText(a, AlertContactChange+".email", alertTime(a, now), MaskEmail(value))
+		msg = alertText(a, "alert_text.contact_email", alertTime(a, now), MaskEmail(value))
 	case value == "":
-		msg = alertText(a, AlertContactChange+".nophone", alertTime(a, now))
+		msg = alertText(a, "alert_text.contact_phone_removed", alertTime(a, now))
 	default:
-		msg = alertText(a, AlertContactChange+".phone", alertTime(a, now), MaskPhone(value))
+		msg = alertText(a, "alert_text.contact_phone", alertTime(a, now), MaskPhone(value))
 	}
 	return store.Alert{Kind: AlertContactChange, Message: msg}
 }

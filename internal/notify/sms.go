@@ -9,6 +9,8 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
+
+	"varco.dev/varco/internal/i18n"
 )
 
 // SMS templates live in templates/sms/<lang>/<event>.txt: the whole file is
@@ -103,27 +105,9 @@ func parseSMSTemplates(fsys fs.FS) (smsTemplateSet, error) {
 // "1 ora", "24 ore"; "10 minutes", "1 hour", "24 hours". Whole hours are
 // said in hours, anything else in minutes (rounded up).
 func FormatDuration(d time.Duration, lang string) string {
-	it := normalizeLang(lang) == "it"
+	lang = i18n.Lang(lang)
 	if d >= time.Hour && d%time.Hour == 0 {
-		n := int(d / time.Hour)
-		switch {
-		case it && n == 1:
-			return "1 ora"
-		case it:
-			return fmt.Sprintf("%d ore", n)
-		case n == 1:
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", n)
+		return i18n.N(lang, "duration.hours", int(d/time.Hour))
 	}
-	n := int((d + time.Minute - 1) / time.Minute)
-	switch {
-	case it && n == 1:
-		return "1 minuto"
-	case it:
-		return fmt.Sprintf("%d minuti", n)
-	case n == 1:
-		return "1 minute"
-	}
-	return fmt.Sprintf("%d minutes", n)
+	return i18n.N(lang, "duration.minutes", int((d+time.Minute-1)/time.Minute))
 }

@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
 	"time"
 
 	"varco.dev/varco/internal/device"
+	"varco.dev/varco/internal/i18n"
 )
 
 // Templates live in templates/<lang>/<event>.txt and .html:
@@ -288,11 +290,6 @@ func templateFuncs(lang string) map[string]any {
 	}
 }
 
-var (
-	monthsIT   = [...]string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
-	weekdaysIT = [...]string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}
-)
-
 // FormatTime writes t in its own time zone, which it names, the way lang
 // writes a date and time: "lunedì 23 novembre 2026, ore 11:25 (CET)" or
 // "Monday, 23 November 2026 at 11:25 CET". A time in the process's Local
@@ -301,9 +298,7 @@ func FormatTime(t time.Time, lang string) string {
 	if t.Location() == time.Local {
 		t = t.UTC()
 	}
-	if normalizeLang(lang) == "it" {
-		return fmt.Sprintf("%s %d %s %d, ore %02d:%02d (%s)", weekdaysIT[t.Weekday()], t.Day(),
-			monthsIT[t.Month()-1], t.Year(), t.Hour(), t.Minute(), t.Format("MST"))
-	}
-	return t.Format("Monday, 2 January 2006 at 15:04 MST")
+	lang = i18n.Lang(lang)
+	return i18n.T(lang, "date.long_time", i18n.T(lang, "weekday."+strconv.Itoa(int(t.Weekday()))), t.Day(),
+		i18n.T(lang, "month.long."+strconv.Itoa(int(t.Month()))), t.Year(), t.Format("15:04"), t.Format("MST"))
 }

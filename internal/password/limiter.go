@@ -177,7 +177,7 @@ func (h *Hasher) take() (release func()) {
 // context error) when there is one, so callers can tell a cancelled request
 // from real overload with errors.Is.
 func overloaded(msg string, cause error) error {
-	e := varco.Errorf(varco.EOverloaded, "The service is busy. Please try again in a moment.")
+	e := varco.E(varco.EOverloaded, "error.busy")
 	e.RetryAfter = 1
 	if cause != nil {
 		return fmt.Errorf("password: %s: %w: %w", msg, e, cause)

@@ -39,23 +39,23 @@ func (p Policy) Check(pw, email string) error {
 	// text. JSON decoding already replaces such bytes, but the CLI reads
 	// raw stdin.
 	if !utf8.ValidString(pw) {
-		return varco.Errorf(varco.EInvalid, "The password contains bytes that are not valid UTF-8 text.")
+		return varco.E(varco.EInvalid, "error.password_utf8")
 	}
 	n := utf8.RuneCountInString(pw)
 	if n < p.MinLen {
-		return varco.Errorf(varco.EPasswordTooShort, "The password must be at least %d characters long.", p.MinLen)
+		return varco.E(varco.EPasswordTooShort, "error.password_min", p.MinLen)
 	}
 	if p.MaxLen > 0 && n > p.MaxLen {
-		return varco.Errorf(varco.EPasswordTooLong, "The password must be at most %d characters long.", p.MaxLen)
+		return varco.E(varco.EPasswordTooLong, "error.password_max", p.MaxLen)
 	}
 	if !hasLetterAndDigit(pw) {
-		return varco.Errorf(varco.EPasswordNeedsLetterDigit, "The password must contain at least one letter and one digit.")
+		return varco.E(varco.EPasswordNeedsLetterDigit, "error.password_letter_digit")
 	}
 	if IsCommon(pw) {
-		return varco.Errorf(varco.EPasswordTooCommon, "This password is too common and easy to guess. Please choose another one.")
+		return varco.E(varco.EPasswordTooCommon, "error.password_common")
 	}
 	if containsLocalPart(pw, email) {
-		return varco.Errorf(varco.EPasswordContainsEmail, "The password must not contain your e-mail address or the part before the @.")
+		return varco.E(varco.EPasswordContainsEmail, "error.password_email")
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (p Policy) CheckReuse(ctx context.Context, h *Hasher, pw string, previous [
 			return fmt.Errorf("password: check reuse: %w", err)
 		}
 		if ok {
-			return varco.Errorf(varco.EPasswordReused, "You have used this password recently. Please choose one that is not among your last %d.", p.HistoryDepth)
+			return varco.E(varco.EPasswordReused, "error.password_reused", p.HistoryDepth)
 		}
 	}
 	return nil

@@ -175,7 +175,7 @@ func (r *Rules) CheckSend(ctx context.Context, q Store, accountID int64, method 
 		return err
 	}
 	limited := func(wait time.Duration) *varco.Error {
-		e := varco.Errorf(varco.EOTPRateLimited, "A code was sent moments ago. Wait before asking for another.")
+		e := varco.E(varco.EOTPRateLimited, "error.code_just_sent")
 		e.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
 		return e
 	}

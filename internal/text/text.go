@@ -14,7 +14,6 @@
 package text
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -37,7 +36,7 @@ func Check(field, s string) error {
 	if Storable(s) {
 		return nil
 	}
-	return invalid(field, "must be UTF-8 text without NUL characters")
+	return invalid(field, "error.input_text")
 }
 
 // Identifier returns s when it is valid UTF-8 without control characters
@@ -46,11 +45,11 @@ func Check(field, s string) error {
 // themselves.
 func Identifier(field, s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", invalid(field, "must be UTF-8 text")
+		return "", invalid(field, "error.input_utf8")
 	}
 	for _, r := range s {
 		if isControl(r) || isBidi(r) {
-			return "", invalid(field, "must not contain control or text-direction characters")
+			return "", invalid(field, "error.input_control")
 		}
 	}
 	return s, nil
@@ -127,6 +126,9 @@ func isBidi(r rune) bool {
 	return false
 }
 
-func invalid(field, what string) *varco.Error {
-	return &varco.Error{Code: varco.EInvalidInput, Field: field, Message: fmt.Sprintf("Field %q %s.", field, what)}
+// invalid is the invalid_input error about field with the catalogue message key.
+func invalid(field, key string) *varco.Error {
+	e := varco.E(varco.EInvalidInput, key, field)
+	e.Field = field
+	return e
 }

@@ -76,7 +76,7 @@ func parseActivityQuery(r *http.Request) (store.EventFilter, *activityView, erro
 	q := r.URL.Query()
 	v := &activityView{Types: eventNames, Type: q.Get("type"), From: q.Get("from"), To: q.Get("to")}
 	f := store.EventFilter{Limit: activityPageSize + 1}
-	bad := varco.Errorf(varco.EInvalid, "The filters are not valid.")
+	bad := varco.E(varco.EInvalid, "error.filters")
 	if v.Type != "" {
 		if !eventName.MatchString(v.Type) {
 			return f, nil, bad

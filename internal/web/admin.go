@@ -10,6 +10,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 )
 
 // adminPageSize is how many users one page of search results shows.
@@ -36,12 +37,7 @@ type policyView struct {
 }
 
 func newPolicyView(lang string, o *varco.Org) *policyView {
-	days := func(n int) string {
-		if n == 1 {
-			return translate(lang, "policy.day_one")
-		}
-		return translate(lang, "policy.days", n)
-	}
+	days := func(n int) string { return i18n.N(lang, "policy.days", n) }
 	pol := o.Policy
 	v := &policyView{OrgName: o.Name, MaxAge: days(pol.MaxAgeDays),
 		Inactivity: translate(lang, "policy.after_no_login", days(pol.InactivityDays)),
@@ -55,13 +51,10 @@ func newPolicyView(lang string, o *varco.Org) *policyView {
 		}
 		v.Warning = translate(lang, "policy.warning_days", strings.Join(list, ", "))
 	}
-	switch pol.HistoryDepth {
-	case 0:
+	if pol.HistoryDepth == 0 {
 		v.History = translate(lang, "policy.no_history")
-	case 1:
-		v.History = translate(lang, "policy.history_one")
-	default:
-		v.History = translate(lang, "policy.history_n", pol.HistoryDepth)
+	} else {
+		v.History = i18n.N(lang, "policy.history", pol.HistoryDepth)
 	}
 	return v
 }
@@ -213,11 +206,23 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, rq *request)
 		p.Error = p.T("admin.unlock_confirm_needed")
 	case "not_locked":
 		p.Error = p.T("admin.not_locked")
-	case "confirm_enable", "not_disabled", "confirm_reset_link", "reset_link_inactive", "confirm_require_change":
-		p.Error = p.T("support." + r.URL.Query().Get("done"))
+	default:
+		if key, ok := supportProblems[r.URL.Query().Get("done")]; ok {
+			p.Error = p.T(key)
+		}
 	}
 	p.Data = d
 	h.render(w, r, http.StatusOK, "admin_user", p)
+}
+
+// supportProblems are the support actions' ?done= values that say why an
+// action did not run, and their messages.
+var supportProblems = map[string]string{
+	"confirm_enable":         "support.confirm_enable",
+	"not_disabled":           "support.not_disabled",
+	"confirm_reset_link":     "support.confirm_reset_link",
+	"reset_link_inactive":    "support.reset_link_inactive",
+	"confirm_require_change": "support.confirm_require_change",
 }
 
 // userAction is an admin action on one account that needs the "confirm"

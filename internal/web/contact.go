@@ -68,7 +68,7 @@ func (h *Handler) phoneVerifySubmit(w http.ResponseWriter, r *http.Request, rq *
 	}
 	if _, err := h.auth.VerifyPhone(r.Context(), rq.account, r.PostForm.Get("code"), h.meta(r)); err != nil {
 		if varco.IsCode(err, varco.EInvalid) {
-			err = varco.Errorf(varco.EInvalidCode, "The code is the 6 digits of the SMS.")
+			err = varco.E(varco.EInvalidCode, "error.sms_code_format")
 		}
 		h.profileError(w, r, rq, err, nil)
 		return

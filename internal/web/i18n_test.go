@@ -7,46 +7,8 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/i18n"
 )
-
-// TestCatalogComplete checks that every language has every key, and no
-// empty text.
-func TestCatalogComplete(t *testing.T) {
-	for _, a := range languages {
-		for _, b := range languages {
-			for key := range catalog[a] {
-				if _, ok := catalog[b][key]; !ok {
-					t.Errorf("key %q is in %s but not in %s", key, a, b)
-				}
-			}
-		}
-		for key, s := range catalog[a] {
-			if strings.TrimSpace(s) == "" {
-				t.Errorf("%s: key %q is empty", a, key)
-			}
-		}
-	}
-}
-
-// TestFormatArgumentsMatch checks that a key takes the same printf verbs in
-// every language, so a translation cannot drop or reorder an argument.
-func TestFormatArgumentsMatch(t *testing.T) {
-	verbs := func(s string) string {
-		var out []string
-		for i := 0; i < len(s)-1; i++ {
-			if s[i] == '%' {
-				out = append(out, s[i:i+2])
-				i++
-			}
-		}
-		return strings.Join(out, ",")
-	}
-	for key, it := range catalog[varco.LangIT] {
-		if v1, v2 := verbs(it), verbs(catalog[varco.LangEN][key]); v1 != v2 {
-			t.Errorf("key %q: it uses %q, en uses %q", key, v1, v2)
-		}
-	}
-}
 
 // TestEventLabelsComeFromTheRegistry: every event the filter offers is
 // labelled from the root registry in both languages; an unknown one shows
@@ -63,7 +25,7 @@ func TestEventLabelsComeFromTheRegistry(t *testing.T) {
 			}
 		}
 	}
-	for key := range catalog[varco.LangIT] {
+	for _, key := range i18n.Keys(varco.LangIT) {
 		if strings.HasPrefix(key, "event.") {
 			t.Errorf("%s: event labels belong to the registry, not the web catalogue", key)
 		}

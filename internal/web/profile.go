@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 	"varco.dev/varco/internal/store"
 )
 
@@ -66,13 +67,10 @@ func passwordAge(lang string, loc *time.Location, now, changed time.Time) string
 		return translate(lang, "profile.none")
 	}
 	days := int(now.Sub(changed) / (24 * time.Hour))
-	switch {
-	case days <= 0:
+	if days <= 0 {
 		return translate(lang, "profile.pw_today")
-	case days == 1:
-		return translate(lang, "profile.pw_one", formatDate(lang, loc, changed))
 	}
-	return translate(lang, "profile.pw_many", days, formatDate(lang, loc, changed))
+	return i18n.N(lang, "profile.pw_changed", days, days, formatDate(lang, loc, changed))
 }
 
 // dismissAlert hides one of the account's in-app alerts.

@@ -6,6 +6,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 )
 
 type sessionRow struct {
@@ -28,11 +29,7 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request, rq *request) 
 	p := h.newPage(r, rq, "sessions.title", "sessions")
 	notice(p, r, map[string]string{"revoked": "sessions.revoked"})
 	if n, err := strconv.Atoi(r.URL.Query().Get("others")); err == nil && n >= 0 && r.URL.Query().Get("done") == "others" {
-		if n == 1 {
-			p.Notice = p.T("sessions.revoked_others_one")
-		} else {
-			p.Notice = p.T("sessions.revoked_others", n)
-		}
+		p.Notice = i18n.N(p.Lang, "sessions.revoked_others", n)
 	}
 	var d sessionsData
 	for _, s := range list {

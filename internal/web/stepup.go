@@ -9,6 +9,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 )
 
 // flowCookie carries the id of a sign-in that waits for a step-up code
@@ -139,7 +140,7 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	code := r.PostForm.Get("code")
 	if len(code) > maxCodeInput {
-		h.stepUpError(w, r, rq, p, id, varco.Errorf(varco.EInvalid, "The code is the 6 digits we sent you."))
+		h.stepUpError(w, r, rq, p, id, varco.E(varco.EInvalid, "error.code_format"))
 		return
 	}
 	res, err := h.auth.VerifyStepUp(r.Context(), id, strings.TrimSpace(code), h.meta(r))
@@ -192,10 +193,8 @@ func stepUpErrorText(lang string, err error) string {
 		return translate(lang, "stepup.code_format")
 	case varco.EInvalidCode:
 		msg := translate(lang, "err.invalid_code")
-		if ve != nil && ve.AttemptsLeft == 1 {
-			msg += " " + translate(lang, "stepup.attempts_left_one")
-		} else if ve != nil && ve.AttemptsLeft > 1 {
-			msg += " " + translate(lang, "stepup.attempts_left", ve.AttemptsLeft)
+		if ve != nil && ve.AttemptsLeft > 0 {
+			msg += " " + i18n.N(lang, "stepup.attempts_left", ve.AttemptsLeft)
 		}
 		return msg
 	case varco.EOTPRateLimited:
@@ -211,11 +210,8 @@ func waitText(lang string, ve *varco.Error) string {
 	if ve != nil {
 		n = max(ve.RetryAfter, 1)
 	}
-	switch {
-	case n == 1:
-		return translate(lang, "wait.second_one")
-	case n <= 120:
-		return translate(lang, "wait.seconds", n)
+	if n <= 120 {
+		return i18n.N(lang, "duration.seconds", n)
 	}
-	return translate(lang, "wait.minutes", (n+59)/60)
+	return i18n.N(lang, "duration.minutes", (n+59)/60)
 }

@@ -55,7 +55,7 @@ func (h *Handler) passwordWarning(ctx context.Context, lang string, a *varco.Acc
 	if left := varco.DaysLeft(expires, now); left > 1 {
 		return translate(lang, "support.staff_expiry", left), nil
 	}
-	return translate(lang, "support.staff_expiry_one"), nil
+	return translate(lang, "support.staff_expiry_soon"), nil
 }
 
 // adminCreateUser creates an account from the console's form: support in

@@ -28,6 +28,7 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/i18n"
 	"varco.dev/varco/internal/store"
 )
 
@@ -388,8 +389,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // errorPage answers a status with a page that explains it in the user's
 // language.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, rq *request, status int, msgKey string) {
-	titleKey := fmt.Sprintf("err.title.%d", status)
-	if _, ok := catalog[varco.LangIT][titleKey]; !ok {
+	titleKey := "err.title." + strconv.Itoa(status)
+	if !i18n.Has(titleKey) {
 		titleKey = "err.title.500"
 	}
 	p := h.newPage(r, rq, titleKey, "")
@@ -425,7 +426,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, rq *request, err 
 // errorKey is the catalog key of an error's message.
 func errorKey(err error) string {
 	key := "err." + varco.ErrorCode(err)
-	if _, ok := catalog[varco.LangIT][key]; ok {
+	if i18n.Has(key) {
 		return key
 	}
 	return "err.internal"
@@ -436,11 +437,7 @@ func errorKey(err error) string {
 func errorText(lang string, err error) string {
 	var ve *varco.Error
 	if varco.IsCode(err, varco.ETooManyAttempts) && errors.As(err, &ve) {
-		n := max(ve.RetryAfter, 1)
-		if n == 1 {
-			return translate(lang, "err.too_many_attempts_one", n)
-		}
-		return translate(lang, "err.too_many_attempts", n)
+		return i18n.N(lang, "err.too_many_attempts", max(ve.RetryAfter, 1))
 	}
 	return translate(lang, errorKey(err))
 }
@@ -484,7 +481,7 @@ func (h *Handler) meta(r *http.Request) auth.Meta {
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		return varco.Errorf(varco.EInvalid, "The form could not be read.")
+		return varco.E(varco.EInvalid, "error.form")
 	}
 	return httpx.CheckValues(r.PostForm)
 }
