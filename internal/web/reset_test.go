@@ -189,8 +189,8 @@ func TestPasswordResetBadLinks(t *testing.T) {
 func TestAdminReactivate(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
-	luigi := s.account("luigi@other.test")
+	mario := s.Account("mario@acme.test")
+	luigi := s.Account("luigi@other.test")
 	ctx := context.Background()
 	for _, id := range []int64{mario.ID, luigi.ID} {
 		if err := s.app.DB.SetAccountStatus(ctx, id, varco.StatusSuspended); err != nil {
@@ -200,7 +200,7 @@ func TestAdminReactivate(t *testing.T) {
 	path := fmt.Sprintf("/admin/users/%d", mario.ID)
 
 	// A plain user of the same organization may not.
-	s.user(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme"})
+	s.User(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme"})
 	carla := s.browser()
 	carla.login("carla@acme.test", "Pink-Secret-2026")
 	want(t, carla.post(path+"/reactivate", url.Values{"confirm": {"yes"}}), 403)
@@ -221,7 +221,7 @@ func TestAdminReactivate(t *testing.T) {
 	if strings.Contains(p.body, "/reactivate\"") {
 		t.Fatal("an active account still offers the reactivate button")
 	}
-	if got := s.account("mario@acme.test").Status; got != varco.StatusActive {
+	if got := s.Account("mario@acme.test").Status; got != varco.StatusActive {
 		t.Fatalf("status %q after reactivation", got)
 	}
 	// Again: not suspended any more.
@@ -236,7 +236,7 @@ func TestAdminReactivate(t *testing.T) {
 	support.login("help@provider.test", helpPW)
 	lpath := fmt.Sprintf("/admin/users/%d", luigi.ID)
 	wantRedirect(t, support.post(lpath+"/reactivate", url.Values{"confirm": {"yes"}}), lpath+"?done=reactivated")
-	if got := s.account("luigi@other.test").Status; got != varco.StatusActive {
+	if got := s.Account("luigi@other.test").Status; got != varco.StatusActive {
 		t.Fatalf("luigi status %q", got)
 	}
 	if p := s.browser().post(path+"/reactivate", nil); p.status != http.StatusSeeOther || p.location() != "/login" {
@@ -247,7 +247,7 @@ func TestAdminReactivate(t *testing.T) {
 func TestAdminOrgPolicy(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
+	mario := s.Account("mario@acme.test")
 	anna := s.browser()
 	anna.login("anna@acme.test", annaPW)
 	want(t, anna.get("/admin"), 200, "Password policy of acme", "90 days", "20, 10, 5, 3, 2, 1 days before expiry",
@@ -262,7 +262,7 @@ func TestAdminOrgPolicy(t *testing.T) {
 		t.Fatal("support sees an organization policy on the search page")
 	}
 	want(t, support.get(fmt.Sprintf("/admin/users/%d?lang=en", mario.ID)), 200, "Password policy of acme", "90 days")
-	help := s.account("help@provider.test")
+	help := s.Account("help@provider.test")
 	if p := support.get(fmt.Sprintf("/admin/users/%d", help.ID)); strings.Contains(p.body, "policy-title") {
 		t.Fatal("a support account shows an organization policy")
 	}

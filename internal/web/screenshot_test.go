@@ -95,7 +95,7 @@ func TestScreenshots(t *testing.T) {
 	mario.login("mario@acme.test", marioPW)
 	s.browser().login("mario@acme.test", marioPW)
 	mario.post("/profile/phone", url.Values{"phone": {"333 123 4567"}})
-	marioAcc := s.account("mario@acme.test")
+	marioAcc := s.Account("mario@acme.test")
 	if err := s.app.DB.InTx(ctx, func(q *store.Q) error {
 		return q.RaiseAlert(ctx, marioAcc.ID, store.Alert{Kind: auth.AlertPasswordExpiry,
 			Message: "La tua password scade tra 5 giorni: cambiala da «Password»."}, time.Now())

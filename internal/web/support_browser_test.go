@@ -103,7 +103,7 @@ func TestBrowserSupportDesk(t *testing.T) {
 	if n := text(`p.notice`); n != "User created." {
 		t.Fatalf("after creating: %q", n)
 	}
-	u := s.account("nuovo@acme.test")
+	u := s.Account("nuovo@acme.test")
 	if u.OrgName != "acme" || u.Role != varco.RoleUser || u.Lang != "en" {
 		t.Fatalf("created %+v", u)
 	}
@@ -124,7 +124,7 @@ func TestBrowserSupportDesk(t *testing.T) {
 	do("require change form", chromedp.Click(css(`#confirm-require-change`)))
 	click(`form.require-change button[type=submit]`, 200)
 	do("change required", chromedp.WaitVisible(css(`p.notice`)))
-	if !s.account("nuovo@acme.test").MustChangePassword {
+	if !s.Account("nuovo@acme.test").MustChangePassword {
 		t.Fatal("no password change required")
 	}
 	res, err := s.app.Auth.Login(context.Background(), "nuovo@acme.test", "Parola-Chiave-2026", auth.Meta{IP: from})
