@@ -3,9 +3,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -20,18 +17,7 @@ import (
 // trusted proxy the test stands for.
 func (b *blackbox) callFrom(ip, method, path string, body any) (int, map[string]any) {
 	b.t.Helper()
-	buf, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, b.url+path, bytes.NewReader(buf))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	return b.send(method, path, "", body, "X-Forwarded-For", ip)
 }
 
 // TestBlackBoxStepUp drives the testclock binary with a MaxMind database
