@@ -1,40 +1,21 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
+	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 )
-
-// lockedBuffer is a log sink safe for Run's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestMissingSenderWarnsOnlyWhenRunning: building the app (what every CLI
 // command does) says nothing about a missing SMTP server; running the
 // background work (what serve does) warns once.
 func TestMissingSenderWarnsOnlyWhenRunning(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.Buffer // Run logs from its goroutines
 	a := fixture.Start(t, fixture.Config(t, "sqlite"), fixture.Options{
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if strings.Contains(logs.String(), "SMTP") {
@@ -51,7 +32,7 @@ func TestMissingSenderWarnsOnlyWhenRunning(t *testing.T) {
 // TestRequestLogRedactsSecrets: the request log shows neither a login flow
 // id in the path nor a token in the query (SPEC §9a).
 func TestRequestLogRedactsSecrets(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.Buffer // Run logs from its goroutines
 	a := fixture.Start(t, fixture.Config(t, "sqlite"), fixture.Options{
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	flow := "Zk9xQ2Vw3mTr7bYq1LdHs0aNcFgUiKoPjE5t6R8yW4u"
