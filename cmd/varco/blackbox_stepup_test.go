@@ -48,20 +48,8 @@ func TestBlackBoxStepUp(t *testing.T) {
 			}
 			pins := 0
 			pin := func() string {
-				n := 0
-				m := b.sink.Wait(t, func(m smtpsink.Mail) bool {
-					if m.Header.Get("X-Varco-Event") != "pin_sent" {
-						return false
-					}
-					n++
-					return n == pins+1
-				}, 10*time.Second)
 				pins++
-				code, ok := smtpsink.SixDigitCode(m.Text)
-				if !ok {
-					t.Fatalf("no PIN in:\n%s", m.Text)
-				}
-				return code
+				return b.sink.Code(t, smtpsink.EventIs("pin_sent"), pins, 10*time.Second)
 			}
 
 			if res := login(geotest.MilanIP); res["state"] != "authenticated" {

@@ -56,19 +56,7 @@ func (h *harness) sendPIN(flow string) string {
 	if r.status != http.StatusAccepted {
 		h.t.Fatalf("send PIN: %d %s", r.status, r.raw)
 	}
-	n := 0
-	m := h.sink.Wait(h.t, func(m smtpsink.Mail) bool {
-		if m.Header.Get("X-Varco-Event") != varco.EventPINSent {
-			return false
-		}
-		n++
-		return n == before+1
-	}, 10*time.Second)
-	code, ok := smtpsink.SixDigitCode(m.Text)
-	if !ok {
-		h.t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
-	}
-	return code
+	return h.sink.Code(h.t, smtpsink.EventIs(varco.EventPINSent), before+1, 10*time.Second)
 }
 
 func (h *harness) pins() []smtpsink.Mail {

@@ -12,6 +12,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/notify"
 )
 
 var resetLinkRE = regexp.MustCompile(`https?://[^\s"<>]+/password-reset/complete\?token=[^\s"<>]+`)
@@ -20,13 +21,7 @@ var resetLinkRE = regexp.MustCompile(`https?://[^\s"<>]+/password-reset/complete
 // of the newest reset link sent to email, read from the dev mailbox.
 func (s *site) resetLink(email string) string {
 	s.t.Helper()
-	if err := s.app.RunDue(context.Background()); err != nil {
-		s.t.Fatal(err)
-	}
-	msgs, err := s.app.DB.Reader().ListDevMessages(context.Background(), 100)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	msgs := s.mailbox()
 	for _, m := range msgs {
 		if m.To != email || m.Event != varco.EventPasswordResetRequested {
 			continue
@@ -45,8 +40,8 @@ func (s *site) resetLink(email string) string {
 	return ""
 }
 
-// devMessages counts the dev mailbox, after delivering what is due.
-func (s *site) devMessages() int {
+// mailbox delivers what is due and returns the dev mailbox, newest first.
+func (s *site) mailbox() []notify.Message {
 	s.t.Helper()
 	if err := s.app.RunDue(context.Background()); err != nil {
 		s.t.Fatal(err)
@@ -55,6 +50,13 @@ func (s *site) devMessages() int {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return msgs
+}
+
+// devMessages counts the dev mailbox, after delivering what is due.
+func (s *site) devMessages() int {
+	s.t.Helper()
+	msgs := s.mailbox()
 	return len(msgs)
 }
 

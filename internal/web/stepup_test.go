@@ -64,19 +64,7 @@ func (b *browser) sendPIN(addr string) string {
 	b.t.Helper()
 	before := len(b.site.pins(addr))
 	wantRedirect(b.t, b.post("/login/step-up/send", url.Values{"method": {"email_pin"}}), "/login/step-up?done=pin_sent")
-	n := 0
-	m := b.site.sink.Wait(b.t, func(m smtpsink.Mail) bool {
-		if m.Header.Get("X-Varco-Event") != varco.EventPINSent || !strings.EqualFold(m.To[0], addr) {
-			return false
-		}
-		n++
-		return n == before+1
-	}, 10*time.Second)
-	code, ok := smtpsink.SixDigitCode(m.Text)
-	if !ok {
-		b.t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
-	}
-	return code
+	return b.site.sink.Code(b.t, smtpsink.All(smtpsink.EventIs(varco.EventPINSent), smtpsink.SentTo(addr)), before+1, 10*time.Second)
 }
 
 // wrongCode returns a 6-digit code that is not pin.
