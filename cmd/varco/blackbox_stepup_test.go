@@ -3,9 +3,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -20,18 +17,7 @@ import (
 // trusted proxy the test stands for.
 func (b *blackbox) callFrom(ip, method, path string, body any) (int, map[string]any) {
 	b.t.Helper()
-	buf, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, b.url+path, bytes.NewReader(buf))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	return b.send(method, path, "", body, "X-Forwarded-For", ip)
 }
 
 // TestBlackBoxStepUp drives the testclock binary with a MaxMind database
@@ -62,20 +48,8 @@ func TestBlackBoxStepUp(t *testing.T) {
 			}
 			pins := 0
 			pin := func() string {
-				n := 0
-				m := b.sink.Wait(t, func(m smtpsink.Mail) bool {
-					if m.Header.Get("X-Varco-Event") != "pin_sent" {
-						return false
-					}
-					n++
-					return n == pins+1
-				}, 10*time.Second)
 				pins++
-				code, ok := smtpsink.SixDigitCode(m.Text)
-				if !ok {
-					t.Fatalf("no PIN in:\n%s", m.Text)
-				}
-				return code
+				return b.sink.Code(t, smtpsink.EventIs("pin_sent"), pins, 10*time.Second)
 			}
 
 			if res := login(geotest.MilanIP); res["state"] != "authenticated" {

@@ -111,6 +111,13 @@ func (b *blackbox) dbURL() string {
 
 func (b *blackbox) call(method, path, token string, body any) (int, map[string]any) {
 	b.t.Helper()
+	return b.send(method, path, token, body)
+}
+
+// send sends a request with an optional JSON body, Bearer token and
+// header name/value pairs, and decodes the JSON answer.
+func (b *blackbox) send(method, path, token string, body any, hdr ...string) (int, map[string]any) {
+	b.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		buf, _ := json.Marshal(body)
@@ -122,6 +129,9 @@ func (b *blackbox) call(method, path, token string, body any) (int, map[string]a
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -32,6 +32,22 @@ func (c *cli) run(stdin string, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
+// account opens the database the commands work on, closed when the test
+// ends, and reads email's account from it.
+func (c *cli) account(email string) (*store.DB, *varco.Account) {
+	c.t.Helper()
+	db, err := store.Open(context.Background(), c.env["VARCO_DATABASE_URL"])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { db.Close() })
+	a, err := db.AccountByEmail(context.Background(), email)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return db, a
+}
+
 func (c *cli) must(stdin string, args ...string) string {
 	c.t.Helper()
 	out, errOut, err := c.run(stdin, args...)
@@ -232,16 +248,8 @@ func TestCLIUnlock(t *testing.T) {
 				t.Fatalf("unlock of an active account: %v", err)
 			}
 			ctx := context.Background()
-			db, err := store.Open(ctx, c.env["VARCO_DATABASE_URL"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			a, err := db.AccountByEmail(ctx, "mario@acme.test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = db.InTx(ctx, func(q *store.Q) error {
+			db, a := c.account("mario@acme.test")
+			err := db.InTx(ctx, func(q *store.Q) error {
 				if err := q.SaveStepUpCounters(ctx, a.ID, mustCounters(t, q, a.ID, 15)); err != nil {
 					return err
 				}

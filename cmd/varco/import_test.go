@@ -7,12 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 const samples = "../../internal/importer/testdata/import/"
@@ -87,11 +86,7 @@ func TestCLIImport(t *testing.T) {
 			// Imported legacy hashes verify at login and become argon2id.
 			cfg := &config.Config{AuditDir: c.env["VARCO_AUDIT_DIR"], DatabaseURL: c.env["VARCO_DATABASE_URL"], Listen: "127.0.0.1:0", BaseURL: "http://127.0.0.1", LogLevel: "info"}
 			ctx := context.Background()
-			a, err := app.New(ctx, cfg, app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
+			a := fixture.Start(t, cfg, fixture.Options{})
 			for _, email := range []string{"mario.rossi@acme.test", "bare@acme.test", "giulia.verdi@acme.test", "anna@acme.test"} {
 				if _, err := a.Auth.Login(ctx, email, "Rossi-Verde-2026", auth.Meta{IP: "127.0.0.1"}); err != nil {
 					t.Fatalf("login %s: %v", email, err)

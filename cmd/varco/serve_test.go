@@ -9,8 +9,8 @@ import (
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // TestDevSeedIsIdempotent: `serve --dev` creates the demo organization and
@@ -20,7 +20,7 @@ func TestDevSeedIsIdempotent(t *testing.T) {
 		Dev: true, LogLevel: "info"}
 	ctx := context.Background()
 	for run := 0; run < 2; run++ {
-		a, err := app.New(ctx, cfg, app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+		a, err := app.New(ctx, cfg, app.Options{HashParams: &fixture.Hash})
 		if err != nil {
 			t.Fatal(err)
 		}

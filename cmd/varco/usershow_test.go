@@ -34,15 +34,7 @@ func TestCLIUserShowPrintsEveryField(t *testing.T) {
 				}
 			}
 			ctx := context.Background()
-			db, err := store.Open(ctx, c.env["VARCO_DATABASE_URL"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			a, err := db.AccountByEmail(ctx, "mario@acme.test")
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, a := c.account("mario@acme.test")
 			if err := db.InTx(ctx, func(q *store.Q) error {
 				if _, err := q.LockStepUpCounters(ctx, a.ID); err != nil {
 					return err

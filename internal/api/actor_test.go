@@ -26,8 +26,7 @@ func TestStaffRouteWithoutAccountIsRefused(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			h := newHarness(t, engine)
-			h.org("acme", varco.PlanPro)
-			u := h.user(admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"})
+			u := h.Mario(varco.PlanPro, admin.NewUser{})
 			ctx := context.Background()
 			o, err := h.app.DB.OrgByName(ctx, "acme")
 			if err != nil {

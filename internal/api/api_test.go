@@ -16,23 +16,24 @@ import (
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
 const (
-	marioPW = "Rossi-Verde-2026"
+	marioPW = fixture.Password
 	luigiPW = "Verdi-Blu-2026"
 )
 
 // standard sets up org "acme" with mario (user) and anna (org_admin), org
 // "other" with luigi, and a support account.
 func standard(h *harness) {
-	h.org("acme", varco.PlanPro)
-	h.org("other", varco.PlanBasic)
-	h.user(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", DisplayName: "Mario Rossi", Language: "it"})
-	h.user(admin.NewUser{Email: "anna@acme.test", Password: "Admin-Acme-2026", Org: "acme", Role: varco.RoleOrgAdmin, Language: "en"})
-	h.user(admin.NewUser{Email: "luigi@other.test", Password: luigiPW, Org: "other", Language: "en"})
-	h.user(admin.NewUser{Email: "help@provider.test", Password: "Assist-Desk-2026", Role: varco.RoleSupport})
+	h.Org("acme", varco.PlanPro)
+	h.Org("other", varco.PlanBasic)
+	h.User(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", DisplayName: "Mario Rossi", Language: "it"})
+	h.User(admin.NewUser{Email: "anna@acme.test", Password: "Admin-Acme-2026", Org: "acme", Role: varco.RoleOrgAdmin, Language: "en"})
+	h.User(admin.NewUser{Email: "luigi@other.test", Password: luigiPW, Org: "other", Language: "en"})
+	h.User(admin.NewUser{Email: "help@provider.test", Password: "Assist-Desk-2026", Role: varco.RoleSupport})
 }
 
 func TestLoginMeLogout(t *testing.T) {
@@ -702,8 +703,8 @@ func TestSeed_2_7_Reactivation(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			h := newHarness(t, engine)
 			standard(h)
-			h.org("third", varco.PlanBasic)
-			h.user(admin.NewUser{Email: "carla@third.test", Password: "Terzo-Admin-2026", Org: "third", Role: varco.RoleOrgAdmin})
+			h.Org("third", varco.PlanBasic)
+			h.User(admin.NewUser{Email: "carla@third.test", Password: "Terzo-Admin-2026", Org: "third", Role: varco.RoleOrgAdmin})
 			ctx := t.Context()
 			mario, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
 			path := fmt.Sprintf("/api/v1/admin/users/%d/reactivate", mario.ID)

@@ -20,11 +20,11 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/api"
-	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/text"
 	"varco.dev/varco/internal/web"
 )
@@ -114,16 +114,10 @@ type corpusEnv struct {
 }
 
 func newCorpusEnv(t *testing.T, engine string) *corpusEnv {
-	h := newHarness(t, engine, func(c *config.Config) {
-		p, err := httpx.ParseProxies("127.0.0.1/32,::1/128")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.TrustedProxies = p
-	})
+	h := newHarness(t, engine, fixture.TrustLoopback)
 	standard(h)
-	h.user(admin.NewUser{Email: "probe@acme.test", Password: probePW, Org: "acme", Language: "en"})
-	target := h.user(admin.NewUser{Email: "target@acme.test", Password: "Victim-Acct-2026", Org: "acme", Language: "it"})
+	h.User(admin.NewUser{Email: "probe@acme.test", Password: probePW, Org: "acme", Language: "en"})
+	target := h.User(admin.NewUser{Email: "target@acme.test", Password: "Victim-Acct-2026", Org: "acme", Language: "it"})
 	e := &corpusEnv{h: h, tokens: map[string]string{}, userID: target.ID, orgID: target.OrgID}
 	// A real flow: the probe's first sign-in sets its baseline, one from
 	// another network needs a step-up.

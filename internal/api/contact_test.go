@@ -335,7 +335,7 @@ func TestPhoneIsNormalised(t *testing.T) {
 					t.Fatalf("create org: %d %s", r.status, r.raw)
 				}
 				email = "jane@" + tc.org + ".test"
-				h.user(admin.NewUser{Email: email, Password: marioPW, Org: tc.org})
+				h.User(admin.NewUser{Email: email, Password: marioPW, Org: tc.org})
 			}
 			tok := h.login(email, marioPW)
 			if r := h.do("PUT", "/api/v1/me/phone", tok, map[string]string{"phone": tc.input}); r.status != 202 {

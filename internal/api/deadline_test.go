@@ -22,8 +22,7 @@ func TestLoginWaitIsBounded(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			h := newHarness(t, engine)
-			h.org("acme", varco.PlanPro)
-			a := h.user(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", Language: "it"})
+			a := h.Mario(varco.PlanPro, admin.NewUser{Language: "it"})
 			ctx := context.Background()
 
 			held, release := make(chan struct{}), make(chan struct{})

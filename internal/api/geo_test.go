@@ -9,6 +9,7 @@ import (
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/geo/geotest"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // TestRisk_5_3_Locations: SPEC §5.3 with a MaxMind database built by the
@@ -20,7 +21,7 @@ func TestRisk_5_3_Locations(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			mmdb := geotest.Standard(t)
-			h := newHarness(t, engine, withProxies, func(c *config.Config) { c.GeoIPDB = mmdb })
+			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = mmdb })
 			standard(h)
 			login := func(ip string) reply {
 				return h.loginFrom("mario@acme.test", marioPW, ip)
@@ -74,7 +75,7 @@ func TestRisk_5_3_Locations(t *testing.T) {
 func TestRiskWithoutUsableDatabase(t *testing.T) {
 	path := t.TempDir() + "/GeoLite2-City.mmdb"
 	geotest.WriteCorrupt(t, path)
-	h := newHarness(t, "sqlite", withProxies, func(c *config.Config) { c.GeoIPDB = path })
+	h := newHarness(t, "sqlite", fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = path })
 	standard(h)
 	if r := h.loginFrom("mario@acme.test", marioPW, geotest.MilanIP); r.str("state") != "authenticated" {
 		t.Fatalf("first login: %s", r.raw)
@@ -92,7 +93,7 @@ func TestRiskWithoutUsableDatabase(t *testing.T) {
 // shorter distance makes Milan → Rome need a step-up.
 func TestOrgRiskThresholds(t *testing.T) {
 	mmdb := geotest.Standard(t)
-	h := newHarness(t, "sqlite", withProxies, func(c *config.Config) { c.GeoIPDB = mmdb })
+	h := newHarness(t, "sqlite", fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = mmdb })
 	standard(h)
 	org, _ := h.app.DB.OrgByName(t.Context(), "acme")
 	path := "/api/v1/admin/orgs/" + itoa(org.ID) + "/risk"

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,21 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"varco.dev/varco"
-	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/password"
-	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smssink"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
-// testParams keeps argon2id cheap in tests; one test checks the real defaults.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-
 type harness struct {
+	*fixture.Fixture
 	t     *testing.T
 	app   *app.App
 	url   string
@@ -36,14 +30,13 @@ type harness struct {
 }
 
 // newHarness starts the real varco (store, services, HTTP handler, outbox
-// worker) on engine, with a manual clock and a real SMTP sink.
+// worker) on engine, with a manual clock and real SMTP and SMS sinks.
 func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	sink := smtpsink.Start(t)
 	sms := smssink.Start(t, smssink.WithToken("sms-secret"))
-	cfg := &config.Config{AuditDir: t.TempDir(), SMSURL: sms.URL(), SMSToken: "sms-secret", DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
-		BaseURL: "http://varco.test", SMTPURL: sink.URL(), MailFrom: "varco@provider.test",
-		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	cfg := fixture.Config(t, engine)
+	cfg.SMTPURL, cfg.SMSURL, cfg.SMSToken = sink.URL(), sms.URL(), "sms-secret"
 	for _, f := range tweak {
 		f(cfg)
 	}
@@ -60,21 +53,10 @@ func (h *harness) twin() *harness {
 
 func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink, sms *smssink.Sink) *harness {
 	t.Helper()
-	a, err := app.New(context.Background(), cfg, app.Options{Clock: clk, HashParams: &testParams})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
+	a := fixture.Start(t, cfg, fixture.Options{Clock: clk, Worker: true})
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		a.Close()
-	})
-	return &harness{t: t, app: a, url: srv.URL, clock: clk, sink: sink, sms: sms, cfg: cfg}
+	t.Cleanup(srv.Close)
+	return &harness{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, url: srv.URL, clock: clk, sink: sink, sms: sms, cfg: cfg}
 }
 
 type reply struct {
@@ -125,22 +107,6 @@ func (h *harness) do(method, path, token string, body any, hdr ...string) reply 
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	_ = json.Unmarshal(raw, &r.body)
 	return r
-}
-
-func (h *harness) org(name, plan string) {
-	h.t.Helper()
-	if _, err := h.app.Admin.CreateOrg(context.Background(), admin.Operator(), name, plan); err != nil {
-		h.t.Fatalf("create org: %v", err)
-	}
-}
-
-func (h *harness) user(u admin.NewUser) *varco.Account {
-	h.t.Helper()
-	a, err := h.app.Admin.CreateUser(context.Background(), admin.Operator(), u)
-	if err != nil {
-		h.t.Fatalf("create user %s: %v", u.Email, err)
-	}
-	return a
 }
 
 // login signs in and returns the session token, failing the test otherwise.

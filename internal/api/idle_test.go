@@ -15,8 +15,7 @@ func TestIdleSessionIsNotListed(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			h := newHarness(t, engine) // idle limit 30 min
-			h.org("acme", "pro")
-			h.user(admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"})
+			h.Mario("pro", admin.NewUser{})
 			idle := h.login("mario@acme.test", "Rossi-Verde-2026")
 			h.clock.Advance(20 * time.Minute)
 			cur := h.login("mario@acme.test", "Rossi-Verde-2026")

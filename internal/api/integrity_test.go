@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"database/sql"
 	"testing"
 
 	"varco.dev/varco/internal/admin"
@@ -14,8 +13,7 @@ func TestMyActivityIntegrity(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			h := newHarness(t, engine)
-			h.org("acme", "basic")
-			mario := h.user(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme"})
+			mario := h.Mario("basic", admin.NewUser{})
 			tok := h.login("mario@acme.test", marioPW)
 			if _, err := h.app.Checkpoint(t.Context(), false); err != nil {
 				t.Fatal(err)
@@ -27,13 +25,7 @@ func TestMyActivityIntegrity(t *testing.T) {
 			if r := h.do("GET", "/api/v1/me/activity/integrity", "", nil); r.status != 401 {
 				t.Fatalf("without a session: %d", r.status)
 			}
-			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[engine]
-			raw, err := sql.Open(driver, h.cfg.DatabaseURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			if _, err := raw.Exec(`UPDATE audit_events SET ip = '203.0.113.66' WHERE account_id = $1 AND chain_seq = 1`, mario.ID); err != nil {
+			if _, err := testenv.RawDB(t, h.cfg.DatabaseURL).Exec(`UPDATE audit_events SET ip = '203.0.113.66' WHERE account_id = $1 AND chain_seq = 1`, mario.ID); err != nil {
 				t.Fatal(err)
 			}
 			r = h.do("GET", "/api/v1/me/activity/integrity", tok, nil)

@@ -22,7 +22,7 @@ const (
 // as verified (SPEC §9a), and signs her in once from home.
 func newOTPHarness(t *testing.T, engine string) *harness {
 	h := newStepUpHarness(t, engine)
-	h.user(admin.NewUser{Email: "giulia@acme.test", Password: giuliaPW, Org: "acme", Phone: giuliaPhone, Language: "it"})
+	h.User(admin.NewUser{Email: "giulia@acme.test", Password: giuliaPW, Org: "acme", Phone: giuliaPhone, Language: "it"})
 	if r := h.loginFrom("giulia@acme.test", giuliaPW, homeIP); r.str("state") != "authenticated" {
 		t.Fatalf("baseline login: %d %s", r.status, r.raw)
 	}

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -24,16 +23,8 @@ const (
 	awayIP = "203.0.113.9"
 )
 
-func withProxies(c *config.Config) {
-	p, err := httpx.ParseProxies("127.0.0.1/32,::1/128")
-	if err != nil {
-		panic(err)
-	}
-	c.TrustedProxies = p
-}
-
 func newStepUpHarness(t *testing.T, engine string) *harness {
-	h := newHarness(t, engine, withProxies)
+	h := newHarness(t, engine, fixture.TrustLoopback)
 	standard(h)
 	// The first sign-in sets the baseline: home is usual from now on.
 	if r := h.loginFrom("mario@acme.test", marioPW, homeIP); r.str("state") != "authenticated" {
@@ -65,19 +56,7 @@ func (h *harness) sendPIN(flow string) string {
 	if r.status != http.StatusAccepted {
 		h.t.Fatalf("send PIN: %d %s", r.status, r.raw)
 	}
-	n := 0
-	m := h.sink.Wait(h.t, func(m smtpsink.Mail) bool {
-		if m.Header.Get("X-Varco-Event") != varco.EventPINSent {
-			return false
-		}
-		n++
-		return n == before+1
-	}, 10*time.Second)
-	code, ok := smtpsink.SixDigitCode(m.Text)
-	if !ok {
-		h.t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
-	}
-	return code
+	return h.sink.Code(h.t, smtpsink.EventIs(varco.EventPINSent), before+1, 10*time.Second)
 }
 
 func (h *harness) pins() []smtpsink.Mail {

@@ -9,6 +9,7 @@ import (
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/geo/geotest"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestSeed_2_8_AdminSendsResetLink(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine, withProxies, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
+			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
 			standard(h)
 			mario, _ := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
 			luigi, _ := h.app.DB.AccountByEmail(t.Context(), "luigi@other.test")
@@ -79,7 +80,7 @@ func TestSeed_2_8_AdminSendsResetLink(t *testing.T) {
 func TestSeed_2_8_AdminRequiresPasswordChange(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine, withProxies, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
+			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
 			standard(h)
 			mario, _ := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
 			luigi, _ := h.app.DB.AccountByEmail(t.Context(), "luigi@other.test")
@@ -127,7 +128,7 @@ func TestSeed_2_8_AdminRequiresPasswordChange(t *testing.T) {
 func TestSeed_2_8_EveryEventWithAnIPHasItsPlace(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine, withProxies, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
+			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = geotest.Standard(t) })
 			standard(h)
 			tok := h.loginFrom("mario@acme.test", marioPW, geotest.MilanIP).str("session_token")
 			r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"},

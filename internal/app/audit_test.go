@@ -13,6 +13,7 @@ import (
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // legacyDB is a database at the schema before per-account chains, holding
@@ -28,11 +29,7 @@ func legacyDB(t *testing.T, engine string, n int) (url string, raw *sql.DB) {
 		t.Fatal(err)
 	}
 	db.Close()
-	driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[engine]
-	if raw, err = sql.Open(driver, url); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
+	raw = testenv.RawDB(t, url)
 	prev := []byte{}
 	for i := int64(1); i <= int64(n); i++ {
 		e := &varco.Event{Time: time.Date(2026, 1, 1, 0, int(i), 0, 0, time.UTC), AccountID: i%3 + 1, OrgID: 1,
@@ -152,19 +149,12 @@ func TestUpgradeRefusesATamperedLegacyChain(t *testing.T) {
 // TestSealedHistoryNeedsItsKeys: once entries are sealed, a start without
 // the keys refuses instead of sealing on under a new key.
 func TestSealedHistoryNeedsItsKeys(t *testing.T) {
-	url := testenv.DatabaseURL(t, "sqlite")
-	cfg := &config.Config{DatabaseURL: url, AuditDir: t.TempDir(), Listen: "127.0.0.1:0", BaseURL: "http://varco.test", LogLevel: "info",
-		SessionIdle: time.Hour, SessionAbsolute: time.Hour}
+	cfg := fixture.Config(t, "sqlite")
 	a, err := app.New(t.Context(), cfg, app.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admin.CreateOrg(t.Context(), admin.Operator(), "acme", "basic"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Admin.CreateUser(t.Context(), admin.Operator(), admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
-		t.Fatal(err)
-	}
+	fixture.New(t, a.Admin, a.DB).Mario("basic", admin.NewUser{})
 	a.Close()
 	cfg.AuditDir = t.TempDir()
 	if _, err := app.New(t.Context(), cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "audit keys are missing") {

@@ -18,9 +18,8 @@ import (
 
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
-	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/password"
-	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // The benchmarks behind docs/performance.md. Run them in one go so the
@@ -33,19 +32,13 @@ import (
 
 func benchApp(b *testing.B) (*app.App, *httptest.Server) {
 	b.Helper()
-	cfg := &config.Config{AuditDir: b.TempDir(), DatabaseURL: testenv.DatabaseURL(b, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
-		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	a, err := app.New(context.Background(), cfg, app.Options{})
+	a, err := app.New(context.Background(), fixture.Config(b, "sqlite"), app.Options{}) // the real hashing cost
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "bench", "pro"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"}); err != nil {
-		b.Fatal(err)
-	}
+	f := fixture.New(b, a.Admin, a.DB)
+	f.Org("bench", "pro")
+	f.User(admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"})
 	srv := httptest.NewServer(a.Handler)
 	b.Cleanup(func() { srv.Close(); a.Close() })
 	return a, srv

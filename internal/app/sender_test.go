@@ -1,51 +1,25 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
-
-// lockedBuffer is a log sink safe for Run's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestMissingSenderWarnsOnlyWhenRunning: building the app (what every CLI
 // command does) says nothing about a missing SMTP server; running the
 // background work (what serve does) warns once.
 func TestMissingSenderWarnsOnlyWhenRunning(t *testing.T) {
-	var logs lockedBuffer
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
-		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap,
+	var logs testenv.Buffer // Run logs from its goroutines
+	a := fixture.Start(t, fixture.Config(t, "sqlite"), fixture.Options{
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
 	if strings.Contains(logs.String(), "SMTP") {
 		t.Fatalf("app.New warned: %s", logs.String())
 	}
@@ -60,15 +34,9 @@ func TestMissingSenderWarnsOnlyWhenRunning(t *testing.T) {
 // TestRequestLogRedactsSecrets: the request log shows neither a login flow
 // id in the path nor a token in the query (SPEC §9a).
 func TestRequestLogRedactsSecrets(t *testing.T) {
-	var logs lockedBuffer
-	cfg := &config.Config{DatabaseURL: testenv.DatabaseURL(t, "sqlite"), Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
-		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap,
+	var logs testenv.Buffer // Run logs from its goroutines
+	a := fixture.Start(t, fixture.Config(t, "sqlite"), fixture.Options{
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
 	flow := "Zk9xQ2Vw3mTr7bYq1LdHs0aNcFgUiKoPjE5t6R8yW4u"
 	token := "Tq8wLm2Xc4Vb6Nz0Pa1Sd3Fg5Hj7Kl9Qw2Er4Ty6Ui8"
 	for _, target := range []string{
@@ -117,7 +85,7 @@ func TestStartRefusesBadSMSGateway(t *testing.T) {
 				t.Fatalf("config refused the URL's shape: %v", err)
 			}
 			cfg.AuditDir = t.TempDir()
-			a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap})
+			a, err := app.New(context.Background(), cfg, app.Options{HashParams: &fixture.Hash})
 			if err == nil {
 				a.Close()
 				t.Fatal("started")

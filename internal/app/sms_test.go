@@ -12,13 +12,11 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/notify"
-	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smssink"
 )
-
-var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // smsApp starts varco on engine with cfg's SMS settings and one account
 // with a verified phone.
@@ -29,25 +27,11 @@ func smsApp(t *testing.T, engine string, edit func(*config.Config)) (*app.App, *
 
 func smsAppClock(t *testing.T, engine string, edit func(*config.Config)) (*app.App, *varco.Account, *clock.Manual) {
 	t.Helper()
-	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0",
-		BaseURL: "http://varco.test", MailFrom: "varco@provider.test", SessionIdle: 30 * time.Minute,
-		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
+	cfg := fixture.Config(t, engine)
 	edit(cfg)
 	clk := clock.NewManual(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	a, err := app.New(context.Background(), cfg, app.Options{HashParams: &cheap, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	ctx := context.Background()
-	if _, err := a.Admin.CreateOrg(ctx, admin.Operator(), "acme", "pro"); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026",
-		Org: "acme", Phone: "+393471234567", Language: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := fixture.Start(t, cfg, fixture.Options{Clock: clk})
+	acc := fixture.New(t, a.Admin, a.DB).Mario("pro", admin.NewUser{Phone: "+393471234567", Language: "en"})
 	return a, acc, clk
 }
 

@@ -19,10 +19,7 @@ func TestExpiryWarningRaisesAlert(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.Background()
-			a, err := e.app.DB.AccountByEmail(ctx, "mario@acme.test")
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := e.Account("mario@acme.test")
 			alerts := func() map[string]string {
 				list, err := e.app.DB.ListAlerts(ctx, a.ID)
 				if err != nil {

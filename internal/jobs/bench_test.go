@@ -21,7 +21,7 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/jobs"
-	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // The lifecycle jobs against many accounts in SQLite (docs/performance.md):
@@ -64,7 +64,7 @@ func benchConfig(path string) *config.Config {
 		SessionIdle: time.Hour, SessionAbsolute: time.Hour, LogLevel: "info"}
 }
 
-var benchOptions = app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
+var benchOptions = app.Options{HashParams: &fixture.Hash}
 
 // buildTemplate migrates a database, creates the organization and seeds n
 // accounts; it returns the file's path.

@@ -11,9 +11,9 @@ import (
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -22,41 +22,30 @@ const day = 24 * time.Hour
 var t0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 type env struct {
+	*fixture.Fixture
 	t     *testing.T
 	app   *app.App
 	clock *clock.Manual
 	sink  *smtpsink.Sink
-	url   string
-	audit string // the audit directory every process of the test shares
+	cfg   *config.Config // every process of the test shares it
 }
 
+// newEnv starts varco on engine with a manual clock at t0 and a real SMTP
+// sink, and mario in acme with a contact e-mail. The test runs the jobs.
 func newEnv(t *testing.T, engine string) *env {
 	sink := smtpsink.Start(t)
-	url := testenv.DatabaseURL(t, engine)
-	e := &env{t: t, clock: clock.NewManual(t0), sink: sink, url: url, audit: t.TempDir()}
+	cfg := fixture.Config(t, engine)
+	cfg.SMTPURL = sink.URL()
+	e := &env{t: t, clock: clock.NewManual(t0), sink: sink, cfg: cfg}
 	e.app = e.open()
-	if _, err := e.app.Admin.CreateOrg(context.Background(), admin.Operator(), "acme", varco.PlanPro); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.app.Admin.CreateUser(context.Background(), admin.Operator(), admin.NewUser{Email: "mario@acme.test",
-		Password: "Rossi-Verde-2026", Org: "acme", ContactEmail: "mario@home.test", Language: "it"}); err != nil {
-		t.Fatal(err)
-	}
+	e.Fixture = fixture.New(t, e.app.Admin, e.app.DB)
+	e.Mario(varco.PlanPro, admin.NewUser{ContactEmail: "mario@home.test", Language: "it"})
 	return e
 }
 
 // open builds another varco on the same database: a second process.
 func (e *env) open() *app.App {
-	cfg := &config.Config{AuditDir: e.audit, DatabaseURL: e.url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
-		SMTPURL: e.sink.URL(), MailFrom: "varco@provider.test", SessionIdle: 30 * time.Minute,
-		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	a, err := app.New(context.Background(), cfg, app.Options{Clock: e.clock,
-		HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { a.Close() })
-	return a
+	return fixture.Start(e.t, e.cfg, fixture.Options{Clock: e.clock})
 }
 
 // at moves the clock to t0 + d, runs the jobs and delivers the mail.
@@ -80,11 +69,7 @@ func (e *env) mails(event string) []smtpsink.Mail {
 }
 
 func (e *env) status() string {
-	a, err := e.app.DB.AccountByEmail(context.Background(), "mario@acme.test")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a.Status
+	return e.Account("mario@acme.test").Status
 }
 
 // TestSeed_2_3_to_2_6_Timeline: [seed] SPEC §2.3 (3 months), §2.4 (warned
@@ -152,7 +137,7 @@ func TestSeed_2_3_to_2_6_Timeline(t *testing.T) {
 			}
 			// Reactivated, the account is not suspended again by the next run,
 			// and its first sign-in is a password change.
-			a, _ := e.app.DB.AccountByEmail(ctx, "mario@acme.test")
+			a := e.Account("mario@acme.test")
 			if _, err := e.app.Admin.ReactivateUser(ctx, admin.Operator(), a.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -225,10 +210,7 @@ func TestTwoRunnersSendEachWarningOnce(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.Background()
 			for i := 0; i < 20; i++ {
-				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "u" + string(rune('a'+i)) + "@acme.test",
-					Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
-					t.Fatal(err)
-				}
+				e.User(admin.NewUser{Email: "u" + string(rune('a'+i)) + "@acme.test", Org: "acme"})
 			}
 			other := e.open()
 			e.clock.Set(t0.Add(70 * day))

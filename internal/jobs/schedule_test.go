@@ -29,12 +29,8 @@ func TestNothingDueIsNotReread(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
-			ctx := context.Background()
 			for i := range 30 {
-				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: fmt.Sprintf("u%d@acme.test", i),
-					Password: "Rossi-Verde-2026", Org: "acme"}); err != nil {
-					t.Fatal(err)
-				}
+				e.User(admin.NewUser{Email: fmt.Sprintf("u%d@acme.test", i), Org: "acme"})
 			}
 			// New accounts are looked at once (31 with mario), then not again
 			// until the first inactivity check, more than 30 days after
@@ -75,10 +71,7 @@ func TestPasswordChangeAfterWarningStartsANewCycle(t *testing.T) {
 			if n := warnings(); n != 1 {
 				t.Fatalf("day 70: %d warnings", n)
 			}
-			a, err := e.app.DB.AccountByEmail(ctx, "mario@acme.test")
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := e.Account("mario@acme.test")
 			e.clock.Set(t0.Add(72 * day))
 			if err := e.app.Auth.ChangePassword(ctx, a, nil, "Rossi-Verde-2026", "Bianchi-Neri-2027", authMeta()); err != nil {
 				t.Fatal(err)

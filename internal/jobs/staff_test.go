@@ -24,9 +24,7 @@ func TestSeed_2_6_StaffAreNeverSuspended(t *testing.T) {
 				{Email: "help@provider.test", Password: "Servizio-Clienti-2026", Role: varco.RoleSupport},
 			}
 			for _, u := range staff {
-				if _, err := e.app.Admin.CreateUser(ctx, admin.Operator(), u); err != nil {
-					t.Fatal(err)
-				}
+				e.User(u)
 			}
 			for d := 80; d <= 200; d += 10 {
 				e.at(time.Duration(d) * day)
@@ -38,11 +36,7 @@ func TestSeed_2_6_StaffAreNeverSuspended(t *testing.T) {
 				t.Fatalf("%d suspension e-mails, want only the user's", n)
 			}
 			for _, u := range staff {
-				a, err := e.app.DB.AccountByEmail(ctx, u.Email)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if a.Status != varco.StatusActive {
+				if a := e.Account(u.Email); a.Status != varco.StatusActive {
 					t.Fatalf("%s (%s) is %s, want active", u.Email, u.Role, a.Status)
 				}
 				warned := false

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -84,6 +85,25 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	for _, e := range Engines() {
 		t.Run(e, func(t *testing.T) { fn(t, OpenDB(t, e)) })
 	}
+}
+
+// RawDB opens the database at url (from DatabaseURL, or a varco's
+// configuration) with plain database/sql, closed when the test ends, for
+// states no service call sets up and for tampering behind the services'
+// back. On SQLite it waits up to 10 s for a running varco's writes.
+func RawDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
+	driver, dsn := "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		driver, dsn = "pgx", url
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s database: %v", driver, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func postgresDatabase(t testing.TB) string {

@@ -129,7 +129,7 @@ func TestAdminOrgPolicyEditing(t *testing.T) {
 				t.Fatalf("warning days %v, want none", got.WarningDays)
 			}
 			// From a user's page, support reaches the policy form.
-			mario := s.account("mario@acme.test")
+			mario := s.Account("mario@acme.test")
 			want(t, support.get(fmt.Sprintf("/admin/users/%d", mario.ID)), 200, `<a href="`+acmePath+`">`)
 
 			want(t, support.get("/admin/orgs/4242"), 404)

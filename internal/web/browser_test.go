@@ -1,82 +1,28 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/chromium"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
-
-// chromiumPath is Debian's chromium (package "chromium").
-const chromiumPath = "/usr/bin/chromium"
-
-// lockedBuffer collects the browser's output for the failure log.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestBrowserJourney drives the pages in a real headless Chromium: sign in,
 // see the profile, read the activity history, switch to English, sign out;
 // then support changes an organization's password policy; last, a sign-in
 // from a new network passes the step-up with the e-mailed PIN.
 func TestBrowserJourney(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Missing(t, "chromium ("+chromiumPath+")")
-	}
+	chromium.Require(t)
 	s := newSite(t, siteOptions{dev: true, smtp: true, proxies: true})
 	s.standard()
 
-	// Exactly these flags, built by hand rather than from
-	// DefaultExecAllocatorOptions (chromedp's Headless and DisableGPU helpers
-	// would add more). chromedp itself adds --remote-debugging-pipe and the
-	// about:blank start page.
-	var out lockedBuffer
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
-	}
-	// The timeout is a safety net only: every step waits for a condition.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	defer func() {
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
-		}
-	}()
+	bctx := chromium.Start(t, 60*time.Second)
 
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	text := func(sel string) string {
@@ -221,11 +167,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatalf("step-up page: heading %q at %q", h, loc)
 	}
 	click(`button[value="email_pin"]`, 200)
-	m := s.sink.Wait(t, smtpsink.EventIs(varco.EventPINSent), 10*time.Second)
-	pin, ok := smtpsink.SixDigitCode(m.Text)
-	if !ok {
-		t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
-	}
+	pin := s.sink.Code(t, smtpsink.EventIs(varco.EventPINSent), 1, 10*time.Second)
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`)), chromedp.SendKeys(css(`#code`), pin)); err != nil {
 		t.Fatalf("type the PIN: %v", err)
 	}

@@ -15,13 +15,7 @@ import (
 // message of event.
 func (s *site) lastDevMessage(event string) notify.Message {
 	s.t.Helper()
-	if err := s.app.RunDue(context.Background()); err != nil {
-		s.t.Fatal(err)
-	}
-	msgs, err := s.app.DB.Reader().ListDevMessages(context.Background(), 100)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	msgs := s.mailbox()
 	for _, m := range msgs {
 		if m.Event == event {
 			return m

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"database/sql"
 	"io"
 	"net/http"
@@ -17,15 +16,10 @@ import (
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
-	"varco.dev/varco/internal/config"
-	"varco.dev/varco/internal/httpx"
-	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
-
-// testParams keep argon2id cheap in tests.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 const (
 	marioPW = "Rossi-Secret-2026"
@@ -37,10 +31,12 @@ const (
 // site is the real varco (store, services, HTTP handler) on a fresh SQLite
 // file, served by httptest.
 type site struct {
+	*fixture.Fixture
 	t      *testing.T
 	app    *app.App
 	url    string
 	dbPath string
+	raw    *sql.DB        // behind exec
 	sink   *smtpsink.Sink // with siteOptions.smtp
 	// proxyFor, with siteOptions.proxies, is the client address the
 	// trusted proxy in front of the site adds to requests that carry no
@@ -70,11 +66,9 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if o.engine == "" {
 		o.engine = "sqlite"
 	}
-	path := testenv.DatabaseURL(t, o.engine)
-	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: path, Listen: "127.0.0.1:0", BaseURL: "http://varco.test",
-		MailFrom: "varco@provider.test", Dev: o.dev, SessionIdle: 30 * time.Minute,
-		SessionAbsolute: 12 * time.Hour, LogLevel: "info"}
-	opt := app.Options{HashParams: &testParams}
+	cfg := fixture.Config(t, o.engine)
+	cfg.Dev = o.dev
+	opt := fixture.Options{Worker: o.smtp}
 	var sink *smtpsink.Sink
 	if o.smtp {
 		sink = smtpsink.Start(t)
@@ -82,24 +76,10 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 		opt.Clock = clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 	}
 	if o.proxies {
-		p, err := httpx.ParseProxies("127.0.0.1/32,::1/128")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.TrustedProxies = p
+		fixture.TrustLoopback(cfg)
 	}
-	a, err := app.New(context.Background(), cfg, opt)
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	if o.smtp {
-		go func() { a.Run(ctx); close(done) }()
-	} else {
-		close(done)
-	}
-	s := &site{t: t, app: a, dbPath: path, sink: sink}
+	a := fixture.Start(t, cfg, opt)
+	s := &site{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, dbPath: cfg.DatabaseURL, sink: sink}
 	h := a.Handler
 	if o.proxies {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -110,12 +90,7 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 		})
 	}
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		a.Close()
-	})
+	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
 }
@@ -123,49 +98,22 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 // standard sets up org "acme" with mario (user, Italian) and anna
 // (org_admin, English), org "other" with luigi, and a support account.
 func (s *site) standard() {
-	s.org("acme")
-	s.org("other")
-	s.user(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", DisplayName: "Mario Rossi", Language: "it"})
-	s.user(admin.NewUser{Email: "anna@acme.test", Password: annaPW, Org: "acme", Role: varco.RoleOrgAdmin, DisplayName: "Anna Bianchi", Language: "en"})
-	s.user(admin.NewUser{Email: "luigi@other.test", Password: luigiPW, Org: "other", DisplayName: "Luigi Verdi", Language: "en"})
-	s.user(admin.NewUser{Email: "help@provider.test", Password: helpPW, Role: varco.RoleSupport, DisplayName: "Help Desk"})
-}
-
-func (s *site) org(name string) {
-	s.t.Helper()
-	if _, err := s.app.Admin.CreateOrg(context.Background(), admin.Operator(), name, varco.PlanPro); err != nil {
-		s.t.Fatalf("create org: %v", err)
-	}
-}
-
-func (s *site) user(u admin.NewUser) *varco.Account {
-	s.t.Helper()
-	a, err := s.app.Admin.CreateUser(context.Background(), admin.Operator(), u)
-	if err != nil {
-		s.t.Fatalf("create user %s: %v", u.Email, err)
-	}
-	return a
-}
-
-func (s *site) account(email string) *varco.Account {
-	s.t.Helper()
-	a, err := s.app.DB.Reader().AccountByEmail(context.Background(), email)
-	if err != nil {
-		s.t.Fatalf("account %s: %v", email, err)
-	}
-	return a
+	s.Org("acme", varco.PlanPro)
+	s.Org("other", varco.PlanPro)
+	s.User(admin.NewUser{Email: "mario@acme.test", Password: marioPW, Org: "acme", DisplayName: "Mario Rossi", Language: "it"})
+	s.User(admin.NewUser{Email: "anna@acme.test", Password: annaPW, Org: "acme", Role: varco.RoleOrgAdmin, DisplayName: "Anna Bianchi", Language: "en"})
+	s.User(admin.NewUser{Email: "luigi@other.test", Password: luigiPW, Org: "other", DisplayName: "Luigi Verdi", Language: "en"})
+	s.User(admin.NewUser{Email: "help@provider.test", Password: helpPW, Role: varco.RoleSupport, DisplayName: "Help Desk"})
 }
 
 // exec runs SQL on the database behind the service's back, for states no
-// service call sets up (e.g. a password that must be changed). SQLite only.
+// service call sets up (e.g. a password that must be changed).
 func (s *site) exec(query string, args ...any) {
 	s.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+s.dbPath+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		s.t.Fatal(err)
+	if s.raw == nil {
+		s.raw = testenv.RawDB(s.t, s.dbPath)
 	}
-	defer db.Close()
-	if _, err := db.Exec(query, args...); err != nil {
+	if _, err := s.raw.Exec(query, args...); err != nil {
 		s.t.Fatalf("exec %q: %v", query, err)
 	}
 }

@@ -16,11 +16,8 @@ func TestDevMailboxShowsSMS(t *testing.T) {
 	s := newSite(t)
 	s.standard()
 	ctx := context.Background()
-	a, err := s.app.DB.AccountByEmail(ctx, "mario@acme.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.app.DB.InTx(ctx, func(q *store.Q) error {
+	a := s.Account("mario@acme.test")
+	err := s.app.DB.InTx(ctx, func(q *store.Q) error {
 		return s.app.Mailer.EnqueueSMS(ctx, q, a, "+393471234567", notify.EventOTPSent,
 			notify.Data{Code: "735102", ValidFor: 10 * time.Minute})
 	})

@@ -74,7 +74,7 @@ func TestAlertsAndPreferencesOnProfile(t *testing.T) {
 				http.StatusBadRequest, "fuso orario valido")
 			wantRedirect(t, home.post("/profile/preferences", url.Values{"language": {"en"}, "time_zone": {"America/New_York"}}),
 				"/profile?done=preferences#preferences")
-			if a := s.account("mario@acme.test"); a.Lang != "en" || a.TimeZone != "America/New_York" {
+			if a := s.Account("mario@acme.test"); a.Lang != "en" || a.TimeZone != "America/New_York" {
 				t.Fatalf("saved %q %q", a.Lang, a.TimeZone)
 			}
 			want(t, home.get("/profile"), 200, "Language and time zone", "4 May 2026, 04:00 EDT", `value="America/New_York"`)

@@ -12,6 +12,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/notify"
 )
 
 var resetLinkRE = regexp.MustCompile(`https?://[^\s"<>]+/password-reset/complete\?token=[^\s"<>]+`)
@@ -20,13 +21,7 @@ var resetLinkRE = regexp.MustCompile(`https?://[^\s"<>]+/password-reset/complete
 // of the newest reset link sent to email, read from the dev mailbox.
 func (s *site) resetLink(email string) string {
 	s.t.Helper()
-	if err := s.app.RunDue(context.Background()); err != nil {
-		s.t.Fatal(err)
-	}
-	msgs, err := s.app.DB.Reader().ListDevMessages(context.Background(), 100)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	msgs := s.mailbox()
 	for _, m := range msgs {
 		if m.To != email || m.Event != varco.EventPasswordResetRequested {
 			continue
@@ -45,8 +40,8 @@ func (s *site) resetLink(email string) string {
 	return ""
 }
 
-// devMessages counts the dev mailbox, after delivering what is due.
-func (s *site) devMessages() int {
+// mailbox delivers what is due and returns the dev mailbox, newest first.
+func (s *site) mailbox() []notify.Message {
 	s.t.Helper()
 	if err := s.app.RunDue(context.Background()); err != nil {
 		s.t.Fatal(err)
@@ -55,6 +50,13 @@ func (s *site) devMessages() int {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return msgs
+}
+
+// devMessages counts the dev mailbox, after delivering what is due.
+func (s *site) devMessages() int {
+	s.t.Helper()
+	msgs := s.mailbox()
 	return len(msgs)
 }
 
@@ -189,8 +191,8 @@ func TestPasswordResetBadLinks(t *testing.T) {
 func TestAdminReactivate(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
-	luigi := s.account("luigi@other.test")
+	mario := s.Account("mario@acme.test")
+	luigi := s.Account("luigi@other.test")
 	ctx := context.Background()
 	for _, id := range []int64{mario.ID, luigi.ID} {
 		if err := s.app.DB.SetAccountStatus(ctx, id, varco.StatusSuspended); err != nil {
@@ -200,7 +202,7 @@ func TestAdminReactivate(t *testing.T) {
 	path := fmt.Sprintf("/admin/users/%d", mario.ID)
 
 	// A plain user of the same organization may not.
-	s.user(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme"})
+	s.User(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme"})
 	carla := s.browser()
 	carla.login("carla@acme.test", "Pink-Secret-2026")
 	want(t, carla.post(path+"/reactivate", url.Values{"confirm": {"yes"}}), 403)
@@ -221,7 +223,7 @@ func TestAdminReactivate(t *testing.T) {
 	if strings.Contains(p.body, "/reactivate\"") {
 		t.Fatal("an active account still offers the reactivate button")
 	}
-	if got := s.account("mario@acme.test").Status; got != varco.StatusActive {
+	if got := s.Account("mario@acme.test").Status; got != varco.StatusActive {
 		t.Fatalf("status %q after reactivation", got)
 	}
 	// Again: not suspended any more.
@@ -236,7 +238,7 @@ func TestAdminReactivate(t *testing.T) {
 	support.login("help@provider.test", helpPW)
 	lpath := fmt.Sprintf("/admin/users/%d", luigi.ID)
 	wantRedirect(t, support.post(lpath+"/reactivate", url.Values{"confirm": {"yes"}}), lpath+"?done=reactivated")
-	if got := s.account("luigi@other.test").Status; got != varco.StatusActive {
+	if got := s.Account("luigi@other.test").Status; got != varco.StatusActive {
 		t.Fatalf("luigi status %q", got)
 	}
 	if p := s.browser().post(path+"/reactivate", nil); p.status != http.StatusSeeOther || p.location() != "/login" {
@@ -247,7 +249,7 @@ func TestAdminReactivate(t *testing.T) {
 func TestAdminOrgPolicy(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
+	mario := s.Account("mario@acme.test")
 	anna := s.browser()
 	anna.login("anna@acme.test", annaPW)
 	want(t, anna.get("/admin"), 200, "Password policy of acme", "90 days", "20, 10, 5, 3, 2, 1 days before expiry",
@@ -262,7 +264,7 @@ func TestAdminOrgPolicy(t *testing.T) {
 		t.Fatal("support sees an organization policy on the search page")
 	}
 	want(t, support.get(fmt.Sprintf("/admin/users/%d?lang=en", mario.ID)), 200, "Password policy of acme", "90 days")
-	help := s.account("help@provider.test")
+	help := s.Account("help@provider.test")
 	if p := support.get(fmt.Sprintf("/admin/users/%d", help.ID)); strings.Contains(p.body, "policy-title") {
 		t.Fatal("a support account shows an organization policy")
 	}

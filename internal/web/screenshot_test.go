@@ -18,7 +18,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/store"
-	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/chromium"
 )
 
 // screenshotViewports are the sizes every page is checked and shot at: a
@@ -73,9 +73,7 @@ type shot struct {
 // VARCO_SCREENSHOT_DIR (a temporary directory when unset) and fails when a
 // page scrolls sideways or has a form field without a label.
 func TestScreenshots(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Missing(t, "chromium ("+chromiumPath+")")
-	}
+	chromium.Require(t)
 	dir := os.Getenv("VARCO_SCREENSHOT_DIR")
 	if dir == "" {
 		dir = t.TempDir()
@@ -95,7 +93,7 @@ func TestScreenshots(t *testing.T) {
 	mario.login("mario@acme.test", marioPW)
 	s.browser().login("mario@acme.test", marioPW)
 	mario.post("/profile/phone", url.Values{"phone": {"333 123 4567"}})
-	marioAcc := s.account("mario@acme.test")
+	marioAcc := s.Account("mario@acme.test")
 	if err := s.app.DB.InTx(ctx, func(q *store.Q) error {
 		return q.RaiseAlert(ctx, marioAcc.ID, store.Alert{Kind: notify.AlertPasswordExpiry,
 			Message: "La tua password scade tra 5 giorni: cambiala da «Password»."}, time.Now())
@@ -161,34 +159,7 @@ func TestScreenshots(t *testing.T) {
 		}},
 	}
 
-	var out lockedBuffer
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
-	}
-	// A safety net only: every step waits for the page it loads.
-	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
-		}
-	}()
+	bctx := chromium.Start(t, 3*time.Minute, chromedp.Flag("hide-scrollbars", true))
 
 	site, _ := url.Parse(s.url)
 	n := 0

@@ -64,19 +64,7 @@ func (b *browser) sendPIN(addr string) string {
 	b.t.Helper()
 	before := len(b.site.pins(addr))
 	wantRedirect(b.t, b.post("/login/step-up/send", url.Values{"method": {"email_pin"}}), "/login/step-up?done=pin_sent")
-	n := 0
-	m := b.site.sink.Wait(b.t, func(m smtpsink.Mail) bool {
-		if m.Header.Get("X-Varco-Event") != varco.EventPINSent || !strings.EqualFold(m.To[0], addr) {
-			return false
-		}
-		n++
-		return n == before+1
-	}, 10*time.Second)
-	code, ok := smtpsink.SixDigitCode(m.Text)
-	if !ok {
-		b.t.Fatalf("no PIN in the e-mail:\n%s", m.Text)
-	}
-	return code
+	return b.site.sink.Code(b.t, smtpsink.All(smtpsink.EventIs(varco.EventPINSent), smtpsink.SentTo(addr)), before+1, 10*time.Second)
 }
 
 // wrongCode returns a 6-digit code that is not pin.
@@ -99,7 +87,7 @@ func cookie(p page, name string) string {
 
 func (s *site) eventDetails(email, name string) []string {
 	s.t.Helper()
-	a := s.account(email)
+	a := s.Account(email)
 	evs, err := s.app.DB.ListEvents(context.Background(), store.EventFilter{AccountID: a.ID, Types: []string{name}, Limit: 100})
 	if err != nil {
 		s.t.Fatal(err)
@@ -186,7 +174,7 @@ func TestStepUpWrongPINsLockAndSupportUnlocks(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			s := newStepUpSite(t, engine)
-			mario := s.account("mario@acme.test")
+			mario := s.Account("mario@acme.test")
 			path := fmt.Sprintf("/admin/users/%d", mario.ID)
 			anna := s.browser()
 			anna.login("anna@acme.test", annaPW)
@@ -214,7 +202,7 @@ func TestStepUpWrongPINsLockAndSupportUnlocks(t *testing.T) {
 			if c := cookie(p, flowCookieName); !strings.Contains(c, "Max-Age=0") {
 				t.Fatalf("flow cookie not cleared on lock: %q", c)
 			}
-			if st := s.account("mario@acme.test").Status; st != varco.StatusLocked {
+			if st := s.Account("mario@acme.test").Status; st != varco.StatusLocked {
 				t.Fatalf("status %q after 5 wrong PINs", st)
 			}
 			want(t, s.away().post("/login", url.Values{"email": {"mario@acme.test"}, "password": {marioPW}}), 403, "bloccato")
@@ -228,7 +216,7 @@ func TestStepUpWrongPINsLockAndSupportUnlocks(t *testing.T) {
 			}
 			want(t, anna.post(path+"/unlock", url.Values{"confirm": {"yes"}}), 403, "Only support can unlock")
 			want(t, anna.post(path+"/unlock", nil), 403)
-			if st := s.account("mario@acme.test").Status; st != varco.StatusLocked {
+			if st := s.Account("mario@acme.test").Status; st != varco.StatusLocked {
 				t.Fatalf("status %q after an org admin's unlock", st)
 			}
 
@@ -303,7 +291,7 @@ func TestStepUpThenPasswordChange(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			s := newStepUpSite(t, engine)
 			ctx := context.Background()
-			mario := s.account("mario@acme.test")
+			mario := s.Account("mario@acme.test")
 			if err := s.app.DB.SetAccountStatus(ctx, mario.ID, varco.StatusSuspended); err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +310,7 @@ func TestStepUpThenPasswordChange(t *testing.T) {
 // TestStepUpOffersSMS: with a verified phone the page offers both methods.
 func TestStepUpOffersSMS(t *testing.T) {
 	s := newStepUpSite(t, "sqlite")
-	s.user(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme", Phone: "+393331234567"})
+	s.User(admin.NewUser{Email: "carla@acme.test", Password: "Pink-Secret-2026", Org: "acme", Phone: "+393331234567"})
 	s.browser("X-Forwarded-For", homeIP).login("carla@acme.test", "Pink-Secret-2026")
 	b := s.away()
 	b.startStepUp("carla@acme.test", "Pink-Secret-2026")

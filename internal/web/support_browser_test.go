@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
-	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/chromium"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -24,39 +23,14 @@ import (
 // support's IP and place; disables and re-enables the account; and reads
 // the organization's whole history.
 func TestBrowserSupportDesk(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Missing(t, "chromium ("+chromiumPath+")")
-	}
+	chromium.Require(t)
 	s := newSite(t, siteOptions{dev: true, smtp: true, proxies: true})
 	s.standard()
 	s.app.Clock.(*clock.Manual).Advance(85 * 24 * time.Hour) // every password now expires in 5 days
 	from := "198.51.100.20"
 	s.proxyFor.Store(&from)
 
-	var out lockedBuffer
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
-	}
-	// The timeout is a safety net only: every step waits for a condition.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	defer func() {
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
-		}
-	}()
+	bctx := chromium.Start(t, 60*time.Second)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	text := func(sel string) string {
 		t.Helper()
@@ -103,7 +77,7 @@ func TestBrowserSupportDesk(t *testing.T) {
 	if n := text(`p.notice`); n != "User created." {
 		t.Fatalf("after creating: %q", n)
 	}
-	u := s.account("nuovo@acme.test")
+	u := s.Account("nuovo@acme.test")
 	if u.OrgName != "acme" || u.Role != varco.RoleUser || u.Lang != "en" {
 		t.Fatalf("created %+v", u)
 	}
@@ -124,7 +98,7 @@ func TestBrowserSupportDesk(t *testing.T) {
 	do("require change form", chromedp.Click(css(`#confirm-require-change`)))
 	click(`form.require-change button[type=submit]`, 200)
 	do("change required", chromedp.WaitVisible(css(`p.notice`)))
-	if !s.account("nuovo@acme.test").MustChangePassword {
+	if !s.Account("nuovo@acme.test").MustChangePassword {
 		t.Fatal("no password change required")
 	}
 	res, err := s.app.Auth.Login(context.Background(), "nuovo@acme.test", "Parola-Chiave-2026", auth.Meta{IP: from})

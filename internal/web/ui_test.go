@@ -15,7 +15,7 @@ import (
 // account_locked event by the system), without the PINs.
 func (s *site) lock(email, reason string) *varco.Account {
 	s.t.Helper()
-	a := s.account(email)
+	a := s.Account(email)
 	err := s.app.DB.InTx(context.Background(), func(q *store.Q) error {
 		if _, err := q.LockAccount(context.Background(), a.ID, reason); err != nil {
 			return err
@@ -58,7 +58,7 @@ func TestLockedUserPageOrdersActionsAndBadges(t *testing.T) {
 	}
 	// A sign-in that worked still reads "succeeded".
 	s.browser().login("anna@acme.test", annaPW)
-	anna := s.account("anna@acme.test")
+	anna := s.Account("anna@acme.test")
 	p = support.get(fmt.Sprintf("/admin/users/%d?lang=en", anna.ID))
 	row = p.body[strings.Index(p.body, `data-event="login_succeeded"`):]
 	row = row[:strings.Index(row, "</tr>")]

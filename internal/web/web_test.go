@@ -60,7 +60,7 @@ func TestLoginForm(t *testing.T) {
 func TestLoginStatusErrors(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
+	mario := s.Account("mario@acme.test")
 	for _, tt := range []struct{ status, text string }{
 		{varco.StatusLocked, "bloccato per motivi di sicurezza"},
 		{varco.StatusSuspended, "sospeso perché la password non è stata rinnovata"},
@@ -395,8 +395,8 @@ func TestBadInput(t *testing.T) {
 func TestAdminScoping(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
-	luigi := s.account("luigi@other.test")
+	mario := s.Account("mario@acme.test")
+	luigi := s.Account("luigi@other.test")
 
 	user := s.browser()
 	user.login("mario@acme.test", marioPW)
@@ -425,7 +425,7 @@ func TestAdminScoping(t *testing.T) {
 func TestAdminUserAndDisable(t *testing.T) {
 	s := newSite(t)
 	s.standard()
-	mario := s.account("mario@acme.test")
+	mario := s.Account("mario@acme.test")
 	m := s.browser()
 	m.login("mario@acme.test", marioPW)
 
@@ -455,7 +455,7 @@ func TestAdminUserAndDisable(t *testing.T) {
 	want(t, s.browser().post("/login", url.Values{"email": {"mario@acme.test"}, "password": {marioPW}}), 403, "disattivato")
 
 	// An admin is not offered to disable itself.
-	self := s.account("anna@acme.test")
+	self := s.Account("anna@acme.test")
 	if p := anna.get(fmt.Sprintf("/admin/users/%d", self.ID)); strings.Contains(p.body, "/disable\"") {
 		t.Fatal("an admin is offered to disable its own account")
 	}
@@ -568,10 +568,10 @@ func TestSecurityHeadersAndStatic(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	s := newSite(t)
-	s.org("acme")
+	s.Org("acme", varco.PlanPro)
 	evil := `<script>alert("x")</script>`
-	s.user(admin.NewUser{Email: "eve@acme.test", Password: "Hidden-Secret-2026", Org: "acme", DisplayName: evil})
-	s.user(admin.NewUser{Email: "boss@acme.test", Password: "Chief-Secret-2026", Org: "acme", Role: varco.RoleOrgAdmin})
+	s.User(admin.NewUser{Email: "eve@acme.test", Password: "Hidden-Secret-2026", Org: "acme", DisplayName: evil})
+	s.User(admin.NewUser{Email: "boss@acme.test", Password: "Chief-Secret-2026", Org: "acme", Role: varco.RoleOrgAdmin})
 
 	b := s.browser("User-Agent", `"><img src=x onerror=alert(1)>`)
 	b.login("eve@acme.test", "Hidden-Secret-2026")
@@ -703,7 +703,7 @@ func TestSpec_3_DevicesAsBrowserOnSystem(t *testing.T) {
 
 	anna := s.browser()
 	anna.login("anna@acme.test", annaPW)
-	p = anna.get(fmt.Sprintf("/admin/users/%d", s.account("mario@acme.test").ID))
+	p = anna.get(fmt.Sprintf("/admin/users/%d", s.Account("mario@acme.test").ID))
 	want(t, p, 200, title)
 	cell(p, "Chrome 148 on Linux")
 	cell(p, "Thunderbird 128 on Windows")

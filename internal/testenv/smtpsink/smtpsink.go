@@ -188,6 +188,38 @@ func (s *Sink) Wait(t testing.TB, match func(Mail) bool, timeout time.Duration) 
 	return s.inbox.WaitFor(t, match, timeout, func() string { return fmt.Sprintf("smtpsink: %d rejected", s.Rejected()) })
 }
 
+// Code waits, as Wait, for the n-th message (from 1) that match accepts
+// and returns the six-digit code in its text (a PIN, a verification
+// code); a message without one fails the test.
+func (s *Sink) Code(t testing.TB, match func(Mail) bool, n int, timeout time.Duration) string {
+	t.Helper()
+	seen := 0
+	m := s.Wait(t, func(m Mail) bool {
+		if match != nil && !match(m) {
+			return false
+		}
+		seen++
+		return seen == n
+	}, timeout)
+	code, ok := SixDigitCode(m.Text)
+	if !ok {
+		t.Fatalf("smtpsink: no six-digit code in the message:\n%s", m.Text)
+	}
+	return code
+}
+
+// All matches messages that every one of matches accepts.
+func All(matches ...func(Mail) bool) func(Mail) bool {
+	return func(m Mail) bool {
+		for _, match := range matches {
+			if !match(m) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // EventIs matches messages whose X-Varco-Event is event.
 func EventIs(event string) func(Mail) bool {
 	return func(m Mail) bool { return m.Header.Get("X-Varco-Event") == event }

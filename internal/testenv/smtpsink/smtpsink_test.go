@@ -162,6 +162,13 @@ func TestSinkReceivesAndWaits(t *testing.T) {
 	if got := s.Wait(t, EventIs("password_changed"), wait); got.To[0] != "first@example.it" {
 		t.Errorf("EventIs found %v, want the oldest match", got.To)
 	}
+	// Code counts only the messages its match accepts.
+	if code := s.Code(t, All(EventIs("password_changed"), SentTo("second@example.it")), 1, wait); code != "482913" {
+		t.Errorf("Code = %q", code)
+	}
+	if All(EventIs("password_changed"), SentTo("nobody@example.it"))(m) {
+		t.Errorf("All matched a message to %v", m.To)
+	}
 	msgs := s.Messages()
 	if len(msgs) != 2 {
 		t.Fatalf("Messages = %d", len(msgs))
