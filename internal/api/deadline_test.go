@@ -21,7 +21,7 @@ import (
 func TestLoginWaitIsBounded(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
+			h := newBoundedHarness(t, engine)
 			a := h.Mario(varco.PlanPro, admin.NewUser{Language: "it"})
 			ctx := context.Background()
 

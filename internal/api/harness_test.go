@@ -27,11 +27,24 @@ type harness struct {
 	sink  *smtpsink.Sink
 	sms   *smssink.Sink
 	cfg   *config.Config
+	opts  fixture.Options
 }
 
 // newHarness starts the real varco (store, services, HTTP handler, outbox
 // worker) on engine, with a manual clock and real SMTP and SMS sinks.
 func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *harness {
+	t.Helper()
+	return newHarnessWith(t, engine, fixture.Options{}, tweak...)
+}
+
+// newBoundedHarness is newHarness with the sign-in's production deadlines,
+// for the tests of those deadlines.
+func newBoundedHarness(t *testing.T, engine string) *harness {
+	t.Helper()
+	return newHarnessWith(t, engine, fixture.Options{ProductionWaits: true})
+}
+
+func newHarnessWith(t *testing.T, engine string, o fixture.Options, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	sink := smtpsink.Start(t)
 	sms := smssink.Start(t, smssink.WithToken("sms-secret"))
@@ -41,22 +54,23 @@ func newHarness(t *testing.T, engine string, tweak ...func(*config.Config)) *har
 		f(cfg)
 	}
 	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	return start(t, cfg, clk, sink, sms)
+	return start(t, cfg, clk, sink, sms, o)
 }
 
 // twin starts a second varco process on h's database, clock and SMTP sink,
 // as two processes behind a load balancer share one PostgreSQL.
 func (h *harness) twin() *harness {
 	h.t.Helper()
-	return start(h.t, h.cfg, h.clock, h.sink, h.sms)
+	return start(h.t, h.cfg, h.clock, h.sink, h.sms, h.opts)
 }
 
-func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink, sms *smssink.Sink) *harness {
+func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink, sms *smssink.Sink, o fixture.Options) *harness {
 	t.Helper()
-	a := fixture.Start(t, cfg, fixture.Options{Clock: clk, Worker: true})
+	o.Clock, o.Worker = clk, true
+	a := fixture.Start(t, cfg, o)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &harness{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, url: srv.URL, clock: clk, sink: sink, sms: sms, cfg: cfg}
+	return &harness{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, url: srv.URL, clock: clk, sink: sink, sms: sms, cfg: cfg, opts: o}
 }
 
 type reply struct {

@@ -68,6 +68,11 @@ type Options struct {
 	Sender       notify.Sender    // default: from Cfg (SMTP and SMS gateway, or the dev mailbox; see defaultSender)
 	SkipMigrate  bool
 	WorkerLogger *slog.Logger
+	// LoginWait and LoginWriteWait bound how long a sign-in waits before its
+	// password is checked and for its writes after (zero: 2 s and 500 ms,
+	// see auth.Config.WriteWait); tests under the race detector on a busy
+	// machine set them long, so that they test the rules, not the load.
+	LoginWait, LoginWriteWait time.Duration
 }
 
 // New opens the database, migrates it and builds every service.
@@ -103,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys}
-	hopts := password.HasherOptions{}
+	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
 	}
@@ -131,7 +136,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL})
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait})
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
 	a.Handler = a.routes()
