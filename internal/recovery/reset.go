@@ -149,16 +149,20 @@ func (s *Service) CompletePasswordReset(ctx context.Context, token, next string,
 	if err != nil {
 		return err
 	}
-	return s.accounts.ResetPassword(ctx, a, next, m, func(q *store.Q) error {
-		used, err := q.UsePasswordReset(ctx, hash, s.clock.Now())
-		if err != nil {
-			return err
-		}
-		if used != a.ID {
-			return invalidToken() // spent by a concurrent request
-		}
-		return nil
-	})
+	return s.accounts.ResetPassword(ctx, a, next, m, func(q *store.Q) error { return s.spendReset(ctx, q, hash, a.ID) })
+}
+
+// spendReset spends the reset token hash of account id in the
+// transaction that sets the password.
+func (s *Service) spendReset(ctx context.Context, q Store, hash []byte, id int64) error {
+	used, err := q.UsePasswordReset(ctx, hash, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if used != id {
+		return invalidToken() // spent by a concurrent request
+	}
+	return nil
 }
 
 // checkThrottle refuses with too_many_attempts while any of keys is blocked.
