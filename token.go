@@ -24,3 +24,7 @@ func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
+
+// MaxTokenLen bounds a token taken from a request (a header, a cookie, a
+// link) before it is hashed: a token NewToken makes is 43 characters.
+const MaxTokenLen = 128

@@ -34,7 +34,7 @@ func TestStaffRouteWithoutAccountIsRefused(t *testing.T) {
 			}
 			before := audittest.Verify(t, h.app.DB)
 
-			srv := &api.Server{Auth: h.app.Auth, Admin: h.app.Admin}
+			srv := &api.Server{Auth: h.app.Auth, Recovery: h.app.Recovery, Admin: h.app.Admin}
 			mux := http.NewServeMux()
 			patterns := srv.RegisterStaffUnguarded(mux)
 			ts := httptest.NewServer(mux)

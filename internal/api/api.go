@@ -13,13 +13,15 @@ import (
 	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/recovery"
 )
 
 // Server serves the JSON API.
 type Server struct {
-	Auth    *auth.Service
-	Admin   *admin.Service
-	Proxies httpx.Proxies
+	Auth     *auth.Service
+	Recovery *recovery.Service // password reset, contact verification
+	Admin    *admin.Service
+	Proxies  httpx.Proxies
 	// SecureCookies marks the session cookie Secure; off only in dev mode over http.
 	SecureCookies bool
 	Log           *slog.Logger

@@ -20,7 +20,7 @@ func (s *Server) setPhone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Auth.StartPhoneVerification(r.Context(), account(r), req.Phone, s.meta(r, "")); err != nil {
+	if err := s.Recovery.StartPhoneVerification(r.Context(), account(r), req.Phone, s.meta(r, "")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -38,7 +38,7 @@ func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.Auth.VerifyPhone(r.Context(), account(r), req.Code, s.meta(r, ""))
+	a, err := s.Recovery.VerifyPhone(r.Context(), account(r), req.Code, s.meta(r, ""))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removePhone(w http.ResponseWriter, r *http.Request) {
-	if err := s.Auth.RemovePhone(r.Context(), account(r), s.meta(r, "")); err != nil {
+	if err := s.Recovery.RemovePhone(r.Context(), account(r), s.meta(r, "")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -65,7 +65,7 @@ func (s *Server) setContactEmail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Auth.StartContactEmailVerification(r.Context(), account(r), req.ContactEmail, s.meta(r, "")); err != nil {
+	if err := s.Recovery.StartContactEmailVerification(r.Context(), account(r), req.ContactEmail, s.meta(r, "")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -84,7 +84,7 @@ func (s *Server) verifyContactEmail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.Auth.VerifyContactEmail(r.Context(), account(r).ID, req.Token, s.meta(r, ""))
+	a, err := s.Recovery.VerifyContactEmail(r.Context(), account(r).ID, req.Token, s.meta(r, ""))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -14,7 +14,7 @@ func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Auth.RequestPasswordReset(r.Context(), req.Email, s.meta(r, "account_management")); err != nil {
+	if err := s.Recovery.RequestPasswordReset(r.Context(), req.Email, s.meta(r, "account_management")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -31,7 +31,7 @@ func (s *Server) completePasswordReset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Auth.CompletePasswordReset(r.Context(), req.Token, req.NewPassword, s.meta(r, "account_management")); err != nil {
+	if err := s.Recovery.CompletePasswordReset(r.Context(), req.Token, req.NewPassword, s.meta(r, "account_management")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -31,26 +31,29 @@ import (
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/sms"
 	"varco.dev/varco/internal/store"
 )
 
 // App is a running varco: its store, services and HTTP handler.
 type App struct {
-	Cfg     *config.Config
-	DB      *store.DB
-	Clock   clock.Clock
-	Hasher  *password.Hasher
-	Auth    *auth.Service
-	Admin   *admin.Service
-	Worker  *notify.Worker
-	Mailer  *notify.Mailer // queues e-mail and SMS in the caller's transaction
-	Jobs    *jobs.Runner
-	Geo     *geo.DB // client locations for the risk rules
-	Audit   *audit.Keys
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
-	Handler http.Handler
+	Cfg    *config.Config
+	DB     *store.DB
+	Clock  clock.Clock
+	Hasher *password.Hasher
+	Auth   *auth.Service
+	// Recovery is the password reset and the contact verification.
+	Recovery *recovery.Service
+	Admin    *admin.Service
+	Worker   *notify.Worker
+	Mailer   *notify.Mailer // queues e-mail and SMS in the caller's transaction
+	Jobs     *jobs.Runner
+	Geo      *geo.DB // client locations for the risk rules
+	Audit    *audit.Keys
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Handler  http.Handler
 
 	backlog atomic.Int64
 	noMail  bool // no sender configured for any channel: leave the outbox alone
@@ -137,6 +140,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait})
+	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
+	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
 	a.Handler = a.routes()
@@ -240,7 +245,7 @@ func (a *App) watchBacklog(ctx context.Context) {
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	apiServer := &api.Server{Auth: a.Auth, Admin: a.Admin, Proxies: a.Cfg.TrustedProxies,
+	apiServer := &api.Server{Auth: a.Auth, Recovery: a.Recovery, Admin: a.Admin, Proxies: a.Cfg.TrustedProxies,
 		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a}
 	apiServer.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -29,12 +29,6 @@ func (s *Service) expiryAlert(ctx context.Context, q *store.Q, a *varco.Account,
 	return q.RaiseAlert(ctx, a.ID, notify.ExpiryAlert(a, left, expires), now)
 }
 
-// contactAlert raises the contact_changed alert (notify.ContactAlert) in
-// the change's transaction.
-func contactAlert(ctx context.Context, q *store.Q, a *varco.Account, what, value string, now time.Time) error {
-	return q.RaiseAlert(ctx, a.ID, notify.ContactAlert(a, what, value, now), now)
-}
-
 // Alerts returns the account's visible in-app alerts.
 func (s *Service) Alerts(ctx context.Context, a *varco.Account) ([]store.Alert, error) {
 	return s.db.Reader().ListAlerts(ctx, a.ID)
@@ -71,7 +65,7 @@ func (s *Service) NotMeAlert(ctx context.Context, a *varco.Account, id int64, m 
 	if err != nil {
 		return err
 	}
-	return s.RequestPasswordReset(ctx, a.Email, m)
+	return s.requestReset(ctx, a.Email, m)
 }
 
 // PasswordExpiry returns when a's password expires under its

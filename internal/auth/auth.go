@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -79,6 +80,7 @@ type Service struct {
 	stepUpCfg stepup.Config
 	risk      RiskEngine
 	pad       *failurePad
+	resets    Resets // set by SetResets
 }
 
 // Deps are what a Service needs.
@@ -110,19 +112,33 @@ func New(d Deps, cfg Config) *Service {
 		pad: &failurePad{sleep: sleepCtx}}
 }
 
+// Resets starts password resets: internal/recovery's Service, which needs
+// this Service in turn (recovery.Accounts), so app sets it with SetResets
+// once both exist. "This wasn't me" asks it for a reset.
+type Resets interface {
+	RequestPasswordReset(ctx context.Context, email string, m Meta) error
+}
+
+// SetResets sets what starts password resets. Call it before serving: until
+// then "this wasn't me" fails.
+func (s *Service) SetResets(r Resets) { s.resets = r }
+
+// requestReset starts a password reset for email (Resets).
+func (s *Service) requestReset(ctx context.Context, email string, m Meta) error {
+	if s.resets == nil {
+		return errors.New("request password reset: no reset service")
+	}
+	return s.resets.RequestPasswordReset(ctx, email, m)
+}
+
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 
 // Meta describes where a request comes from (varco.Meta).
 type Meta = varco.Meta
 
-// repaired returns m with every field made fit to record (text.Record):
-// what a client sent in a header never stops a sign-in from being counted
-// and audited.
-func repaired(m Meta) Meta {
-	return Meta{IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent),
-		Application: text.Record(m.Application, 64), Location: text.Record(m.Location, 200)}
-}
+// repaired returns m with every field made fit to record (text.RecordMeta).
+func repaired(m Meta) Meta { return text.RecordMeta(m) }
 
 // LoginResult is the outcome of a successful first factor.
 type LoginResult struct {
@@ -468,6 +484,12 @@ func (s *Service) event(a *varco.Account, name, outcome string, m Meta, detail s
 		e.AccountID, e.OrgID, e.ActorID = a.ID, a.OrgID, a.ID
 	}
 	return e
+}
+
+// Event is the activity event of a's own action (nil: of no account), its
+// request data made fit to record and placed (recovery.Accounts).
+func (s *Service) Event(a *varco.Account, name, outcome string, m Meta, detail string) *varco.Event {
+	return s.event(a, name, outcome, m, detail)
 }
 
 func (s *Service) record(ctx context.Context, a *varco.Account, name, outcome string, m Meta, detail string) error {

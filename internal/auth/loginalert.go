@@ -107,5 +107,5 @@ func (s *Service) NotMe(ctx context.Context, token string, m Meta) error {
 	}
 	// The password is known to someone else: a reset link goes to the
 	// user (or "contact support" when the account cannot be reset).
-	return s.RequestPasswordReset(ctx, a.Email, m)
+	return s.requestReset(ctx, a.Email, m)
 }

@@ -37,6 +37,21 @@ func (s *Service) ChangePassword(ctx context.Context, a *varco.Account, sess *va
 	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorSelf, keep: sess, mail: varco.EventPasswordChanged})
 }
 
+// ResetPassword sets next as a's password from a reset link (SPEC §4.3,
+// recovery.Accounts): a suspended, locked or disabled account is refused
+// with its status error (a reset never reactivates an account, §4.4);
+// otherwise as any change, by the policy and history, with every session
+// revoked and the reset recorded and confirmed by e-mail, in one
+// transaction in which spend (spending the link) runs first.
+func (s *Service) ResetPassword(ctx context.Context, a *varco.Account, next string, m Meta, spend func(q *store.Q) error) error {
+	if code := statusError(a.Status); code != "" {
+		// The account was suspended, locked or disabled after the link went out.
+		return varco.E(code, statusKey(a.Status))
+	}
+	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorReset, event: varco.EventPasswordResetCompleted,
+		mail: varco.EventPasswordResetCompleted, before: spend})
+}
+
 // passwordChange says who changes a password and what goes with it.
 type passwordChange struct {
 	actor string

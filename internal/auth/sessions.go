@@ -10,7 +10,7 @@ import (
 )
 
 // maxTokenLen bounds what is hashed from an untrusted header or cookie.
-const maxTokenLen = 128
+const maxTokenLen = varco.MaxTokenLen
 
 // touchEvery limits last_seen_at writes to one a minute per session, so a
 // busy client does not turn every read into a write.

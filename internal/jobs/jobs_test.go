@@ -253,7 +253,7 @@ func TestCleanupRemovesOldTokensAndSessions(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
 			ctx := context.Background()
-			if err := e.app.Auth.RequestPasswordReset(ctx, "mario@acme.test", authMeta()); err != nil {
+			if err := e.app.Recovery.RequestPasswordReset(ctx, "mario@acme.test", authMeta()); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := e.app.Auth.Login(ctx, "mario@acme.test", "Rossi-Verde-2026", authMeta()); err != nil {

@@ -132,3 +132,11 @@ func invalid(field, key string) *varco.Error {
 	e.Field = field
 	return e
 }
+
+// RecordMeta returns m with every field made fit to record (Record): what a
+// client sent in a header never stops a sign-in or a reset request from
+// being counted and audited.
+func RecordMeta(m varco.Meta) varco.Meta {
+	return varco.Meta{IP: Record(m.IP, 64), UserAgent: Record(m.UserAgent, MaxUserAgent),
+		Application: Record(m.Application, 64), Location: Record(m.Location, 200)}
+}

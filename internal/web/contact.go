@@ -28,7 +28,7 @@ func (h *Handler) contactView(r *http.Request, a *varco.Account) (contactView, e
 	if a.Phone != "" {
 		v.Phone = notify.MaskPhone(a.Phone)
 	}
-	pending, err := h.auth.PendingContact(r.Context(), a)
+	pending, err := h.recovery.PendingContact(r.Context(), a)
 	if err != nil {
 		return v, err
 	}
@@ -49,7 +49,7 @@ func (h *Handler) phoneSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		return
 	}
 	phone := r.PostForm.Get("phone")
-	if err := h.auth.StartPhoneVerification(r.Context(), rq.account, phone, h.meta(r)); err != nil {
+	if err := h.recovery.StartPhoneVerification(r.Context(), rq.account, phone, h.meta(r)); err != nil {
 		h.profileError(w, r, rq, err, func(v *contactView) {
 			if len(phone) <= maxContactInput {
 				v.PhoneInput = phone
@@ -66,7 +66,7 @@ func (h *Handler) phoneVerifySubmit(w http.ResponseWriter, r *http.Request, rq *
 		h.fail(w, r, rq, err)
 		return
 	}
-	if _, err := h.auth.VerifyPhone(r.Context(), rq.account, r.PostForm.Get("code"), h.meta(r)); err != nil {
+	if _, err := h.recovery.VerifyPhone(r.Context(), rq.account, r.PostForm.Get("code"), h.meta(r)); err != nil {
 		if varco.IsCode(err, varco.EInvalid) {
 			err = varco.E(varco.EInvalidCode, "error.sms_code_format")
 		}
@@ -78,7 +78,7 @@ func (h *Handler) phoneVerifySubmit(w http.ResponseWriter, r *http.Request, rq *
 
 // phoneRemoveSubmit removes the phone number.
 func (h *Handler) phoneRemoveSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
-	if err := h.auth.RemovePhone(r.Context(), rq.account, h.meta(r)); err != nil {
+	if err := h.recovery.RemovePhone(r.Context(), rq.account, h.meta(r)); err != nil {
 		h.fail(w, r, rq, err)
 		return
 	}
@@ -92,7 +92,7 @@ func (h *Handler) contactEmailSubmit(w http.ResponseWriter, r *http.Request, rq 
 		return
 	}
 	email := r.PostForm.Get("contact_email")
-	if err := h.auth.StartContactEmailVerification(r.Context(), rq.account, email, h.meta(r)); err != nil {
+	if err := h.recovery.StartContactEmailVerification(r.Context(), rq.account, email, h.meta(r)); err != nil {
 		h.profileError(w, r, rq, err, func(v *contactView) {
 			if len(email) <= maxContactInput {
 				v.EmailInput = email
@@ -157,11 +157,11 @@ func (h *Handler) contactEmailConfirmSubmit(w http.ResponseWriter, r *http.Reque
 	if rq.account != nil {
 		signedIn = rq.account.ID
 	}
-	a, err := h.auth.VerifyContactEmail(r.Context(), signedIn, token, h.meta(r))
+	a, err := h.recovery.VerifyContactEmail(r.Context(), signedIn, token, h.meta(r))
 	if err != nil && signedIn != 0 && varco.IsCode(err, varco.EInvalidOrExpiredToken) {
 		// Signed in as someone else in this browser: the link still names
 		// its own account.
-		a, err = h.auth.VerifyContactEmail(r.Context(), 0, token, h.meta(r))
+		a, err = h.recovery.VerifyContactEmail(r.Context(), 0, token, h.meta(r))
 	}
 	if err != nil {
 		if !varco.IsCode(err, varco.EInvalidOrExpiredToken) {

@@ -44,7 +44,7 @@ func (h *Handler) resetSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		h.render(w, r, http.StatusBadRequest, "reset", p)
 		return
 	}
-	if err := h.auth.RequestPasswordReset(r.Context(), email, h.meta(r)); err != nil {
+	if err := h.recovery.RequestPasswordReset(r.Context(), email, h.meta(r)); err != nil {
 		switch varco.ErrorCode(err) {
 		case varco.EInvalid:
 			p.Error = p.T("reset.bad_email")
@@ -80,7 +80,7 @@ func (h *Handler) resetCompleteForm(w http.ResponseWriter, r *http.Request, rq *
 	}
 	// A used, expired or replaced link says so at once instead of showing
 	// a form that can only fail.
-	if err := h.auth.CheckPasswordReset(r.Context(), token); err != nil {
+	if err := h.recovery.CheckPasswordReset(r.Context(), token); err != nil {
 		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
 			h.invalidResetLink(w, r, p)
 			return
@@ -118,7 +118,7 @@ func (h *Handler) resetCompleteSubmit(w http.ResponseWriter, r *http.Request, rq
 	}
 	// A used, expired or replaced link says so at once instead of showing
 	// a form that can only fail.
-	if err := h.auth.CheckPasswordReset(r.Context(), token); err != nil {
+	if err := h.recovery.CheckPasswordReset(r.Context(), token); err != nil {
 		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
 			h.invalidResetLink(w, r, p)
 			return
@@ -137,7 +137,7 @@ func (h *Handler) resetCompleteSubmit(w http.ResponseWriter, r *http.Request, rq
 		h.render(w, r, http.StatusBadRequest, "reset_complete", p)
 		return
 	}
-	err := h.auth.CompletePasswordReset(r.Context(), token, next, h.meta(r))
+	err := h.recovery.CompletePasswordReset(r.Context(), token, next, h.meta(r))
 	if err != nil {
 		switch varco.ErrorCode(err) {
 		case varco.EInvalidOrExpiredToken:

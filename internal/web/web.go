@@ -3,7 +3,7 @@
 // console and, in dev mode, the dev mailbox. Pages are html/template files
 // embedded in the binary, in Italian and English, and need no JavaScript:
 // forms POST and the answer redirects (303). Handlers parse and answer; the
-// auth and admin services decide.
+// auth, recovery and admin services decide.
 package web
 
 import (
@@ -29,6 +29,7 @@ import (
 	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/i18n"
+	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/store"
 )
 
@@ -47,10 +48,11 @@ const maxForm = 64 << 10
 
 // Deps are what the pages need.
 type Deps struct {
-	Auth    *auth.Service
-	Admin   *admin.Service
-	DB      *store.DB
-	Proxies httpx.Proxies
+	Auth     *auth.Service
+	Recovery *recovery.Service // password reset, contact verification
+	Admin    *admin.Service
+	DB       *store.DB
+	Proxies  httpx.Proxies
 	// SecureCookies marks cookies Secure; off only in dev mode over http.
 	SecureCookies bool
 	// Dev serves /dev/mailbox.
@@ -63,17 +65,18 @@ type Deps struct {
 
 // Handler serves the pages.
 type Handler struct {
-	auth    *auth.Service
-	admin   *admin.Service
-	db      *store.DB
-	proxies httpx.Proxies
-	secure  bool
-	dev     bool
-	log     *slog.Logger
-	clock   clock.Clock
-	pages   map[string]*template.Template
-	cssURL  string
-	cssETag string
+	auth     *auth.Service
+	recovery *recovery.Service
+	admin    *admin.Service
+	db       *store.DB
+	proxies  httpx.Proxies
+	secure   bool
+	dev      bool
+	log      *slog.Logger
+	clock    clock.Clock
+	pages    map[string]*template.Template
+	cssURL   string
+	cssETag  string
 }
 
 // pages are the parsed templates, one set per page. They are embedded, so a
@@ -98,7 +101,7 @@ func New(d Deps) *Handler {
 	}
 	sum := sha256.Sum256(css)
 	v := hex.EncodeToString(sum[:8])
-	return &Handler{auth: d.Auth, admin: d.Admin, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
+	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
 		dev: d.Dev, log: d.Log, clock: d.Clock, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
 }
 

@@ -1,4 +1,4 @@
-package auth
+package recovery
 
 import (
 	"context"
@@ -43,10 +43,10 @@ const PathContactEmailVerify = "/contact-email/verify"
 // too_many_attempts with retry_after when a code was sent less than a
 // minute ago or ten in the last 24 hours. The account's phone does not
 // change until VerifyPhone.
-func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, input string, m Meta) error {
+func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, input string, m varco.Meta) error {
 	country := varco.DefaultCountry
 	if a.OrgID != 0 {
-		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		org, err := s.read().OrgByID(ctx, a.OrgID)
 		if err != nil {
 			return fmt.Errorf("start phone verification: %w", err)
 		}
@@ -63,14 +63,14 @@ func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, 
 	now := s.clock.Now()
 	v := &store.ContactVerification{AccountID: a.ID, Kind: varco.VerifyPhone, Target: phone,
 		SecretHash: phoneCodeHash(a.ID, phone, code), CreatedAt: now, ExpiresAt: now.Add(PhoneCodeTTL)}
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		if err := s.checkVerificationSends(ctx, q, a.ID, varco.VerifyPhone, now); err != nil {
 			return err
 		}
 		if err := q.CreateContactVerification(ctx, v); err != nil {
 			return err
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerificationSent, varco.OutcomeSuccess, m,
+		if err := q.AppendEvent(ctx, s.accounts.Event(a, varco.EventPhoneVerificationSent, varco.OutcomeSuccess, m,
 			"to "+notify.MaskPhone(phone))); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Service) StartPhoneVerification(ctx context.Context, a *varco.Account, 
 
 // checkVerificationSends enforces the send limits of a kind for an account,
 // holding the account's row lock so concurrent requests count one by one.
-func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accountID int64, kind string, now time.Time) error {
+func (s *Service) checkVerificationSends(ctx context.Context, q Store, accountID int64, kind string, now time.Time) error {
 	if err := q.LockAccountRow(ctx, accountID); err != nil {
 		return err
 	}
@@ -116,14 +116,14 @@ func (s *Service) checkVerificationSends(ctx context.Context, q *store.Q, accoun
 // answers invalid_or_expired_token (400), and the user asks for a new code.
 // Attempts are counted atomically, so concurrent guesses never get more
 // than PhoneCodeAttempts.
-func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string, m Meta) (*varco.Account, error) {
+func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string, m varco.Meta) (*varco.Account, error) {
 	if _, ok := stepup.ParseCode(code); !ok {
 		return nil, varco.E(varco.EInvalid, "error.sms_code_format")
 	}
 	now := s.clock.Now()
 	var outcome string // "ok", "wrong", "void"
 
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		outcome = "void"
 		v, err := q.PendingContactVerification(ctx, a.ID, varco.VerifyPhone, now)
 		if varco.IsCode(err, varco.ENotFound) {
@@ -146,7 +146,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 				}
 				detail += "; verification voided after " + strconv.Itoa(n) + " wrong codes"
 			}
-			return q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerificationFailed, varco.OutcomeFailure, m, detail))
+			return q.AppendEvent(ctx, s.accounts.Event(a, varco.EventPhoneVerificationFailed, varco.OutcomeFailure, m, detail))
 		}
 		if ok, err := q.UseContactVerification(ctx, v.ID, now); err != nil || !ok {
 			return err // !ok: a concurrent request used it; outcome stays "void"
@@ -158,7 +158,7 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 		if err := contactAlert(ctx, q, a, "phone", v.Target, now); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneVerified, varco.OutcomeSuccess, m,
+		return q.AppendEvent(ctx, s.accounts.Event(a, varco.EventPhoneVerified, varco.OutcomeSuccess, m,
 			"phone "+notify.MaskPhone(v.Target)))
 	})
 	if err != nil {
@@ -174,9 +174,9 @@ func (s *Service) VerifyPhone(ctx context.Context, a *varco.Account, code string
 }
 
 // RemovePhone removes a's phone number (and any pending verification).
-func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) error {
+func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m varco.Meta) error {
 	now := s.clock.Now()
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		if err := q.RetireContactVerifications(ctx, a.ID, varco.VerifyPhone, now); err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) err
 		if err := contactAlert(ctx, q, a, "phone", "", now); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventPhoneRemoved, varco.OutcomeSuccess, m,
+		return q.AppendEvent(ctx, s.accounts.Event(a, varco.EventPhoneRemoved, varco.OutcomeSuccess, m,
 			"phone "+notify.MaskPhone(a.Phone)))
 	})
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Service) RemovePhone(ctx context.Context, a *varco.Account, m Meta) err
 // ContactEmailLinkTTL, to the address email, to verify it as a's contact
 // e-mail; until then mail keeps going to the current address. The same send
 // limits as for phones apply.
-func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Account, email string, m Meta) error {
+func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Account, email string, m varco.Meta) error {
 	if _, err := text.Identifier("contact_email", email); err != nil {
 		return err
 	}
@@ -221,14 +221,14 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 	data := notify.Data{Time: now, IP: m.IP, Location: m.Location, ContactEmail: email,
 		VerifyURL:       strings.TrimRight(s.mailer.BaseURL, "/") + PathContactEmailVerify + "?token=" + url.QueryEscape(token),
 		VerifyExpiresAt: v.ExpiresAt, ValidFor: ContactEmailLinkTTL}
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		if err := s.checkVerificationSends(ctx, q, a.ID, varco.VerifyContactEmail, now); err != nil {
 			return err
 		}
 		if err := q.CreateContactVerification(ctx, v); err != nil {
 			return err
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventContactEmailVerificationSent, varco.OutcomeSuccess, m,
+		if err := q.AppendEvent(ctx, s.accounts.Event(a, varco.EventContactEmailVerificationSent, varco.OutcomeSuccess, m,
 			"to "+notify.MaskEmail(email))); err != nil {
 			return err
 		}
@@ -245,14 +245,14 @@ func (s *Service) StartContactEmailVerification(ctx context.Context, a *varco.Ac
 // returned. accountID, when not 0, is the signed-in account, which must be
 // the link's. An unknown, used, replaced or expired token answers
 // invalid_or_expired_token.
-func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token string, m Meta) (*varco.Account, error) {
+func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token string, m varco.Meta) (*varco.Account, error) {
 	invalid := varco.E(varco.EInvalidOrExpiredToken, "error.confirm_link_invalid")
-	if token == "" || len(token) > maxTokenLen {
+	if token == "" || len(token) > varco.MaxTokenLen {
 		return nil, invalid
 	}
 	now := s.clock.Now()
 	var a *varco.Account
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		v, err := q.ContactVerificationByHash(ctx, varco.VerifyContactEmail, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) || (err == nil && accountID != 0 && v.AccountID != accountID) {
 			return invalid
@@ -276,7 +276,7 @@ func (s *Service) VerifyContactEmail(ctx context.Context, accountID int64, token
 		if err := contactAlert(ctx, q, a, "email", v.Target, now); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventContactEmailVerified, varco.OutcomeSuccess, m,
+		return q.AppendEvent(ctx, s.accounts.Event(a, varco.EventContactEmailVerified, varco.OutcomeSuccess, m,
 			"contact e-mail "+notify.MaskEmail(v.Target)))
 	})
 	if err != nil {
@@ -300,7 +300,7 @@ func (s *Service) PendingContact(ctx context.Context, a *varco.Account) (Pending
 	var p PendingContact
 	now := s.clock.Now()
 	for kind, dst := range map[string]*string{varco.VerifyPhone: &p.Phone, varco.VerifyContactEmail: &p.ContactEmail} {
-		v, err := s.db.Reader().PendingContactVerification(ctx, a.ID, kind, now)
+		v, err := s.read().PendingContactVerification(ctx, a.ID, kind, now)
 		if varco.IsCode(err, varco.ENotFound) {
 			continue
 		}
@@ -319,4 +319,10 @@ func (s *Service) PendingContact(ctx context.Context, a *varco.Account) (Pending
 func phoneCodeHash(accountID int64, phone, code string) []byte {
 	h := sha256.Sum256([]byte("varco phone code\x00" + strconv.FormatInt(accountID, 10) + "\x00" + phone + "\x00" + code))
 	return h[:]
+}
+
+// contactAlert raises the contact_changed alert (notify.ContactAlert) in
+// the change's transaction.
+func contactAlert(ctx context.Context, q Store, a *varco.Account, what, value string, now time.Time) error {
+	return q.RaiseAlert(ctx, a.ID, notify.ContactAlert(a, what, value, now), now)
 }

@@ -1,4 +1,4 @@
-package auth
+package recovery
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
-	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
 )
@@ -17,11 +16,11 @@ import (
 // locked or disabled account gets an e-mail telling it to contact support
 // instead: a reset never reactivates an account (§4.4). Requests are
 // limited per account and per IP.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta) error {
+func (s *Service) RequestPasswordReset(ctx context.Context, email string, m varco.Meta) error {
 	if _, err := text.Identifier("email", email); err != nil {
 		return err
 	}
-	m = repaired(m)
+	m = text.RecordMeta(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || len(email) > varco.MaxEmailLen {
 		return varco.E(varco.EInvalid, "error.email_required")
@@ -34,7 +33,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err := s.countResetRequest(ctx, now, acctKey, ipKey); err != nil {
 		return err
 	}
-	a, err := s.db.Reader().AccountByEmail(ctx, email)
+	a, err := s.read().AccountByEmail(ctx, email)
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil
 	}
@@ -46,21 +45,21 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	detail := "reset link sent"
 	var hash []byte
 	if a.Status == varco.StatusActive {
-		if data.ResetURL, hash, err = recovery.NewResetLink(s.mailer.BaseURL); err != nil {
+		if data.ResetURL, hash, err = NewResetLink(s.mailer.BaseURL); err != nil {
 			return err
 		}
-		data.ResetExpiresAt = now.Add(recovery.ResetTTL)
+		data.ResetExpiresAt = now.Add(ResetTTL)
 	} else {
 		data.ContactSupport = true
 		detail = "account " + a.Status + ": told to contact support"
 	}
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		if hash != nil {
-			if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(recovery.ResetTTL)); err != nil {
+			if err := q.CreatePasswordReset(ctx, a.ID, hash, now, now.Add(ResetTTL)); err != nil {
 				return err
 			}
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventPasswordResetRequested, varco.OutcomeSuccess, m, detail)); err != nil {
+		if err := q.AppendEvent(ctx, s.accounts.Event(a, varco.EventPasswordResetRequested, varco.OutcomeSuccess, m, detail)); err != nil {
 			return err
 		}
 		return s.mailer.Enqueue(ctx, q, a, varco.EventPasswordResetRequested, data)
@@ -75,17 +74,17 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 // too_many_attempts past either, until the hour of the first is over.
 func (s *Service) countResetRequest(ctx context.Context, now time.Time, acctKey, ipKey string) error {
 	var wait time.Duration
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		for _, l := range []struct {
 			key   string
 			limit int
-		}{{acctKey, recovery.ResetPerAccount}, {ipKey, recovery.ResetPerIP}} {
-			st, err := q.ThrottleFailure(ctx, l.key, now, now.Add(-recovery.ResetWindow))
+		}{{acctKey, ResetPerAccount}, {ipKey, ResetPerIP}} {
+			st, err := q.ThrottleFailure(ctx, l.key, now, now.Add(-ResetWindow))
 			if err != nil {
 				return err
 			}
 			if st.Failures > l.limit {
-				until := st.WindowStart.Add(recovery.ResetWindow)
+				until := st.WindowStart.Add(ResetWindow)
 				if err := q.ThrottleBlock(ctx, l.key, until); err != nil {
 					return err
 				}
@@ -112,10 +111,10 @@ func invalidToken() error {
 // CompletePasswordReset would give. The reset page asks before it shows the
 // form, so a spent link says so at once.
 func (s *Service) CheckPasswordReset(ctx context.Context, token string) error {
-	if token == "" || len(token) > maxTokenLen {
+	if token == "" || len(token) > varco.MaxTokenLen {
 		return invalidToken()
 	}
-	id, err := s.db.Reader().PasswordResetAccount(ctx, varco.HashToken(token), s.clock.Now())
+	id, err := s.read().PasswordResetAccount(ctx, varco.HashToken(token), s.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -126,41 +125,58 @@ func (s *Service) CheckPasswordReset(ctx context.Context, token string) error {
 }
 
 // CompletePasswordReset sets a new password with a reset token: the token
-// works once, within recovery.ResetTTL, and only if it is the account's newest. Every
+// works once, within ResetTTL, and only if it is the account's newest. Every
 // session is revoked and a confirmation is e-mailed (SPEC §4.3). A policy
 // error leaves the token usable, so the user can try another password.
-func (s *Service) CompletePasswordReset(ctx context.Context, token, next string, m Meta) error {
-	if token == "" || len(token) > maxTokenLen {
+// The account's status and the password rules are the sign-in's
+// (Accounts.ResetPassword).
+func (s *Service) CompletePasswordReset(ctx context.Context, token, next string, m varco.Meta) error {
+	if token == "" || len(token) > varco.MaxTokenLen {
 		return invalidToken()
 	}
 	if next == "" {
 		return varco.E(varco.EInvalid, "error.new_password_required")
 	}
 	hash := varco.HashToken(token)
-	id, err := s.db.Reader().PasswordResetAccount(ctx, hash, s.clock.Now())
+	id, err := s.read().PasswordResetAccount(ctx, hash, s.clock.Now())
 	if err != nil {
 		return err
 	}
 	if id == 0 {
 		return invalidToken()
 	}
-	a, err := s.db.Reader().AccountByID(ctx, id)
+	a, err := s.read().AccountByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if code := statusError(a.Status); code != "" {
-		// The account was suspended, locked or disabled after the link went out.
-		return varco.E(code, statusKey(a.Status))
+	return s.accounts.ResetPassword(ctx, a, next, m, func(q *store.Q) error { return s.spendReset(ctx, q, hash, a.ID) })
+}
+
+// spendReset spends the reset token hash of account id in the
+// transaction that sets the password.
+func (s *Service) spendReset(ctx context.Context, q Store, hash []byte, id int64) error {
+	used, err := q.UsePasswordReset(ctx, hash, s.clock.Now())
+	if err != nil {
+		return err
 	}
-	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorReset, event: varco.EventPasswordResetCompleted,
-		mail: varco.EventPasswordResetCompleted, before: func(q *store.Q) error {
-			used, err := q.UsePasswordReset(ctx, hash, s.clock.Now())
-			if err != nil {
-				return err
-			}
-			if used != a.ID {
-				return invalidToken() // spent by a concurrent request
-			}
-			return nil
-		}})
+	if used != id {
+		return invalidToken() // spent by a concurrent request
+	}
+	return nil
+}
+
+// checkThrottle refuses with too_many_attempts while any of keys is blocked.
+func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...string) error {
+	states, err := s.read().ThrottleStates(ctx, keys...)
+	if err != nil {
+		return err
+	}
+	var wait time.Duration
+	for _, st := range states {
+		wait = max(wait, st.BlockedUntil.Sub(now))
+	}
+	if wait > 0 {
+		return varco.TooManyAttempts(wait)
+	}
+	return nil
 }
