@@ -353,3 +353,39 @@ func FuzzMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestSeed_6_4_OnePendingUnderConcurrency: a sign-in that starts while
+// another one's request is not committed yet waits for it and then finds
+// it pending, so an account never gets two pending requests.
+func TestSeed_6_4_OnePendingUnderConcurrency(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := push.New(push.Config{})
+		f := enroll(t, db, r, "a@acme.test")
+		start := func(q *store.Q) error {
+			_, err := r.Start(ctx, q, f.acct.ID, push.PurposeLogin, 0, push.Context{}, t0)
+			return err
+		}
+		second := make(chan error, 1)
+		err := db.InTx(ctx, func(q *store.Q) error {
+			if err := start(q); err != nil {
+				return err
+			}
+			go func() { second <- db.InTx(ctx, start) }()
+			select {
+			case err := <-second:
+				// It did not wait for this transaction.
+				t.Errorf("the second sign-in finished while the first was open: %v", err)
+				second <- err
+			case <-time.After(300 * time.Millisecond):
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; !varco.IsCode(err, varco.EPushRateLimited) {
+			t.Fatalf("second sign-in: %v, want push_rate_limited", err)
+		}
+	})
+}

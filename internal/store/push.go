@@ -53,9 +53,11 @@ func scanPushDevice(row *sql.Row) (*PushDevice, error) {
 	return &d, nil
 }
 
-// PushDevice returns the account's device, or ENotFound.
+// PushDevice returns the account's device, or ENotFound. Inside a
+// transaction on PostgreSQL it locks the row, so that the account's
+// requests are started one at a time (one pending per account).
 func (q *Q) PushDevice(ctx context.Context, accountID int64) (*PushDevice, error) {
-	d, err := scanPushDevice(q.queryRow(ctx, `SELECT `+pushDeviceColumns+` FROM push_devices WHERE account_id = $1`, accountID))
+	d, err := scanPushDevice(q.queryRow(ctx, `SELECT `+pushDeviceColumns+` FROM push_devices WHERE account_id = $1`+q.forUpdate(), accountID))
 	if err != nil {
 		return nil, fmt.Errorf("push device: %w", err)
 	}
