@@ -89,6 +89,7 @@ var rules = []rule{
 	{is("internal/jobs"), "internal/auth", "jobs needs the mailer (notify), not the sign-in"},
 	{is("internal/stepup"), "internal/auth", "step-up is below the sign-in that uses it"},
 	{is("internal/recovery"), "internal/auth", "recovery is below the sign-in that uses it"},
+	{is("internal/push"), "internal/auth", "push verification is below the sign-in that uses it"},
 	{func(p string) bool { return !wiring(p) }, "internal/web", "only app and cmd wire the pages"},
 	{func(p string) bool { return !wiring(p) }, "internal/api", "only app and cmd wire the API"},
 }
