@@ -58,6 +58,15 @@ var events = []EventInfo{
 	{Name: EventContactEmailVerified, IT: "E-mail di contatto verificata", EN: "Contact e-mail verified", Place: true},
 	{Name: EventOrgPolicyChanged, IT: "Criteri dell'organizzazione modificati", EN: "Organization policy changed", Place: true},
 	{Name: EventOutboxRetried, IT: "Messaggio rimesso in coda", EN: "Message queued again", Place: true},
+	{Name: EventTwoFactorEnabled, IT: "Verifica in due passaggi attivata", EN: "2-step verification turned on", Place: true, Email: true},
+	{Name: EventTwoFactorDisabled, IT: "Verifica in due passaggi disattivata", EN: "2-step verification turned off", Place: true, Email: true},
+	{Name: EventDeviceEnrolled, IT: "Dispositivo di verifica registrato", EN: "Authenticator device enrolled", Place: true},
+	{Name: EventDeviceRemoved, IT: "Dispositivo di verifica rimosso", EN: "Authenticator device removed", Place: true},
+	{Name: EventPushSent, IT: "Richiesta di approvazione inviata", EN: "Approval request sent", Place: true},
+	{Name: EventPushApproved, IT: "Richiesta di approvazione accettata", EN: "Approval request approved", Place: true},
+	{Name: EventPushDenied, IT: "Richiesta di approvazione rifiutata", EN: "Approval request denied", Place: true},
+	{Name: EventPushReported, IT: "Richiesta di approvazione segnalata", EN: "Approval request reported", Place: true, Email: true},
+	{Name: EventPushExpired, IT: "Richiesta di approvazione scaduta", EN: "Approval request expired", Place: true},
 }
 
 var eventsByName = func() map[string]EventInfo {

@@ -78,6 +78,7 @@ func (e *env) root() *ucli.Command {
 			e.userCommand(),
 			e.auditCommand(),
 			e.importCommand(),
+			e.authenticatorCommand(),
 			{Name: "version", Usage: "print the version", Action: func(ctx context.Context, cmd *ucli.Command) error {
 				if err := noArgs(cmd); err != nil {
 					return err

@@ -48,6 +48,7 @@ const (
 	signedIn             // any full session
 	restricted           // also a restricted session (password change only)
 	staff                // org_admin or support
+	deviceAuth           // the authenticator's device token; the handler checks it
 )
 
 // routes is every API route in one table; the OpenAPI test checks it
@@ -98,6 +99,12 @@ var routes = []route{
 	{"POST /api/v1/admin/outbox/{id}/retry", (*Server).retryMessage, staff},
 	{"GET /api/v1/admin/users/{id}/activity", (*Server).userActivity, staff},
 	{"GET /api/v1/admin/activity", (*Server).orgActivity, staff},
+	{"POST /api/v1/authenticator/enroll", (*Server).enrollAuthenticator, public},
+	{"GET /api/v1/authenticator/requests", (*Server).pendingPush, deviceAuth},
+	{"POST /api/v1/authenticator/requests/{id}/decision", (*Server).decidePush, deviceAuth},
+	{"POST /api/v1/authenticator/logout", (*Server).authenticatorLogout, deviceAuth},
+	{"GET /api/v1/me/two-factor", (*Server).getTwoFactor, signedIn},
+	{"DELETE /api/v1/me/two-factor", (*Server).disableTwoFactor, signedIn},
 	{"GET /api/v1/openapi.json", (*Server).openapi, public},
 }
 
@@ -158,7 +165,7 @@ func session(r *http.Request) *varco.Session {
 }
 
 func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
-	if level == public {
+	if level == public || level == deviceAuth {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

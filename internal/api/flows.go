@@ -13,7 +13,7 @@ import (
 // session_token) when one opened, and the flow and methods when another
 // step follows (SPEC §9).
 func (s *Server) answerLogin(w http.ResponseWriter, res *auth.LoginResult) {
-	out := loginResponse{State: res.State, Flow: res.Flow, Methods: res.Methods}
+	out := loginResponse{State: res.State, Flow: res.Flow, Methods: res.Methods, Number: res.Number}
 	if res.Session != nil {
 		httpx.SetSessionCookie(w, res.Token, int(s.Auth.Config().SessionAbsolute.Seconds()), s.SecureCookies)
 		exp := res.Session.ExpiresAt
@@ -36,6 +36,11 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Auth.Flow(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if st.Login != nil {
+		// The push was approved: this answer hands out the session, once.
+		s.answerLogin(w, st.Login)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, flowJSON{State: st.State, Flow: id, Methods: st.Methods})

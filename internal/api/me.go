@@ -28,6 +28,7 @@ type loginResponse struct {
 	State        string       `json:"state"`
 	Flow         string       `json:"flow,omitempty"`
 	Methods      []string     `json:"methods,omitempty"`
+	Number       string       `json:"number,omitempty"`
 	SessionToken string       `json:"session_token,omitempty"`
 	ExpiresAt    *time.Time   `json:"expires_at,omitempty"`
 	Account      *accountJSON `json:"account,omitempty"`

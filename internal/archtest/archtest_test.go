@@ -90,6 +90,7 @@ var rules = []rule{
 	{is("internal/stepup"), "internal/auth", "step-up is below the sign-in that uses it"},
 	{is("internal/recovery"), "internal/auth", "recovery reaches the sign-in through recovery.Accounts, which app passes in"},
 	{is("internal/auth"), "internal/recovery", "the sign-in reaches resets through auth.Resets, which app sets: neither service imports the other"},
+	{is("internal/push"), "internal/auth", "push verification is below the sign-in that uses it"},
 	{func(p string) bool { return !wiring(p) }, "internal/web", "only app and cmd wire the pages"},
 	{func(p string) bool { return !wiring(p) }, "internal/api", "only app and cmd wire the API"},
 }

@@ -16,6 +16,7 @@ import (
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/stepup"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/text"
@@ -43,6 +44,7 @@ type Config struct {
 	WriteWait time.Duration
 	BaseURL   string // public URL, for links in e-mails
 	StepUp    stepup.Config
+	Push      push.Config
 }
 
 func (c *Config) defaults() {
@@ -81,6 +83,7 @@ type Service struct {
 	risk      RiskEngine
 	pad       *failurePad
 	resets    Resets // set by SetResets
+	push      *push.Rules
 }
 
 // Deps are what a Service needs.
@@ -109,7 +112,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
-		pad: &failurePad{sleep: sleepCtx}}
+		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.Push)}
 }
 
 // Resets starts password resets: internal/recovery's Service, which needs
@@ -148,6 +151,7 @@ type LoginResult struct {
 	Token   string         // the session token, shown once
 	Flow    string         // the login flow id when another step follows
 	Methods varco.Methods  // step-up methods offered (step_up_required)
+	Number  string         // the number to type on the device (push_required)
 }
 
 // Limits on untrusted input, checked before any work is done.
@@ -305,6 +309,13 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 		return nil, err
 	}
 	m.Location = risk.Location
+	// With 2-step verification on, the device's approval replaces the
+	// step-up of a risky sign-in (SPEC §9a).
+	if on, err := s.twoFactorOn(ctx, a.ID); err != nil {
+		return nil, err
+	} else if on {
+		return s.startPush(ctx, a, m, now, risk, mustChange)
+	}
 	if risk.StepUp {
 		return s.startStepUp(ctx, a, m, now, risk, mustChange)
 	}

@@ -102,6 +102,9 @@ func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now t
 type FlowStatus struct {
 	State   string
 	Methods varco.Methods
+	// Login is the sign-in a push approval completed, answered once with
+	// its session.
+	Login *LoginResult
 }
 
 // Flow returns the state of a login flow; the id is all it needs (SPEC §9a).
@@ -115,6 +118,9 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if f.State == varco.StatePushRequired || f.State == varco.StatePushApproved {
+		return s.pollPush(ctx, flowID)
 	}
 	st := &FlowStatus{State: f.State, Methods: f.Methods}
 	if st.State == varco.StateLocked {

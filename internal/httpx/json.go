@@ -135,17 +135,18 @@ func Status(code string) int {
 	case varco.EInvalid, varco.EInvalidInput, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
 		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused, varco.EMethodUnavailable:
 		return http.StatusBadRequest
-	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode:
+	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode, varco.EInvalidSignature, varco.EInvalidRecoveryCode:
 		return http.StatusUnauthorized
-	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire:
+	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire,
+		varco.ERecoveryCodeRequired, varco.EStepUpRequired:
 		return http.StatusForbidden
 	case varco.EInvalidPhone: // contact verification
 		return http.StatusBadRequest
-	case varco.ENotFound, varco.EFlowNotFound:
+	case varco.ENotFound, varco.EFlowNotFound, varco.EPushNotFound:
 		return http.StatusNotFound
-	case varco.EConflict, varco.ENoCodeSent:
+	case varco.EConflict, varco.ENoCodeSent, varco.EPushAnswered, varco.ETwoFactorOff:
 		return http.StatusConflict
-	case varco.ETooManyAttempts, varco.EOTPRateLimited:
+	case varco.ETooManyAttempts, varco.EOTPRateLimited, varco.EPushMuted, varco.EPushRateLimited:
 		return http.StatusTooManyRequests
 	case varco.EOverloaded:
 		return http.StatusServiceUnavailable

@@ -55,6 +55,7 @@ var ErrWrongPIN = errors.New("keyfile: wrong PIN")
 type Key struct {
 	File
 	private ed25519.PrivateKey
+	token   string // the device token varco issued at enrollment, sealed with the seed
 }
 
 // Sign signs msg with the device key.
@@ -92,7 +93,8 @@ func (k *Key) seal(pin string) error {
 	if _, err := rand.Read(k.Nonce); err != nil {
 		return fmt.Errorf("keyfile: %w", err)
 	}
-	k.Sealed = gcm.Seal(nil, k.Nonce, k.private.Seed(), k.File.associated())
+	plain := append(append([]byte(nil), k.private.Seed()...), k.token...)
+	k.Sealed = gcm.Seal(nil, k.Nonce, plain, k.File.associated())
 	return nil
 }
 
@@ -120,10 +122,14 @@ func (f File) associated() []byte {
 	return b
 }
 
-// SetDevice records the device id varco gave the key, re-sealing it under
-// pin (the id is authenticated with the seed).
-func (k *Key) SetDevice(id, pin string) error {
-	k.DeviceID = id
+// Token is the device token varco issued at enrollment ("" before).
+func (k *Key) Token() string { return k.token }
+
+// SetDevice records the device id and token varco gave the key, re-sealing
+// it under pin (the id is authenticated with the seed, the token sealed
+// with it).
+func (k *Key) SetDevice(id, token, pin string) error {
+	k.DeviceID, k.token = id, token
 	return k.seal(pin)
 }
 
@@ -179,13 +185,13 @@ func Parse(b []byte, pin string) (*Key, error) {
 	if len(f.Nonce) != gcm.NonceSize() {
 		return nil, errors.New("keyfile: not a varco authenticator key file")
 	}
-	seed, err := gcm.Open(nil, f.Nonce, f.Sealed, f.associated())
-	if err != nil || len(seed) != ed25519.SeedSize {
+	plain, err := gcm.Open(nil, f.Nonce, f.Sealed, f.associated())
+	if err != nil || len(plain) < ed25519.SeedSize || len(plain) > ed25519.SeedSize+256 {
 		return nil, ErrWrongPIN
 	}
-	priv := ed25519.NewKeyFromSeed(seed)
+	priv := ed25519.NewKeyFromSeed(plain[:ed25519.SeedSize])
 	if !priv.Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(f.Public)) {
 		return nil, ErrWrongPIN
 	}
-	return &Key{File: f, private: priv}, nil
+	return &Key{File: f, private: priv, token: string(plain[ed25519.SeedSize:])}, nil
 }

@@ -19,7 +19,7 @@ func TestKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := k.SetDevice("dev-7", "482913"); err != nil {
+	if err := k.SetDevice("dev-7", "tok-7", "482913"); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.Save(path); err != nil {
@@ -33,7 +33,7 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := []byte("approve r1 n 123")
-	if !ed25519.Verify(ed25519.PublicKey(opened.Public), msg, opened.Sign(msg)) || opened.DeviceID != "dev-7" {
+	if !ed25519.Verify(ed25519.PublicKey(opened.Public), msg, opened.Sign(msg)) || opened.DeviceID != "dev-7" || opened.Token() != "tok-7" {
 		t.Fatal("the opened key does not sign for its public key")
 	}
 	if _, err := Open(path, "482914"); !errors.Is(err, ErrWrongPIN) {

@@ -15,6 +15,18 @@ var t0 = time.Date(2026, 11, 23, 10, 25, 0, 0, time.UTC) // a Monday
 // field its templates use. A new event must be added here: the test below
 // fails for an event without sample data.
 var sampleData = map[string]any{
+	"two_factor_enabled": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia",
+	},
+	"two_factor_disabled": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia",
+	},
+	"push_reported": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia", Application: "webmail",
+	},
 	EventPasswordChanged: Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it",
 			Support: "assistenza@example.it"},

@@ -107,7 +107,7 @@ func (q *Q) UpdateLoginFlow(ctx context.Context, f *LoginFlow) error {
 // (used when the account locks: no flow may go on).
 func (q *Q) EndLoginFlows(ctx context.Context, accountID int64, state string) error {
 	if _, err := q.exec(ctx, `UPDATE login_flows SET state = $2
-		WHERE account_id = $1 AND state IN ('step_up_required', 'password_change_required')`, accountID, state); err != nil {
+		WHERE account_id = $1 AND state IN ('step_up_required', 'password_change_required', 'push_required', 'push_approved')`, accountID, state); err != nil {
 		return fmt.Errorf("end login flows: %w", err)
 	}
 	return nil

@@ -70,6 +70,13 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		h.render(w, r, errorStatus(err), "login", p)
 		return
 	}
+	if res.State == varco.StatePushRequired {
+		// The web page that waits for the authenticator's approval is not
+		// there yet: say so instead of signing in without it.
+		p.Error = p.T("login.push_web_unavailable")
+		h.render(w, r, http.StatusForbidden, "login", p)
+		return
+	}
 	if res.State == varco.StateStepUpRequired {
 		h.setFlowCookie(w, res.Flow)
 		redirect(w, r, "/login/step-up")

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v3"
+
+	"varco.dev/varco/internal/keyfile"
+	"varco.dev/varco/internal/push"
+)
+
+// The command-line authenticator (SPEC §6.7, §9a): a device key in a file
+// sealed under a PIN, enrolled with e-mail and password, answering
+// approval requests with signed decisions.
+
+func (e *env) authenticatorCommand() *ucli.Command {
+	keyFlag := &ucli.StringFlag{Name: "key-file", Usage: "the authenticator's key file"}
+	requestFlag := &ucli.StringFlag{Name: "request", Usage: "the request to answer (default: the only pending one)"}
+	enroll := e.authLeaf("enroll", "sign in with e-mail and password and register a new device key (2-step verification turns on); prints the recovery codes", []ucli.Flag{
+		&ucli.StringFlag{Name: "server", Usage: "varco's base URL"},
+		&ucli.StringFlag{Name: "email", Usage: "the account's login e-mail"},
+		keyFlag,
+		&ucli.StringFlag{Name: "recovery-code", Usage: "one of the recovery codes, to replace the account's device"},
+	}, e.enrollAuthenticator)
+	pending := e.authLeaf("pending", "list the pending approval requests as JSON", []ucli.Flag{keyFlag}, e.pendingRequests)
+	approve := e.authLeaf("approve", "approve a request, typing the number the sign-in page shows", []ucli.Flag{
+		keyFlag, &ucli.StringFlag{Name: "number", Usage: "the number shown where you sign in"}, requestFlag,
+	}, func(ctx context.Context, cmd *ucli.Command) error {
+		if cmd.String("number") == "" {
+			return usagef(cmd, "--number is required")
+		}
+		return e.decide(ctx, cmd, push.DecisionApprove, cmd.String("number"))
+	})
+	deny := e.authLeaf("deny", "deny a request; --report also says it wasn't you (mutes requests for an hour)", []ucli.Flag{
+		keyFlag, requestFlag, &ucli.BoolFlag{Name: "report", Usage: "report the request: it wasn't you"},
+	}, func(ctx context.Context, cmd *ucli.Command) error {
+		d := push.DecisionDeny
+		if cmd.Bool("report") {
+			d = push.DecisionReport
+		}
+		return e.decide(ctx, cmd, d, "")
+	})
+	logout := e.authLeaf("logout", "sign out: removes the device, which turns 2-step verification off", []ucli.Flag{keyFlag}, e.authenticatorLogout)
+	return e.branch("authenticator", "the command-line authenticator for push 2-step verification", enroll, pending, approve, deny, logout)
+}
+
+// authLeaf is an authenticator command: it talks to varco over HTTP and
+// takes no configuration flags.
+func (e *env) authLeaf(name, usage string, flags []ucli.Flag, action ucli.ActionFunc) *ucli.Command {
+	return &ucli.Command{Name: name, Usage: usage, Flags: flags, OnUsageError: e.usageError,
+		Action: func(ctx context.Context, cmd *ucli.Command) error {
+			if err := noArgs(cmd); err != nil {
+				return err
+			}
+			if cmd.String("key-file") == "" {
+				return usagef(cmd, "--key-file is required")
+			}
+			return action(ctx, cmd)
+		}}
+}
+
+// secret returns the variable's value, or the next line of standard input
+// after a prompt on standard error.
+func (e *env) secret(in *bufio.Reader, variable, prompt string) (string, error) {
+	if v := e.getenv(variable); v != "" {
+		return v, nil
+	}
+	fmt.Fprint(e.stderr, prompt+": ")
+	line, err := in.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read %s: %w", strings.ToLower(prompt), err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", fmt.Errorf("no %s (set %s)", strings.ToLower(prompt), variable)
+	}
+	return line, nil
+}
+
+var authClient = &http.Client{Timeout: 30 * time.Second}
+
+// apiCall sends a JSON request to varco and decodes a 2xx answer into
+// out; an error answer becomes "message (code)".
+func apiCall(ctx context.Context, method, base, path, token string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	u, err := url.JoinPath(base, path)
+	if err != nil {
+		return fmt.Errorf("server url: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := authClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct{ Error, Message string }
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s (%s)", strings.TrimSuffix(e.Message, "."), e.Error)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if out == nil || len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func (e *env) enrollAuthenticator(ctx context.Context, cmd *ucli.Command) error {
+	server, email := cmd.String("server"), cmd.String("email")
+	if server == "" || email == "" {
+		return usagef(cmd, "--server and --email are required")
+	}
+	in := bufio.NewReader(e.stdin)
+	pw, err := e.secret(in, "VARCO_PASSWORD", "Password")
+	if err != nil {
+		return err
+	}
+	pin, err := e.secret(in, "VARCO_AUTHENTICATOR_PIN", "PIN")
+	if err != nil {
+		return err
+	}
+	k, err := keyfile.New(server, email, pin, keyfile.KDF{})
+	if err != nil {
+		return err
+	}
+	var out struct {
+		DeviceID      string   `json:"device_id"`
+		DeviceToken   string   `json:"device_token"`
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	body := map[string]string{"email": email, "password": pw, "public_key": base64.RawURLEncoding.EncodeToString(k.Public)}
+	if c := cmd.String("recovery-code"); c != "" {
+		body["recovery_code"] = c
+	}
+	if err := apiCall(ctx, http.MethodPost, server, "/api/v1/authenticator/enroll", "", body, &out); err != nil {
+		return err
+	}
+	if err := k.SetDevice(out.DeviceID, out.DeviceToken, pin); err != nil {
+		return err
+	}
+	if err := k.Save(cmd.String("key-file")); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "2-step verification is on for %s. Recovery codes (each works once; keep them safe):\n", email)
+	for _, c := range out.RecoveryCodes {
+		fmt.Fprintln(e.stdout, c)
+	}
+	return nil
+}
+
+// openKey opens the key file of cmd with the PIN.
+func (e *env) openKey(cmd *ucli.Command) (*keyfile.Key, error) {
+	pin, err := e.secret(bufio.NewReader(e.stdin), "VARCO_AUTHENTICATOR_PIN", "PIN")
+	if err != nil {
+		return nil, err
+	}
+	k, err := keyfile.Open(cmd.String("key-file"), pin)
+	if err != nil {
+		return nil, err
+	}
+	if k.Token() == "" {
+		return nil, errors.New("the key file is not enrolled: run varco authenticator enroll")
+	}
+	return k, nil
+}
+
+// pendingJSON is a request as GET /api/v1/authenticator/requests answers it.
+type pendingJSON struct {
+	ID          string    `json:"id"`
+	Purpose     string    `json:"purpose"`
+	Application string    `json:"application"`
+	IP          string    `json:"ip"`
+	Location    string    `json:"location"`
+	Browser     string    `json:"browser"`
+	Time        time.Time `json:"time"`
+	Risky       bool      `json:"risky"`
+	Digits      int       `json:"digits"`
+	Nonce       string    `json:"nonce"`
+}
+
+func fetchPending(ctx context.Context, k *keyfile.Key) ([]pendingJSON, error) {
+	var out struct {
+		Requests []pendingJSON `json:"requests"`
+	}
+	if err := apiCall(ctx, http.MethodGet, k.Server, "/api/v1/authenticator/requests", k.Token(), nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Requests, nil
+}
+
+func (e *env) pendingRequests(ctx context.Context, cmd *ucli.Command) error {
+	k, err := e.openKey(cmd)
+	if err != nil {
+		return err
+	}
+	reqs, err := fetchPending(ctx, k)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		ID          string    `json:"id"`
+		Purpose     string    `json:"purpose"`
+		Application string    `json:"application"`
+		IP          string    `json:"ip"`
+		Location    string    `json:"location"`
+		Browser     string    `json:"browser"`
+		Time        time.Time `json:"time"`
+		Risky       bool      `json:"risky"`
+		Digits      int       `json:"digits"`
+	}
+	list := make([]item, 0, len(reqs))
+	for _, r := range reqs {
+		list = append(list, item{r.ID, r.Purpose, r.Application, r.IP, r.Location, r.Browser, r.Time, r.Risky, r.Digits})
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
+}
+
+// decide signs decision for the chosen pending request and sends it.
+func (e *env) decide(ctx context.Context, cmd *ucli.Command, decision, number string) error {
+	k, err := e.openKey(cmd)
+	if err != nil {
+		return err
+	}
+	reqs, err := fetchPending(ctx, k)
+	if err != nil {
+		return err
+	}
+	var r *pendingJSON
+	for i := range reqs {
+		if id := cmd.String("request"); id == "" || reqs[i].ID == id {
+			if r != nil {
+				return errors.New("several requests are pending: name one with --request")
+			}
+			r = &reqs[i]
+		}
+	}
+	if r == nil {
+		return errors.New("no such pending request")
+	}
+	nonce, err := base64.RawURLEncoding.DecodeString(r.Nonce)
+	if err != nil {
+		return fmt.Errorf("request nonce: %w", err)
+	}
+	// The device signs the context it shows, recomputed from what it got.
+	c := push.Context{Application: r.Application, IP: r.IP, Location: r.Location, Browser: r.Browser, Time: r.Time, Risky: r.Risky}
+	d := push.Sign(k.Sign, push.Decision{RequestID: r.ID, Decision: decision, Number: number}, nonce, c.Hash())
+	var out struct {
+		Status string `json:"status"`
+	}
+	var body json.RawMessage = push.EncodeDecision(d)
+	if err := apiCall(ctx, http.MethodPost, k.Server, "/api/v1/authenticator/requests/"+url.PathEscape(r.ID)+"/decision", k.Token(), body, &out); err != nil {
+		return err
+	}
+	if decision == push.DecisionApprove && out.Status != push.StatusApproved {
+		return fmt.Errorf("the number did not match: the request was %s", out.Status)
+	}
+	fmt.Fprintln(e.stdout, out.Status)
+	return nil
+}
+
+func (e *env) authenticatorLogout(ctx context.Context, cmd *ucli.Command) error {
+	k, err := e.openKey(cmd)
+	if err != nil {
+		return err
+	}
+	if err := apiCall(ctx, http.MethodPost, k.Server, "/api/v1/authenticator/logout", k.Token(), nil, nil); err != nil {
+		return err
+	}
+	if err := os.Remove(cmd.String("key-file")); err != nil {
+		return fmt.Errorf("remove the key file: %w", err)
+	}
+	fmt.Fprintln(e.stdout, "signed out: the device is removed and 2-step verification is off")
+	return nil
+}

@@ -1,0 +1,156 @@
+package api
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/push"
+)
+
+// The authenticator's routes (SPEC §6, §9a "Push"). Device calls carry
+// the device token issued at enrollment as a Bearer token; decisions are
+// signed with the device key besides.
+
+type enrollRequest struct {
+	Email        string `json:"email"`
+	Password     string `json:"password"`
+	PublicKey    string `json:"public_key"` // Ed25519, base64url without padding
+	RecoveryCode string `json:"recovery_code,omitempty"`
+}
+
+type enrolledJSON struct {
+	DeviceID      string   `json:"device_id"`
+	DeviceToken   string   `json:"device_token"`
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+func (s *Server) enrollAuthenticator(w http.ResponseWriter, r *http.Request) {
+	var req enrollRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pub, err := base64.RawURLEncoding.DecodeString(req.PublicKey)
+	if err != nil || len(pub) != 32 {
+		s.fail(w, r, httpx.Invalid("error.push_public_key"))
+		return
+	}
+	out, err := s.Auth.EnrollAuthenticator(r.Context(), req.Email, req.Password, pub, req.RecoveryCode, s.meta(r, "authenticator"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, enrolledJSON{DeviceID: out.DeviceID, DeviceToken: out.Token, RecoveryCodes: out.RecoveryCodes})
+}
+
+// deviceToken is the Bearer token of a device call: the Authorization
+// header only, never a cookie.
+func deviceToken(r *http.Request) string {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+type pushItemJSON struct {
+	ID          string    `json:"id"`
+	Purpose     string    `json:"purpose"`
+	Application string    `json:"application"`
+	IP          string    `json:"ip"`
+	Location    string    `json:"location"`
+	Browser     string    `json:"browser"`
+	Time        time.Time `json:"time"`
+	Risky       bool      `json:"risky"`
+	Digits      int       `json:"digits"`
+	Nonce       string    `json:"nonce"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+type pushListJSON struct {
+	Requests []pushItemJSON `json:"requests"`
+}
+
+func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
+	items, err := s.Auth.PendingPush(r.Context(), deviceToken(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := pushListJSON{Requests: make([]pushItemJSON, 0, len(items))}
+	for _, it := range items {
+		c := it.Context
+		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, IP: c.IP,
+			Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
+			Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+type decidedJSON struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) decidePush(w http.ResponseWriter, r *http.Request) {
+	mt := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(mt, "application/json") {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.body_not_json"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, push.MaxDecisionBytes))
+	if err != nil {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.push_decision"))
+		return
+	}
+	d, err := push.ParseDecision(r.PathValue("id"), body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	status, err := s.Auth.DecidePush(r.Context(), deviceToken(r), d, s.meta(r, "authenticator"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, decidedJSON{Status: status})
+}
+
+func (s *Server) authenticatorLogout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.SignOutDevice(r.Context(), deviceToken(r), s.meta(r, "authenticator")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type twoFactorJSON struct {
+	Enabled bool `json:"enabled"`
+}
+
+func (s *Server) getTwoFactor(w http.ResponseWriter, r *http.Request) {
+	on, err := s.Auth.TwoFactorEnabled(r.Context(), account(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, twoFactorJSON{Enabled: on})
+}
+
+type disableJSON struct {
+	Flow   string `json:"flow"`
+	Number string `json:"number"`
+}
+
+func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
+	id, number, err := s.Auth.StartDisable(r.Context(), account(r), s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
+}

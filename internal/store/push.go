@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PushDevice is an account's authenticator device (SPEC §6.1).
+type PushDevice struct {
+	ID        int64
+	AccountID int64
+	PublicID  string // the device id the authenticator knows
+	Kind      string // "cli"
+	PublicKey []byte // Ed25519
+	TokenHash []byte // SHA-256 of the device token
+	CreatedAt time.Time
+}
+
+// PushRequest is one approval request (SPEC §6.2–6.4).
+type PushRequest struct {
+	ID          int64
+	PublicID    string
+	AccountID   int64
+	DeviceID    int64
+	Purpose     string // login or disable
+	FlowID      int64  // the login flow's row id (purpose login)
+	Number      string
+	Nonce       []byte
+	Application string
+	IP          string
+	Location    string
+	UserAgent   string
+	Risky       bool
+	ContextHash []byte
+	Status      string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	AnsweredAt  time.Time
+}
+
+const pushDeviceColumns = `id, account_id, public_id, kind, public_key, token_hash, created_at`
+
+func scanPushDevice(row *sql.Row) (*PushDevice, error) {
+	var d PushDevice
+	var created int64
+	if err := row.Scan(&d.ID, &d.AccountID, &d.PublicID, &d.Kind, &d.PublicKey, &d.TokenHash, &created); err != nil {
+		return nil, notFound(err, "device")
+	}
+	d.CreatedAt = tm(created)
+	return &d, nil
+}
+
+// PushDevice returns the account's device, or ENotFound. Inside a
+// transaction on PostgreSQL it locks the row, so that the account's
+// requests are started one at a time (one pending per account).
+func (q *Q) PushDevice(ctx context.Context, accountID int64) (*PushDevice, error) {
+	d, err := scanPushDevice(q.queryRow(ctx, `SELECT `+pushDeviceColumns+` FROM push_devices WHERE account_id = $1`+q.forUpdate(), accountID))
+	if err != nil {
+		return nil, fmt.Errorf("push device: %w", err)
+	}
+	return d, nil
+}
+
+// PushDeviceByToken returns the device whose token hashes to hash, or ENotFound.
+func (q *Q) PushDeviceByToken(ctx context.Context, hash []byte) (*PushDevice, error) {
+	d, err := scanPushDevice(q.queryRow(ctx, `SELECT `+pushDeviceColumns+` FROM push_devices WHERE token_hash = $1`, hash))
+	if err != nil {
+		return nil, fmt.Errorf("push device: %w", err)
+	}
+	return d, nil
+}
+
+// ReplacePushDevice stores d as its account's only device, removing the
+// old one, and sets d.ID.
+func (q *Q) ReplacePushDevice(ctx context.Context, d *PushDevice) error {
+	if _, err := q.DeletePushDevice(ctx, d.AccountID); err != nil {
+		return err
+	}
+	err := q.queryRow(ctx, `INSERT INTO push_devices (account_id, public_id, kind, public_key, token_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.AccountID, d.PublicID, d.Kind, d.PublicKey, d.TokenHash, ts(d.CreatedAt)).Scan(&d.ID)
+	if err != nil {
+		return fmt.Errorf("insert push device: %w", mapError(err, "device"))
+	}
+	return nil
+}
+
+// DeletePushDevice removes the account's device and its recovery codes and
+// reports whether there was a device.
+func (q *Q) DeletePushDevice(ctx context.Context, accountID int64) (bool, error) {
+	res, err := q.exec(ctx, `DELETE FROM push_devices WHERE account_id = $1`, accountID)
+	if err != nil {
+		return false, fmt.Errorf("delete push device: %w", err)
+	}
+	if _, err := q.exec(ctx, `DELETE FROM push_recovery_codes WHERE account_id = $1`, accountID); err != nil {
+		return false, fmt.Errorf("delete recovery codes: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete push device: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ReplaceRecoveryCodes makes hashes the account's only recovery codes.
+func (q *Q) ReplaceRecoveryCodes(ctx context.Context, accountID int64, hashes [][]byte) error {
+	if _, err := q.exec(ctx, `DELETE FROM push_recovery_codes WHERE account_id = $1`, accountID); err != nil {
+		return fmt.Errorf("delete recovery codes: %w", err)
+	}
+	for _, h := range hashes {
+		if _, err := q.exec(ctx, `INSERT INTO push_recovery_codes (account_id, code_hash) VALUES ($1, $2)`, accountID, h); err != nil {
+			return fmt.Errorf("insert recovery code: %w", mapError(err, "recovery code"))
+		}
+	}
+	return nil
+}
+
+// UseRecoveryCode spends an unused recovery code of the account and
+// reports whether there was one.
+func (q *Q) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_recovery_codes SET used_at = $3
+		WHERE account_id = $1 AND code_hash = $2 AND used_at = 0`, accountID, hash, ts(now))
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	return n == 1, nil
+}
+
+const pushRequestColumns = `id, public_id, account_id, device_id, purpose, flow_id, number, nonce, application, ip,
+	location, user_agent, risky, context_hash, status, created_at, expires_at, answered_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanPushRequest(row rowScanner) (*PushRequest, error) {
+	var r PushRequest
+	var created, expires, answered int64
+	if err := row.Scan(&r.ID, &r.PublicID, &r.AccountID, &r.DeviceID, &r.Purpose, &r.FlowID, &r.Number, &r.Nonce,
+		&r.Application, &r.IP, &r.Location, &r.UserAgent, &r.Risky, &r.ContextHash, &r.Status, &created, &expires, &answered); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.ExpiresAt, r.AnsweredAt = tm(created), tm(expires), tm(answered)
+	return &r, nil
+}
+
+// InsertPushRequest stores r and sets r.ID.
+func (q *Q) InsertPushRequest(ctx context.Context, r *PushRequest) error {
+	err := q.queryRow(ctx, `INSERT INTO push_requests (public_id, account_id, device_id, purpose, flow_id, number, nonce,
+		application, ip, location, user_agent, risky, context_hash, status, created_at, expires_at, answered_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+		r.PublicID, r.AccountID, r.DeviceID, r.Purpose, r.FlowID, r.Number, r.Nonce, r.Application, r.IP, r.Location,
+		r.UserAgent, r.Risky, r.ContextHash, r.Status, ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.AnsweredAt)).Scan(&r.ID)
+	if err != nil {
+		return fmt.Errorf("insert push request: %w", mapError(err, "push request"))
+	}
+	return nil
+}
+
+// PushRequestByPublicID returns a request, locking its row on PostgreSQL
+// inside a transaction; ENotFound when there is none.
+func (q *Q) PushRequestByPublicID(ctx context.Context, publicID string) (*PushRequest, error) {
+	r, err := scanPushRequest(q.queryRow(ctx, `SELECT `+pushRequestColumns+` FROM push_requests WHERE public_id = $1`+q.forUpdate(), publicID))
+	if err != nil {
+		return nil, fmt.Errorf("push request: %w", notFound(err, "push request"))
+	}
+	return r, nil
+}
+
+// PushRequestByFlow returns the newest request of a login flow (by row
+// id), or ENotFound.
+func (q *Q) PushRequestByFlow(ctx context.Context, flowID int64) (*PushRequest, error) {
+	r, err := scanPushRequest(q.queryRow(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+		WHERE flow_id = $1 AND purpose = 'login' ORDER BY id DESC LIMIT 1`+q.forUpdate(), flowID))
+	if err != nil {
+		return nil, fmt.Errorf("push request: %w", notFound(err, "push request"))
+	}
+	return r, nil
+}
+
+// PushRequestsSince returns the account's requests created at or after
+// since, newest first.
+func (q *Q) PushRequestsSince(ctx context.Context, accountID int64, since time.Time) ([]PushRequest, error) {
+	rows, err := q.query(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+		WHERE account_id = $1 AND created_at >= $2 ORDER BY id DESC`, accountID, ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("push requests: %w", err)
+	}
+	defer rows.Close()
+	var out []PushRequest
+	for rows.Next() {
+		r, err := scanPushRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("push requests: %w", err)
+		}
+		out = append(out, *r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("push requests: %w", err)
+	}
+	return out, nil
+}
+
+// PendingPushRequests returns the device's pending requests that have not
+// expired at now, oldest first.
+func (q *Q) PendingPushRequests(ctx context.Context, deviceID int64, now time.Time) ([]PushRequest, error) {
+	rows, err := q.query(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+		WHERE device_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY id`, deviceID, ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("pending push requests: %w", err)
+	}
+	defer rows.Close()
+	var out []PushRequest
+	for rows.Next() {
+		r, err := scanPushRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pending push requests: %w", err)
+		}
+		out = append(out, *r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending push requests: %w", err)
+	}
+	return out, nil
+}
+
+// AnswerPushRequest moves a pending request to status at at; it reports
+// false when the request was no longer pending (answered concurrently).
+func (q *Q) AnswerPushRequest(ctx context.Context, id int64, status string, at time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_requests SET status = $2, answered_at = $3 WHERE id = $1 AND status = 'pending'`,
+		id, status, ts(at))
+	if err != nil {
+		return false, fmt.Errorf("answer push request: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("answer push request: %w", err)
+	}
+	return n == 1, nil
+}
+
+// PushMutedUntil returns until when push is muted for the account (the
+// zero time when it is not).
+func (q *Q) PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error) {
+	var until int64
+	err := q.queryRow(ctx, `SELECT muted_until FROM push_mutes WHERE account_id = $1`, accountID).Scan(&until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("push mute: %w", err)
+	}
+	return tm(until), nil
+}
+
+// MutePush mutes push for the account until until.
+func (q *Q) MutePush(ctx context.Context, accountID int64, until time.Time) error {
+	if _, err := q.exec(ctx, `INSERT INTO push_mutes (account_id, muted_until) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET muted_until = excluded.muted_until`, accountID, ts(until)); err != nil {
+		return fmt.Errorf("mute push: %w", err)
+	}
+	return nil
+}
+
+// LoginFlowByID returns a flow by row id, locking it on PostgreSQL inside
+// a transaction; ENotFound when there is none.
+func (q *Q) LoginFlowByID(ctx context.Context, id int64) (*LoginFlow, error) {
+	var hash []byte
+	if err := q.queryRow(ctx, `SELECT flow_hash FROM login_flows WHERE id = $1`, id).Scan(&hash); err != nil {
+		return nil, fmt.Errorf("login flow: %w", notFound(err, "login flow"))
+	}
+	return q.LoginFlowByHash(ctx, hash)
+}
