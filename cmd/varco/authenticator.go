@@ -200,8 +200,8 @@ func (e *env) openKey(cmd *ucli.Command) (*keyfile.Key, error) {
 	return k, nil
 }
 
-// pendingJSON is a request as GET /api/v1/authenticator/requests answers it.
-type pendingJSON struct {
+// pendingItem is what `varco authenticator pending` prints of a request.
+type pendingItem struct {
 	ID          string    `json:"id"`
 	Purpose     string    `json:"purpose"`
 	Application string    `json:"application"`
@@ -211,7 +211,13 @@ type pendingJSON struct {
 	Time        time.Time `json:"time"`
 	Risky       bool      `json:"risky"`
 	Digits      int       `json:"digits"`
-	Nonce       string    `json:"nonce"`
+}
+
+// pendingJSON is a request as GET /api/v1/authenticator/requests answers
+// it: what is printed, and the nonce the decision signs.
+type pendingJSON struct {
+	pendingItem
+	Nonce string `json:"nonce"`
 }
 
 func fetchPending(ctx context.Context, k *keyfile.Key) ([]pendingJSON, error) {
@@ -233,20 +239,9 @@ func (e *env) pendingRequests(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return err
 	}
-	type item struct {
-		ID          string    `json:"id"`
-		Purpose     string    `json:"purpose"`
-		Application string    `json:"application"`
-		IP          string    `json:"ip"`
-		Location    string    `json:"location"`
-		Browser     string    `json:"browser"`
-		Time        time.Time `json:"time"`
-		Risky       bool      `json:"risky"`
-		Digits      int       `json:"digits"`
-	}
-	list := make([]item, 0, len(reqs))
+	list := make([]pendingItem, 0, len(reqs))
 	for _, r := range reqs {
-		list = append(list, item{r.ID, r.Purpose, r.Application, r.IP, r.Location, r.Browser, r.Time, r.Risky, r.Digits})
+		list = append(list, r.pendingItem)
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
