@@ -14,7 +14,7 @@ import (
 // policy's first warning day, and clears it otherwise. Once the password
 // has expired, a plain user's account is told that suspension is coming
 // (SPEC §2.6); staff are never suspended.
-func (s *Service) expiryAlert(ctx context.Context, q *store.Q, a *varco.Account, p varco.Policy, expires, now time.Time) error {
+func (s *Service) expiryAlert(ctx context.Context, q Store, a *varco.Account, p varco.Policy, expires, now time.Time) error {
 	left := varco.DaysLeft(expires, now)
 	if left <= 0 && a.Role == varco.RoleUser && p.SuspensionGraceDays > 0 {
 		if err := q.ClearAlert(ctx, a.ID, notify.AlertPasswordExpiry); err != nil {
@@ -31,7 +31,7 @@ func (s *Service) expiryAlert(ctx context.Context, q *store.Q, a *varco.Account,
 
 // Alerts returns the account's visible in-app alerts.
 func (s *Service) Alerts(ctx context.Context, a *varco.Account) ([]store.Alert, error) {
-	return s.db.Reader().ListAlerts(ctx, a.ID)
+	return s.read().ListAlerts(ctx, a.ID)
 }
 
 // DismissAlert hides one of the account's alerts; another account's is ENotFound.
@@ -45,7 +45,7 @@ func (s *Service) DismissAlert(ctx context.Context, a *varco.Account, id int64) 
 // another account's, is ENotFound.
 func (s *Service) NotMeAlert(ctx context.Context, a *varco.Account, id int64, m Meta) error {
 	now := s.clock.Now()
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		al, err := q.AlertByID(ctx, a.ID, id)
 		if err != nil {
 			return err

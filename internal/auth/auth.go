@@ -68,9 +68,83 @@ func (c *Config) defaults() {
 	}
 }
 
+// Reader is what auth reads outside a transaction.
+type Reader interface {
+	AccountByEmail(ctx context.Context, email string) (*varco.Account, error)
+	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	OrgByID(ctx context.Context, id int64) (*varco.Org, error)
+	OrgForLogin(ctx context.Context, id int64) (*varco.Org, store.RiskThresholds, error)
+	OrgRiskThresholds(ctx context.Context, orgID int64) (store.RiskThresholds, error)
+	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
+	PasswordHistory(ctx context.Context, id int64, n int) ([]string, error)
+	LoginPlaces(ctx context.Context, accountID int64, limit int) ([]store.Place, error)
+	LoginFlowByHash(ctx context.Context, hash []byte) (*store.LoginFlow, error)
+	SessionAndAccount(ctx context.Context, hash []byte) (*varco.Session, *varco.Account, error)
+	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
+	ListEvents(ctx context.Context, f store.EventFilter) ([]*varco.Event, error)
+	ListAlerts(ctx context.Context, accountID int64) ([]store.Alert, error)
+	// push.Store: the authenticator's device and its pending requests are
+	// read outside a transaction too (push.Rules.Device and Pending).
+	push.Store
+}
+
+// Store is what auth reads and writes inside its transactions, with what
+// step-up, push and the Mailer do in them.
+type Store interface {
+	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	AppendEvent(ctx context.Context, e *varco.Event) error
+	ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (store.Throttle, error)
+	ThrottleBlock(ctx context.Context, key string, until time.Time) error
+	SetPassword(ctx context.Context, id int64, hash string, at time.Time) error
+	RecordLogin(ctx context.Context, id int64, at time.Time) error
+	LockAccount(ctx context.Context, accountID int64, reason string) (bool, error)
+	TouchPlace(ctx context.Context, accountID int64, p store.Place) error
+	PlaceSeenSince(ctx context.Context, accountID int64, key string, since time.Time) (seen, any bool, err error)
+	TouchDevice(ctx context.Context, accountID int64, key string, since, at time.Time) (bool, error)
+	CreateSession(ctx context.Context, s *varco.Session) error
+	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
+	UnrestrictSession(ctx context.Context, id int64) error
+	RevokeSession(ctx context.Context, accountID, id int64, at time.Time) error
+	RevokeAllSessions(ctx context.Context, accountID, keepID int64, at time.Time) (int64, error)
+	CreateLoginFlow(ctx context.Context, f *store.LoginFlow) error
+	LoginFlowByHash(ctx context.Context, hash []byte) (*store.LoginFlow, error)
+	LoginFlowByID(ctx context.Context, id int64) (*store.LoginFlow, error)
+	UpdateLoginFlow(ctx context.Context, f *store.LoginFlow) error
+	EndLoginFlows(ctx context.Context, accountID int64, state string) error
+	CreateLoginAlert(ctx context.Context, accountID, sessionID int64, tokenHash []byte, at, expires time.Time) error
+	UseLoginAlert(ctx context.Context, tokenHash []byte, now time.Time) (accountID, sessionID int64, err error)
+	AlertByID(ctx context.Context, accountID, id int64) (store.Alert, error)
+	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
+	PushRequestByFlow(ctx context.Context, flowID int64) (*store.PushRequest, error)
+	stepup.Store    // step-up codes and their counters
+	push.Store      // the authenticator's device and requests
+	notify.Enqueuer // the e-mails, SMS and alerts that go with a change
+}
+
+// DB is where Reader and Store live: *store.DB.
+type DB interface {
+	Reader() *store.Q
+	InTx(ctx context.Context, fn func(q *store.Q) error) error
+	// Single writes outside a transaction, on the writer.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+	ThrottleReset(ctx context.Context, key string) error
+	RehashPassword(ctx context.Context, id int64, oldHash, newHash string) error
+	SetAccountLanguage(ctx context.Context, id int64, lang string) error
+	SetAccountTimeZone(ctx context.Context, id int64, zone string) error
+	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
+	// AccountByID reads on the writer, after a change committed.
+	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+}
+
+var (
+	_ Reader = (*store.Q)(nil)
+	_ Store  = (*store.Q)(nil)
+	_ DB     = (*store.DB)(nil)
+)
+
 // Service runs logins and session-scoped account actions.
 type Service struct {
-	db        *store.DB
+	db        DB
 	hasher    *password.Hasher
 	policy    password.Policy
 	clock     clock.Clock
@@ -88,7 +162,7 @@ type Service struct {
 
 // Deps are what a Service needs.
 type Deps struct {
-	DB      *store.DB
+	DB      DB
 	Hasher  *password.Hasher
 	Policy  password.Policy
 	Clock   clock.Clock
@@ -113,6 +187,14 @@ func New(d Deps, cfg Config) *Service {
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
 		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.Push)}
+}
+
+// read is the Reader outside a transaction.
+func (s *Service) read() Reader { return s.db.Reader() }
+
+// inTx runs fn in one transaction with the Store.
+func (s *Service) inTx(ctx context.Context, fn func(q Store) error) error {
+	return s.db.InTx(ctx, func(q *store.Q) error { return fn(q) })
 }
 
 // Resets starts password resets: internal/recovery's Service, which needs
@@ -228,7 +310,7 @@ func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email,
 		return nil, false, err
 	}
 	_, failures = states[acctKey]
-	a, err = s.db.Reader().AccountByEmail(wait, email)
+	a, err = s.read().AccountByEmail(wait, email)
 	if err != nil && !varco.IsCode(err, varco.ENotFound) {
 		return nil, false, err
 	}
@@ -294,7 +376,7 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	// The organization's policy and risk thresholds in one read.
 	policy, th := varco.DefaultPolicy(), store.DefaultRiskThresholds()
 	if a.OrgID != 0 {
-		org, t, err := s.db.Reader().OrgForLogin(ctx, a.OrgID)
+		org, t, err := s.read().OrgForLogin(ctx, a.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -320,7 +402,7 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 		return s.startStepUp(ctx, a, m, now, risk, mustChange)
 	}
 	var res *LoginResult
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		var err error
 		res, err = s.completeLogin(ctx, q, signIn{account: a, meta: m, now: now, place: risk.Place,
 			mustChange: mustChange, policy: policy, expires: expires})
@@ -351,7 +433,7 @@ type signIn struct {
 // completeLogin opens the session of in: a full one, or a restricted one
 // when the password must change first (with a flow for POST
 // /login/{flow}/password). The place becomes usual.
-func (s *Service) completeLogin(ctx context.Context, q *store.Q, in signIn) (*LoginResult, error) {
+func (s *Service) completeLogin(ctx context.Context, q Store, in signIn) (*LoginResult, error) {
 	a, m, now, place, mustChange := in.account, in.meta, in.now, in.place, in.mustChange
 	state := varco.StateAuthenticated
 	kind := fullSession
@@ -424,7 +506,7 @@ func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...stri
 // throttleStates reads the keys' states in one query and refuses with
 // too_many_attempts while any of them is blocked.
 func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...string) (map[string]store.Throttle, error) {
-	states, err := s.db.Reader().ThrottleStates(ctx, keys...)
+	states, err := s.read().ThrottleStates(ctx, keys...)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +536,7 @@ func (s *Service) backoff(n, threshold int) time.Duration {
 }
 
 func (s *Service) failLogin(ctx context.Context, now time.Time, a *varco.Account, acctKey, ipKey string, m Meta, why string) error {
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		acct, err := q.ThrottleFailure(ctx, acctKey, now, now.Add(-s.cfg.AccountWindow))
 		if err != nil {
 			return err
@@ -504,7 +586,7 @@ func (s *Service) Event(a *varco.Account, name, outcome string, m Meta, detail s
 }
 
 func (s *Service) record(ctx context.Context, a *varco.Account, name, outcome string, m Meta, detail string) error {
-	return s.db.InTx(ctx, func(q *store.Q) error { return q.AppendEvent(ctx, s.event(a, name, outcome, m, detail)) })
+	return s.inTx(ctx, func(q Store) error { return q.AppendEvent(ctx, s.event(a, name, outcome, m, detail)) })
 }
 
 // Kinds of session openSession opens.
@@ -515,7 +597,7 @@ const (
 	restrictedSession             // only the password change is allowed (SPEC §2.6)
 )
 
-func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
+func (s *Service) openSession(ctx context.Context, q Store, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
 	tok, hash, err := varco.NewToken()
 	if err != nil {
 		return "", nil, err
@@ -533,7 +615,7 @@ func (s *Service) openSession(ctx context.Context, q *store.Q, a *varco.Account,
 func (s *Service) passwordExpiry(ctx context.Context, a *varco.Account) (time.Time, varco.Policy, error) {
 	p := varco.DefaultPolicy()
 	if a.OrgID != 0 {
-		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		org, err := s.read().OrgByID(ctx, a.OrgID)
 		if err != nil {
 			return time.Time{}, p, err
 		}

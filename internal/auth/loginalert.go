@@ -35,7 +35,7 @@ func deviceKey(userAgent string) string {
 // new to the account, queues the alert. Call it in the sign-in's
 // transaction before the place is touched. The account's first sign-in sets
 // the baseline and alerts nobody.
-func (s *Service) loginAlert(ctx context.Context, q *store.Q, a *varco.Account, sess *varco.Session, m Meta,
+func (s *Service) loginAlert(ctx context.Context, q Store, a *varco.Account, sess *varco.Session, m Meta,
 	place store.Place, now time.Time) error {
 	since := now.Add(-alertWindow)
 	newPlace, anyPlace := false, false
@@ -85,7 +85,7 @@ func (s *Service) NotMe(ctx context.Context, token string, m Meta) error {
 	}
 	now := s.clock.Now()
 	var a *varco.Account
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		accountID, sessionID, err := q.UseLoginAlert(ctx, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) {
 			return invalid

@@ -49,19 +49,23 @@ func (s *Service) ResetPassword(ctx context.Context, a *varco.Account, next stri
 		return varco.E(code, statusKey(a.Status))
 	}
 	return s.setPassword(ctx, a, next, m, passwordChange{actor: varco.ActorReset, event: varco.EventPasswordResetCompleted,
-		mail: varco.EventPasswordResetCompleted, before: spend})
+		mail: varco.EventPasswordResetCompleted, spend: spend})
 }
 
 // passwordChange says who changes a password and what goes with it.
 type passwordChange struct {
 	actor string
 	keep  *varco.Session // the session that stays signed in; nil revokes all
-	// before runs first in the transaction (a reset spends its token there).
-	before func(q *store.Q) error
+	// spend runs first in the transaction: a reset spends its link there,
+	// through recovery's own store interface, so it takes the transaction
+	// itself (recovery.Accounts).
+	spend func(q *store.Q) error
+	// before runs next (a login flow checks and moves its state there).
+	before func(q Store) error
 	event  string // an extra activity event, e.g. password_reset_completed
 	mail   string // the e-mail event to send
 	// after runs last in the transaction (a login flow opens its session).
-	after func(q *store.Q) error
+	after func(q Store) error
 }
 
 // setPassword checks next against the policy and the history, stores it and
@@ -72,7 +76,7 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 	pol := s.policy
 	if a.OrgID != 0 {
 		// The organization decides how many old passwords may not return.
-		org, err := s.db.Reader().OrgByID(ctx, a.OrgID)
+		org, err := s.read().OrgByID(ctx, a.OrgID)
 		if err != nil {
 			return err
 		}
@@ -82,7 +86,7 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		return err
 	}
 	if pol.HistoryDepth > 0 {
-		prev, err := s.db.Reader().PasswordHistory(ctx, a.ID, pol.HistoryDepth)
+		prev, err := s.read().PasswordHistory(ctx, a.ID, pol.HistoryDepth)
 		if err != nil {
 			return err
 		}
@@ -95,7 +99,13 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		return err
 	}
 	now := s.clock.Now()
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.db.InTx(ctx, func(tx *store.Q) error {
+		if c.spend != nil {
+			if err := c.spend(tx); err != nil {
+				return err
+			}
+		}
+		var q Store = tx
 		if c.before != nil {
 			if err := c.before(q); err != nil {
 				return err

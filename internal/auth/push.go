@@ -17,7 +17,7 @@ const AppAuthenticator = "authenticator"
 
 // twoFactorOn reports whether the account has an authenticator device.
 func (s *Service) twoFactorOn(ctx context.Context, accountID int64) (bool, error) {
-	_, err := s.db.Reader().PushDevice(ctx, accountID)
+	_, err := s.read().PushDevice(ctx, accountID)
 	if varco.IsCode(err, varco.ENotFound) {
 		return false, nil
 	}
@@ -36,7 +36,7 @@ func (s *Service) TwoFactorEnabled(ctx context.Context, a *varco.Account) (bool,
 // PIN or OTP: the request says so and the number has 6 digits.
 func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now time.Time, r Assessment, mustChange bool) (*LoginResult, error) {
 	res := &LoginResult{State: varco.StatePushRequired, Account: a}
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		f := &store.LoginFlow{State: varco.StatePushRequired, MustChange: mustChange, Place: r.Place, RiskRule: r.Rule}
 		id, err := s.newFlow(ctx, q, f, a, m, now)
 		if err != nil {
@@ -60,7 +60,7 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 }
 
 // recordExpired records push_expired for requests found expired.
-func (s *Service) recordExpired(ctx context.Context, q *store.Q, a *varco.Account, expired []store.PushRequest) error {
+func (s *Service) recordExpired(ctx context.Context, q Store, a *varco.Account, expired []store.PushRequest) error {
 	for _, p := range expired {
 		m := Meta{IP: p.IP, UserAgent: p.UserAgent, Application: p.Application, Location: p.Location}
 		if err := q.AppendEvent(ctx, s.event(a, varco.EventPushExpired, varco.OutcomeFailure, m, p.Purpose)); err != nil {
@@ -76,7 +76,7 @@ func (s *Service) recordExpired(ctx context.Context, q *store.Q, a *varco.Accoun
 func (s *Service) pollPush(ctx context.Context, flowID string) (*FlowStatus, error) {
 	now := s.clock.Now()
 	var st *FlowStatus
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		f, a, err := s.openFlow(ctx, q, flowID, now)
 		if varco.IsCode(err, varco.EFlowNotFound) {
 			st = &FlowStatus{State: varco.StateExpired}
@@ -184,7 +184,7 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	}
 	th := store.DefaultRiskThresholds()
 	if a.OrgID != 0 {
-		_, t, err := s.db.Reader().OrgForLogin(ctx, a.OrgID)
+		_, t, err := s.read().OrgForLogin(ctx, a.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +203,7 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	}
 	var out *Enrolled
 	var answer error
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		old, err := q.PushDevice(ctx, a.ID)
 		if err != nil && !varco.IsCode(err, varco.ENotFound) {
 			return err
@@ -260,7 +260,7 @@ type PushItem struct {
 
 // PendingPush returns the pending requests of the device with token.
 func (s *Service) PendingPush(ctx context.Context, token string) ([]PushItem, error) {
-	q := s.db.Reader()
+	q := s.read()
 	dev, err := s.push.Device(ctx, q, token)
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	now := s.clock.Now()
 	var status string
 	var answer error
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 
 // turnOff removes the account's device: 2-step verification is off, and
 // the user is told (SPEC §6.5).
-func (s *Service) turnOff(ctx context.Context, q *store.Q, a *varco.Account, m Meta, now time.Time, why string) error {
+func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta, now time.Time, why string) error {
 	removed, err := q.DeletePushDevice(ctx, a.ID)
 	if err != nil || !removed {
 		return err
@@ -378,7 +378,7 @@ func (s *Service) turnOff(ctx context.Context, q *store.Q, a *varco.Account, m M
 // and so turns 2-step verification off (SPEC §6.5).
 func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error {
 	m.Application = AppAuthenticator
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
 			return err
@@ -400,7 +400,7 @@ func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error
 func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (id, number string, err error) {
 	now := s.clock.Now()
 	m = s.located(repaired(m), a.Language())
-	err = s.db.InTx(ctx, func(q *store.Q) error {
+	err = s.inTx(ctx, func(q Store) error {
 		pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
 		st, err := s.push.Start(ctx, q, a.ID, push.PurposeDisable, 0, pc, now)
 		if err != nil {

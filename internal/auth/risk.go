@@ -39,7 +39,7 @@ const maxPlaces = 500
 // assess runs the risk engine for a sign-in of a from m.
 func (s *Service) assess(ctx context.Context, a *varco.Account, m Meta, now time.Time) (Assessment, error) {
 	th := store.DefaultRiskThresholds()
-	r := s.db.Reader()
+	r := s.read()
 	if a.OrgID != 0 {
 		var err error
 		if th, err = r.OrgRiskThresholds(ctx, a.OrgID); err != nil {
@@ -51,7 +51,7 @@ func (s *Service) assess(ctx context.Context, a *varco.Account, m Meta, now time
 
 // assessWith is assess with the organization's thresholds already read.
 func (s *Service) assessWith(ctx context.Context, a *varco.Account, m Meta, now time.Time, th store.RiskThresholds) (Assessment, error) {
-	places, err := s.db.Reader().LoginPlaces(ctx, a.ID, maxPlaces)
+	places, err := s.read().LoginPlaces(ctx, a.ID, maxPlaces)
 	if err != nil {
 		return Assessment{}, err
 	}

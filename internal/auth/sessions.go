@@ -24,7 +24,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 	if token == "" || len(token) > maxTokenLen {
 		return nil, nil, unauthorized
 	}
-	sess, a, err := s.db.Reader().SessionAndAccount(ctx, varco.HashToken(token))
+	sess, a, err := s.read().SessionAndAccount(ctx, varco.HashToken(token))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, unauthorized
 	}
@@ -50,7 +50,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 // Logout revokes the current session.
 func (s *Service) Logout(ctx context.Context, a *varco.Account, sess *varco.Session, m Meta) error {
 	now := s.clock.Now()
-	return s.db.InTx(ctx, func(q *store.Q) error {
+	return s.inTx(ctx, func(q Store) error {
 		if err := q.RevokeSession(ctx, a.ID, sess.ID, now); err != nil {
 			return err
 		}
@@ -64,8 +64,14 @@ func (s *Service) live(sess *varco.Session, now time.Time) bool {
 	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeenAt) <= s.cfg.SessionIdle
 }
 
+// sessionLister lists an account's sessions: a Reader, or a Store in a
+// transaction.
+type sessionLister interface {
+	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
+}
+
 // liveSessions is the account's sessions that still sign in, newest first.
-func (s *Service) liveSessions(ctx context.Context, q *store.Q, accountID int64, now time.Time) ([]*varco.Session, error) {
+func (s *Service) liveSessions(ctx context.Context, q sessionLister, accountID int64, now time.Time) ([]*varco.Session, error) {
 	all, err := q.ListSessions(ctx, accountID, now)
 	if err != nil {
 		return nil, err
@@ -82,14 +88,14 @@ func (s *Service) liveSessions(ctx context.Context, q *store.Q, accountID int64,
 // Sessions lists the account's live sessions: one idle for longer than the
 // idle limit is over, as Authenticate says, and is not shown.
 func (s *Service) Sessions(ctx context.Context, a *varco.Account) ([]*varco.Session, error) {
-	return s.liveSessions(ctx, s.db.Reader(), a.ID, s.clock.Now())
+	return s.liveSessions(ctx, s.read(), a.ID, s.clock.Now())
 }
 
 // RevokeSession ends one of the account's own sessions; another account's
 // session id is ENotFound.
 func (s *Service) RevokeSession(ctx context.Context, a *varco.Account, id int64, m Meta) error {
 	now := s.clock.Now()
-	return s.db.InTx(ctx, func(q *store.Q) error {
+	return s.inTx(ctx, func(q Store) error {
 		if err := q.RevokeSession(ctx, a.ID, id, now); err != nil {
 			return err
 		}
@@ -103,7 +109,7 @@ func (s *Service) RevokeSession(ctx context.Context, a *varco.Account, id int64,
 func (s *Service) RevokeOtherSessions(ctx context.Context, a *varco.Account, keep *varco.Session, m Meta) (int64, error) {
 	now := s.clock.Now()
 	var n int64
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		live, err := s.liveSessions(ctx, q, a.ID, now)
 		if err != nil {
 			return err
@@ -124,5 +130,5 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, a *varco.Account, kee
 // Activity returns the account's own history, newest first.
 func (s *Service) Activity(ctx context.Context, a *varco.Account, f store.EventFilter) ([]*varco.Event, error) {
 	f.AccountID, f.OrgID = a.ID, 0
-	return s.db.Reader().ListEvents(ctx, f)
+	return s.read().ListEvents(ctx, f)
 }

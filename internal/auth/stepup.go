@@ -41,7 +41,7 @@ func flowNotFound() error {
 
 // newFlow stores f, a flow of a's sign-in from m, filling in its id hash,
 // where the sign-in comes from and its lifetime, and returns the flow id.
-func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a *varco.Account, m Meta, now time.Time) (string, error) {
+func (s *Service) newFlow(ctx context.Context, q Store, f *store.LoginFlow, a *varco.Account, m Meta, now time.Time) (string, error) {
 	id, hash, err := newFlowID()
 	if err != nil {
 		return "", err
@@ -60,7 +60,7 @@ func (s *Service) newFlow(ctx context.Context, q *store.Q, f *store.LoginFlow, a
 func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now time.Time, r Assessment, mustChange bool) (*LoginResult, error) {
 	methods := stepup.MethodsFor(a)
 	res := &LoginResult{State: varco.StateStepUpRequired, Account: a, Methods: methods}
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		id, err := s.newFlow(ctx, q, &store.LoginFlow{State: varco.StateStepUpRequired, Methods: methods,
 			MustChange: mustChange, Place: r.Place, RiskRule: r.Rule}, a, m, now)
 		if err != nil {
@@ -77,7 +77,7 @@ func (s *Service) startStepUp(ctx context.Context, a *varco.Account, m Meta, now
 
 // openFlow reads a live flow and its account inside q's transaction,
 // locking the flow row on PostgreSQL.
-func (s *Service) openFlow(ctx context.Context, q *store.Q, flowID string, now time.Time) (*store.LoginFlow, *varco.Account, error) {
+func (s *Service) openFlow(ctx context.Context, q Store, flowID string, now time.Time) (*store.LoginFlow, *varco.Account, error) {
 	f, err := q.LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, nil, flowNotFound()
@@ -112,7 +112,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 	if !validFlowID(flowID) {
 		return nil, flowNotFound()
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
+	f, err := s.read().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, flowNotFound()
 	}
@@ -134,7 +134,7 @@ func (s *Service) Flow(ctx context.Context, flowID string) (*FlowStatus, error) 
 
 // countIP counts one failure of an IP and makes it wait once it passes the
 // limit, doubling the wait each time after.
-func (s *Service) countIP(ctx context.Context, q *store.Q, now time.Time, key string, limit int) error {
+func (s *Service) countIP(ctx context.Context, q Store, now time.Time, key string, limit int) error {
 	st, err := q.ThrottleFailure(ctx, key, now, now.Add(-s.stepUpCfg.IPWindow))
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 		return s.unknownFlow(ctx, now, m)
 	}
 	var sendErr error
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		f, a, err := s.openFlow(ctx, q, flowID, now)
 		if varco.IsCode(err, varco.EFlowNotFound) {
 			sendErr = err
@@ -218,7 +218,7 @@ func (s *Service) SendStepUp(ctx context.Context, flowID, method string, m Meta)
 // unknownFlow counts a request for a flow that cannot exist against the
 // client's IP, and answers flow_not_found.
 func (s *Service) unknownFlow(ctx context.Context, now time.Time, m Meta) error {
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		return s.countIP(ctx, q, now, "stepup:verify:ip:"+m.IP, s.stepUpCfg.IPFailures)
 	})
 	if err != nil {
@@ -260,7 +260,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 	var res *LoginResult
 	var answer error // an answer that must not roll back what was counted
 	var locked *varco.Account
-	err := s.db.InTx(ctx, func(q *store.Q) error {
+	err := s.inTx(ctx, func(q Store) error {
 		f, a, err := s.openFlow(ctx, q, flowID, now)
 		if varco.IsCode(err, varco.EFlowNotFound) {
 			answer = err
@@ -325,7 +325,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 
 // lock locks the account: sessions end, open flows end, the user is told
 // and the counter that fired is recorded (SPEC §5.5–5.8).
-func (s *Service) lock(ctx context.Context, q *store.Q, a *varco.Account, reason string, m Meta, now time.Time) error {
+func (s *Service) lock(ctx context.Context, q Store, a *varco.Account, reason string, m Meta, now time.Time) error {
 	ok, err := q.LockAccount(ctx, a.ID, reason)
 	if err != nil || !ok {
 		return err
@@ -349,7 +349,7 @@ func (s *Service) lock(ctx context.Context, q *store.Q, a *varco.Account, reason
 
 // stepUpPassed goes on with the sign-in whose code was right (the
 // counters and codes are stepup.Verify's): the place becomes usual.
-func (s *Service) stepUpPassed(ctx context.Context, q *store.Q, flowID string, f *store.LoginFlow, a *varco.Account,
+func (s *Service) stepUpPassed(ctx context.Context, q Store, flowID string, f *store.LoginFlow, a *varco.Account,
 	m Meta, now time.Time) (*LoginResult, error) {
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventStepUpSucceeded, varco.OutcomeSuccess, m, f.LastMethod)); err != nil {
 		return nil, err
@@ -382,7 +382,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 	if len(next) > MaxPasswordBytes {
 		return nil, varco.E(varco.EPasswordTooLong, "error.new_password_long")
 	}
-	f, err := s.db.Reader().LoginFlowByHash(ctx, varco.HashToken(flowID))
+	f, err := s.read().LoginFlowByHash(ctx, varco.HashToken(flowID))
 	if varco.IsCode(err, varco.ENotFound) {
 		return nil, s.unknownFlow(ctx, s.clock.Now(), m)
 	}
@@ -392,7 +392,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 	if f.State != varco.StatePasswordChangeRequired || !s.clock.Now().Before(f.ExpiresAt) {
 		return nil, flowNotFound()
 	}
-	a, err := s.db.Reader().AccountByID(ctx, f.AccountID)
+	a, err := s.read().AccountByID(ctx, f.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +401,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 	}
 	fm := flowMeta(f, m)
 	res := &LoginResult{State: varco.StateAuthenticated, Account: a}
-	check := func(q *store.Q) error {
+	check := func(q Store) error {
 		// Under the flow's row lock: one password change per flow.
 		locked, _, err := s.openFlow(ctx, q, flowID, s.clock.Now())
 		if err != nil {
@@ -413,7 +413,7 @@ func (s *Service) FlowPassword(ctx context.Context, flowID, next string, m Meta)
 		locked.State = varco.StateAuthenticated
 		return q.UpdateLoginFlow(ctx, locked)
 	}
-	open := func(q *store.Q) error {
+	open := func(q Store) error {
 		tok, sess, err := s.openSession(ctx, q, a, s.clock.Now(), fm, fullSession)
 		res.Token, res.Session = tok, sess
 		return err
