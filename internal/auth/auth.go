@@ -351,20 +351,8 @@ func busy(ctx, dl context.Context, err error) error {
 // finishLogin completes a sign-in whose password is right: the account's
 // status, a rehash, the risk rules, then the session or the step-up.
 func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
-	// The password is right: its account's failures are forgotten. None
-	// were counted when the check read the state: a failure counted since
-	// then stays counted, the safe side.
-	if failures {
-		if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
-			return nil, err
-		}
-	}
-	// From here on the account's status may be told.
-	if code := statusError(a.Status); code != "" {
-		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
-			return nil, err
-		}
-		return nil, varco.E(code, statusKey(a.Status))
+	if err := s.passwordAccepted(ctx, a, acctKey, failures, m); err != nil {
+		return nil, err
 	}
 	if s.hasher.NeedsRehash(a.PasswordHash) {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
@@ -412,6 +400,25 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	return res, nil
+}
+
+// passwordAccepted is what follows a right password, for every sign-in:
+// the account's failures are forgotten (none were counted when the check
+// read the state; one counted since then stays counted, the safe side),
+// and from here on the account's status may be told (SPEC §5.1).
+func (s *Service) passwordAccepted(ctx context.Context, a *varco.Account, acctKey string, failures bool, m Meta) error {
+	if failures {
+		if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
+			return err
+		}
+	}
+	if code := statusError(a.Status); code != "" {
+		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
+			return err
+		}
+		return varco.E(code, statusKey(a.Status))
+	}
+	return nil
 }
 
 // signIn is a sign-in whose every factor passed.

@@ -171,16 +171,8 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	if err != nil {
 		return nil, busy(ctx, wait, err)
 	}
-	if failures {
-		if err := s.db.ThrottleReset(ctx, acctKey); err != nil {
-			return nil, err
-		}
-	}
-	if code := statusError(a.Status); code != "" {
-		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "account "+a.Status); err != nil {
-			return nil, err
-		}
-		return nil, varco.E(code, statusKey(a.Status))
+	if err := s.passwordAccepted(ctx, a, acctKey, failures, m); err != nil {
+		return nil, err
 	}
 	th := store.DefaultRiskThresholds()
 	if a.OrgID != 0 {
