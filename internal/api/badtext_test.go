@@ -351,6 +351,7 @@ func (e *corpusEnv) apiSweep(t *testing.T) {
 var webForms = map[string][]string{
 	"POST /login":                                    {"email", "password"},
 	"POST /login/not-me":                             {"token"},
+	"POST /login/push":                               nil,
 	"POST /login/step-up/send":                       {"method"},
 	"POST /login/step-up/verify":                     {"code"},
 	"POST /logout":                                   nil,

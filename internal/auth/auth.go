@@ -158,6 +158,7 @@ type Service struct {
 	pad       *failurePad
 	resets    Resets // set by SetResets
 	push      *push.Rules
+	decided   push.Signal // broadcast after each push decision
 }
 
 // Deps are what a Service needs.

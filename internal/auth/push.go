@@ -343,6 +343,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	if err != nil {
 		return "", fmt.Errorf("push decision: %w", err)
 	}
+	s.decided.Broadcast()
 	if answer != nil {
 		return "", answer
 	}
@@ -408,4 +409,55 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 		return "", "", fmt.Errorf("disable 2-step verification: %w", err)
 	}
 	return id, number, nil
+}
+
+// PushDecided returns a channel closed at the next push decision taken in
+// this process: a waiting page re-reads its flow then (PushWait).
+func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
+
+// PushWaiting is a sign-in waiting for the device, as its page shows it.
+type PushWaiting struct {
+	// State is push_required while the request is pending, then
+	// push_approved, push_denied or expired.
+	State       string
+	Number      string // the number to type on the device
+	Application string
+	Time        time.Time // when the request was made
+	ExpiresAt   time.Time
+}
+
+// PushWait reads the state of a sign-in waiting for a push without
+// changing anything: only the flow's poll (Flow) opens the session or
+// records an expiry. flow_not_found for a flow that is not or no longer
+// waiting for a push.
+func (s *Service) PushWait(ctx context.Context, flowID string) (*PushWaiting, error) {
+	if !validFlowID(flowID) {
+		return nil, flowNotFound()
+	}
+	q := s.db.Reader()
+	f, err := q.LoginFlowByHash(ctx, varco.HashToken(flowID))
+	if varco.IsCode(err, varco.ENotFound) {
+		return nil, flowNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("push wait: %w", err)
+	}
+	switch f.State {
+	case varco.StatePushRequired, varco.StatePushApproved, varco.StatePushDenied, varco.StateExpired:
+	default:
+		return nil, flowNotFound()
+	}
+	req, err := q.PushRequestByFlow(ctx, f.ID)
+	if varco.IsCode(err, varco.ENotFound) {
+		return nil, flowNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("push wait: %w", err)
+	}
+	w := &PushWaiting{State: f.State, Number: req.Number, Application: req.Application, Time: req.CreatedAt, ExpiresAt: req.ExpiresAt}
+	now := s.clock.Now()
+	if f.State == varco.StatePushRequired && (!now.Before(req.ExpiresAt) || !now.Before(f.ExpiresAt)) {
+		w.State = varco.StateExpired
+	}
+	return w, nil
 }

@@ -66,6 +66,10 @@ type Report struct {
 // the cleanup removes them (the activity history keeps what happened).
 const Retention = 7 * day
 
+// PushRetention keeps push requests, answered or expired, this long after
+// their expiry.
+const PushRetention = 30 * day
+
 // RunOnce runs every job once, organization by organization (each has its
 // own policy; accounts without one, support, follow the default). It reads
 // only the accounts whose next_notice_at has come, and sets it again for
@@ -487,7 +491,8 @@ func samePolicy(a, b varco.Policy) bool {
 }
 
 // cleanup removes reset tokens, sessions, login flows and step-up codes
-// that ended more than Retention ago.
+// that ended more than Retention ago, push requests that expired more than
+// PushRetention ago and push mutes that ended.
 func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	cutoff := r.clock.Now().Add(-Retention)
 	resets, err := r.db.DeleteExpiredPasswordResets(ctx, cutoff)
@@ -511,7 +516,17 @@ func (r *Runner) cleanup(ctx context.Context) (int64, error) {
 	if err != nil {
 		return resets + sessions + flows + verifications, err
 	}
-	return resets + sessions + flows + verifications + alerts, nil
+	n := resets + sessions + flows + verifications + alerts
+	// Push requests outlive the hour their limits look back by far.
+	requests, err := r.db.DeletePushRequestsBefore(ctx, r.clock.Now().Add(-PushRetention))
+	if err != nil {
+		return n, err
+	}
+	mutes, err := r.db.DeleteExpiredPushMutes(ctx, r.clock.Now())
+	if err != nil {
+		return n + requests, err
+	}
+	return n + requests + mutes, nil
 }
 
 func systemEvent(a *varco.Account, now time.Time, event, detail string) *varco.Event {

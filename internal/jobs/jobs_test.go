@@ -282,3 +282,54 @@ func TestCleanupRemovesOldTokensAndSessions(t *testing.T) {
 		})
 	}
 }
+
+// TestCleanupRemovesOldPushRequestsAndMutes: push requests go 30 days
+// after their expiry, answered or not, and mutes once they end; recent
+// requests and a running mute stay.
+func TestCleanupRemovesOldPushRequestsAndMutes(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			ctx := context.Background()
+			mario := e.Account("mario@acme.test")
+			luigi := e.User(admin.NewUser{Email: "luigi@acme.test", Password: "Verdi-Giallo-2026", Org: "acme"})
+			insert := func(id, status string, at time.Time) {
+				t.Helper()
+				err := e.app.DB.InTx(ctx, func(q *store.Q) error {
+					return q.InsertPushRequest(ctx, &store.PushRequest{PublicID: id, AccountID: mario.ID, DeviceID: 1, Purpose: "login",
+						Number: "123", Nonce: []byte("nonce"), ContextHash: []byte("hash"), Status: status, CreatedAt: at,
+						ExpiresAt: at.Add(2 * time.Minute)})
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			insert("old-approved", "approved", t0)
+			insert("old-unanswered", "pending", t0.Add(time.Hour))
+			insert("recent-denied", "denied", t0.Add(20*day))
+			if err := e.app.DB.InTx(ctx, func(q *store.Q) error {
+				if err := q.MutePush(ctx, mario.ID, t0.Add(time.Hour)); err != nil {
+					return err
+				}
+				return q.MutePush(ctx, luigi.ID, t0.Add(40*day))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Set(t0.Add(31 * day))
+			rep, err := e.app.Jobs.RunOnce(ctx)
+			if err != nil || rep.Deleted != 3 {
+				t.Fatalf("cleanup deleted %d (want two old requests and one ended mute), %v", rep.Deleted, err)
+			}
+			q := e.app.DB.Reader()
+			for id, kept := range map[string]bool{"old-approved": false, "old-unanswered": false, "recent-denied": true} {
+				_, err := q.PushRequestByPublicID(ctx, id)
+				if kept != (err == nil) {
+					t.Fatalf("request %s: kept %v, got %v", id, kept, err)
+				}
+			}
+			if until, err := q.PushMutedUntil(ctx, luigi.ID); err != nil || !until.Equal(t0.Add(40*day)) {
+				t.Fatalf("a running mute was cleaned up: %v %v", until, err)
+			}
+		})
+	}
+}

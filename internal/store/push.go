@@ -275,3 +275,24 @@ func (q *Q) LoginFlowByID(ctx context.Context, id int64) (*LoginFlow, error) {
 	}
 	return q.LoginFlowByHash(ctx, hash)
 }
+
+// DeletePushRequestsBefore removes the requests that expired before
+// before: answered or not, they no longer count towards any limit.
+func (q *Q) DeletePushRequestsBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM push_requests WHERE expires_at < $1`, ts(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete old push requests: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteExpiredPushMutes removes the mutes that ended before before.
+func (q *Q) DeleteExpiredPushMutes(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM push_mutes WHERE muted_until < $1`, ts(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired push mutes: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -53,6 +53,8 @@ type siteOptions struct {
 	// proxies trusts X-Forwarded-For from the loopback, so a test can sign
 	// in "from" any address.
 	proxies bool
+	// manualClock runs the services on a manual clock (s.app.Clock).
+	manualClock bool
 }
 
 // newSite starts varco. Dev mode is on by default here because it is what
@@ -73,6 +75,9 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if o.smtp {
 		sink = smtpsink.Start(t)
 		cfg.SMTPURL = sink.URL()
+		opt.Clock = clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	}
+	if o.manualClock && opt.Clock == nil {
 		opt.Clock = clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 	}
 	if o.proxies {

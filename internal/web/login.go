@@ -35,7 +35,8 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, rq *request)
 // loginSubmit checks the e-mail and password; on success it sets the
 // session cookie and sends the browser to the profile, or to the password
 // page when the password must be changed first. A sign-in from an unusual
-// place goes to the step-up page, the flow id kept in a cookie.
+// place goes to the step-up page, and an account with 2-step verification
+// to the page that waits for the device; the flow id is kept in a cookie.
 func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
 	p := h.newPage(r, rq, "login.title", "login")
 	if err := parseForm(w, r); err != nil {
@@ -71,10 +72,8 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		return
 	}
 	if res.State == varco.StatePushRequired {
-		// The web page that waits for the authenticator's approval is not
-		// there yet: say so instead of signing in without it.
-		p.Error = p.T("login.push_web_unavailable")
-		h.render(w, r, http.StatusForbidden, "login", p)
+		h.setFlowCookie(w, res.Flow)
+		redirect(w, r, "/login/push")
 		return
 	}
 	if res.State == varco.StateStepUpRequired {

@@ -126,6 +126,11 @@ func TestScreenshots(t *testing.T) {
 		t.Fatalf("dev messages: %v", err)
 	}
 
+	// A sign-in waiting for the authenticator: anna has 2-step verification.
+	pushWait := s.browser()
+	s.enrollDevice("anna@acme.test", annaPW)
+	pushSignIn(t, pushWait, "anna@acme.test", annaPW)
+
 	personas := []struct {
 		name    string
 		browser *browser
@@ -140,6 +145,9 @@ func TestScreenshots(t *testing.T) {
 		}},
 		{"step-up", stepUp, &away, []shot{
 			{"step-up", "/login/step-up", 200},
+		}},
+		{"push-wait", pushWait, &home, []shot{
+			{"push-wait", "/login/push", 200},
 		}},
 		{"mario", mario, &home, []shot{
 			{"profile", "/profile", 200},
@@ -162,6 +170,7 @@ func TestScreenshots(t *testing.T) {
 	bctx := chromium.Start(t, 3*time.Minute, chromedp.Flag("hide-scrollbars", true))
 
 	site, _ := url.Parse(s.url)
+	loginURL, _ := url.Parse(s.url + "/login/push")
 	n := 0
 	for _, p := range personas {
 		// Each persona browses in a context of its own: its own cookies.
@@ -172,6 +181,19 @@ func TestScreenshots(t *testing.T) {
 				if _, err := chromedp.Call(pctx, network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value,
 					URL: s.url, Path: "/", HTTPOnly: &httpOnly}); err != nil {
 					t.Fatalf("%s: cookie: %v", p.name, err)
+				}
+			}
+		}
+		if p.browser != nil {
+			// The flow cookie of a sign-in in progress is scoped to /login.
+			for _, c := range p.browser.c.Jar.Cookies(loginURL) {
+				if c.Name != "varco_login_flow" {
+					continue
+				}
+				httpOnly := true
+				if _, err := chromedp.Call(pctx, network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value,
+					URL: s.url, Path: "/login", HTTPOnly: &httpOnly}); err != nil {
+					t.Fatalf("%s: flow cookie: %v", p.name, err)
 				}
 			}
 		}

@@ -161,6 +161,9 @@ var routes = []route{
 	{"GET /login/step-up", anyone, (*Handler).stepUpForm},
 	{"POST /login/step-up/send", anyone, (*Handler).stepUpSend},
 	{"POST /login/step-up/verify", anyone, (*Handler).stepUpVerify},
+	{"GET /login/push", anyone, (*Handler).pushForm},
+	{"POST /login/push", anyone, (*Handler).pushCheck},
+	{"GET /login/push/events", anyone, (*Handler).pushEvents},
 	{"POST /logout", restricted, (*Handler).logout},
 	{"GET /password-reset", anyone, (*Handler).resetForm},
 	{"POST /password-reset", anyone, (*Handler).resetSubmit},
@@ -225,6 +228,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle(rt.pattern, h.wrap(rt.access, rt.handle))
 	}
 	mux.HandleFunc("GET /static/varco.css", h.static)
+	mux.HandleFunc("GET /static/push.js", h.pushScript)
 }
 
 // request is what the middleware learned about a request.

@@ -708,19 +708,3 @@ func TestSpec_3_DevicesAsBrowserOnSystem(t *testing.T) {
 	cell(p, "Chrome 148 on Linux")
 	cell(p, "Thunderbird 128 on Windows")
 }
-
-// TestLoginWithPushSaysWebIsNotReady: an account with 2-step verification
-// on gets no session from the web form, and a message instead of an error
-// page (SPEC §6.2; the web wait page is not there yet).
-func TestLoginWithPushSaysWebIsNotReady(t *testing.T) {
-	s := newSite(t)
-	s.standard()
-	mario := s.Account("mario@acme.test")
-	s.exec(`INSERT INTO push_devices (account_id, public_id, kind, public_key, token_hash, created_at) VALUES ($1, 'd1', 'cli', $2, $3, 1)`,
-		mario.ID, make([]byte, 32), make([]byte, 32))
-	p := s.browser().post("/login", url.Values{"email": {"mario@acme.test"}, "password": {marioPW}})
-	want(t, p, 403, "verifica in due passaggi", `role="alert"`)
-	if p.header.Get("Set-Cookie") != "" {
-		t.Fatalf("a push sign-in set a cookie: %q", p.header.Get("Set-Cookie"))
-	}
-}

@@ -1,0 +1,253 @@
+package web
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/httpx"
+)
+
+// The sign-in of an account with 2-step verification waits on
+// /login/push for the authenticator's approval (SPEC §6.2): the page shows
+// the number to type on the device and, with JavaScript, continues by
+// itself when the event stream /login/push/events says the request was
+// answered; without it, the "I approved it" button checks again. The
+// flow id stays in the flow cookie, as for the step-up.
+
+//go:embed static/push.js
+var pushJS []byte
+
+var pushJSVersion = func() string {
+	sum := sha256.Sum256(pushJS)
+	return hex.EncodeToString(sum[:8])
+}()
+
+// The event stream's timing: a stream lives a little longer than a
+// request (2 minutes), sends a comment now and then so proxies keep it
+// open, and re-reads its flow on a decision taken in this process, at the
+// request's expiry, and otherwise only every pushRecheck (a decision taken
+// by another process).
+const (
+	pushStreamLife = 2*time.Minute + 30*time.Second
+	pushHeartbeat  = 15 * time.Second
+	pushRecheck    = 10 * time.Second
+)
+
+type pushWaitData struct {
+	Number      string
+	Application string
+	Time        time.Time
+	ExpiresAt   time.Time
+	Script      string
+}
+
+// pushForm shows the number to type on the device while the request is
+// pending; an answered or expired one ends here as on the button.
+func (h *Handler) pushForm(w http.ResponseWriter, r *http.Request, rq *request) {
+	p := h.newPage(r, rq, "pushwait.title", "login")
+	wt, ok := h.pushWaiting(w, r, rq)
+	if !ok {
+		return
+	}
+	switch wt.State {
+	case varco.StatePushDenied, varco.StateExpired:
+		h.pushEnded(w, r, rq, wt.State)
+		return
+	}
+	h.pushPage(w, r, p, http.StatusOK, wt)
+}
+
+// pushCheck is the "I approved it" button, pressed by the page's script
+// once the stream says the request was answered: an approval opens the
+// session as the sign-in form does; a pending request shows the page
+// again; a denial or an expiry ends the flow with its message.
+func (h *Handler) pushCheck(w http.ResponseWriter, r *http.Request, rq *request) {
+	p := h.newPage(r, rq, "pushwait.title", "login")
+	id := flowID(r)
+	if id == "" {
+		h.signInAgain(w, r)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, rq, err)
+		return
+	}
+	st, err := h.auth.Flow(r.Context(), id)
+	switch {
+	case varco.IsCode(err, varco.EFlowNotFound):
+		h.signInAgain(w, r)
+		return
+	case err != nil:
+		h.fail(w, r, rq, err)
+		return
+	}
+	switch st.State {
+	case varco.StatePushRequired:
+		wt, ok := h.pushWaiting(w, r, rq)
+		if !ok {
+			return
+		}
+		p.Notice = p.T("pushwait.not_yet")
+		h.pushPage(w, r, p, http.StatusOK, wt)
+	case varco.StatePushDenied, varco.StateExpired:
+		h.pushEnded(w, r, rq, st.State)
+	case varco.StateAuthenticated, varco.StatePasswordChangeRequired:
+		res := st.Login
+		if res == nil || res.Token == "" {
+			// The session was opened by an earlier check.
+			h.signInAgain(w, r)
+			return
+		}
+		h.clearFlowCookie(w)
+		httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
+		if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
+			redirect(w, r, "/profile/password")
+			return
+		}
+		redirect(w, r, "/profile")
+	default:
+		h.signInAgain(w, r)
+	}
+}
+
+// pushWaiting reads the waiting flow of the cookie; a missing or finished
+// flow sends the browser back to the sign-in form, and false.
+func (h *Handler) pushWaiting(w http.ResponseWriter, r *http.Request, rq *request) (*auth.PushWaiting, bool) {
+	id := flowID(r)
+	if id == "" {
+		h.signInAgain(w, r)
+		return nil, false
+	}
+	wt, err := h.auth.PushWait(r.Context(), id)
+	switch {
+	case varco.IsCode(err, varco.EFlowNotFound):
+		h.signInAgain(w, r)
+		return nil, false
+	case err != nil:
+		h.fail(w, r, rq, err)
+		return nil, false
+	}
+	return wt, true
+}
+
+func (h *Handler) pushPage(w http.ResponseWriter, r *http.Request, p *page, status int, wt *auth.PushWaiting) {
+	p.Data = pushWaitData{Number: wt.Number, Application: wt.Application, Time: wt.Time, ExpiresAt: wt.ExpiresAt,
+		Script: "/static/push.js?v=" + pushJSVersion}
+	h.render(w, r, status, "pushwait", p)
+}
+
+// pushEnded ends a denied or expired flow: the sign-in form again, with
+// what happened.
+func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request, state string) {
+	h.clearFlowCookie(w)
+	p := h.newPage(r, rq, "login.title", "login")
+	p.Data = loginData{}
+	status := http.StatusOK
+	if state == varco.StatePushDenied {
+		p.Error = p.T("pushwait.denied")
+		status = http.StatusForbidden
+	} else {
+		p.Error = p.T("pushwait.expired")
+	}
+	h.render(w, r, status, "login", p)
+}
+
+// pushEvents is the waiting page's server-sent-events stream: one "state"
+// event (push_approved, push_denied or expired) once the request is
+// answered or expires, then the stream ends. A browser without a waiting
+// flow gets 204, which stops EventSource from reconnecting.
+func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
+	ctx := r.Context()
+	id := flowID(r)
+	decided := h.auth.PushDecided()
+	wt, err := h.auth.PushWait(ctx, id)
+	if err != nil {
+		if !varco.IsCode(err, varco.EFlowNotFound) {
+			h.log.ErrorContext(ctx, "push events", "error", err)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	rc := http.NewResponseController(w)
+	// The server's write timeout is shorter than a stream's life.
+	_ = rc.SetWriteDeadline(time.Now().Add(pushStreamLife + 30*time.Second))
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(s string) bool {
+		if _, err := fmt.Fprint(w, s); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("retry: 5000\n: waiting\n\n") {
+		return
+	}
+	life := time.NewTimer(pushStreamLife)
+	defer life.Stop()
+	beat := time.NewTicker(pushHeartbeat)
+	defer beat.Stop()
+	recheck := time.NewTicker(pushRecheck)
+	defer recheck.Stop()
+	for {
+		if wt.State != varco.StatePushRequired {
+			send("event: state\ndata: " + wt.State + "\n\n")
+			return
+		}
+		expiry := time.NewTimer(min(max(wt.ExpiresAt.Sub(h.clock.Now()), 0), pushStreamLife))
+		read := false
+		for !read {
+			select {
+			case <-ctx.Done():
+				expiry.Stop()
+				return
+			case <-life.C:
+				expiry.Stop()
+				return
+			case <-beat.C:
+				if !send(": keep-alive\n\n") {
+					expiry.Stop()
+					return
+				}
+			case <-decided:
+				read = true
+			case <-expiry.C:
+				read = true
+			case <-recheck.C:
+				read = true
+			}
+		}
+		expiry.Stop()
+		decided = h.auth.PushDecided()
+		wt, err = h.auth.PushWait(ctx, id)
+		switch {
+		case varco.IsCode(err, varco.EFlowNotFound):
+			// Finished elsewhere (e.g. by the button): the page checks.
+			wt = &auth.PushWaiting{State: varco.StateExpired}
+		case err != nil:
+			h.log.ErrorContext(ctx, "push events", "error", err)
+			return
+		}
+	}
+}
+
+func (h *Handler) pushScript(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/javascript; charset=utf-8")
+	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hd.Set("ETag", `"`+pushJSVersion+`"`)
+	if r.Header.Get("If-None-Match") == `"`+pushJSVersion+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(pushJS)
+}

@@ -1,0 +1,257 @@
+package web_test
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/keyfile"
+	"varco.dev/varco/internal/push"
+)
+
+// device is a command-line authenticator enrolled for an account through
+// the API, deciding with its key as the real one does.
+type device struct {
+	t     *testing.T
+	site  *site
+	key   *keyfile.Key
+	token string
+}
+
+func (s *site) enrollDevice(email, pw string) *device {
+	s.t.Helper()
+	k, err := keyfile.New(s.url, email, "246810", keyfile.KDF{Time: 1, Memory: 8 * 1024, Threads: 1})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": pw, "public_key": base64.RawURLEncoding.EncodeToString(k.Public)})
+	var out struct {
+		DeviceToken string `json:"device_token"`
+	}
+	s.api("POST", "/api/v1/authenticator/enroll", "", string(body), http.StatusCreated, &out)
+	return &device{t: s.t, site: s, key: k, token: out.DeviceToken}
+}
+
+// api sends a JSON request and decodes a reply of the wanted status.
+func (s *site) api(method, path, token, body string, status int, out any) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != status {
+		var e map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		s.t.Fatalf("%s %s: %d, want %d: %v", method, path, resp.StatusCode, status, e)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			s.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// decide answers the device's only pending request with a signed decision.
+func (d *device) decide(decision, number string) string {
+	d.t.Helper()
+	var list struct {
+		Requests []struct {
+			ID, Application, IP, Location, Browser, Nonce string
+			Time                                          time.Time
+			Risky                                         bool
+		} `json:"requests"`
+	}
+	d.site.api("GET", "/api/v1/authenticator/requests", d.token, "", http.StatusOK, &list)
+	if len(list.Requests) != 1 {
+		d.t.Fatalf("pending requests: %+v", list.Requests)
+	}
+	r := list.Requests[0]
+	nonce, err := base64.RawURLEncoding.DecodeString(r.Nonce)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	c := push.Context{Application: r.Application, IP: r.IP, Location: r.Location, Browser: r.Browser, Time: r.Time, Risky: r.Risky}
+	dec := push.Sign(d.key.Sign, push.Decision{RequestID: r.ID, Decision: decision, Number: number}, nonce, c.Hash())
+	var out struct {
+		Status string `json:"status"`
+	}
+	d.site.api("POST", "/api/v1/authenticator/requests/"+r.ID+"/decision", d.token, string(push.EncodeDecision(dec)), http.StatusOK, &out)
+	return out.Status
+}
+
+var numberRe = regexp.MustCompile(`<strong id="push-number">([0-9]+)</strong>`)
+
+// pushSignIn signs in with the form and follows to the waiting page,
+// returning it and the number it shows.
+func pushSignIn(t *testing.T, b *browser, email, pw string, texts ...string) (page, string) {
+	t.Helper()
+	p := b.post("/login", url.Values{"email": {email}, "password": {pw}})
+	wantRedirect(t, p, "/login/push")
+	if c := p.header.Get("Set-Cookie"); strings.Contains(c, "varco_session=") || !strings.Contains(c, "Path=/login") {
+		t.Fatalf("the sign-in set %q", c)
+	}
+	p = b.get("/login/push")
+	want(t, p, 200, texts...)
+	m := numberRe.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no number on the page:\n%s", p.body)
+	}
+	if strings.Contains(p.body, "?flow") || strings.Contains(p.header.Get("Location"), "flow") {
+		t.Fatal("the flow id is in a URL")
+	}
+	return p, m[1]
+}
+
+// TestLoginWithPushOnTheWebPage: an account with 2-step verification signs
+// in on the web: the page shows the number and where the request comes
+// from; before the approval the button says it is not approved yet and no
+// session is open; the device approves with a signed decision and the
+// button lands signed in (SPEC §6.2).
+func TestLoginWithPushOnTheWebPage(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	dev := s.enrollDevice("mario@acme.test", marioPW)
+	b := s.browser()
+	p, number := pushSignIn(t, b, "mario@acme.test", marioPW, "Approva sul tuo dispositivo", "Ho approvato",
+		"Gestione account", `src="/static/push.js?v=`)
+	if len(number) != 3 {
+		t.Fatalf("number %q", number)
+	}
+	js := regexp.MustCompile(`src="(/static/push\.js\?v=[0-9a-f]+)"`).FindStringSubmatch(p.body)
+	if g := s.browser().get(js[1]); g.status != 200 || !strings.HasPrefix(g.header.Get("Content-Type"), "text/javascript") ||
+		!strings.Contains(g.body, "EventSource") {
+		t.Fatalf("push.js: %d %v", g.status, g.header)
+	}
+	p = b.post("/login/push", nil)
+	want(t, p, 200, "non è ancora stata approvata", number)
+	if strings.Contains(p.header.Get("Set-Cookie"), "varco_session=") {
+		t.Fatal("a pending request opened a session")
+	}
+	if g := b.get("/profile"); g.status != http.StatusSeeOther {
+		t.Fatalf("profile before the approval: %d", g.status)
+	}
+	if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+		t.Fatalf("decision: %s", st)
+	}
+	p = b.post("/login/push", nil)
+	wantRedirect(t, p, "/profile")
+	want(t, b.get("/profile"), 200, "Mario Rossi")
+	// The flow is spent: the page sends the browser back to the sign-in.
+	wantRedirect(t, b.get("/login/push"), "/login?done=signin_again")
+}
+
+// TestLoginWithPushDeniedOrExpired: a denial on the device and a request
+// that expires unanswered each end on the sign-in form with their message,
+// the flow cookie cleared and no session.
+func TestLoginWithPushDeniedOrExpired(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer func(s *site, d *device)
+		status int
+		text   string
+	}{
+		{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
+		{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
+		{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSite(t, siteOptions{dev: true, manualClock: true})
+			s.standard()
+			dev := s.enrollDevice("anna@acme.test", annaPW)
+			b := s.browser("Accept-Language", "en")
+			pushSignIn(t, b, "anna@acme.test", annaPW, "Approve on your device", "I approved it")
+			tc.answer(s, dev)
+			p := b.post("/login/push", nil)
+			want(t, p, tc.status, tc.text, `role="alert"`, `action="/login"`)
+			c := p.header.Get("Set-Cookie")
+			if strings.Contains(c, "varco_session=") || !strings.Contains(c, "varco_login_flow=;") {
+				t.Fatalf("Set-Cookie %q", c)
+			}
+			wantRedirect(t, b.get("/login/push"), "/login?done=signin_again")
+		})
+	}
+}
+
+// TestPushEventsStream: the waiting page's event stream stays open while
+// the request is pending and emits the approval as soon as the device
+// decides; the button then signs in. Without a waiting flow the stream
+// answers 204 so EventSource stops.
+func TestPushEventsStream(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	dev := s.enrollDevice("mario@acme.test", marioPW)
+	b := s.browser()
+	_, number := pushSignIn(t, b, "mario@acme.test", marioPW)
+
+	req, err := http.NewRequest("GET", s.url+"/login/push/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events: %d %v", resp.StatusCode, resp.Header)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	next := func() string {
+		t.Helper()
+		if !lines.Scan() {
+			t.Fatalf("the stream ended: %v", lines.Err())
+		}
+		return lines.Text()
+	}
+	// The stream is open and waiting before the device decides.
+	for l := next(); l != ": waiting"; l = next() {
+	}
+	if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+		t.Fatalf("decision: %s", st)
+	}
+	var got []string
+	for {
+		l := next()
+		if strings.HasPrefix(l, ":") || l == "" && len(got) == 0 {
+			continue
+		}
+		if l == "" {
+			break
+		}
+		got = append(got, l)
+	}
+	if fmt.Sprint(got) != "[event: state data: push_approved]" {
+		t.Fatalf("event %q", got)
+	}
+	if lines.Scan() {
+		t.Fatalf("the stream goes on after the state: %q", lines.Text())
+	}
+	wantRedirect(t, b.post("/login/push", nil), "/profile")
+
+	// No waiting flow: 204.
+	resp2, err := b.c.Get(s.url + "/login/push/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusNoContent {
+		t.Fatalf("events without a flow: %d", resp2.StatusCode)
+	}
+}
