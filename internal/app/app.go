@@ -61,6 +61,9 @@ type App struct {
 	// process that sends (serve) warns, not every command of the CLI.
 	senderNote  string
 	senderLevel slog.Level
+	// pushRecheck and pushListening are Options'.
+	pushRecheck   time.Duration
+	pushListening func()
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -76,6 +79,12 @@ type Options struct {
 	// see auth.Config.WriteWait); tests under the race detector on a busy
 	// machine set them long, so that they test the rules, not the load.
 	LoginWait, LoginWriteWait time.Duration
+	// PushRecheck is how often a push waiting page re-reads its flow when
+	// no decision woke it (zero: 10 s, see web.Deps.PushRecheck).
+	PushRecheck time.Duration
+	// PushListening, if set, is called each time the PostgreSQL push
+	// listener (Run) is connected and listening.
+	PushListening func()
 }
 
 // New opens the database, migrates it and builds every service.
@@ -110,7 +119,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys}
+	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys,
+		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening}
 	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
@@ -211,8 +221,9 @@ func (a *App) Close() error {
 // a run that comes late catches up.
 const JobsInterval = 5 * time.Minute
 
-// Run runs the background work (lifecycle jobs, outbox delivery) until ctx
-// ends, and returns only when all of it has stopped, so Close never pulls the
+// Run runs the background work (lifecycle jobs, outbox delivery and, on
+// PostgreSQL, the listener that wakes push waiting pages on another
+// process's decision) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
@@ -222,6 +233,11 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
+	if a.DB.Engine() == "postgres" {
+		wg.Go(func() {
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+		})
+	}
 	if !a.noMail {
 		wg.Go(func() { a.Worker.Run(ctx) })
 	}

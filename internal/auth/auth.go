@@ -116,6 +116,7 @@ type Store interface {
 	AlertByID(ctx context.Context, accountID, id int64) (store.Alert, error)
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	PushRequestByFlow(ctx context.Context, flowID int64) (*store.PushRequest, error)
+	NotifyPush(ctx context.Context, accountID int64) error
 	stepup.Store    // step-up codes and their counters
 	push.Store      // the authenticator's device and requests
 	notify.Enqueuer // the e-mails, SMS and alerts that go with a change
@@ -158,7 +159,7 @@ type Service struct {
 	pad       *failurePad
 	resets    Resets // set by SetResets
 	push      *push.Rules
-	decided   push.Signal // broadcast after each push decision
+	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
 }
 
 // Deps are what a Service needs.

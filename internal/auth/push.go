@@ -294,6 +294,10 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		if err != nil {
 			return err
 		}
+		// Other processes' waiting pages hear of it once this commits.
+		if err := q.NotifyPush(ctx, r.AccountID); err != nil {
+			return err
+		}
 		rm := Meta{IP: r.IP, UserAgent: r.UserAgent, Application: r.Application, Location: r.Location}
 		name, outcome, detail := varco.EventPushDenied, varco.OutcomeFailure, r.Purpose
 		switch out.Status {
@@ -412,8 +416,14 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 }
 
 // PushDecided returns a channel closed at the next push decision taken in
-// this process: a waiting page re-reads its flow then (PushWait).
+// this process or, on PostgreSQL, heard from another one (WakePush): a
+// waiting page re-reads its flow then (PushWait).
 func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
+
+// WakePush wakes every page waiting for a push decision, as a decision
+// taken in this process does. The PostgreSQL listener calls it when
+// another process notifies a decision (store.Q.NotifyPush).
+func (s *Service) WakePush() { s.decided.Broadcast() }
 
 // PushWaiting is a sign-in waiting for the device, as its page shows it.
 type PushWaiting struct {

@@ -296,3 +296,23 @@ func (q *Q) DeleteExpiredPushMutes(ctx context.Context, before time.Time) (int64
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+// PushChannel is the PostgreSQL notification channel of push decisions:
+// every varco process listens on it and wakes its waiting pages.
+const PushChannel = "varco_push"
+
+// NotifyPush tells every varco process on the database that a push
+// request of the account changed. On PostgreSQL it is a NOTIFY on
+// PushChannel; inside a transaction it is delivered only once the
+// transaction commits, and never if it rolls back. The payload is the
+// account's row id, nothing secret: a woken listener re-reads its own
+// state. SQLite runs in one process, so there it does nothing.
+func (q *Q) NotifyPush(ctx context.Context, accountID int64) error {
+	if q.d != dialectPostgres {
+		return nil
+	}
+	if _, err := q.exec(ctx, `SELECT pg_notify('`+PushChannel+`', $1)`, fmt.Sprint(accountID)); err != nil {
+		return fmt.Errorf("notify push: %w", err)
+	}
+	return nil
+}

@@ -57,6 +57,7 @@ type DB struct {
 	read   *sql.DB
 	reader *Q
 	d      dialect
+	url    string // PostgreSQL: for the listener's own connection (ListenPush)
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -82,7 +83,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	q := &Q{q: pool, d: dialectPostgres, stmts: newStmtCache(pool), audit: &auditState{}}
-	return &DB{Q: q, write: pool, read: pool, reader: q, d: dialectPostgres}, nil
+	return &DB{Q: q, write: pool, read: pool, reader: q, d: dialectPostgres, url: rawURL}, nil
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*DB, error) {

@@ -30,9 +30,10 @@ var pushJSVersion = func() string {
 
 // The event stream's timing: a stream lives a little longer than a
 // request (2 minutes), sends a comment now and then so proxies keep it
-// open, and re-reads its flow on a decision taken in this process, at the
-// request's expiry, and otherwise only every pushRecheck (a decision taken
-// by another process).
+// open, and re-reads its flow when woken by a decision (taken in this
+// process or, on PostgreSQL, notified by another), at the request's
+// expiry, and otherwise every pushRecheck (Deps.PushRecheck): the bound
+// when a notification is lost, e.g. while the listener reconnects.
 const (
 	pushStreamLife = 2*time.Minute + 30*time.Second
 	pushHeartbeat  = 15 * time.Second
@@ -196,7 +197,7 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 	defer life.Stop()
 	beat := time.NewTicker(pushHeartbeat)
 	defer beat.Stop()
-	recheck := time.NewTicker(pushRecheck)
+	recheck := time.NewTicker(h.recheck)
 	defer recheck.Stop()
 	for {
 		if wt.State != varco.StatePushRequired {

@@ -61,6 +61,11 @@ type Deps struct {
 	// Clock tells the time for "password changed N days ago" (optional,
 	// default the wall clock).
 	Clock clock.Clock
+	// PushRecheck is how often a push waiting page's event stream re-reads
+	// its flow when nothing woke it (default 10 s): the bound on the delay
+	// when a decision's notification is lost. Tests set it long, to see
+	// that the notification alone delivers.
+	PushRecheck time.Duration
 }
 
 // Handler serves the pages.
@@ -74,6 +79,7 @@ type Handler struct {
 	dev      bool
 	log      *slog.Logger
 	clock    clock.Clock
+	recheck  time.Duration // PushRecheck
 	pages    map[string]*template.Template
 	cssURL   string
 	cssETag  string
@@ -99,10 +105,13 @@ func New(d Deps) *Handler {
 	if d.Clock == nil {
 		d.Clock = clock.Real{}
 	}
+	if d.PushRecheck <= 0 {
+		d.PushRecheck = pushRecheck
+	}
 	sum := sha256.Sum256(css)
 	v := hex.EncodeToString(sum[:8])
 	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
-		dev: d.Dev, log: d.Log, clock: d.Clock, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
+		dev: d.Dev, log: d.Log, clock: d.Clock, recheck: d.PushRecheck, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
 }
 
 // funcs are the template helpers; translation and formatting are methods

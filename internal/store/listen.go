@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ListenerName is the application_name of the listener's connection, so an
+// operator (and a test) can find it in pg_stat_activity.
+const ListenerName = "varco-push-listener"
+
+// ListenOptions tune ListenPush; zero values take the defaults.
+type ListenOptions struct {
+	Logger *slog.Logger // default: discard
+	// MinBackoff and MaxBackoff bound the wait before a reconnection,
+	// doubling after each failed attempt (defaults 200 ms and 30 s).
+	MinBackoff, MaxBackoff time.Duration
+	// Listening, if set, is called each time the listener is connected
+	// and listening again.
+	Listening func()
+}
+
+// ListenPush calls wake for every push notification (NotifyPush) of any
+// process on the database, until ctx ends. It holds one connection of its
+// own, outside the pool, and when that connection drops it reconnects
+// after a backoff and calls wake once, since a notification sent while it
+// was away is lost: the woken waiters re-read their state, and their own
+// slow re-check bounds what the listener misses. On SQLite, one process
+// only, it returns at once.
+func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
+	if db.d != dialectPostgres {
+		return
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 200 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	backoff := o.MinBackoff
+	for {
+		err := db.listen(ctx, func() {
+			backoff = o.MinBackoff
+			wake() // what was notified while not listening
+			if o.Listening != nil {
+				o.Listening()
+			}
+		}, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		o.Logger.WarnContext(ctx, "push listener: connection lost, reconnecting", "error", err, "retry_in", backoff.String())
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, o.MaxBackoff)
+	}
+}
+
+// listen connects, listens on PushChannel, calls listening, then wake for
+// each notification until the connection fails or ctx ends.
+func (db *DB) listen(ctx context.Context, listening, wake func()) error {
+	cfg, err := pgx.ParseConfig(db.url)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.RuntimeParams["application_name"] = ListenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(c)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+PushChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	listening()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		wake()
+	}
+}
