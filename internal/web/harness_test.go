@@ -16,6 +16,7 @@ import (
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
@@ -38,6 +39,8 @@ type site struct {
 	dbPath string
 	raw    *sql.DB        // behind exec
 	sink   *smtpsink.Sink // with siteOptions.smtp
+	cfg    *config.Config
+	opt    fixture.Options
 	// proxyFor, with siteOptions.proxies, is the client address the
 	// trusted proxy in front of the site adds to requests that carry no
 	// X-Forwarded-For, as nginx would for a real browser.
@@ -55,6 +58,13 @@ type siteOptions struct {
 	proxies bool
 	// manualClock runs the services on a manual clock (s.app.Clock).
 	manualClock bool
+	// worker runs the background work (app.Run) as serve does: on
+	// PostgreSQL that includes the push listener.
+	worker bool
+	// pushRecheck is app.Options.PushRecheck; pushListening is called
+	// each time the push listener is listening.
+	pushRecheck   time.Duration
+	pushListening func()
 }
 
 // newSite starts varco. Dev mode is on by default here because it is what
@@ -70,7 +80,7 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	}
 	cfg := fixture.Config(t, o.engine)
 	cfg.Dev = o.dev
-	opt := fixture.Options{Worker: o.smtp}
+	opt := fixture.Options{Worker: o.smtp || o.worker, PushRecheck: o.pushRecheck, PushListening: o.pushListening}
 	var sink *smtpsink.Sink
 	if o.smtp {
 		sink = smtpsink.Start(t)
@@ -83,8 +93,23 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if o.proxies {
 		fixture.TrustLoopback(cfg)
 	}
+	return startSite(t, o, cfg, opt, sink)
+}
+
+// twin starts a second varco process on s's database, as two processes
+// behind a load balancer share one PostgreSQL; opts replaces what tells
+// the processes apart (the push listener's hook).
+func (s *site) twin(o siteOptions) *site {
+	s.t.Helper()
+	opt := s.opt
+	opt.PushListening = o.pushListening
+	return startSite(s.t, o, s.cfg, opt, s.sink)
+}
+
+func startSite(t *testing.T, o siteOptions, cfg *config.Config, opt fixture.Options, sink *smtpsink.Sink) *site {
+	t.Helper()
 	a := fixture.Start(t, cfg, opt)
-	s := &site{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, dbPath: cfg.DatabaseURL, sink: sink}
+	s := &site{Fixture: fixture.New(t, a.Admin, a.DB), t: t, app: a, dbPath: cfg.DatabaseURL, sink: sink, cfg: cfg, opt: opt}
 	h := a.Handler
 	if o.proxies {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -255,3 +255,84 @@ func TestPushEventsStream(t *testing.T) {
 		t.Fatalf("events without a flow: %d", resp2.StatusCode)
 	}
 }
+
+// TestPushEventsAcrossProcesses: two varco processes on one PostgreSQL; a
+// web sign-in on A waits on A's event stream while the device approves
+// through B's API. B's decision reaches A through PostgreSQL's
+// LISTEN/NOTIFY: A's stream emits push_approved within a second of the
+// decision, although its fallback re-read is set to an hour, so nothing
+// but the notification can deliver it in time. A's button then signs in.
+func TestPushEventsAcrossProcesses(t *testing.T) {
+	listening := make(chan struct{}, 8)
+	a := newSite(t, siteOptions{dev: true, engine: "postgres", worker: true, pushRecheck: time.Hour,
+		pushListening: func() { listening <- struct{}{} }})
+	a.standard()
+	b := a.twin(siteOptions{dev: true})
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		t.Fatal("A's push listener is not listening")
+	}
+	dev := b.enrollDevice("mario@acme.test", marioPW)
+	br := a.browser()
+	_, number := pushSignIn(t, br, "mario@acme.test", marioPW)
+
+	req, err := http.NewRequest("GET", a.url+"/login/push/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := br.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("events: %d", resp.StatusCode)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	next := func(deadline <-chan time.Time, what string) string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the stream ended before %s", what)
+			}
+			return l
+		case <-deadline:
+			t.Fatalf("no %s", what)
+			return ""
+		}
+	}
+	opened := time.After(10 * time.Second)
+	for l := next(opened, "waiting comment in 10 s"); l != ": waiting"; l = next(opened, "waiting comment in 10 s") {
+	}
+	sent := time.Now()
+	if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+		t.Fatalf("decision through B: %s", st)
+	}
+	decided := time.Now()
+	deadline := time.After(time.Second)
+	var got []string
+	for {
+		l := next(deadline, "push_approved on A's stream within 1 s of B's decision")
+		if strings.HasPrefix(l, ":") || l == "" && len(got) == 0 {
+			continue
+		}
+		if l == "" {
+			break
+		}
+		got = append(got, l)
+	}
+	t.Logf("A's stream delivered B's decision %s after B answered it (%s after it was sent)", time.Since(decided), time.Since(sent))
+	if fmt.Sprint(got) != "[event: state data: push_approved]" {
+		t.Fatalf("event %q", got)
+	}
+	wantRedirect(t, br.post("/login/push", nil), "/profile")
+}
