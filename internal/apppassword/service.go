@@ -564,3 +564,6 @@ func (s *Service) fail(ctx context.Context, now time.Time, a *varco.Account, acc
 	}
 	return wrongCredentials()
 }
+
+// Now is the service's clock: what "expired" is measured against.
+func (s *Service) Now() time.Time { return s.clock.Now() }
