@@ -19,8 +19,10 @@ var t0 = time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 // verifier accepts an account password equal to its stored "hash".
 type verifier struct{}
 
-func (verifier) Verify(_ context.Context, pw, encoded string) (bool, error) { return pw == encoded, nil }
-func (verifier) DummyVerify(context.Context, string) error                  { return nil }
+func (verifier) Verify(_ context.Context, pw, encoded string) (bool, error) {
+	return pw == encoded, nil
+}
+func (verifier) DummyVerify(context.Context, string) error { return nil }
 
 type env struct {
 	t   *testing.T
@@ -265,9 +267,8 @@ func TestSeed_7_MailThrottling(t *testing.T) {
 		e := newEnv(t, db)
 		a := e.account("t@example.test", varco.PlanBasic, true)
 		c := e.create(a, "m")
-		for i := range 5 {
+		for range 5 {
 			want(t, "wrong", e.auth(a.Email, "aaaabbbbccccdddd", "imap", ""), varco.EInvalidCredentials)
-			_ = i
 		}
 		err := e.svc.Authenticate(e.ctx, apppassword.MailLogin{Username: a.Email, Password: c.Password, Protocol: "imap", ClientIP: "198.51.100.7"})
 		var ve *varco.Error
