@@ -10,6 +10,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
@@ -21,7 +22,12 @@ type Server struct {
 	Auth     *auth.Service
 	Recovery *recovery.Service // password reset, contact verification
 	Admin    *admin.Service
-	Proxies  httpx.Proxies
+	// AppPasswords are app passwords and mail logins (SPEC §7).
+	AppPasswords *apppassword.Service
+	// MailAuthSecret is what mail servers send as a Bearer token to
+	// POST /api/v1/mail/auth; empty refuses every call.
+	MailAuthSecret string
+	Proxies        httpx.Proxies
 	// SecureCookies marks the session cookie Secure; off only in dev mode over http.
 	SecureCookies bool
 	Log           *slog.Logger
@@ -49,6 +55,7 @@ const (
 	restricted           // also a restricted session (password change only)
 	staff                // org_admin or support
 	deviceAuth           // the authenticator's device token; the handler checks it
+	mailServer           // the mail servers' shared secret; the handler checks it
 )
 
 // routes is every API route in one table; the OpenAPI test checks it
@@ -105,6 +112,13 @@ var routes = []route{
 	{"POST /api/v1/authenticator/logout", (*Server).authenticatorLogout, deviceAuth},
 	{"GET /api/v1/me/two-factor", (*Server).getTwoFactor, signedIn},
 	{"DELETE /api/v1/me/two-factor", (*Server).disableTwoFactor, signedIn},
+	{"GET /api/v1/me/app-passwords", (*Server).listAppPasswords, signedIn},
+	{"POST /api/v1/me/app-passwords", (*Server).createAppPassword, signedIn},
+	{"DELETE /api/v1/me/app-passwords/{id}", (*Server).deleteAppPassword, signedIn},
+	{"POST /api/v1/me/app-passwords/{id}/rotate", (*Server).rotateAppPassword, signedIn},
+	{"GET /api/v1/me/mail-access", (*Server).getMailAccess, signedIn},
+	{"PUT /api/v1/me/mail-access", (*Server).setMailAccess, signedIn},
+	{"POST /api/v1/mail/auth", (*Server).mailAuth, mailServer},
 	{"GET /api/v1/openapi.json", (*Server).openapi, public},
 }
 
@@ -165,7 +179,7 @@ func session(r *http.Request) *varco.Session {
 }
 
 func (s *Server) guard(level authLevel, h http.HandlerFunc) http.Handler {
-	if level == public || level == deviceAuth {
+	if level == public || level == deviceAuth || level == mailServer {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

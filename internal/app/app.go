@@ -21,6 +21,7 @@ import (
 
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/api"
+	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
@@ -51,9 +52,12 @@ type App struct {
 	Jobs     *jobs.Runner
 	Geo      *geo.DB // client locations for the risk rules
 	Audit    *audit.Keys
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
-	Handler  http.Handler
+	// AppPasswords are the app passwords of mail clients and the mail
+	// servers' logins (SPEC §7).
+	AppPasswords *apppassword.Service
+	Metrics      *metrics.Metrics
+	Log          *slog.Logger
+	Handler      http.Handler
 
 	backlog atomic.Int64
 	noMail  bool // no sender configured for any channel: leave the outbox alone
@@ -154,6 +158,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
+	apKeys, err := openAppPasswordKeys(ctx, db, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher})
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -261,7 +271,8 @@ func (a *App) watchBacklog(ctx context.Context) {
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	apiServer := &api.Server{Auth: a.Auth, Recovery: a.Recovery, Admin: a.Admin, Proxies: a.Cfg.TrustedProxies,
+	apiServer := &api.Server{Auth: a.Auth, Recovery: a.Recovery, Admin: a.Admin, AppPasswords: a.AppPasswords,
+		MailAuthSecret: a.Cfg.MailAuthSecret, Proxies: a.Cfg.TrustedProxies,
 		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a}
 	apiServer.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

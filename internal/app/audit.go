@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/store"
@@ -103,4 +104,21 @@ func (a *App) VerifyAccount(ctx context.Context, accountID int64) (*audit.Report
 		}
 	}
 	return audit.Verify(ctx, a.DB.Reader(), a.Audit, opt)
+}
+
+// openAppPasswordKeys loads the server keys app passwords are hashed under,
+// kept beside the audit keys (apppassword.KeysFile). They are generated
+// while no app password exists; once one does, a missing key refuses to
+// start rather than make a new key that silently fails every mail client.
+func openAppPasswordKeys(ctx context.Context, db *store.DB, cfg *config.Config) (*apppassword.Keys, error) {
+	dir := AuditDir(cfg)
+	exist, err := db.Reader().HasAppPasswords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := apppassword.LoadKeys(dir, !exist)
+	if errors.Is(err, apppassword.ErrNoKeys) {
+		return nil, fmt.Errorf("%w: app passwords are hashed with keys kept in %s (VARCO_AUDIT_DIR); restore them from the backup", err, dir)
+	}
+	return keys, err
 }

@@ -117,6 +117,7 @@ type Store interface {
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	PushRequestByFlow(ctx context.Context, flowID int64) (*store.PushRequest, error)
 	NotifyPush(ctx context.Context, accountID int64) error
+	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters
 	push.Store      // the authenticator's device and requests
 	notify.Enqueuer // the e-mails, SMS and alerts that go with a change

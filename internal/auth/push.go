@@ -367,6 +367,15 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorDisabled, varco.OutcomeSuccess, m, why)); err != nil {
 		return err
 	}
+	// Turning 2-step verification off revokes every app password (SPEC §7.2).
+	if n, err := q.DeleteAppPasswords(ctx, a.ID); err != nil {
+		return err
+	} else if n > 0 {
+		detail := fmt.Sprintf("%d revoked: 2-step verification turned off", n)
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordDeleted, varco.OutcomeSuccess, m, detail)); err != nil {
+			return err
+		}
+	}
 	m = s.located(repaired(m), a.Language())
 	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
 }

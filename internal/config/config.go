@@ -24,6 +24,7 @@ type Config struct {
 	MailFrom        string        // VARCO_MAIL_FROM: sender address
 	SMSURL          string        // VARCO_SMS_URL: https://… webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…
 	SMSToken        string        // VARCO_SMS_TOKEN: bearer token for the webhook
+	MailAuthSecret  string        // VARCO_MAIL_AUTH_SECRET: the mail servers' bearer token for POST /api/v1/mail/auth; "" refuses every call
 	TrustedProxies  httpx.Proxies // VARCO_TRUSTED_PROXIES
 	GeoIPDB         string        // VARCO_GEOIP_DB: MaxMind DB (GeoLite2-City layout); "" falls back to IP networks
 	Dev             bool          // VARCO_DEV: demo data, /dev/mailbox, cookies without Secure over http
@@ -57,6 +58,7 @@ var Settings = []Setting{
 	{Flag: "mail-from", Env: "VARCO_MAIL_FROM", Default: "varco@localhost.localdomain", Usage: "sender of e-mails"},
 	{Flag: "sms-url", Env: "VARCO_SMS_URL", Usage: "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…"},
 	{Flag: "sms-token", Env: "VARCO_SMS_TOKEN", Usage: "bearer token sent to the SMS webhook (prefer the variable to the flag)"},
+	{Flag: "mail-auth-secret", Env: "VARCO_MAIL_AUTH_SECRET", Usage: "bearer token mail servers send to POST /api/v1/mail/auth; unset refuses every call (prefer the variable to the flag)"},
 	{Flag: "geoip-db", Env: "VARCO_GEOIP_DB", Usage: "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes"},
 	{Flag: "trusted-proxies", Env: "VARCO_TRUSTED_PROXIES", Usage: "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{Flag: "dev", Env: "VARCO_DEV", Bool: true, Usage: "dev mode: demo users, /dev/mailbox, no SMTP needed"},
@@ -103,7 +105,8 @@ func ParseBool(v string) bool { return v == "1" || strings.EqualFold(v, "true") 
 func Load(value func(flag string) string) (*Config, error) {
 	c := &Config{DatabaseURL: value("database-url"), Listen: value("listen"), BaseURL: value("base-url"),
 		SMTPURL: value("smtp-url"), MailFrom: value("mail-from"), SMSURL: value("sms-url"), SMSToken: value("sms-token"),
-		GeoIPDB: value("geoip-db"), Dev: ParseBool(value("dev")), LogLevel: value("log-level"), AuditDir: value("audit-dir")}
+		MailAuthSecret: value("mail-auth-secret"),
+		GeoIPDB:        value("geoip-db"), Dev: ParseBool(value("dev")), LogLevel: value("log-level"), AuditDir: value("audit-dir")}
 	proxies, idle, absolute := value("trusted-proxies"), value("session-idle"), value("session-absolute")
 	var err error
 	if c.TrustedProxies, err = httpx.ParseProxies(proxies); err != nil {

@@ -144,7 +144,8 @@ func Status(code string) int {
 		return http.StatusBadRequest
 	case varco.ENotFound, varco.EFlowNotFound, varco.EPushNotFound:
 		return http.StatusNotFound
-	case varco.EConflict, varco.ENoCodeSent, varco.EPushAnswered, varco.ETwoFactorOff:
+	case varco.EConflict, varco.ENoCodeSent, varco.EPushAnswered, varco.ETwoFactorOff,
+		varco.ETwoFactorRequired, varco.ENoMailProtocol, varco.EAppPasswordLimit:
 		return http.StatusConflict
 	case varco.ETooManyAttempts, varco.EOTPRateLimited, varco.EPushMuted, varco.EPushRateLimited:
 		return http.StatusTooManyRequests

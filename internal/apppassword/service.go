@@ -1,0 +1,569 @@
+package apppassword
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/text"
+)
+
+// Rules of SPEC §7 ([seed] and [default] values).
+const (
+	MaxPerAccount = 10                  // named app passwords per account
+	Lifetime      = 90 * 24 * time.Hour // an app password expires after 90 days
+	RotateGrace   = 72 * time.Hour      // the previous secret after a rotation
+	SuccessEvery  = time.Hour           // mail_login_succeeded per app password, IP and protocol
+	MaxLabel      = 64                  // characters of a label
+	MaxPassword   = 1024                // bytes of a password a mail client may send
+)
+
+// Store is what the service reads and writes.
+type Store interface {
+	AccountByEmail(ctx context.Context, email string) (*varco.Account, error)
+	OrgByID(ctx context.Context, id int64) (*varco.Org, error)
+	OrgMailAccountPassword(ctx context.Context, orgID int64) (bool, error)
+	PushDevice(ctx context.Context, accountID int64) (*store.PushDevice, error)
+	AppPasswords(ctx context.Context, accountID int64) ([]store.AppPassword, error)
+	AppPasswordByID(ctx context.Context, accountID, id int64) (*store.AppPassword, error)
+	InsertAppPassword(ctx context.Context, p *store.AppPassword) error
+	RotateAppPassword(ctx context.Context, p *store.AppPassword) error
+	DeleteAppPassword(ctx context.Context, accountID, id int64) error
+	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip, protocol string) error
+	MarkMailLogin(ctx context.Context, accountID, credential int64, ip, protocol string, now, since time.Time) (bool, error)
+	MailAccess(ctx context.Context, accountID int64) (store.MailAccess, error)
+	SetMailAccess(ctx context.Context, accountID int64, m store.MailAccess) error
+	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
+	ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (store.Throttle, error)
+	ThrottleBlock(ctx context.Context, key string, until time.Time) error
+	ThrottleReset(ctx context.Context, key string) error
+	AppendEvent(ctx context.Context, e *varco.Event) error
+}
+
+var _ Store = (*store.Q)(nil)
+
+// DB is where the Store lives: *store.DB.
+type DB interface {
+	Reader() *store.Q
+	InTx(ctx context.Context, fn func(q *store.Q) error) error
+}
+
+var _ DB = (*store.DB)(nil)
+
+// PasswordVerifier checks account passwords (*password.Hasher).
+type PasswordVerifier interface {
+	Verify(ctx context.Context, pw, encoded string) (bool, error)
+	DummyVerify(ctx context.Context, pw string) error
+}
+
+// Throttling of mail logins (SPEC §9a, as for sign-ins): from the
+// AccountFailures-th consecutive failure of an account, or the
+// IPFailures-th of an IP within IPWindow, logins wait Base, doubling up to
+// Max. Zero values take the defaults.
+type Throttling struct {
+	AccountFailures int           // 5
+	IPFailures      int           // 20
+	IPWindow        time.Duration // 1 min
+	AccountWindow   time.Duration // 24 h
+	Base            time.Duration // 1 s
+	Max             time.Duration // 15 min
+}
+
+func (t *Throttling) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&t.IPWindow, time.Minute)
+	set(&t.AccountWindow, 24*time.Hour)
+	set(&t.Base, time.Second)
+	set(&t.Max, 15*time.Minute)
+	if t.AccountFailures <= 0 {
+		t.AccountFailures = 5
+	}
+	if t.IPFailures <= 0 {
+		t.IPFailures = 20
+	}
+}
+
+func (t *Throttling) backoff(n, threshold int) time.Duration {
+	if n < threshold {
+		return 0
+	}
+	d := t.Base
+	for i := threshold; i < n && d < t.Max; i++ {
+		d *= 2
+	}
+	return min(d, t.Max)
+}
+
+// Service manages app passwords and answers mail logins.
+type Service struct {
+	db       DB
+	keys     *Keys // nil: no server key; app passwords can be neither made nor checked
+	clock    clock.Clock
+	verifier PasswordVerifier
+	throttle Throttling
+}
+
+// Deps are what a Service needs.
+type Deps struct {
+	DB       DB
+	Keys     *Keys
+	Clock    clock.Clock
+	Verifier PasswordVerifier
+	Throttle Throttling
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	d.Throttle.defaults()
+	return &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle}
+}
+
+func (s *Service) read() Store { return s.db.Reader() }
+
+func (s *Service) inTx(ctx context.Context, fn func(q Store) error) error {
+	return s.db.InTx(ctx, func(q *store.Q) error { return fn(q) })
+}
+
+func (s *Service) event(a *varco.Account, name, outcome string, m varco.Meta, detail string) *varco.Event {
+	m = text.RecordMeta(m)
+	e := &varco.Event{Time: s.clock.Now(), Event: name, Actor: varco.ActorSelf, Outcome: outcome, IP: m.IP,
+		UserAgent: m.UserAgent, Application: m.Application, Location: m.Location, Detail: text.Record(detail, 200)}
+	if a != nil {
+		e.AccountID, e.OrgID, e.ActorID = a.ID, a.OrgID, a.ID
+	}
+	return e
+}
+
+// Created is a new or regenerated app password: Password, in groups of
+// four, is shown once.
+type Created struct {
+	ID        int64
+	Password  string
+	ExpiresAt time.Time
+}
+
+// mayGenerate checks SPEC §7.2: 2-step verification on and a mail
+// protocol enabled.
+func mayGenerate(ctx context.Context, q Store, accountID int64) error {
+	if _, err := q.PushDevice(ctx, accountID); varco.IsCode(err, varco.ENotFound) {
+		return varco.E(varco.ETwoFactorRequired, "error.two_factor_required")
+	} else if err != nil {
+		return err
+	}
+	m, err := q.MailAccess(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if !m.IMAP && !m.POP3 && !m.SMTP {
+		return varco.E(varco.ENoMailProtocol, "error.no_mail_protocol_enabled")
+	}
+	return nil
+}
+
+// newSecret returns a new app password and its keyed hash.
+func (s *Service) newSecret() (pw, keyID string, sum []byte, err error) {
+	if s.keys == nil {
+		return "", "", nil, fmt.Errorf("app password: no server key configured")
+	}
+	if pw, err = Generate(); err != nil {
+		return "", "", nil, fmt.Errorf("generate app password: %w", err)
+	}
+	if keyID, sum, err = s.keys.Hash(pw); err != nil {
+		return "", "", nil, err
+	}
+	return pw, keyID, sum, nil
+}
+
+// Create makes a named app password (POST /me/app-passwords).
+func (s *Service) Create(ctx context.Context, a *varco.Account, label string, m varco.Meta) (*Created, error) {
+	label = strings.TrimSpace(label)
+	if _, err := text.Identifier("label", label); err != nil {
+		return nil, err
+	}
+	if label == "" || utf8.RuneCountInString(label) > MaxLabel {
+		e := varco.E(varco.EInvalidInput, "error.app_password_label", MaxLabel)
+		e.Field = "label"
+		return nil, e
+	}
+	var out *Created
+	err := s.inTx(ctx, func(q Store) error {
+		if err := mayGenerate(ctx, q, a.ID); err != nil {
+			return err
+		}
+		list, err := q.AppPasswords(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if len(list) >= MaxPerAccount {
+			return varco.E(varco.EAppPasswordLimit, "error.app_password_limit", MaxPerAccount)
+		}
+		pw, keyID, sum, err := s.newSecret()
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		p := &store.AppPassword{AccountID: a.ID, Label: label, KeyID: keyID, Hash: sum, CreatedAt: now, ExpiresAt: now.Add(Lifetime)}
+		if err := q.InsertAppPassword(ctx, p); err != nil {
+			return err
+		}
+		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt}
+		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordCreated, varco.OutcomeSuccess, m, label))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create app password: %w", err)
+	}
+	return out, nil
+}
+
+// Rotate regenerates app password id; the previous secret stays valid for
+// RotateGrace, never past its own expiry (SPEC §7.4).
+func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varco.Meta) (*Created, error) {
+	var out *Created
+	err := s.inTx(ctx, func(q Store) error {
+		if err := mayGenerate(ctx, q, a.ID); err != nil {
+			return err
+		}
+		p, err := q.AppPasswordByID(ctx, a.ID, id)
+		if err != nil {
+			return err
+		}
+		pw, keyID, sum, err := s.newSecret()
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		p.PrevKeyID, p.PrevHash, p.PrevValidUntil = p.KeyID, p.Hash, now.Add(RotateGrace)
+		if p.ExpiresAt.Before(p.PrevValidUntil) {
+			p.PrevValidUntil = p.ExpiresAt
+		}
+		p.KeyID, p.Hash, p.ExpiresAt = keyID, sum, now.Add(Lifetime)
+		if err := q.RotateAppPassword(ctx, p); err != nil {
+			return err
+		}
+		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt}
+		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordRotated, varco.OutcomeSuccess, m, p.Label))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate app password: %w", err)
+	}
+	return out, nil
+}
+
+// Delete revokes app password id at once (SPEC §7.4).
+func (s *Service) Delete(ctx context.Context, a *varco.Account, id int64, m varco.Meta) error {
+	err := s.inTx(ctx, func(q Store) error {
+		p, err := q.AppPasswordByID(ctx, a.ID, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteAppPassword(ctx, a.ID, id); err != nil {
+			return err
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordDeleted, varco.OutcomeSuccess, m, p.Label))
+	})
+	if err != nil {
+		return fmt.Errorf("delete app password: %w", err)
+	}
+	return nil
+}
+
+// List returns the account's app passwords (never their secrets).
+func (s *Service) List(ctx context.Context, a *varco.Account) ([]store.AppPassword, error) {
+	list, err := s.read().AppPasswords(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list app passwords: %w", err)
+	}
+	for i := range list {
+		list[i].Hash, list[i].PrevHash = nil, nil
+	}
+	return list, nil
+}
+
+// Access is an account's mail access: its protocols and the resources
+// that exist for it (SPEC §1).
+type Access struct {
+	store.MailAccess
+	Resources []string
+}
+
+// MailAccess returns the account's mail access (GET /me/mail-access).
+func (s *Service) MailAccess(ctx context.Context, a *varco.Account) (*Access, error) {
+	m, err := s.read().MailAccess(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("mail access: %w", err)
+	}
+	out := &Access{MailAccess: m, Resources: []string{varco.ResourceMailbox}}
+	archive, err := s.archive(ctx, s.read(), a)
+	if err != nil {
+		return nil, fmt.Errorf("mail access: %w", err)
+	}
+	if archive {
+		out.Resources = append(out.Resources, varco.ResourceArchive)
+	}
+	return out, nil
+}
+
+// SetMailAccess sets the account's mail protocols (PUT /me/mail-access).
+func (s *Service) SetMailAccess(ctx context.Context, a *varco.Account, m store.MailAccess) (*Access, error) {
+	if err := s.db.InTx(ctx, func(q *store.Q) error { return q.SetMailAccess(ctx, a.ID, m) }); err != nil {
+		return nil, fmt.Errorf("set mail access: %w", err)
+	}
+	return s.MailAccess(ctx, a)
+}
+
+func (s *Service) archive(ctx context.Context, q Store, a *varco.Account) (bool, error) {
+	if a.OrgID == 0 {
+		return false, nil
+	}
+	org, err := q.OrgByID(ctx, a.OrgID)
+	if err != nil {
+		return false, err
+	}
+	return varco.ArchivePlan(org.Plan), nil
+}
+
+// MailLogin is one question of a mail server (POST /api/v1/mail/auth).
+type MailLogin struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Protocol string `json:"protocol"`
+	ClientIP string `json:"client_ip"`
+	Resource string `json:"resource,omitempty"`
+}
+
+func invalidField(field, key string, args ...any) *varco.Error {
+	e := varco.E(varco.EInvalidInput, key, args...)
+	e.Field = field
+	return e
+}
+
+// Validate checks l's shape and normalizes it: a known protocol and
+// resource (mailbox when empty), an IP address, a username and password
+// that can be stored and are bounded. Anything else is invalid_input.
+func (l *MailLogin) Validate() error {
+	switch l.Protocol {
+	case varco.ProtocolIMAP, varco.ProtocolPOP3, varco.ProtocolSMTP:
+	default:
+		return invalidField("protocol", "error.mail_protocol")
+	}
+	switch l.Resource {
+	case "":
+		l.Resource = varco.ResourceMailbox
+	case varco.ResourceMailbox, varco.ResourceArchive:
+	default:
+		return invalidField("resource", "error.mail_resource")
+	}
+	ip, err := netip.ParseAddr(l.ClientIP)
+	if err != nil || ip.Zone() != "" {
+		return invalidField("client_ip", "error.mail_client_ip")
+	}
+	l.ClientIP = ip.Unmap().String()
+	if _, err := text.Identifier("username", l.Username); err != nil {
+		return err
+	}
+	if err := text.Check("password", l.Password); err != nil {
+		return err
+	}
+	l.Username = varco.NormalizeEmail(l.Username)
+	if l.Username == "" || l.Password == "" {
+		return varco.E(varco.EInvalid, "error.credentials_required")
+	}
+	if len(l.Username) > varco.MaxEmailLen || len(l.Password) > MaxPassword {
+		return varco.E(varco.EInvalid, "error.credentials_long")
+	}
+	return nil
+}
+
+func wrongCredentials() error {
+	return varco.E(varco.EInvalidCredentials, "error.wrong_credentials")
+}
+
+// Authenticate answers a mail server (SPEC §7): nil when l may sign in.
+// Throttled accounts and IPs are answered too_many_attempts before
+// anything is written; every other refusal is invalid_credentials,
+// counted and recorded as mail_login_failed.
+func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	acctKey, ipKey := "mail:acct:"+l.Username, "mail:ip:"+l.ClientIP
+	states, err := s.read().ThrottleStates(ctx, acctKey, ipKey)
+	if err != nil {
+		return fmt.Errorf("mail login: %w", err)
+	}
+	var wait time.Duration
+	for _, st := range states {
+		wait = max(wait, st.BlockedUntil.Sub(now))
+	}
+	if wait > 0 {
+		return varco.TooManyAttempts(wait)
+	}
+	m := varco.Meta{IP: l.ClientIP, Application: l.Protocol}
+	a, credential, why, err := s.check(ctx, l, now)
+	if err != nil {
+		return fmt.Errorf("mail login: %w", err)
+	}
+	if why != "" {
+		return s.fail(ctx, now, a, acctKey, ipKey, m, why)
+	}
+	err = s.inTx(ctx, func(q Store) error {
+		if _, failed := states[acctKey]; failed {
+			if err := q.ThrottleReset(ctx, acctKey); err != nil {
+				return err
+			}
+		}
+		if credential != 0 {
+			if err := q.TouchAppPassword(ctx, credential, now, l.ClientIP, l.Protocol); err != nil {
+				return err
+			}
+		}
+		fresh, err := q.MarkMailLogin(ctx, a.ID, credential, l.ClientIP, l.Protocol, now, now.Add(-SuccessEvery))
+		if err != nil || !fresh {
+			return err
+		}
+		detail := "account password"
+		if credential != 0 {
+			detail = "app password " + strconv.FormatInt(credential, 10)
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginSucceeded, varco.OutcomeSuccess, m, detail+", "+l.Resource))
+	})
+	if err != nil {
+		return fmt.Errorf("mail login: %w", err)
+	}
+	return nil
+}
+
+// check decides l: the account, the app password that matched (0 for the
+// account password), or why it is refused.
+func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *varco.Account, credential int64, why string, err error) {
+	q := s.read()
+	a, err = q.AccountByEmail(ctx, l.Username)
+	if varco.IsCode(err, varco.ENotFound) {
+		// The same work as an account without 2-step verification, so
+		// that timing does not tell who exists.
+		if err := s.verifier.DummyVerify(ctx, l.Password); err != nil && varco.IsCode(err, varco.EOverloaded) {
+			return nil, 0, "", err
+		}
+		return nil, 0, "unknown account", nil
+	}
+	if err != nil {
+		return nil, 0, "", err
+	}
+	credential, ok, err := s.matchAppPassword(ctx, q, a.ID, l.Password, now)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if !ok {
+		_, err := q.PushDevice(ctx, a.ID)
+		switch {
+		case err == nil:
+			return a, 0, "not an app password with 2-step verification on", nil
+		case !varco.IsCode(err, varco.ENotFound):
+			return nil, 0, "", err
+		}
+		allowed, err := q.OrgMailAccountPassword(ctx, a.OrgID)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		good, err := s.verifier.Verify(ctx, l.Password, a.PasswordHash)
+		if err != nil && varco.IsCode(err, varco.EOverloaded) {
+			return nil, 0, "", err
+		}
+		if !good {
+			return a, 0, "wrong password", nil
+		}
+		if !allowed {
+			return a, 0, "account password not allowed for mail", nil
+		}
+	}
+	if a.Status != varco.StatusActive {
+		return a, 0, "account " + a.Status, nil
+	}
+	access, err := q.MailAccess(ctx, a.ID)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if on := map[string]bool{varco.ProtocolIMAP: access.IMAP, varco.ProtocolPOP3: access.POP3, varco.ProtocolSMTP: access.SMTP}; !on[l.Protocol] {
+		return a, 0, l.Protocol + " disabled", nil
+	}
+	if l.Resource == varco.ResourceArchive {
+		archive, err := s.archive(ctx, q, a)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		if !archive {
+			return a, 0, "no archive on this plan", nil
+		}
+	}
+	return a, credential, "", nil
+}
+
+// matchAppPassword returns the app password of the account that pw is,
+// still valid at now: its current secret before expiry, or its previous
+// one within the grace after a rotation. Without a server key nothing
+// matches.
+func (s *Service) matchAppPassword(ctx context.Context, q Store, accountID int64, pw string, now time.Time) (int64, bool, error) {
+	norm, err := Normalize(pw)
+	if err != nil || s.keys == nil {
+		return 0, false, nil
+	}
+	list, err := q.AppPasswords(ctx, accountID)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, p := range list {
+		if now.Before(p.ExpiresAt) && s.keys.Check(norm, p.KeyID, p.Hash) {
+			return p.ID, true, nil
+		}
+		if now.Before(p.PrevValidUntil) && len(p.PrevHash) > 0 && s.keys.Check(norm, p.PrevKeyID, p.PrevHash) {
+			return p.ID, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// fail counts a refused mail login against the account and the IP and
+// records it, then answers invalid_credentials.
+func (s *Service) fail(ctx context.Context, now time.Time, a *varco.Account, acctKey, ipKey string, m varco.Meta, why string) error {
+	err := s.inTx(ctx, func(q Store) error {
+		t := &s.throttle
+		acct, err := q.ThrottleFailure(ctx, acctKey, now, now.Add(-t.AccountWindow))
+		if err != nil {
+			return err
+		}
+		if d := t.backoff(acct.Failures, t.AccountFailures); d > 0 {
+			if err := q.ThrottleBlock(ctx, acctKey, now.Add(d)); err != nil {
+				return err
+			}
+		}
+		ip, err := q.ThrottleFailure(ctx, ipKey, now, now.Add(-t.IPWindow))
+		if err != nil {
+			return err
+		}
+		if d := t.backoff(ip.Failures, t.IPFailures); d > 0 {
+			if err := q.ThrottleBlock(ctx, ipKey, now.Add(d)); err != nil {
+				return err
+			}
+		}
+		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginFailed, varco.OutcomeFailure, m, why))
+	})
+	if err != nil {
+		return fmt.Errorf("record failed mail login: %w", err)
+	}
+	return wrongCredentials()
+}
+
+// Now is the service's clock: what "expired" is measured against.
+func (s *Service) Now() time.Time { return s.clock.Now() }

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AppPassword is one app password for mail clients (SPEC §7): only its
+// keyed hash is stored, and after a rotation the previous one until
+// PrevValidUntil.
+type AppPassword struct {
+	ID               int64
+	AccountID        int64
+	Label            string
+	KeyID            string
+	Hash             []byte
+	PrevKeyID        string
+	PrevHash         []byte
+	PrevValidUntil   time.Time
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+	LastUsedAt       time.Time
+	LastUsedIP       string
+	LastUsedProtocol string
+}
+
+// MailAccess is which mail protocols an account may use.
+type MailAccess struct {
+	IMAP, POP3, SMTP bool
+}
+
+const appPasswordColumns = `id, account_id, label, key_id, hash, prev_key_id, prev_hash, prev_valid_until,
+	created_at, expires_at, last_used_at, last_used_ip, last_used_protocol`
+
+func scanAppPassword(row interface{ Scan(...any) error }) (*AppPassword, error) {
+	var p AppPassword
+	var prevUntil, created, expires, used int64
+	if err := row.Scan(&p.ID, &p.AccountID, &p.Label, &p.KeyID, &p.Hash, &p.PrevKeyID, &p.PrevHash, &prevUntil,
+		&created, &expires, &used, &p.LastUsedIP, &p.LastUsedProtocol); err != nil {
+		return nil, err
+	}
+	p.PrevValidUntil, p.CreatedAt, p.ExpiresAt, p.LastUsedAt = tm(prevUntil), tm(created), tm(expires), tm(used)
+	return &p, nil
+}
+
+// AppPasswords returns the account's app passwords, oldest first.
+func (q *Q) AppPasswords(ctx context.Context, accountID int64) ([]AppPassword, error) {
+	rows, err := q.query(ctx, `SELECT `+appPasswordColumns+` FROM app_passwords WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("app passwords: %w", err)
+	}
+	defer rows.Close()
+	var out []AppPassword
+	for rows.Next() {
+		p, err := scanAppPassword(rows)
+		if err != nil {
+			return nil, fmt.Errorf("app passwords: %w", err)
+		}
+		out = append(out, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("app passwords: %w", err)
+	}
+	return out, nil
+}
+
+// AppPasswordByID returns the account's app password id, or ENotFound.
+func (q *Q) AppPasswordByID(ctx context.Context, accountID, id int64) (*AppPassword, error) {
+	p, err := scanAppPassword(q.queryRow(ctx, `SELECT `+appPasswordColumns+` FROM app_passwords
+		WHERE account_id = $1 AND id = $2`+q.forUpdate(), accountID, id))
+	if err != nil {
+		return nil, fmt.Errorf("app password: %w", notFound(err, "app password"))
+	}
+	return p, nil
+}
+
+// InsertAppPassword stores p and sets p.ID.
+func (q *Q) InsertAppPassword(ctx context.Context, p *AppPassword) error {
+	err := q.queryRow(ctx, `INSERT INTO app_passwords (account_id, label, key_id, hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		p.AccountID, p.Label, p.KeyID, p.Hash, ts(p.CreatedAt), ts(p.ExpiresAt)).Scan(&p.ID)
+	if err != nil {
+		return fmt.Errorf("insert app password: %w", mapError(err, "app password"))
+	}
+	return nil
+}
+
+// RotateAppPassword replaces p's secret with p.KeyID/p.Hash and its expiry
+// with p.ExpiresAt, keeping the previous secret until p.PrevValidUntil.
+func (q *Q) RotateAppPassword(ctx context.Context, p *AppPassword) error {
+	res, err := q.exec(ctx, `UPDATE app_passwords SET prev_key_id = $3, prev_hash = $4, prev_valid_until = $5,
+		key_id = $6, hash = $7, expires_at = $8 WHERE account_id = $1 AND id = $2`,
+		p.AccountID, p.ID, p.PrevKeyID, p.PrevHash, ts(p.PrevValidUntil), p.KeyID, p.Hash, ts(p.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("rotate app password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("rotate app password: %w", notFound(sql.ErrNoRows, "app password"))
+	}
+	return nil
+}
+
+// DeleteAppPassword removes the account's app password id; ENotFound when
+// there is none.
+func (q *Q) DeleteAppPassword(ctx context.Context, accountID, id int64) error {
+	res, err := q.exec(ctx, `DELETE FROM app_passwords WHERE account_id = $1 AND id = $2`, accountID, id)
+	if err != nil {
+		return fmt.Errorf("delete app password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("delete app password: %w", notFound(sql.ErrNoRows, "app password"))
+	}
+	return nil
+}
+
+// DeleteAppPasswords removes every app password of the account and
+// returns how many there were.
+func (q *Q) DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error) {
+	res, err := q.exec(ctx, `DELETE FROM app_passwords WHERE account_id = $1`, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("delete app passwords: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// HasAppPasswords reports whether any account has an app password.
+func (q *Q) HasAppPasswords(ctx context.Context) (bool, error) {
+	var one int
+	err := q.queryRow(ctx, `SELECT 1 FROM app_passwords LIMIT 1`).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("has app passwords: %w", err)
+	}
+	return true, nil
+}
+
+// TouchAppPassword records the last use of an app password.
+func (q *Q) TouchAppPassword(ctx context.Context, id int64, at time.Time, ip, protocol string) error {
+	if _, err := q.exec(ctx, `UPDATE app_passwords SET last_used_at = $2, last_used_ip = $3, last_used_protocol = $4
+		WHERE id = $1`, id, ts(at), ip, protocol); err != nil {
+		return fmt.Errorf("touch app password: %w", err)
+	}
+	return nil
+}
+
+// MarkMailLogin records that a mail login success of credential from ip
+// over protocol is being recorded at now, unless one was recorded after
+// since; it reports whether this one is to be recorded.
+func (q *Q) MarkMailLogin(ctx context.Context, accountID, credential int64, ip, protocol string, now, since time.Time) (bool, error) {
+	var one int
+	err := q.queryRow(ctx, `INSERT INTO mail_login_marks (account_id, credential, ip, protocol, recorded_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (account_id, credential, ip, protocol) DO UPDATE SET recorded_at = excluded.recorded_at
+		WHERE mail_login_marks.recorded_at <= $6
+		RETURNING 1`, accountID, credential, ip, protocol, ts(now), ts(since)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark mail login: %w", err)
+	}
+	return true, nil
+}
+
+// MailAccess returns the account's mail protocols; an account never set
+// has all three.
+func (q *Q) MailAccess(ctx context.Context, accountID int64) (MailAccess, error) {
+	var m MailAccess
+	err := q.queryRow(ctx, `SELECT imap, pop3, smtp FROM mail_access WHERE account_id = $1`, accountID).Scan(&m.IMAP, &m.POP3, &m.SMTP)
+	if errors.Is(err, sql.ErrNoRows) {
+		return MailAccess{IMAP: true, POP3: true, SMTP: true}, nil
+	}
+	if err != nil {
+		return MailAccess{}, fmt.Errorf("mail access: %w", err)
+	}
+	return m, nil
+}
+
+// SetMailAccess sets the account's mail protocols.
+func (q *Q) SetMailAccess(ctx context.Context, accountID int64, m MailAccess) error {
+	if _, err := q.exec(ctx, `INSERT INTO mail_access (account_id, imap, pop3, smtp) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id) DO UPDATE SET imap = excluded.imap, pop3 = excluded.pop3, smtp = excluded.smtp`,
+		accountID, m.IMAP, m.POP3, m.SMTP); err != nil {
+		return fmt.Errorf("set mail access: %w", err)
+	}
+	return nil
+}
+
+// OrgMailAccountPassword reports whether the organization lets accounts
+// without 2-step verification give mail clients the account password.
+func (q *Q) OrgMailAccountPassword(ctx context.Context, orgID int64) (bool, error) {
+	var ok bool
+	err := q.queryRow(ctx, `SELECT mail_account_password FROM orgs WHERE id = $1`, orgID).Scan(&ok)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil // no organization (support accounts): the default
+	}
+	if err != nil {
+		return false, fmt.Errorf("org mail account password: %w", err)
+	}
+	return ok, nil
+}
+
+// SetOrgMailAccountPassword sets whether the organization's accounts
+// without 2-step verification may give mail clients the account password.
+func (q *Q) SetOrgMailAccountPassword(ctx context.Context, orgID int64, allowed bool) error {
+	if _, err := q.exec(ctx, `UPDATE orgs SET mail_account_password = $2 WHERE id = $1`, orgID, allowed); err != nil {
+		return fmt.Errorf("set org mail account password: %w", err)
+	}
+	return nil
+}
