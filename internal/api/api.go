@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"varco.dev/varco"
@@ -27,7 +28,10 @@ type Server struct {
 	// MailAuthSecret is what mail servers send as a Bearer token to
 	// POST /api/v1/mail/auth; empty refuses every call.
 	MailAuthSecret string
-	Proxies        httpx.Proxies
+	// MailBackends are the mail servers, per protocol, that GET
+	// /mail/auth-http names to nginx for an accepted login.
+	MailBackends map[string]netip.AddrPort
+	Proxies      httpx.Proxies
 	// SecureCookies marks the session cookie Secure; off only in dev mode over http.
 	SecureCookies bool
 	Log           *slog.Logger

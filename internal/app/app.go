@@ -272,9 +272,10 @@ func (a *App) watchBacklog(ctx context.Context) {
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	apiServer := &api.Server{Auth: a.Auth, Recovery: a.Recovery, Admin: a.Admin, AppPasswords: a.AppPasswords,
-		MailAuthSecret: a.Cfg.MailAuthSecret, Proxies: a.Cfg.TrustedProxies,
+		MailAuthSecret: a.Cfg.MailAuthSecret, MailBackends: a.Cfg.MailBackends, Proxies: a.Cfg.TrustedProxies,
 		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a}
 	apiServer.Register(mux)
+	apiServer.RegisterMailAuthHTTP(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,21 +18,22 @@ import (
 
 // Config is every setting of `varco serve` and the other commands.
 type Config struct {
-	DatabaseURL     string        // VARCO_DATABASE_URL: SQLite path (default varco.db) or postgres://…
-	Listen          string        // VARCO_LISTEN: address to serve on
-	BaseURL         string        // VARCO_BASE_URL: public URL, for links in e-mails
-	SMTPURL         string        // VARCO_SMTP_URL: smtp://[user:pass@]host:port or smtps://…
-	MailFrom        string        // VARCO_MAIL_FROM: sender address
-	SMSURL          string        // VARCO_SMS_URL: https://… webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…
-	SMSToken        string        // VARCO_SMS_TOKEN: bearer token for the webhook
-	MailAuthSecret  string        // VARCO_MAIL_AUTH_SECRET: the mail servers' bearer token for POST /api/v1/mail/auth; "" refuses every call
-	TrustedProxies  httpx.Proxies // VARCO_TRUSTED_PROXIES
-	GeoIPDB         string        // VARCO_GEOIP_DB: MaxMind DB (GeoLite2-City layout); "" falls back to IP networks
-	Dev             bool          // VARCO_DEV: demo data, /dev/mailbox, cookies without Secure over http
-	LogLevel        string        // VARCO_LOG_LEVEL: debug, info, warn, error
-	SessionIdle     time.Duration // VARCO_SESSION_IDLE
-	SessionAbsolute time.Duration // VARCO_SESSION_ABSOLUTE
-	AuditDir        string        // VARCO_AUDIT_DIR: audit keys and checkpoints; default beside the SQLite file, ./varco-audit for PostgreSQL
+	DatabaseURL     string                    // VARCO_DATABASE_URL: SQLite path (default varco.db) or postgres://…
+	Listen          string                    // VARCO_LISTEN: address to serve on
+	BaseURL         string                    // VARCO_BASE_URL: public URL, for links in e-mails
+	SMTPURL         string                    // VARCO_SMTP_URL: smtp://[user:pass@]host:port or smtps://…
+	MailFrom        string                    // VARCO_MAIL_FROM: sender address
+	SMSURL          string                    // VARCO_SMS_URL: https://… webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…
+	SMSToken        string                    // VARCO_SMS_TOKEN: bearer token for the webhook
+	MailAuthSecret  string                    // VARCO_MAIL_AUTH_SECRET: the mail servers' bearer token for POST /api/v1/mail/auth; "" refuses every call
+	MailBackends    map[string]netip.AddrPort // VARCO_MAIL_BACKEND_IMAP, _POP3, _SMTP: where nginx's mail proxy sends a login that GET /mail/auth-http accepted
+	TrustedProxies  httpx.Proxies             // VARCO_TRUSTED_PROXIES
+	GeoIPDB         string                    // VARCO_GEOIP_DB: MaxMind DB (GeoLite2-City layout); "" falls back to IP networks
+	Dev             bool                      // VARCO_DEV: demo data, /dev/mailbox, cookies without Secure over http
+	LogLevel        string                    // VARCO_LOG_LEVEL: debug, info, warn, error
+	SessionIdle     time.Duration             // VARCO_SESSION_IDLE
+	SessionAbsolute time.Duration             // VARCO_SESSION_ABSOLUTE
+	AuditDir        string                    // VARCO_AUDIT_DIR: audit keys and checkpoints; default beside the SQLite file, ./varco-audit for PostgreSQL
 	// VARCO_AUDIT_CHECKPOINT_INTERVAL: how often serve writes a signed
 	// checkpoint when the history changed; 0 means the default, 1m.
 	CheckpointInterval time.Duration
@@ -59,6 +61,9 @@ var Settings = []Setting{
 	{Flag: "sms-url", Env: "VARCO_SMS_URL", Usage: "SMS gateway: https://… JSON webhook (http:// on loopback) or twilio://SID:TOKEN@host?from=+…"},
 	{Flag: "sms-token", Env: "VARCO_SMS_TOKEN", Usage: "bearer token sent to the SMS webhook (prefer the variable to the flag)"},
 	{Flag: "mail-auth-secret", Env: "VARCO_MAIL_AUTH_SECRET", Usage: "bearer token mail servers send to POST /api/v1/mail/auth; unset refuses every call (prefer the variable to the flag)"},
+	{Flag: "mail-backend-imap", Env: "VARCO_MAIL_BACKEND_IMAP", Usage: "IP:port of the IMAP server nginx's mail proxy hands accepted logins to (GET /mail/auth-http)"},
+	{Flag: "mail-backend-pop3", Env: "VARCO_MAIL_BACKEND_POP3", Usage: "IP:port of the POP3 server nginx's mail proxy hands accepted logins to"},
+	{Flag: "mail-backend-smtp", Env: "VARCO_MAIL_BACKEND_SMTP", Usage: "IP:port of the SMTP server nginx's mail proxy hands accepted logins to"},
 	{Flag: "geoip-db", Env: "VARCO_GEOIP_DB", Usage: "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes"},
 	{Flag: "trusted-proxies", Env: "VARCO_TRUSTED_PROXIES", Usage: "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{Flag: "dev", Env: "VARCO_DEV", Bool: true, Usage: "dev mode: demo users, /dev/mailbox, no SMTP needed"},
@@ -122,6 +127,19 @@ func Load(value func(flag string) string) (*Config, error) {
 		if c.CheckpointInterval, err = time.ParseDuration(interval); err != nil || c.CheckpointInterval <= 0 {
 			return nil, fmt.Errorf("audit-checkpoint-interval %q: want a positive duration such as 1m", interval)
 		}
+	}
+	c.MailBackends = map[string]netip.AddrPort{}
+	for _, proto := range []string{"imap", "pop3", "smtp"} {
+		v := value("mail-backend-" + proto)
+		if v == "" {
+			continue
+		}
+		// nginx wants an IP address in Auth-Server, never a host name.
+		ap, err := netip.ParseAddrPort(v)
+		if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
+			return nil, fmt.Errorf("mail-backend-%s %q: want IP:port such as 127.0.0.1:1143", proto, v)
+		}
+		c.MailBackends[proto] = ap
 	}
 	c.ShutdownTimeout = 10 * time.Second
 	if c.BaseURL == "" {
