@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 )
 
@@ -81,8 +82,15 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		redirect(w, r, "/login/step-up")
 		return
 	}
+	h.signedIn(w, r, res)
+}
+
+// signedIn sets the session cookie of a finished sign-in (after the
+// password, a step-up or a push approval) and goes where it leads: the
+// password page for a session that may only change it, else the profile.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *auth.LoginResult) {
 	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
-	if res.State == varco.StatePasswordChangeRequired || res.Session.Restricted {
+	if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
 		redirect(w, r, "/profile/password")
 		return
 	}

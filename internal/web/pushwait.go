@@ -10,7 +10,6 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
-	"varco.dev/varco/internal/httpx"
 )
 
 // The sign-in of an account with 2-step verification waits on
@@ -106,12 +105,7 @@ func (h *Handler) pushCheck(w http.ResponseWriter, r *http.Request, rq *request)
 			return
 		}
 		h.clearFlowCookie(w)
-		httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
-		if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
-			redirect(w, r, "/profile/password")
-			return
-		}
-		redirect(w, r, "/profile")
+		h.signedIn(w, r, res)
 	default:
 		h.signInAgain(w, r)
 	}

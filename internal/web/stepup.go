@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/i18n"
 )
 
@@ -149,12 +148,7 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *reque
 		return
 	}
 	h.clearFlowCookie(w)
-	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
-	if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
-		redirect(w, r, "/profile/password")
-		return
-	}
-	redirect(w, r, "/profile")
+	h.signedIn(w, r, res)
 }
 
 // stepUpError answers a failed send or verify in the page's language.
