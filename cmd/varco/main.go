@@ -171,10 +171,6 @@ func loadConfig(cmd *ucli.Command) (*config.Config, error) {
 type envSource struct {
 	key    string
 	getenv func(string) string
-	// fd3 and fd4 are checkpassword's input and reply descriptors; nil:
-	// the process's file descriptors 3 and 4.
-	fd3 io.Reader
-	fd4 *os.File
 }
 
 func (s envSource) Lookup() (string, bool) {
