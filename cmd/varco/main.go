@@ -6,6 +6,7 @@
 //	varco user create|list|show|disable|reactivate|unlock
 //	varco audit verify|checkpoint|rotate-key   check and anchor the activity history
 //	varco import                 import users and their legacy password hashes
+//	varco checkpassword PROGRAM  Dovecot checkpassword helper (asks the running varco)
 //	varco version                print the version
 //
 // "varco help COMMAND" and "varco COMMAND --help" describe each command and
@@ -37,8 +38,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	var status exitStatus
 	switch {
 	case err == nil:
+	case errors.As(err, &status):
+		os.Exit(int(status))
 	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:
@@ -54,6 +58,10 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// fd3 and fd4 are checkpassword's input and reply descriptors; nil:
+	// the process's file descriptors 3 and 4.
+	fd3 io.Reader
+	fd4 *os.File
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -79,6 +87,7 @@ func (e *env) root() *ucli.Command {
 			e.auditCommand(),
 			e.importCommand(),
 			e.authenticatorCommand(),
+			e.checkpasswordCommand(),
 			{Name: "version", Usage: "print the version", Action: func(ctx context.Context, cmd *ucli.Command) error {
 				if err := noArgs(cmd); err != nil {
 					return err
