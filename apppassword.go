@@ -7,6 +7,10 @@ const (
 	EventAppPasswordCreated = "app_password_created"
 	EventAppPasswordRotated = "app_password_rotated"
 	EventAppPasswordDeleted = "app_password_deleted"
+	// EventAppPasswordExpiryWarningSent and EventAppPasswordExpired are the
+	// lifecycle jobs' notices of an app password's expiry (SPEC §7.3).
+	EventAppPasswordExpiryWarningSent = "app_password_expiry_warning_sent"
+	EventAppPasswordExpired           = "app_password_expired"
 	EventMailLoginSucceeded = "mail_login_succeeded"
 	EventMailLoginFailed    = "mail_login_failed"
 )
