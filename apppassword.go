@@ -7,9 +7,18 @@ const (
 	EventAppPasswordCreated = "app_password_created"
 	EventAppPasswordRotated = "app_password_rotated"
 	EventAppPasswordDeleted = "app_password_deleted"
-	EventMailLoginSucceeded = "mail_login_succeeded"
-	EventMailLoginFailed    = "mail_login_failed"
+	// EventAppPasswordExpiryWarningSent and EventAppPasswordExpired are the
+	// lifecycle jobs' notices of an app password's expiry (SPEC §7.3).
+	EventAppPasswordExpiryWarningSent = "app_password_expiry_warning_sent"
+	EventAppPasswordExpired           = "app_password_expired"
+	EventMailLoginSucceeded           = "mail_login_succeeded"
+	EventMailLoginFailed              = "mail_login_failed"
 )
+
+// AppPasswordWarningDays are the days before an app password's expiry on
+// which its owner is warned (SPEC §7.3 [days default]); it is told once
+// more at expiry.
+var AppPasswordWarningDays = []int{14, 7, 1}
 
 // Error codes of app passwords.
 const (

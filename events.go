@@ -70,6 +70,8 @@ var events = []EventInfo{
 	{Name: EventAppPasswordCreated, IT: "Password per app creata", EN: "App password created", Place: true},
 	{Name: EventAppPasswordRotated, IT: "Password per app rigenerata", EN: "App password regenerated", Place: true},
 	{Name: EventAppPasswordDeleted, IT: "Password per app eliminata", EN: "App password deleted", Place: true},
+	{Name: EventAppPasswordExpiryWarningSent, IT: "Avviso di scadenza della password per app inviato", EN: "App password expiry warning sent", Email: true},
+	{Name: EventAppPasswordExpired, IT: "Password per app scaduta", EN: "App password expired", Email: true},
 	{Name: EventMailLoginSucceeded, IT: "Accesso alla posta riuscito", EN: "Mail client signed in", Place: true},
 	{Name: EventMailLoginFailed, IT: "Accesso alla posta non riuscito", EN: "Failed mail client sign-in", Place: true},
 }

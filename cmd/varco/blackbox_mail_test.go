@@ -5,9 +5,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
 const blackboxMailSecret = "mail-servers-shared-secret-0123456789"
@@ -136,6 +138,63 @@ func TestSeed_7_AppPasswordsForMailServers(t *testing.T) {
 			expect("second app password at 89 days 23 hours", b.mailAuth(mario, laptopPW, "imap", "192.0.2.11", ""), 200)
 			advance("1h")
 			expect("second app password after 90 days", b.mailAuth(mario, laptopPW, "imap", "192.0.2.11", ""), 401)
+		})
+	}
+}
+
+// TestSeed_7_3_AppPasswordExpiryMail: [seed] SPEC §7.3 through the
+// testclock binary — an app password is warned by e-mail 14 days before it
+// expires, a jump from there to 1 day left sends only the 1-day warning,
+// and at expiry app_password_expired goes out; each once.
+func TestSeed_7_3_AppPasswordExpiryMail(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			b := setupBlackbox(t, engine) // mario in acme, plan pro
+			b.serve()
+			key := filepath.Join(t.TempDir(), "mario.key")
+			b.mustAuthenticator("enroll", "--server", b.url, "--email", "mario@acme.test", "--key-file", key)
+			b.createAppPassword(b.pushSession("mario@acme.test", key), "telefono", nil)
+			notices := func() []smtpsink.Mail {
+				var out []smtpsink.Mail
+				for _, m := range b.sink.Messages() {
+					if ev := m.Header.Get("X-Varco-Event"); ev == "app_password_expiry_warning_sent" || ev == "app_password_expired" {
+						out = append(out, m)
+					}
+				}
+				return out
+			}
+			steps := []struct {
+				advance string
+				want    int    // app password e-mails so far
+				event   string // of the last one
+				text    string // in its text
+			}{
+				{"1823h", 0, "", ""}, // 75 days 23 hours: 15 days left
+				{"1h", 1, "app_password_expiry_warning_sent", "14"},
+				{"312h", 2, "app_password_expiry_warning_sent", "telefono"}, // 1 day left: 7 skipped
+				{"23h", 2, "", ""},
+				{"1h", 3, "app_password_expired", "telefono"},
+				{"240h", 3, "", ""},
+			}
+			for _, s := range steps {
+				if st, res := b.call("POST", "/_test/clock", "", map[string]string{"advance": s.advance}); st != 200 {
+					t.Fatalf("advance %s: %d %v", s.advance, st, res)
+				}
+				got := notices()
+				if len(got) != s.want {
+					t.Fatalf("after +%s: %d app password e-mails, want %d", s.advance, len(got), s.want)
+				}
+				if s.event == "" {
+					continue
+				}
+				last := got[len(got)-1]
+				if last.Header.Get("X-Varco-Event") != s.event || !strings.Contains(last.Text, s.text) {
+					t.Fatalf("after +%s: %s %q\n%s", s.advance, last.Header.Get("X-Varco-Event"), last.Subject, last.Text)
+				}
+			}
+			if s := notices()[1].Subject; !strings.Contains(s, "domani") && !strings.Contains(s, "tomorrow") {
+				t.Fatalf("1-day warning subject %q", s)
+			}
 		})
 	}
 }

@@ -27,7 +27,7 @@ var dynamicKeys = map[string][]string{
 	// outcomes, and the tones the history gives some failures
 	"outcome.": {varco.OutcomeSuccess, varco.OutcomeFailure, "warning", "danger"},
 	// the in-app alert kinds (SPEC §8)
-	"alert.":     {"password_expiry", "suspension_coming", "account_locked", "account_unlocked", "new_login", "contact_changed"},
+	"alert.":     {"password_expiry", "suspension_coming", "account_locked", "account_unlocked", "new_login", "contact_changed", "app_password_expiry"},
 	"appname.":   {"account_management", "api", "authenticator", "customer_area", "mail_panel", "support_portal", "webmail"},
 	"err.title.": {"400", "403", "404", "500"},
 	// why an account locked (store lock reasons)

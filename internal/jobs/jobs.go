@@ -55,11 +55,13 @@ func New(db *store.DB, c clock.Clock, m *notify.Mailer, log *slog.Logger) *Runne
 
 // Report counts what one run did.
 type Report struct {
-	Examined           int // accounts read because their next_notice_at had come
-	ExpiryWarnings     int
-	InactivityWarnings int
-	Suspended          int
-	Deleted            int64 // expired reset tokens and old sessions removed
+	Examined            int // accounts read because their next_notice_at had come
+	ExpiryWarnings      int
+	InactivityWarnings  int
+	Suspended           int
+	AppPasswordWarnings int   // app password expiry warnings (SPEC §7.3)
+	AppPasswordsExpired int   // app password expiry notices
+	Deleted             int64 // expired reset tokens and old sessions removed
 }
 
 // Retention keeps expired reset tokens and ended sessions this long before
@@ -90,6 +92,9 @@ func (r *Runner) RunOnce(ctx context.Context) (Report, error) {
 			errs = append(errs, fmt.Errorf("lifecycle jobs for org %d: %w", id, err))
 		}
 	}
+	if err := r.appPasswords(ctx, &rep); err != nil {
+		errs = append(errs, fmt.Errorf("app password notices: %w", err))
+	}
 	n, err := r.cleanup(ctx)
 	rep.Deleted = n
 	errs = append(errs, err)
@@ -103,9 +108,12 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 	for {
 		if rep, err := r.RunOnce(ctx); err != nil {
 			r.log.ErrorContext(ctx, "lifecycle jobs", "error", err)
-		} else if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended > 0 || rep.Deleted > 0 {
+		} else if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended+rep.AppPasswordWarnings+rep.AppPasswordsExpired > 0 ||
+			rep.Deleted > 0 {
 			r.log.InfoContext(ctx, "lifecycle jobs", "examined", rep.Examined, "expiry_warnings", rep.ExpiryWarnings,
-				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended, "deleted", rep.Deleted)
+				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended,
+				"app_password_warnings", rep.AppPasswordWarnings, "app_passwords_expired", rep.AppPasswordsExpired,
+				"deleted", rep.Deleted)
 		}
 		select {
 		case <-ctx.Done():

@@ -23,6 +23,9 @@ const (
 	// names the session, so "this wasn't me" can end it.
 	AlertNewLogin      = "new_login"
 	AlertContactChange = "contact_changed"
+	// AlertAppPasswordExpiry comes with each expiry warning and the expiry
+	// notice of an app password (SPEC §7.3).
+	AlertAppPasswordExpiry = "app_password_expiry"
 )
 
 // alertText formats the catalogue text key in a's language.
@@ -59,6 +62,14 @@ func emailAlert(a *varco.Account, event string, d Data) (store.Alert, bool) {
 			Message: alertText(a, "alert_text.new_login", alertTime(a, d.Time), from, with)}, true
 	case varco.EventPasswordExpiryWarningSent:
 		return ExpiryAlert(a, d.DaysLeft, d.ExpiresAt), true
+	case varco.EventAppPasswordExpiryWarningSent:
+		key := "alert_text.app_password_expiry"
+		if d.DaysLeft <= 1 {
+			key = "alert_text.app_password_expiry_soon"
+		}
+		return store.Alert{Kind: AlertAppPasswordExpiry, Message: alertText(a, key, d.Label, d.DaysLeft, alertTime(a, d.ExpiresAt))}, true
+	case varco.EventAppPasswordExpired:
+		return store.Alert{Kind: AlertAppPasswordExpiry, Message: alertText(a, "alert_text.app_password_expired", d.Label, alertTime(a, d.ExpiresAt))}, true
 	}
 	return store.Alert{}, false
 }

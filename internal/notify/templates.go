@@ -95,6 +95,10 @@ type Data struct {
 	ContactEmail    string    // the new contact address
 	VerifyURL       string    // the link, with the token as its "token" parameter
 	VerifyExpiresAt time.Time // when that link stops working
+
+	// app_password_expiry_warning_sent, app_password_expired (SPEC §7.3):
+	// the app password's label; DaysLeft and ExpiresAt as for the password.
+	Label string
 }
 
 // In returns d with every time in loc, the reader's zone: templates show

@@ -90,9 +90,10 @@ func (q *Q) InsertAppPassword(ctx context.Context, p *AppPassword) error {
 
 // RotateAppPassword replaces p's secret with p.KeyID/p.Hash and its expiry
 // with p.ExpiresAt, keeping the previous secret until p.PrevValidUntil.
+// The new secret's expiry notices start over (the next jobs run looks).
 func (q *Q) RotateAppPassword(ctx context.Context, p *AppPassword) error {
 	res, err := q.exec(ctx, `UPDATE app_passwords SET prev_key_id = $3, prev_hash = $4, prev_valid_until = $5,
-		key_id = $6, hash = $7, expires_at = $8 WHERE account_id = $1 AND id = $2`,
+		key_id = $6, hash = $7, expires_at = $8, next_notice_at = 0 WHERE account_id = $1 AND id = $2`,
 		p.AccountID, p.ID, p.PrevKeyID, p.PrevHash, ts(p.PrevValidUntil), p.KeyID, p.Hash, ts(p.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("rotate app password: %w", err)

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// DueAppPasswords returns up to limit app passwords, in id order after
+// afterID, whose next_notice_at has come by now: the ones the lifecycle
+// jobs must look at for their expiry notices (SPEC §7.3).
+func (q *Q) DueAppPasswords(ctx context.Context, now time.Time, afterID int64, limit int) ([]AppPassword, error) {
+	rows, err := q.query(ctx, `SELECT `+appPasswordColumns+` FROM app_passwords
+		WHERE next_notice_at <= $1 AND id > $2 ORDER BY id LIMIT $3`, ts(now), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due app passwords: %w", err)
+	}
+	defer rows.Close()
+	var out []AppPassword
+	for rows.Next() {
+		p, err := scanAppPassword(rows)
+		if err != nil {
+			return nil, fmt.Errorf("due app passwords: %w", err)
+		}
+		out = append(out, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due app passwords: %w", err)
+	}
+	return out, nil
+}
+
+// SetAppPasswordNextNotice sets when the jobs next look at app password id,
+// never again when next is zero, provided its secret still expires at
+// expires; it reports false when the app password was rotated or deleted
+// since it was read.
+func (q *Q) SetAppPasswordNextNotice(ctx context.Context, id int64, expires, next time.Time) (bool, error) {
+	at := int64(math.MaxInt64)
+	if !next.IsZero() {
+		at = ts(next)
+	}
+	res, err := q.exec(ctx, `UPDATE app_passwords SET next_notice_at = $3 WHERE id = $1 AND expires_at = $2`,
+		id, ts(expires), at)
+	if err != nil {
+		return false, fmt.Errorf("set app password next notice: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set app password next notice: %w", err)
+	}
+	return n == 1, nil
+}
