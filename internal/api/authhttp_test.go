@@ -95,3 +95,42 @@ func FuzzDecodeAuthHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestMailAuthHTTPBadText sends the bad-input corpus raw in every header of
+// nginx's auth_http request (raw, so NUL and CR LF really reach the server):
+// never a 5xx and never "OK", whether the credentials around it are right.
+func TestMailAuthHTTPBadText(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			h := newHarness(t, engine, withAuthHTTP)
+			standard(h)
+			good := map[string]string{"X-Varco-Secret": mailSecret, "Auth-Method": "plain", "Auth-User": "mario@acme.test",
+				"Auth-Pass": marioPW, "Auth-Protocol": "imap", "Auth-Login-Attempt": "1", "Client-IP": "203.0.113.21"}
+			var all [][2]string
+			for k, v := range good {
+				all = append(all, [2]string{k, v})
+			}
+			if r := h.raw("GET", api.AuthHTTPPath, all, nil); r.header.Get("Auth-Status") != "OK" {
+				t.Fatalf("the request without bad text: %d %q %s", r.status, r.header.Get("Auth-Status"), r.body)
+			}
+			for _, name := range []string{"X-Varco-Secret", "Auth-User", "Auth-Pass", "Auth-Protocol", "Client-IP"} {
+				for _, bad := range badStrings {
+					var hdr [][2]string
+					for k, v := range good {
+						if k == name {
+							v = bad.value
+						}
+						hdr = append(hdr, [2]string{k, v})
+					}
+					r := h.raw("GET", api.AuthHTTPPath, hdr, nil)
+					if r.status >= 500 {
+						t.Errorf("%s = %s: %d %s", name, bad.name, r.status, r.body)
+					}
+					if st := r.header.Get("Auth-Status"); r.status == 200 && (st == "" || st == "OK") {
+						t.Errorf("%s = %s: Auth-Status %q", name, bad.name, st)
+					}
+				}
+			}
+		})
+	}
+}

@@ -49,6 +49,7 @@ var badStrings = []badString{
 // rawReply is an answer read off the wire.
 type rawReply struct {
 	status int
+	header http.Header
 	body   []byte
 }
 
@@ -82,7 +83,7 @@ func (h *harness) raw(method, target string, hdr [][2]string, body []byte) rawRe
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(resp.Body)
-	return rawReply{status: resp.StatusCode, body: rb}
+	return rawReply{status: resp.StatusCode, header: resp.Header, body: rb}
 }
 
 // jsonWith is body as JSON with field's value replaced by the raw JSON
