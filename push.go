@@ -49,4 +49,8 @@ const (
 	EStepUpRequired = "step_up_required"
 	// ETwoFactorOff: 2-step verification is off.
 	ETwoFactorOff = "two_factor_off"
+	// EDeviceUVRequired: the device's approval (or its WebAuthn
+	// registration) did not prove user verification: no PIN, fingerprint
+	// or face (SPEC §6.3).
+	EDeviceUVRequired = "device_user_verification_required"
 )

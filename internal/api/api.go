@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
@@ -37,6 +38,9 @@ type Server struct {
 	Log           *slog.Logger
 	// History proves an account's own activity history (SPEC §3).
 	History HistoryVerifier
+	// PushRecheck is how often the device event stream re-reads the
+	// device's requests when nothing woke it (default 10 s).
+	PushRecheck time.Duration
 }
 
 // HistoryVerifier checks one account's chain of the activity history
@@ -114,6 +118,9 @@ var routes = []route{
 	{"GET /api/v1/authenticator/requests", (*Server).pendingPush, deviceAuth},
 	{"POST /api/v1/authenticator/requests/{id}/decision", (*Server).decidePush, deviceAuth},
 	{"POST /api/v1/authenticator/logout", (*Server).authenticatorLogout, deviceAuth},
+	{"POST /api/v1/authenticator/webauthn/enroll/begin", (*Server).beginWebAuthnEnrollment, public},
+	{"POST /api/v1/authenticator/webauthn/enroll/finish", (*Server).finishWebAuthnEnrollment, public},
+	{"GET /api/v1/authenticator/events", (*Server).deviceEvents, deviceAuth},
 	{"GET /api/v1/me/two-factor", (*Server).getTwoFactor, signedIn},
 	{"DELETE /api/v1/me/two-factor", (*Server).disableTwoFactor, signedIn},
 	{"GET /api/v1/me/app-passwords", (*Server).listAppPasswords, signedIn},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/push"
 )
@@ -84,12 +85,18 @@ func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
 	}
 	out := pushListJSON{Requests: make([]pushItemJSON, 0, len(items))}
 	for _, it := range items {
-		c := it.Context
-		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, IP: c.IP,
-			Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
-			Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()})
+		out.Requests = append(out.Requests, pushItem(it))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// pushItem is a pending request as the device reads it, in the list and
+// in the event stream.
+func pushItem(it auth.PushItem) pushItemJSON {
+	c := it.Context
+	return pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, IP: c.IP,
+		Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
+		Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()}
 }
 
 type decidedJSON struct {

@@ -189,7 +189,17 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
-		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.Push)}
+		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.pushConfig())}
+}
+
+// pushConfig is cfg.Push with the public URL, the web app's WebAuthn
+// origin, taken from BaseURL unless set.
+func (c Config) pushConfig() push.Config {
+	p := c.Push
+	if p.PublicURL == "" {
+		p.PublicURL = c.BaseURL
+	}
+	return p
 }
 
 // read is the Reader outside a transaction.

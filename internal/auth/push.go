@@ -51,11 +51,17 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 			return err
 		}
 		res.Flow, res.Number = id, st.Request.Number
+		// The device's open event stream, here or in another process,
+		// hears of the new request once this commits.
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
+			return err
+		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeLogin+" "+r.Reason))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start push: %w", err)
 	}
+	s.decided.Broadcast()
 	return res, nil
 }
 
@@ -154,14 +160,18 @@ func (s *Service) EnrollAuthenticator(ctx context.Context, email, pw string, pub
 	return out, err
 }
 
-func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, recovery string, m Meta) (*Enrolled, error) {
+// enrollSignIn is the sign-in of an enrollment to the application
+// authenticator: the password with the sign-in's throttling and status
+// rules, then the risk rules; a risky sign-in is refused with
+// step_up_required. It returns the account and m with its place.
+func (s *Service) enrollSignIn(ctx context.Context, email, pw string, m Meta) (*varco.Account, Meta, error) {
 	if len(pw) > MaxPasswordBytes || len(email) > varco.MaxEmailLen {
-		return nil, varco.E(varco.EInvalid, "error.credentials_long")
+		return nil, m, varco.E(varco.EInvalid, "error.credentials_long")
 	}
 	m = repaired(m)
 	email = varco.NormalizeEmail(email)
 	if email == "" || pw == "" {
-		return nil, varco.E(varco.EInvalid, "error.credentials_required")
+		return nil, m, varco.E(varco.EInvalid, "error.credentials_required")
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
@@ -169,30 +179,39 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	defer cancel()
 	a, failures, err := s.checkPassword(wait, ctx, now, email, pw, acctKey, ipKey, m)
 	if err != nil {
-		return nil, busy(ctx, wait, err)
+		return nil, m, busy(ctx, wait, err)
 	}
 	if err := s.passwordAccepted(ctx, a, acctKey, failures, m); err != nil {
-		return nil, err
+		return nil, m, err
 	}
 	th := store.DefaultRiskThresholds()
 	if a.OrgID != 0 {
 		_, t, err := s.read().OrgForLogin(ctx, a.OrgID)
 		if err != nil {
-			return nil, err
+			return nil, m, err
 		}
 		th = t
 	}
 	risk, err := s.assessWith(ctx, a, m, now, th)
 	if err != nil {
-		return nil, err
+		return nil, m, err
 	}
 	m.Location = risk.Location
 	if risk.StepUp {
 		if err := s.record(ctx, a, varco.EventLoginFailed, varco.OutcomeFailure, m, "authenticator enrollment: "+risk.Reason); err != nil {
-			return nil, err
+			return nil, m, err
 		}
-		return nil, varco.E(varco.EStepUpRequired, "error.enroll_step_up")
+		return nil, m, varco.E(varco.EStepUpRequired, "error.enroll_step_up")
 	}
+	return a, m, nil
+}
+
+func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, recovery string, m Meta) (*Enrolled, error) {
+	a, m, err := s.enrollSignIn(ctx, email, pw, m)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
 	var out *Enrolled
 	var answer error
 	err = s.inTx(ctx, func(q Store) error {
@@ -215,21 +234,7 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 			return err
 		}
 		out = &Enrolled{DeviceID: e.Device.PublicID, Token: e.Token, RecoveryCodes: e.RecoveryCodes}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
-		if old != nil {
-			if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, "replaced with a recovery code")); err != nil {
-				return err
-			}
-		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, push.KindCLI)); err != nil {
-			return err
-		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
-		return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
+		return s.recordEnrollment(ctx, q, a, m, now, e.Device.Kind, old != nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enroll authenticator: %w", err)
@@ -238,6 +243,27 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		return nil, answer
 	}
 	return out, nil
+}
+
+// recordEnrollment records, in q, the sign-in that enrolled a device of
+// kind, the device replaced if any, and 2-step verification turning on,
+// and e-mails the user.
+func (s *Service) recordEnrollment(ctx context.Context, q Store, a *varco.Account, m Meta, now time.Time, kind string, replaced bool) error {
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
+		return err
+	}
+	if replaced {
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, "replaced with a recovery code")); err != nil {
+			return err
+		}
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, kind)); err != nil {
+		return err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
+		return err
+	}
+	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
 }
 
 // PushItem is a pending request as the device shows it.
@@ -393,11 +419,15 @@ func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error
 		if err != nil {
 			return err
 		}
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
+			return err
+		}
 		return s.turnOff(ctx, q, a, m, s.clock.Now(), "signed out of the authenticator")
 	})
 	if err != nil {
 		return fmt.Errorf("sign out of the authenticator: %w", err)
 	}
+	s.decided.Broadcast() // the device's event stream ends
 	return nil
 }
 
@@ -416,17 +446,22 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 			return err
 		}
 		id, number = st.Request.PublicID, st.Request.Number
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
+			return err
+		}
 		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeDisable))
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("disable 2-step verification: %w", err)
 	}
+	s.decided.Broadcast()
 	return id, number, nil
 }
 
-// PushDecided returns a channel closed at the next push decision taken in
-// this process or, on PostgreSQL, heard from another one (WakePush): a
-// waiting page re-reads its flow then (PushWait).
+// PushDecided returns a channel closed at the next push decision or new
+// request taken in this process or, on PostgreSQL, heard from another one
+// (WakePush): a waiting page re-reads its flow then (PushWait), and the
+// device's event stream its pending requests.
 func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
 
 // WakePush wakes every page waiting for a push decision, as a decision

@@ -138,7 +138,7 @@ func Status(code string) int {
 	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode, varco.EInvalidSignature, varco.EInvalidRecoveryCode:
 		return http.StatusUnauthorized
 	case varco.EForbidden, varco.EAccountLocked, varco.EAccountSuspended, varco.EAccountDisabled, varco.EPasswordChangeRequire,
-		varco.ERecoveryCodeRequired, varco.EStepUpRequired:
+		varco.ERecoveryCodeRequired, varco.EStepUpRequired, varco.EDeviceUVRequired:
 		return http.StatusForbidden
 	case varco.EInvalidPhone: // contact verification
 		return http.StatusBadRequest

@@ -22,18 +22,23 @@ type Decision struct {
 	RequestID string
 	Decision  string
 	Number    string // the number the user typed; may be empty for deny and report
-	Signature []byte // Ed25519 over Message
+	Signature []byte // Ed25519 over Message (a command-line device)
+	// Assertion is a web app device's WebAuthn assertion (the
+	// PublicKeyCredential as JSON) over Challenge.
+	Assertion []byte
 }
 
 // decisionJSON is the body of POST /api/v1/authenticator/requests/{id}/decision.
 type decisionJSON struct {
 	Decision  string `json:"decision"`
 	Number    string `json:"number"`
-	Signature string `json:"signature"` // base64url, no padding
+	Signature string `json:"signature,omitempty"` // base64url, no padding
+	// Assertion is a WebAuthn assertion instead of a signature.
+	Assertion json.RawMessage `json:"assertion,omitempty"`
 }
 
 // MaxDecisionBytes bounds a decision's body.
-const MaxDecisionBytes = 1024
+const MaxDecisionBytes = 1024 + MaxCredentialBytes
 
 // ParseDecision reads a decision body for request id. It refuses
 // anything malformed: an unknown decision, a number that is not 1–6 ASCII
@@ -64,6 +69,15 @@ func ParseDecision(id string, body []byte) (Decision, error) {
 	if !digits(in.Number, 6) {
 		return Decision{}, badDecision()
 	}
+	if len(in.Assertion) > 0 {
+		if in.Signature != "" {
+			return Decision{}, badDecision()
+		}
+		if _, err := ParseAssertion(in.Assertion); err != nil {
+			return Decision{}, err
+		}
+		return Decision{RequestID: id, Decision: in.Decision, Number: in.Number, Assertion: []byte(in.Assertion)}, nil
+	}
 	sig, err := base64.RawURLEncoding.DecodeString(in.Signature)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return Decision{}, badDecision()
@@ -73,7 +87,11 @@ func ParseDecision(id string, body []byte) (Decision, error) {
 
 // EncodeDecision is the body the authenticator sends for d.
 func EncodeDecision(d Decision) []byte {
-	b, _ := json.Marshal(decisionJSON{Decision: d.Decision, Number: d.Number, Signature: base64.RawURLEncoding.EncodeToString(d.Signature)})
+	in := decisionJSON{Decision: d.Decision, Number: d.Number, Assertion: d.Assertion}
+	if d.Assertion == nil {
+		in.Signature = base64.RawURLEncoding.EncodeToString(d.Signature)
+	}
+	b, _ := json.Marshal(in)
 	return b
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	MaxWait       time.Duration // the longest such wait (15 min)
 	Mute          time.Duration // a report mutes push this long (1 h)
 	RecoveryCodes int           // codes made at enrollment (10)
+	// PublicURL is the service's public URL: the web app's WebAuthn
+	// origin, and its host name the relying party id.
+	PublicURL string
 }
 
 // WithDefaults returns c with every zero value set to its default.
@@ -86,15 +89,24 @@ type Store interface {
 	AnswerPushRequest(ctx context.Context, id int64, status string, at time.Time) (bool, error)
 	PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error)
 	MutePush(ctx context.Context, accountID int64, until time.Time) error
+	SetPushSignCount(ctx context.Context, deviceID int64, count uint32) error
+	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment, now time.Time) error
+	TakePushEnrollment(ctx context.Context, hash []byte, now time.Time) (*store.PushEnrollment, error)
 }
 
 var _ Store = (*store.Q)(nil)
 
 // Rules applies the push rules.
-type Rules struct{ cfg Config }
+type Rules struct {
+	cfg Config
+	rp  relyingParty
+}
 
 // New returns Rules with cfg's defaults applied.
-func New(cfg Config) *Rules { return &Rules{cfg: cfg.WithDefaults()} }
+func New(cfg Config) *Rules {
+	cfg = cfg.WithDefaults()
+	return &Rules{cfg: cfg, rp: newRelyingParty(cfg.PublicURL)}
+}
 
 // Config returns the effective configuration.
 func (r *Rules) Config() Config { return r.cfg }
@@ -114,15 +126,21 @@ func (r *Rules) Enroll(ctx context.Context, q Store, accountID int64, pub []byte
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, varco.E(varco.EInvalid, "error.push_public_key")
 	}
-	tok, hash, err := varco.NewToken()
-	if err != nil {
-		return nil, err
-	}
 	id, err := randomID()
 	if err != nil {
 		return nil, err
 	}
-	d := &store.PushDevice{AccountID: accountID, PublicID: id, Kind: KindCLI, PublicKey: pub, TokenHash: hash, CreatedAt: now}
+	return r.EnrollDevice(ctx, q, accountID, &store.PushDevice{PublicID: id, Kind: KindCLI, PublicKey: pub}, now)
+}
+
+// EnrollDevice registers d (its kind, key and, for a webauthn device, its
+// credential) as the account's only device, as Enroll does.
+func (r *Rules) EnrollDevice(ctx context.Context, q Store, accountID int64, d *store.PushDevice, now time.Time) (*Enrollment, error) {
+	tok, hash, err := varco.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	d.AccountID, d.TokenHash, d.CreatedAt = accountID, hash, now
 	if err := q.ReplacePushDevice(ctx, d); err != nil {
 		return nil, err
 	}
@@ -148,6 +166,29 @@ func (r *Rules) UseRecoveryCode(ctx context.Context, q Store, accountID int64, c
 		return varco.E(varco.EInvalidRecoveryCode, "error.recovery_code_wrong")
 	}
 	used, err := q.UseRecoveryCode(ctx, accountID, recoveryHash(c), now)
+	if err != nil {
+		return err
+	}
+	if !used {
+		return varco.E(varco.EInvalidRecoveryCode, "error.recovery_code_wrong")
+	}
+	return nil
+}
+
+// RecoveryHash returns the stored form of a typed recovery code, to spend
+// later with UseRecoveryHash: invalid_recovery_code when it cannot be a
+// code at all.
+func RecoveryHash(code string) ([]byte, error) {
+	if _, ok := NormalizeRecoveryCode(code); !ok {
+		return nil, varco.E(varco.EInvalidRecoveryCode, "error.recovery_code_wrong")
+	}
+	return recoveryHash(code), nil
+}
+
+// UseRecoveryHash spends the unused recovery code of the account whose
+// stored form is hash: invalid_recovery_code when there is none.
+func (r *Rules) UseRecoveryHash(ctx context.Context, q Store, accountID int64, hash []byte, now time.Time) error {
+	used, err := q.UseRecoveryCode(ctx, accountID, hash, now)
 	if err != nil {
 		return err
 	}
@@ -348,12 +389,35 @@ func (r *Rules) Decide(ctx context.Context, q Store, dev *store.PushDevice, d De
 	if req.DeviceID != dev.ID || req.AccountID != dev.AccountID {
 		return nil, varco.E(varco.EPushNotFound, "error.push_not_found")
 	}
-	msg := Message(req.PublicID, req.Nonce, d.Decision, d.Number, req.ContextHash)
-	if len(dev.PublicKey) != ed25519.PublicKeySize || !ed25519.Verify(dev.PublicKey, msg, d.Signature) {
-		return nil, varco.E(varco.EInvalidSignature, "error.push_signature")
+	var counter uint32
+	switch dev.Kind {
+	case KindWebAuthn:
+		if d.Assertion == nil {
+			return nil, varco.E(varco.EInvalidSignature, "error.push_signature")
+		}
+		c := Challenge(req.PublicID, req.Nonce, d.Decision, d.Number, req.ContextHash)
+		if counter, err = r.verifyAssertion(dev, d.Assertion, c, d.Decision == DecisionApprove); err != nil {
+			return nil, err
+		}
+	default:
+		msg := Message(req.PublicID, req.Nonce, d.Decision, d.Number, req.ContextHash)
+		if len(dev.PublicKey) != ed25519.PublicKeySize || !ed25519.Verify(dev.PublicKey, msg, d.Signature) {
+			return nil, varco.E(varco.EInvalidSignature, "error.push_signature")
+		}
 	}
 	if req.Status != StatusPending {
 		return nil, varco.E(varco.EPushAnswered, "error.push_answered")
+	}
+	if dev.Kind == KindWebAuthn {
+		// A counter that does not grow is a copy of the key (or a replay
+		// of an assertion whose request is still pending).
+		if !counterAdvances(dev.SignCount, counter) {
+			return nil, varco.E(varco.EInvalidSignature, "error.push_sign_count")
+		}
+		if err := q.SetPushSignCount(ctx, dev.ID, counter); err != nil {
+			return nil, err
+		}
+		dev.SignCount = counter
 	}
 	out := &Outcome{Request: req}
 	switch {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"varco.dev/varco"
 )
 
 // PushDevice is an account's authenticator device (SPEC §6.1).
@@ -13,10 +15,15 @@ type PushDevice struct {
 	ID        int64
 	AccountID int64
 	PublicID  string // the device id the authenticator knows
-	Kind      string // "cli"
-	PublicKey []byte // Ed25519
+	Kind      string // "cli" or "webauthn"
+	PublicKey []byte // Ed25519 (cli) or the credential's COSE key (webauthn)
 	TokenHash []byte // SHA-256 of the device token
 	CreatedAt time.Time
+	// A webauthn device's credential: its id, the last signature counter
+	// seen and whether it registered as backup eligible.
+	CredentialID   []byte
+	SignCount      uint32
+	BackupEligible bool
 }
 
 // PushRequest is one approval request (SPEC §6.2–6.4).
@@ -41,15 +48,16 @@ type PushRequest struct {
 	AnsweredAt  time.Time
 }
 
-const pushDeviceColumns = `id, account_id, public_id, kind, public_key, token_hash, created_at`
+const pushDeviceColumns = `id, account_id, public_id, kind, public_key, token_hash, created_at, credential_id, sign_count, backup_eligible`
 
 func scanPushDevice(row *sql.Row) (*PushDevice, error) {
 	var d PushDevice
-	var created int64
-	if err := row.Scan(&d.ID, &d.AccountID, &d.PublicID, &d.Kind, &d.PublicKey, &d.TokenHash, &created); err != nil {
+	var created, count int64
+	if err := row.Scan(&d.ID, &d.AccountID, &d.PublicID, &d.Kind, &d.PublicKey, &d.TokenHash, &created,
+		&d.CredentialID, &count, &d.BackupEligible); err != nil {
 		return nil, notFound(err, "device")
 	}
-	d.CreatedAt = tm(created)
+	d.CreatedAt, d.SignCount = tm(created), uint32(count)
 	return &d, nil
 }
 
@@ -79,12 +87,75 @@ func (q *Q) ReplacePushDevice(ctx context.Context, d *PushDevice) error {
 	if _, err := q.DeletePushDevice(ctx, d.AccountID); err != nil {
 		return err
 	}
-	err := q.queryRow(ctx, `INSERT INTO push_devices (account_id, public_id, kind, public_key, token_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.AccountID, d.PublicID, d.Kind, d.PublicKey, d.TokenHash, ts(d.CreatedAt)).Scan(&d.ID)
+	cred := d.CredentialID
+	if cred == nil {
+		cred = []byte{}
+	}
+	err := q.queryRow(ctx, `INSERT INTO push_devices (account_id, public_id, kind, public_key, token_hash, created_at,
+		credential_id, sign_count, backup_eligible)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, d.AccountID, d.PublicID, d.Kind, d.PublicKey, d.TokenHash,
+		ts(d.CreatedAt), cred, int64(d.SignCount), d.BackupEligible).Scan(&d.ID)
 	if err != nil {
 		return fmt.Errorf("insert push device: %w", mapError(err, "device"))
 	}
 	return nil
+}
+
+// SetPushSignCount records the signature counter of a webauthn device's
+// last accepted assertion.
+func (q *Q) SetPushSignCount(ctx context.Context, deviceID int64, count uint32) error {
+	if _, err := q.exec(ctx, `UPDATE push_devices SET sign_count = $2 WHERE id = $1`, deviceID, int64(count)); err != nil {
+		return fmt.Errorf("set sign count: %w", err)
+	}
+	return nil
+}
+
+// PushEnrollment is a WebAuthn enrollment between its two steps.
+type PushEnrollment struct {
+	ID           int64
+	TokenHash    []byte // SHA-256 of the enrollment token the app holds
+	AccountID    int64
+	UserHandle   []byte // the WebAuthn user handle, which becomes the device id
+	Challenge    []byte // the registration challenge
+	RecoveryHash []byte // the recovery code given to replace a device, hashed; empty when none
+	ExpiresAt    time.Time
+}
+
+// InsertPushEnrollment stores e, first removing the enrollments that
+// expired before now, and sets e.ID.
+func (q *Q) InsertPushEnrollment(ctx context.Context, e *PushEnrollment, now time.Time) error {
+	if _, err := q.exec(ctx, `DELETE FROM push_enrollments WHERE expires_at <= $1`, ts(now)); err != nil {
+		return fmt.Errorf("delete expired enrollments: %w", err)
+	}
+	rh := e.RecoveryHash
+	if rh == nil {
+		rh = []byte{}
+	}
+	err := q.queryRow(ctx, `INSERT INTO push_enrollments (token_hash, account_id, user_handle, challenge, recovery_hash, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.TokenHash, e.AccountID, e.UserHandle, e.Challenge, rh, ts(e.ExpiresAt)).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("insert push enrollment: %w", mapError(err, "enrollment"))
+	}
+	return nil
+}
+
+// TakePushEnrollment removes and returns the enrollment whose token hashes
+// to hash if it has not expired at now: each enrollment is taken once.
+// ENotFound when there is none.
+func (q *Q) TakePushEnrollment(ctx context.Context, hash []byte, now time.Time) (*PushEnrollment, error) {
+	var e PushEnrollment
+	var expires int64
+	err := q.queryRow(ctx, `DELETE FROM push_enrollments WHERE token_hash = $1
+		RETURNING id, token_hash, account_id, user_handle, challenge, recovery_hash, expires_at`, hash).
+		Scan(&e.ID, &e.TokenHash, &e.AccountID, &e.UserHandle, &e.Challenge, &e.RecoveryHash, &expires)
+	if err != nil {
+		return nil, fmt.Errorf("push enrollment: %w", notFound(err, "enrollment"))
+	}
+	e.ExpiresAt = tm(expires)
+	if !now.Before(e.ExpiresAt) {
+		return nil, fmt.Errorf("push enrollment: %w", varco.Errorf(varco.ENotFound, "enrollment expired"))
+	}
+	return &e, nil
 }
 
 // DeletePushDevice removes the account's device and its recovery codes and
