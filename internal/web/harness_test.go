@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"database/sql"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -65,6 +67,10 @@ type siteOptions struct {
 	// each time the push listener is listening.
 	pushRecheck   time.Duration
 	pushListening func()
+	// localhost serves the site at http://localhost:PORT, its public URL:
+	// WebAuthn needs a domain name, not an IP address.
+	localhost bool
+	listener  net.Listener
 }
 
 // newSite starts varco. Dev mode is on by default here because it is what
@@ -93,6 +99,14 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if o.proxies {
 		fixture.TrustLoopback(cfg)
 	}
+	if o.localhost {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.listener = l
+		cfg.BaseURL = fmt.Sprintf("http://localhost:%d", l.Addr().(*net.TCPAddr).Port)
+	}
 	return startSite(t, o, cfg, opt, sink)
 }
 
@@ -119,9 +133,17 @@ func startSite(t *testing.T, o siteOptions, cfg *config.Config, opt fixture.Opti
 			a.Handler.ServeHTTP(w, r)
 		})
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	if o.listener != nil {
+		srv.Listener.Close()
+		srv.Listener = o.listener
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
+	if o.listener != nil {
+		s.url = cfg.BaseURL
+	}
 	return s
 }
 

@@ -173,6 +173,7 @@ var routes = []route{
 	{"GET /login/push", anyone, (*Handler).pushForm},
 	{"POST /login/push", anyone, (*Handler).pushCheck},
 	{"GET /login/push/events", anyone, (*Handler).pushEvents},
+	{"GET /authenticator", anyone, (*Handler).authenticatorPage},
 	{"POST /logout", restricted, (*Handler).logout},
 	{"GET /password-reset", anyone, (*Handler).resetForm},
 	{"POST /password-reset", anyone, (*Handler).resetSubmit},
@@ -238,6 +239,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /static/varco.css", h.static)
 	mux.HandleFunc("GET /static/push.js", h.pushScript)
+	mux.HandleFunc("GET /authenticator/app.js", h.authenticatorScript)
+	mux.HandleFunc("GET /authenticator/sw.js", h.authenticatorWorker)
+	mux.HandleFunc("GET /authenticator/manifest.webmanifest", h.authenticatorManifest)
+	mux.HandleFunc("GET /authenticator/icon-192.png", h.authenticatorIcon(icon192))
+	mux.HandleFunc("GET /authenticator/icon-512.png", h.authenticatorIcon(icon512))
 }
 
 // request is what the middleware learned about a request.

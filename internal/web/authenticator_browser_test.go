@@ -1,0 +1,206 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	cdpcall "github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/testenv/chromium"
+	"varco.dev/varco/internal/testenv/smtpsink"
+)
+
+// TestBrowserAuthenticatorApp drives the authenticator web app in a real
+// headless Chromium whose device key lives in DevTools' virtual
+// authenticator (a platform authenticator with user verification): the app
+// enrolls and shows the recovery codes; a sign-in on another tab shows the
+// number, typed and approved in the app, and that tab continues by itself
+// to the profile. With the device's user verification gone, an approval
+// is refused (device_user_verification_required, SPEC §6.3); "It wasn't
+// me" then denies the sign-in, e-mails push_reported and mutes push.
+func TestBrowserAuthenticatorApp(t *testing.T) {
+	chromium.Require(t)
+	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
+	s.standard()
+	bctx := chromium.Start(t, 120*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	run := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(ctx context.Context, sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	attr := func(ctx context.Context, sel, name string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.AttributeValue(css(sel), name))
+		if err != nil {
+			t.Fatalf("attribute %s of %s: %v", name, sel, err)
+		}
+		return v.Value
+	}
+	// cdp runs one DevTools command on the tab of ctx.
+	cdp := func(ctx context.Context, what string, f func(ctx context.Context, t *chromedp.Target) error) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Func(f)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	// The app's tab, with its platform authenticator.
+	app := bctx
+	var authID webauthn.AuthenticatorID
+	cdp(app, "virtual authenticator", func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdpcall.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		res, err := cdpcall.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+		authID = res.AuthenticatorID
+		return err
+	})
+
+	run(app, "open the app",
+		chromedp.Navigate(s.url+"/authenticator"),
+		chromedp.WaitVisible(css(`#enroll-email`)),
+		chromedp.WaitReady(css(`html[lang="en"]`)),
+	)
+	// Installable: a manifest with icons, a service worker controlling
+	// /authenticator.
+	scope, err := chromedp.Run(app, chromedp.Evaluate[string](`navigator.serviceWorker.ready.then(r => r.scope)`, chromedp.EvalAwaitPromise))
+	if err != nil || scope != s.url+"/authenticator" {
+		t.Fatalf("service worker scope %q (%v)", scope, err)
+	}
+	cdp(app, "installability", func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdpcall.Call(ctx, tg, cdppage.GetInstallabilityErrors, cdpcall.Empty{})
+		if err != nil {
+			return err
+		}
+		for _, e := range res.InstallabilityErrors {
+			t.Errorf("not installable: %s %v", e.ErrorID, e.ErrorArguments)
+		}
+		return nil
+	})
+
+	// Enroll: the sign-in, then the device's key; the recovery codes once.
+	run(app, "enroll",
+		chromedp.SendKeys(css(`#enroll-email`), "mario@acme.test"),
+		chromedp.SendKeys(css(`#enroll-password`), marioPW),
+		chromedp.Click(css(`#enroll-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#codes-list li`)),
+	)
+	codes, err := chromedp.Run(app, chromedp.Evaluate[int](`document.querySelectorAll("#codes-list li").length`))
+	if err != nil || codes != 10 {
+		t.Fatalf("%d recovery codes shown (%v)", codes, err)
+	}
+	run(app, "codes saved",
+		chromedp.Click(css(`#codes-done`)),
+		chromedp.WaitReady(css(`#authenticator[data-state="requests"]`)),
+		chromedp.WaitVisible(css(`#requests-empty`)),
+		chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)),
+	)
+
+	// A sign-in on another tab waits for the device.
+	login, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	signIn := func() string {
+		t.Helper()
+		run(login, "sign in",
+			chromedp.Navigate(s.url+"/login"),
+			chromedp.WaitVisible(css(`#email`)),
+			chromedp.SendKeys(css(`#email`), "mario@acme.test"),
+			chromedp.SendKeys(css(`#password`), marioPW),
+			chromedp.Click(css(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(css(`#push-number`)),
+		)
+		return text(login, `#push-number`)
+	}
+	number := signIn()
+	if len(number) != 3 {
+		t.Fatalf("number %q", number)
+	}
+
+	// The request reaches the open app through its event stream.
+	run(app, "approve",
+		chromedp.WaitVisible(css(`li[data-request] .request-number`)),
+		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
+		chromedp.Click(css(`li[data-request] .request-approve-button`)),
+		chromedp.WaitNotPresent(css(`li[data-request]`)),
+	)
+	if st := text(app, `#app-status`); st != "Approved: the sign-in continues." {
+		t.Fatalf("app status after approving: %q", st)
+	}
+	// The sign-in tab continues by itself.
+	run(login, "signed in", chromedp.WaitVisible(css(`#display-name`)))
+	if loc, err := chromedp.Run(login, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/profile") {
+		t.Fatalf("the sign-in ended on %q (%v)", loc, err)
+	}
+
+	// [seed] removing the phone's PIN makes logins fail.
+	cdp(app, "no user verification", func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdpcall.Call(ctx, tg, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{AuthenticatorID: authID, IsUserVerified: false})
+		return err
+	})
+	run(login, "sign out", chromedp.Click(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`#email`)))
+	number = signIn()
+	run(app, "approve without user verification",
+		chromedp.WaitVisible(css(`li[data-request] .request-number`)),
+		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
+		chromedp.Click(css(`li[data-request] .request-approve-button`)),
+		chromedp.WaitVisible(css(`li[data-request] .request-error`)),
+	)
+	if code := attr(app, `li[data-request] .request-error`, "data-code"); code != varco.EDeviceUVRequired {
+		t.Fatalf("refused approval: code %q, message %q", code, text(app, `li[data-request] .request-error`))
+	}
+	if msg := text(app, `li[data-request] .request-error`); !strings.Contains(msg, "did not verify you") {
+		t.Fatalf("refused approval shown as %q", msg)
+	}
+
+	// "It wasn't me": the sign-in is denied, the user e-mailed, push muted.
+	run(app, "report",
+		chromedp.Click(css(`li[data-request] .request-report`)),
+		chromedp.WaitNotPresent(css(`li[data-request]`)),
+	)
+	run(login, "denied", chromedp.WaitVisible(css(`#form-error`)))
+	if e := text(login, `#form-error`); !strings.Contains(e, "denied") {
+		t.Fatalf("sign-in page after the report: %q", e)
+	}
+	mail := s.sink.Wait(t, smtpsink.EventIs(varco.EventPushReported), 10*time.Second)
+	if len(mail.To) != 1 || mail.To[0] != "mario@acme.test" {
+		t.Fatalf("push_reported e-mail to %v", mail.To)
+	}
+	var muted struct {
+		Error string `json:"error"`
+	}
+	s.api("POST", "/api/v1/login", "", `{"email": "mario@acme.test", "password": "`+marioPW+`"}`, http.StatusTooManyRequests, &muted)
+	if muted.Error != varco.EPushMuted {
+		t.Fatalf("login within the hour after a report: %q, want push_muted", muted.Error)
+	}
+
+	// Signing out of the app removes the device: 2-step verification is off.
+	run(app, "sign out of the app",
+		chromedp.Click(css(`#signout-form button`)),
+		chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)),
+		chromedp.WaitVisible(css(`#enroll-email`)),
+	)
+	a := s.Account("mario@acme.test")
+	if on, err := s.app.Auth.TwoFactorEnabled(t.Context(), a); err != nil || on {
+		t.Fatalf("two-factor after signing out of the app: %v %v", on, err)
+	}
+}
