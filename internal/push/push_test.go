@@ -326,7 +326,9 @@ func FuzzParseDecision(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(d.Signature) != ed25519.SignatureSize || len(d.Number) > 6 || !push.ValidID(d.RequestID) {
+		signed := len(d.Signature) == ed25519.SignatureSize && d.Assertion == nil
+		asserted := d.Signature == nil && len(d.Assertion) > 0 && len(d.Assertion) <= push.MaxCredentialBytes
+		if !(signed || asserted) || len(d.Number) > 6 || !push.ValidID(d.RequestID) {
 			t.Fatalf("accepted %+v", d)
 		}
 		switch d.Decision {
@@ -335,7 +337,8 @@ func FuzzParseDecision(f *testing.F) {
 			t.Fatalf("accepted decision %q", d.Decision)
 		}
 		again, err := push.ParseDecision(id, push.EncodeDecision(d))
-		if err != nil || again.Decision != d.Decision || again.Number != d.Number || string(again.Signature) != string(d.Signature) {
+		if err != nil || again.Decision != d.Decision || again.Number != d.Number || string(again.Signature) != string(d.Signature) ||
+			(again.Assertion == nil) != (d.Assertion == nil) {
 			t.Fatalf("round trip: %+v %v", again, err)
 		}
 	})

@@ -35,6 +35,9 @@ type Options struct {
 	Type      string // the client data's type instead of webauthn.create / webauthn.get
 	Counter   *uint32
 	Challenge []byte // signed instead of the given challenge
+	// ClientData is the client data JSON signed as it is, instead of the
+	// one made from the fields above.
+	ClientData []byte
 }
 
 // creationOptions is what is read of the server's options.
@@ -148,6 +151,9 @@ func (k *Key) counter(o Options) uint32 {
 }
 
 func (k *Key) clientData(typ string, challenge []byte, o Options) []byte {
+	if o.ClientData != nil {
+		return o.ClientData
+	}
 	if o.Type != "" {
 		typ = o.Type
 	}
