@@ -337,6 +337,77 @@ func TestWebAuthnEnrollment(t *testing.T) {
 	}
 }
 
+// deviceStream opens the device's event stream and returns a reader of its
+// events (name and data), which fails the test when the stream ends.
+func (h *harness) deviceStream(t *testing.T, token string) func() (string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.url+"/api/v1/authenticator/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("events: %d %s", resp.StatusCode, ct)
+	}
+	events := bufio.NewReader(resp.Body)
+	return func() (string, string) {
+		t.Helper()
+		var name, data string
+		for {
+			line, err := events.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read events: %v", err)
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data = strings.TrimPrefix(line, "data: ")
+			case line == "" && name != "":
+				return name, data
+			}
+		}
+	}
+}
+
+// TestDeviceEventsAcrossProcesses: two varco processes on one PostgreSQL;
+// the device listens on A while the sign-in and the decision go through B.
+// Both reach A's stream through LISTEN/NOTIFY, although its fallback
+// re-read is set to an hour.
+func TestDeviceEventsAcrossProcesses(t *testing.T) {
+	listening := make(chan struct{}, 8)
+	a := newHarnessWith(t, "postgres", fixture.Options{PushRecheck: time.Hour, PushListening: func() { listening <- struct{}{} }})
+	standard(a)
+	b := a.twin()
+	for range 2 {
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a push listener is not listening")
+		}
+	}
+	mario := b.enrollWeb("mario@acme.test", marioPW)
+	next := a.deviceStream(t, mario.token)
+	_, number := b.startLogin("mario@acme.test", marioPW)
+	name, data := next()
+	var p pending
+	if err := json.Unmarshal([]byte(data), &p); name != "request" || err != nil {
+		t.Fatalf("first event %s %s", name, data)
+	}
+	a2 := mario.assert(t, p.challenge("approve", number), softkey.Options{})
+	if r := b.decideWeb(mario.token, p.ID, "approve", number, a2); r.status != 200 {
+		t.Fatalf("approve: %d %s", r.status, r.raw)
+	}
+	if name, data := next(); name != "closed" || data != `{"id":"`+p.ID+`","state":"approved"}` {
+		t.Fatalf("second event %s %s", name, data)
+	}
+}
+
 // TestDeviceEvents: the device's event stream tells the open app of a new
 // request and of its end without polling (SPEC §6.6).
 func TestDeviceEvents(t *testing.T) {
@@ -348,39 +419,7 @@ func TestDeviceEvents(t *testing.T) {
 			mario := h.enrollWeb("mario@acme.test", marioPW)
 			wantError(t, h.do("GET", "/api/v1/authenticator/events", "not-a-token", nil), 401, "unauthorized")
 
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, "GET", h.url+"/api/v1/authenticator/events", nil)
-			req.Header.Set("Authorization", "Bearer "+mario.token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/event-stream") {
-				t.Fatalf("events: %d %s", resp.StatusCode, ct)
-			}
-			events := bufio.NewReader(resp.Body)
-			next := func() (string, string) {
-				t.Helper()
-				var name, data string
-				for {
-					line, err := events.ReadString('\n')
-					if err != nil {
-						t.Fatalf("read events: %v", err)
-					}
-					line = strings.TrimRight(line, "\n")
-					switch {
-					case strings.HasPrefix(line, "event: "):
-						name = strings.TrimPrefix(line, "event: ")
-					case strings.HasPrefix(line, "data: "):
-						data = strings.TrimPrefix(line, "data: ")
-					case line == "" && name != "":
-						return name, data
-					}
-				}
-			}
-
+			next := h.deviceStream(t, mario.token)
 			_, number := h.startLogin("mario@acme.test", marioPW)
 			name, data := next()
 			var p pending
