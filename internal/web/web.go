@@ -2,8 +2,10 @@
 // sign-in, profile, password change, sessions, activity history, the admin
 // console and, in dev mode, the dev mailbox. Pages are html/template files
 // embedded in the binary, in Italian and English, and need no JavaScript:
-// forms POST and the answer redirects (303). Handlers parse and answer; the
-// auth, recovery and admin services decide.
+// forms POST and the answer redirects (303). The one exception is the
+// authenticator web app at /authenticator, a script over the JSON API by
+// nature (WebAuthn). Handlers parse and answer; the auth, recovery and
+// admin services decide.
 package web
 
 import (
