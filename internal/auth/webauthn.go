@@ -45,7 +45,7 @@ func (s *Service) BeginWebAuthnEnrollment(ctx context.Context, email, pw, recove
 }
 
 func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string, m Meta) (*WebAuthnStart, error) {
-	a, m, err := s.enrollSignIn(ctx, email, pw, m)
+	a, _, err := s.enrollSignIn(ctx, email, pw, m)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,8 +139,17 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	}
 
 	// The request reaches the open app through its event stream.
+	run(app, "request shown", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
+	if dir := os.Getenv("VARCO_SCREENSHOT_DIR"); dir != "" {
+		png, err := chromedp.Run(app, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "authenticator-request-en-desktop.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run(app, "approve",
-		chromedp.WaitVisible(css(`li[data-request] .request-number`)),
 		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
 		chromedp.Click(css(`li[data-request] .request-approve-button`)),
 		chromedp.WaitNotPresent(css(`li[data-request]`)),

@@ -139,6 +139,7 @@ func TestScreenshots(t *testing.T) {
 	}{
 		{"anonymous", nil, &home, []shot{
 			{"login", "/login", 200},
+			{"authenticator", "/authenticator", 200},
 			{"reset-request", "/password-reset", 200},
 			{"reset-complete", "/password-reset/complete?token=" + m[1], 200},
 			{"not-found", "/no-such-page", 404},
