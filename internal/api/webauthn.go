@@ -84,8 +84,7 @@ type closedJSON struct {
 func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := deviceToken(r)
-	woken := s.Auth.PushDecided()
-	items, err := s.Auth.PendingPush(ctx, token)
+	items, woken, err := s.Auth.DeviceRequests(ctx, token)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -175,8 +174,7 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		expiry.Stop()
-		woken = s.Auth.PushDecided()
-		items, err = s.Auth.PendingPush(ctx, token)
+		items, woken, err = s.Auth.DeviceRequests(ctx, token)
 		switch {
 		case varco.IsCode(err, varco.EUnauthorized):
 			// Signed out: the device token is gone.

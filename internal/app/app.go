@@ -245,7 +245,8 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
-			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
+				Notified: a.Auth.WakeDevice})
 		})
 	}
 	if !a.noMail {

@@ -161,6 +161,7 @@ type Service struct {
 	resets    Resets // set by SetResets
 	push      *push.Rules
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+	devices   push.Signals // per account: its requests changed (new, decided, device signed out)
 }
 
 // Deps are what a Service needs.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"varco.dev/varco"
@@ -61,7 +62,7 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 	if err != nil {
 		return nil, fmt.Errorf("start push: %w", err)
 	}
-	s.decided.Broadcast()
+	s.devices.Broadcast(a.ID)
 	return res, nil
 }
 
@@ -305,6 +306,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	now := s.clock.Now()
 	var status string
 	var answer error
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
@@ -316,6 +318,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		}
 		status = out.Status
 		r := out.Request
+		accountID = r.AccountID
 		a, err := q.AccountByID(ctx, r.AccountID)
 		if err != nil {
 			return err
@@ -374,6 +377,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		return "", fmt.Errorf("push decision: %w", err)
 	}
 	s.decided.Broadcast()
+	s.devices.Broadcast(accountID)
 	if answer != nil {
 		return "", answer
 	}
@@ -410,6 +414,7 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 // and so turns 2-step verification off (SPEC §6.5).
 func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error {
 	m.Application = AppAuthenticator
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
@@ -419,6 +424,7 @@ func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error
 		if err != nil {
 			return err
 		}
+		accountID = a.ID
 		if err := q.NotifyPush(ctx, a.ID); err != nil {
 			return err
 		}
@@ -427,7 +433,7 @@ func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error
 	if err != nil {
 		return fmt.Errorf("sign out of the authenticator: %w", err)
 	}
-	s.decided.Broadcast() // the device's event stream ends
+	s.devices.Broadcast(accountID) // the device's event stream ends
 	return nil
 }
 
@@ -454,20 +460,29 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 	if err != nil {
 		return "", "", fmt.Errorf("disable 2-step verification: %w", err)
 	}
-	s.decided.Broadcast()
+	s.devices.Broadcast(a.ID)
 	return id, number, nil
 }
 
-// PushDecided returns a channel closed at the next push decision or new
-// request taken in this process or, on PostgreSQL, heard from another one
-// (WakePush): a waiting page re-reads its flow then (PushWait), and the
-// device's event stream its pending requests.
+// PushDecided returns a channel closed at the next push decision taken in
+// this process or, on PostgreSQL, heard from another one (WakePush): a
+// waiting page re-reads its flow then (PushWait).
 func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
 
 // WakePush wakes every page waiting for a push decision, as a decision
 // taken in this process does. The PostgreSQL listener calls it when
 // another process notifies a decision (store.Q.NotifyPush).
 func (s *Service) WakePush() { s.decided.Broadcast() }
+
+// WakeDevice wakes the device event streams of the account whose row id
+// is payload, as a new request, a decision or a sign-out in this process
+// does. The PostgreSQL listener calls it with each notification's payload
+// (store.Q.NotifyPush); anything else is ignored.
+func (s *Service) WakeDevice(payload string) {
+	if id, err := strconv.ParseInt(payload, 10, 64); err == nil && id > 0 {
+		s.devices.Broadcast(id)
+	}
+}
 
 // PushWaiting is a sign-in waiting for the device, as its page shows it.
 type PushWaiting struct {

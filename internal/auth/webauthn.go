@@ -180,3 +180,21 @@ func (s *Service) PushRequestState(ctx context.Context, token, id string) (strin
 // Now is the service's clock: what the device's event stream compares
 // request expiries with.
 func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// DeviceRequests returns the pending requests of the device with token
+// and a channel closed at the next change of its account's requests (a
+// new one, a decision, the device's sign-out), here or, on PostgreSQL, in
+// another process (WakeDevice): what the device's event stream waits on.
+// unauthorized for an unknown token.
+func (s *Service) DeviceRequests(ctx context.Context, token string) ([]PushItem, <-chan struct{}, error) {
+	dev, err := s.push.Device(ctx, s.read(), token)
+	if err != nil {
+		return nil, nil, err
+	}
+	changed := s.devices.Wait(dev.AccountID)
+	items, err := s.PendingPush(ctx, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	return items, changed, nil
+}

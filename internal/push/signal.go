@@ -31,3 +31,36 @@ func (s *Signal) Broadcast() {
 		s.ch = nil
 	}
 }
+
+// Signals is a Signal per account: the authenticator's event stream waits
+// for its own account's requests only, so a new request or a decision wakes
+// the streams of that account and no other.
+type Signals struct {
+	mu sync.Mutex
+	ch map[int64]chan struct{}
+}
+
+// Wait returns a channel closed at the account's next Broadcast.
+func (s *Signals) Wait(accountID int64) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = map[int64]chan struct{}{}
+	}
+	c, ok := s.ch[accountID]
+	if !ok {
+		c = make(chan struct{})
+		s.ch[accountID] = c
+	}
+	return c
+}
+
+// Broadcast wakes every current waiter of the account.
+func (s *Signals) Broadcast(accountID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.ch[accountID]; ok {
+		close(c)
+		delete(s.ch, accountID)
+	}
+}

@@ -28,3 +28,25 @@ func TestSignal(t *testing.T) {
 	<-c
 	s.Broadcast() // no waiter: nothing to do
 }
+
+// TestSignals: a broadcast wakes its own account's waiters only.
+func TestSignals(t *testing.T) {
+	var s Signals
+	a1, a2, b := s.Wait(1), s.Wait(1), s.Wait(2)
+	if a1 != a2 {
+		t.Fatal("two waiters of one account got different channels")
+	}
+	s.Broadcast(1)
+	<-a1
+	select {
+	case <-b:
+		t.Fatal("another account's waiter woke")
+	default:
+	}
+	if c := s.Wait(1); c == a1 {
+		t.Fatal("the channel after a broadcast is the closed one")
+	}
+	s.Broadcast(2)
+	<-b
+	s.Broadcast(3) // no waiter: nothing to do
+}

@@ -22,6 +22,9 @@ type ListenOptions struct {
 	// Listening, if set, is called each time the listener is connected
 	// and listening again.
 	Listening func()
+	// Notified, if set, is called with each notification's payload (an
+	// account's row id, NotifyPush), after wake.
+	Notified func(payload string)
 }
 
 // ListenPush calls wake for every push notification (NotifyPush) of any
@@ -52,7 +55,7 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 			if o.Listening != nil {
 				o.Listening()
 			}
-		}, wake)
+		}, wake, o.Notified)
 		if ctx.Err() != nil {
 			return
 		}
@@ -68,9 +71,10 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	}
 }
 
-// listen connects, listens on PushChannel, calls listening, then wake for
-// each notification until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, listening, wake func()) error {
+// listen connects, listens on PushChannel, calls listening, then wake
+// (and notified with the payload, if set) for each notification until the
+// connection fails or ctx ends.
+func (db *DB) listen(ctx context.Context, listening, wake func(), notified func(string)) error {
 	cfg, err := pgx.ParseConfig(db.url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
@@ -90,9 +94,13 @@ func (db *DB) listen(ctx context.Context, listening, wake func()) error {
 	}
 	listening()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
 		wake()
+		if notified != nil {
+			notified(n.Payload)
+		}
 	}
 }
