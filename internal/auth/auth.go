@@ -160,7 +160,7 @@ type Service struct {
 	pad       *failurePad
 	resets    Resets // set by SetResets
 	push      *push.Rules
-	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+	decided   push.Signal  // broadcast after each push decision, here or (PostgreSQL) in another process
 	devices   push.Signals // per account: its requests changed (new, decided, device signed out)
 }
 
