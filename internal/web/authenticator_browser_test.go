@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	cdpcall "github.com/chromedp/cdproto/cdp"
 	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -26,7 +28,9 @@ import (
 // number, typed and approved in the app, and that tab continues by itself
 // to the profile. With the device's user verification gone, an approval
 // is refused (device_user_verification_required, SPEC §6.3); "It wasn't
-// me" then denies the sign-in, e-mails push_reported and mutes push.
+// me" then denies the sign-in, e-mails push_reported and mutes push. A Web
+// Push message delivered to the service worker shows a notification;
+// signing out of the app turns 2-step verification off.
 func TestBrowserAuthenticatorApp(t *testing.T) {
 	chromium.Require(t)
 	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
@@ -202,6 +206,49 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	s.api("POST", "/api/v1/login", "", `{"email": "mario@acme.test", "password": "`+marioPW+`"}`, http.StatusTooManyRequests, &muted)
 	if muted.Error != varco.EPushMuted {
 		t.Fatalf("login within the hour after a report: %q, want push_muted", muted.Error)
+	}
+
+	// A Web Push message becomes a notification naming the request's
+	// application, place, IP and time, which opens the app on the request.
+	cdp(app, "push message", func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdpcall.Call(ctx, tg, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: s.url}); err != nil {
+			return err
+		}
+		regs := cdpcall.Events(ctx, tg, serviceworker.WorkerRegistrationUpdated)
+		if _, err := cdpcall.Call(ctx, tg, serviceworker.Enable, cdpcall.Empty{}); err != nil {
+			return err
+		}
+		var id serviceworker.RegistrationID
+		for ev, err := range regs {
+			if err != nil {
+				return err
+			}
+			for _, r := range ev.Registrations {
+				if r.ScopeURL == s.url+"/authenticator" && !r.IsDeleted {
+					id = r.RegistrationID
+				}
+			}
+			if id != "" {
+				break
+			}
+		}
+		_, err := cdpcall.Call(ctx, tg, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{Origin: s.url, RegistrationID: id,
+			Data: `{"id":"AAAAAAAAAAAAAAAAAAAAAA","application":"webmail","ip":"203.0.113.7","location":"Milano, Italia","time":"2026-05-04T08:00:00Z"}`})
+		return err
+	})
+	shown, err := chromedp.Run(app, chromedp.Evaluate[string](`(async () => {
+		const r = await navigator.serviceWorker.ready;
+		for (let i = 0; i < 100; i++) {
+			const ns = await r.getNotifications();
+			if (ns.length) return ns.map(n => [n.title, n.body, n.data && n.data.url].join(" | ")).join("\n");
+			await new Promise(f => setTimeout(f, 100));
+		}
+		return "";
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(shown, "webmail | Milano, Italia · 203.0.113.7 · ") ||
+		!strings.HasSuffix(shown, " | /authenticator#request=AAAAAAAAAAAAAAAAAAAAAA") {
+		t.Fatalf("notification %q (%v)", shown, err)
 	}
 
 	// Signing out of the app removes the device: 2-step verification is off.
