@@ -263,21 +263,25 @@ func TestWebAuthnEnrollment(t *testing.T) {
 			wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
 				map[string]string{"email": "mario@acme.test", "password": "wrong-Password-1"}), 401, "invalid_credentials")
 
-			t.Run("an answer that does not hold", func(t *testing.T) {
-				for name, o := range map[string]softkey.Options{
-					"no user verification": {NoUV: true},
-					"another origin":       {Origin: "http://evil.test"},
-					"another challenge":    {Challenge: []byte("0123456789abcdef0123456789abcdef")},
-					"another ceremony":     {Type: "webauthn.get"},
+			t.Run("[seed] 6.1 the device key proves user verification; an answer that does not hold", func(t *testing.T) {
+				for name, tc := range map[string]struct {
+					o      softkey.Options
+					status int
+					code   string
+				}{
+					"no user verification": {softkey.Options{NoUV: true}, 403, "device_user_verification_required"},
+					"another origin":       {softkey.Options{Origin: "http://evil.test"}, 400, "invalid_request"},
+					"another challenge":    {softkey.Options{Challenge: []byte("0123456789abcdef0123456789abcdef")}, 400, "invalid_request"},
+					"another ceremony":     {softkey.Options{Type: "webauthn.get"}, 400, "invalid_request"},
 				} {
 					enr, opts := h.beginWebAuthn("anna@acme.test", "Admin-Acme-2026", "")
-					_, cred, err := softkey.Register(opts, appOrigin, o)
+					_, cred, err := softkey.Register(opts, appOrigin, tc.o)
 					if err != nil {
 						t.Fatal(err)
 					}
 					r := h.finishWebAuthn(enr, cred)
-					if r.status == 201 {
-						t.Fatalf("%s: enrolled: %s", name, r.raw)
+					if r.status != tc.status || r.str("error") != tc.code {
+						t.Fatalf("%s: %d %s, want %d %s", name, r.status, r.raw, tc.status, tc.code)
 					}
 					// Spent either way.
 					_, cred, _ = softkey.Register(opts, appOrigin, softkey.Options{})

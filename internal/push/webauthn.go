@@ -114,7 +114,9 @@ func (r *Rules) BeginRegistration(name string) (*Registration, error) {
 // PublicKeyCredential as JSON) against the challenge and user handle kept
 // at its start: the origin, the RP ID, the challenge and user verification
 // must hold. It returns the device to enroll (no token yet).
-// invalid_request when the answer does not hold.
+// invalid_request when the answer does not hold,
+// device_user_verification_required when the key was made without user
+// verification.
 func (r *Rules) FinishRegistration(handle, challenge, response []byte) (*store.PushDevice, error) {
 	if r.rp.err != nil {
 		return nil, unavailable()
@@ -126,8 +128,10 @@ func (r *Rules) FinishRegistration(handle, challenge, response []byte) (*store.P
 	if err != nil {
 		return nil, badRegistration()
 	}
+	// User verification is checked below rather than by the library, so
+	// that its absence has its own answer.
 	session := webauthn.SessionData{Challenge: base64.RawURLEncoding.EncodeToString(challenge), UserID: handle,
-		UserVerification: protocol.VerificationRequired, CredParams: webauthn.CredentialParametersDefault()}
+		UserVerification: protocol.VerificationPreferred, CredParams: webauthn.CredentialParametersDefault()}
 	cred, err := r.rp.wa.CreateCredential(&webAuthnUser{handle: handle}, session, parsed)
 	if err != nil {
 		return nil, badRegistration()
