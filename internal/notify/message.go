@@ -17,13 +17,18 @@ const (
 
 // Delivery channels of a Message.
 const (
-	ChannelEmail = store.ChannelEmail
-	ChannelSMS   = store.ChannelSMS
+	ChannelEmail   = store.ChannelEmail
+	ChannelSMS     = store.ChannelSMS
+	ChannelWebPush = store.ChannelWebPush
 )
 
 // MaskedTo returns m's recipient masked for logs: MaskPhone for an SMS,
-// MaskEmail otherwise.
+// "webpush:" and the device id for Web Push (the endpoint is never in the
+// outbox), MaskEmail otherwise.
 func MaskedTo(m Message) string {
+	if m.ChannelName() == ChannelWebPush {
+		return "webpush:" + m.To
+	}
 	if m.IsSMS() {
 		return MaskPhone(m.To)
 	}
