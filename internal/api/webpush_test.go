@@ -184,10 +184,23 @@ func TestWebPushReachesTheClosedApp(t *testing.T) {
 			if ob.status != 200 || !strings.Contains(string(ob.raw), `"channel":"webpush"`) || !strings.Contains(string(ob.raw), `"to":"webpush:`) {
 				t.Errorf("admin outbox: %d %s", ob.status, ob.raw)
 			}
+
+			// Turning 2-step verification off asks the device too.
+			annaSession := h.login("anna@acme.test", "Admin-Acme-2026")
+			_, annaSub := h.subscribe("anna@acme.test", "Admin-Acme-2026")
+			if r := h.do("DELETE", "/api/v1/me/two-factor", annaSession, nil); r.status != http.StatusAccepted {
+				t.Fatalf("disable 2-step verification: %d %s", r.status, r.raw)
+			}
+			m = h.sink.Wait(t, 2, 10*time.Second)[1]
+			var disable map[string]any
+			if err := json.Unmarshal(m.Payload, &disable); err != nil || m.Subscription != annaSub.Endpoint ||
+				disable["purpose"] != "disable" || disable["type"] != "push_request" {
+				t.Fatalf("disable request's message to %s: %s %v", m.Subscription, m.Payload, err)
+			}
 			if len(h.sink.Refused()) != 0 {
 				t.Errorf("the push service refused: %v", h.sink.Refused())
 			}
-			h.noSecretsLogged(sub)
+			h.noSecretsLogged(sub, annaSub)
 		})
 	}
 }
@@ -349,5 +362,28 @@ func TestWebPushSubscriptionRefusesBadBodies(t *testing.T) {
 				t.Fatalf("delivered to %s, want the newer subscription", m.Subscription)
 			}
 		})
+	}
+}
+
+// TestWebPushAcrossProcesses: two processes on one PostgreSQL share the
+// VAPID key (the same key directory) and the outbox: a device subscribed
+// through one process gets a request started on the other exactly once,
+// whichever worker claims it.
+func TestWebPushAcrossProcesses(t *testing.T) {
+	h := newPushHarness(t, "postgres")
+	other := &pushHarness{harness: h.twin(), sink: h.sink, logs: h.logs}
+	if a, b := h.do("GET", "/api/v1/authenticator/push-key", "", nil), other.do("GET", "/api/v1/authenticator/push-key", "", nil); a.str("public_key") == "" || a.str("public_key") != b.str("public_key") {
+		t.Fatalf("the processes' keys: %s, %s", a.raw, b.raw)
+	}
+	device, _ := h.subscribe("mario@acme.test", marioPW)
+	other.pushLogin("mario@acme.test", marioPW)
+	h.pending(device)
+	other.drain()
+	h.drain()
+	h.sink.Wait(t, 1, 10*time.Second)
+	other.drain()
+	h.drain()
+	if n := len(h.sink.Messages()); n != 1 {
+		t.Fatalf("%d messages delivered, want 1", n)
 	}
 }
