@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
@@ -59,5 +60,40 @@ func TestVAPIDKeyStaysWithItsSubscriptions(t *testing.T) {
 	}
 	if _, err := app.New(t.Context(), cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "VAPID key is missing") {
 		t.Fatalf("start without the key while subscriptions exist: %v", err)
+	}
+}
+
+// TestWebPushWithoutMailSenders: with no SMTP server nor SMS gateway the
+// worker still delivers Web Push, and leaves the e-mails waiting
+// untouched for a sender.
+func TestWebPushWithoutMailSenders(t *testing.T) {
+	cfg := fixture.Config(t, "sqlite")
+	a := fixture.Start(t, cfg, fixture.Options{})
+	fixture.New(t, a.Admin, a.DB).Mario("basic", admin.NewUser{Password: fixture.Password})
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	meta := varco.Meta{IP: "192.0.2.1", Application: "webmail"}
+	enrolled, err := a.Auth.EnrollAuthenticator(t.Context(), "mario@acme.test", fixture.Password, pub, "", meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := pushsink.Start(t)
+	if err := a.Auth.SubscribePush(t.Context(), enrolled.Token, sink.Subscribe(t)); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := a.Auth.Login(t.Context(), "mario@acme.test", fixture.Password, meta); err != nil || res.State != varco.StatePushRequired {
+		t.Fatalf("login: %+v %v", res, err)
+	}
+	if sent, _, err := a.Worker.DrainOnce(t.Context()); err != nil || sent != 1 {
+		t.Fatalf("drain: %d sent, %v", sent, err)
+	}
+	sink.Wait(t, 1, 10*time.Second)
+	mails, err := a.DB.Reader().ListOutbox(t.Context(), "pending", 0, 10)
+	if err != nil || len(mails) == 0 {
+		t.Fatalf("pending e-mails: %+v %v", mails, err)
+	}
+	for _, m := range mails {
+		if m.Channel != "email" || m.Attempts != 0 {
+			t.Errorf("pending %+v: want an e-mail never tried", m)
+		}
 	}
 }
