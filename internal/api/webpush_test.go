@@ -160,8 +160,8 @@ func TestWebPushReachesTheClosedApp(t *testing.T) {
 			if nonce == "" || strings.Contains(string(m.Payload), nonce) || strings.Contains(string(m.Payload), `"number"`) {
 				t.Errorf("payload carries the nonce or the number (%s): %s", number, m.Payload)
 			}
-			if m.VAPIDKey != publicKey || m.TTL != "120" || m.Urgency != "high" {
-				t.Errorf("VAPID key %s (want %s), TTL %s, Urgency %s", m.VAPIDKey, publicKey, m.TTL, m.Urgency)
+			if m.VAPIDKey != publicKey || m.TTL != "120" || m.Urgency != "high" || m.Topic != "varco-push-request" {
+				t.Errorf("VAPID key %s (want %s), TTL %s, Urgency %s, Topic %s", m.VAPIDKey, publicKey, m.TTL, m.Urgency, m.Topic)
 			}
 			c, err := m.Claims()
 			if err != nil {

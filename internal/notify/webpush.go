@@ -54,6 +54,12 @@ func (m *Mailer) QueuePushRequest(ctx context.Context, q Enqueuer, devicePublicI
 		Text: string(payload), MessageID: id, CreatedAt: m.Clock.Now(), ExpiresAt: r.ExpiresAt})
 }
 
+// PushTopic is the Topic of every Web Push message (RFC 8030 §5.4): a push
+// service holding an undelivered one for an offline device replaces it
+// with the newer, and an account has one pending request at a time, so the
+// device wakes to the request that counts.
+const PushTopic = "varco-push-request"
+
 // PushStore is what WebPush reads and changes at delivery.
 type PushStore interface {
 	PushSubscriptionOf(ctx context.Context, devicePublicID string) (*store.PushSubscription, error)
@@ -69,7 +75,7 @@ var ErrNoSubscription = errors.New("the device has no push subscription")
 // WebPush is the Sender of Web Push messages: it reads the device's
 // subscription, encrypts the payload to it and posts it to the push
 // service with the server's VAPID signature, to live as long as the
-// message is worth (its ExpiresAt) and with high urgency. A 404 or 410
+// message is worth (its ExpiresAt), with high urgency and PushTopic. A 404 or 410
 // from the push service removes the subscription; other 4xx answers are
 // permanent; 429, 5xx and network errors are retried by the worker. Logs
 // name the push service by its origin only: the endpoint's path is the
@@ -114,7 +120,7 @@ func (p *WebPush) Send(ctx context.Context, m Message) error {
 		}
 	}
 	ws := webpush.Subscription{Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth}
-	err = p.Sender.Send(ctx, ws, []byte(m.Text), webpush.Options{TTL: ttl, Urgency: "high"})
+	err = p.Sender.Send(ctx, ws, []byte(m.Text), webpush.Options{TTL: ttl, Urgency: "high", Topic: PushTopic})
 	switch {
 	case errors.Is(err, webpush.ErrGone):
 		// The browser unsubscribed or the app was removed: forget the

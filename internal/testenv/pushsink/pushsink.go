@@ -35,6 +35,7 @@ type Message struct {
 	Authorization string
 	TTL           string
 	Urgency       string
+	Topic         string
 }
 
 // Claims are the claims of a VAPID JWT (RFC 8292 §2).
@@ -201,7 +202,7 @@ func (s *Sink) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inbox.Add(Message{Subscription: s.srv.URL + r.URL.Path, Payload: payload, VAPIDKey: key,
-		Authorization: r.Header.Get("Authorization"), TTL: r.Header.Get("TTL"), Urgency: r.Header.Get("Urgency")})
+		Authorization: r.Header.Get("Authorization"), TTL: r.Header.Get("TTL"), Urgency: r.Header.Get("Urgency"), Topic: r.Header.Get("Topic")})
 	w.WriteHeader(http.StatusCreated)
 }
 
