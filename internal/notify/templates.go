@@ -31,7 +31,7 @@ import (
 //
 // Templates call {{t "key" "name" value …}} for a text with named
 // arguments, {{n "key" count …}} for its CLDR plural form, and strong,
-// paren and link for the pieces of a sentence (see templateFuncs). In the
+// paren and link for the pieces of a sentence (see catalogue.go). In the
 // HTML part these escape every argument but what they built themselves.
 // Loading fails for a template that names a key some language lacks, so
 // every event has its strings in every language. To add an event, write its
@@ -42,7 +42,7 @@ import (
 //go:embed all:templates
 var templateFS embed.FS
 
-// Languages lists the languages templates are written in; Render falls back
+// Languages lists the languages messages are rendered in; Render falls back
 // to the first one, English, for anything else.
 var Languages = []string{"en", "it"}
 
