@@ -10,7 +10,8 @@ import "varco.dev/varco/internal/store"
 type Message = store.Message
 
 // E-mail events with a template (SPEC §9a lists the full set the product
-// needs; each one gets a template pair per language as it is built).
+// needs; each one gets a language-neutral template, templates/mail/<event>.tmpl,
+// and its sentences in the catalogue as it is built).
 const (
 	EventPasswordChanged = "password_changed"
 )
