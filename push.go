@@ -53,4 +53,10 @@ const (
 	// registration) did not prove user verification: no PIN, fingerprint
 	// or face (SPEC §6.3).
 	EDeviceUVRequired = "device_user_verification_required"
+	// EInvalidPushEndpoint: a Web Push subscription's endpoint is not an
+	// https URL of a push service (http only on loopback).
+	EInvalidPushEndpoint = "invalid_push_endpoint"
+	// EInvalidPushKeys: a Web Push subscription's keys are not a P-256
+	// point (p256dh) and 16 bytes (auth), base64url.
+	EInvalidPushKeys = "invalid_push_keys"
 )

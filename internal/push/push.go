@@ -92,6 +92,9 @@ type Store interface {
 	SetPushSignCount(ctx context.Context, deviceID int64, count uint32) error
 	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment, now time.Time) error
 	TakePushEnrollment(ctx context.Context, hash []byte, now time.Time) (*store.PushEnrollment, error)
+	ReplacePushSubscription(ctx context.Context, s *store.PushSubscription) error
+	HasPushSubscription(ctx context.Context, deviceID int64) (bool, error)
+	DeletePushSubscription(ctx context.Context, deviceID int64) (bool, error)
 }
 
 var _ Store = (*store.Q)(nil)
@@ -247,6 +250,7 @@ func ContextOf(r *store.PushRequest) Context {
 // caller's).
 type Started struct {
 	Request *store.PushRequest
+	Device  *store.PushDevice // the device the request is for
 	Expired []store.PushRequest
 }
 
@@ -274,7 +278,7 @@ func (r *Rules) Start(ctx context.Context, q Store, accountID int64, purpose str
 	if err != nil {
 		return nil, err
 	}
-	out := &Started{}
+	out := &Started{Device: dev}
 	for i := range recent {
 		p := &recent[i]
 		if p.Status == StatusPending && !now.Before(p.ExpiresAt) {
