@@ -30,7 +30,8 @@ import (
 // is refused (device_user_verification_required, SPEC §6.3); "It wasn't
 // me" then denies the sign-in, e-mails push_reported and mutes push. A Web
 // Push message delivered to the service worker shows a notification;
-// signing out of the app turns 2-step verification off.
+// signing out of the app turns 2-step verification off; with the server
+// gone, the service worker still opens the app.
 func TestBrowserAuthenticatorApp(t *testing.T) {
 	chromium.Require(t)
 	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
@@ -261,4 +262,13 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	if on, err := s.app.Auth.TwoFactorEnabled(t.Context(), a); err != nil || on {
 		t.Fatalf("two-factor after signing out of the app: %v %v", on, err)
 	}
+
+	// With the server gone, the service worker still opens the app.
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+	_ = chromedp.Do(app, chromedp.Navigate(s.url+"/login"))
+	if form, err := chromedp.Run(app, chromedp.Evaluate[bool](`document.getElementById("email") !== null`)); err != nil || form {
+		t.Fatalf("the sign-in page loaded with the server gone (%v)", err)
+	}
+	run(app, "the app offline", chromedp.Navigate(s.url+"/authenticator"), chromedp.WaitVisible(css(`#enroll-email`)))
 }

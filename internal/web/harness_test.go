@@ -47,6 +47,7 @@ type site struct {
 	// trusted proxy in front of the site adds to requests that carry no
 	// X-Forwarded-For, as nginx would for a real browser.
 	proxyFor atomic.Pointer[string]
+	srv      *httptest.Server
 }
 
 type siteOptions struct {
@@ -140,6 +141,7 @@ func startSite(t *testing.T, o siteOptions, cfg *config.Config, opt fixture.Opti
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
+	s.srv = srv
 	s.url = srv.URL
 	if o.listener != nil {
 		s.url = cfg.BaseURL

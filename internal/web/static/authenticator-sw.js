@@ -8,8 +8,9 @@ var SHELL = "varco-authenticator-v1";
 var SHELL_URLS = ["/authenticator", "/authenticator/manifest.webmanifest", "/authenticator/icon-192.png"];
 
 self.addEventListener("install", function (event) {
+  // Without cookies: the kept page must not show anyone's session.
   event.waitUntil(caches.open(SHELL).then(function (c) {
-    return c.addAll(SHELL_URLS);
+    return c.addAll(SHELL_URLS.map(function (u) { return new Request(u, { credentials: "omit" }); }));
   }).catch(function () {}).then(function () {
     return self.skipWaiting();
   }));
@@ -26,22 +27,37 @@ self.addEventListener("activate", function (event) {
 });
 
 // The app's page comes from the network first (it is rendered in the
-// reader's language), from the cache when offline. The API is never
-// touched.
+// reader's language), from the cache when offline; its script, whose URL
+// names its version, from the cache first. The API is never touched.
 self.addEventListener("fetch", function (event) {
   var req = event.request;
-  if (req.method !== "GET" || req.mode !== "navigate") {
+  if (req.method !== "GET") {
     return;
   }
   var url = new URL(req.url);
-  if (url.pathname !== "/authenticator") {
+  if (url.origin !== self.location.origin) {
     return;
   }
-  event.respondWith(fetch(req).catch(function () {
-    return caches.match("/authenticator").then(function (r) {
-      return r || Response.error();
-    });
-  }));
+  if (req.mode === "navigate" && url.pathname === "/authenticator") {
+    event.respondWith(fetch(req).catch(function () {
+      return caches.match("/authenticator", { ignoreSearch: true }).then(function (r) {
+        return r || Response.error();
+      });
+    }));
+    return;
+  }
+  if (url.pathname === "/authenticator/app.js" || url.pathname === "/static/varco.css") {
+    event.respondWith(caches.open(SHELL).then(function (c) {
+      return c.match(req).then(function (hit) {
+        return hit || fetch(req).then(function (resp) {
+          if (resp.ok) {
+            c.put(req, resp.clone());
+          }
+          return resp;
+        });
+      });
+    }));
+  }
 });
 
 // A push message carries a request as the device's list shows it
