@@ -3,6 +3,8 @@ package api_test
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -336,6 +338,32 @@ func TestWebAuthnEnrollment(t *testing.T) {
 				// A second enrollment now needs a recovery code from the start.
 				wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
 					map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, "recovery_code_required")
+			})
+
+			t.Run("racing command-line enrollments leave one device", func(t *testing.T) {
+				const n = 4
+				var wg sync.WaitGroup
+				var replies [n]reply
+				for i := range replies {
+					pub, _, _ := ed25519.GenerateKey(rand.Reader)
+					body := map[string]string{"email": "luigi@other.test", "password": luigiPW,
+						"public_key": base64.RawURLEncoding.EncodeToString(pub)}
+					wg.Go(func() { replies[i] = h.do("POST", "/api/v1/authenticator/enroll", "", body) })
+				}
+				wg.Wait()
+				enrolled := 0
+				for _, r := range replies {
+					switch {
+					case r.status == 201:
+						enrolled++
+					case r.status == 403 && r.str("error") == "recovery_code_required":
+					default:
+						t.Fatalf("racing enroll: %d %s", r.status, r.raw)
+					}
+				}
+				if enrolled != 1 {
+					t.Fatalf("%d enrollments succeeded, want 1", enrolled)
+				}
 			})
 		})
 	}

@@ -220,6 +220,11 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	var out *Enrolled
 	var answer error
 	err = s.inTx(ctx, func(q Store) error {
+		// One enrollment of the account at a time: another one racing this
+		// waits here and then finds this one's device.
+		if err := q.LockAccountRow(ctx, a.ID); err != nil {
+			return err
+		}
 		old, err := q.PushDevice(ctx, a.ID)
 		if err != nil && !varco.IsCode(err, varco.ENotFound) {
 			return err

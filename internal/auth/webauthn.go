@@ -113,6 +113,11 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 		if err != nil {
 			return err
 		}
+		// One enrollment of the account at a time: another one finishing
+		// now waits here and then finds this one's device.
+		if err := q.LockAccountRow(ctx, e.AccountID); err != nil {
+			return err
+		}
 		a, err := q.AccountByID(ctx, e.AccountID)
 		if err != nil {
 			return err
