@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if wl == nil {
 		wl = opts.Logger
 	}
-	a.WebPush = &notify.WebPush{Store: db, Sender: &webpush.Sender{VAPID: vapid}, Clock: opts.Clock, Logger: wl}
+	a.WebPush = &notify.WebPush{Store: db, Sender: &webpush.Sender{VAPID: vapid, AllowLoopback: cfg.Dev || cfg.WebPushLoopback}, Clock: opts.Clock, Logger: wl}
 	var sender notify.Sender
 	if opts.Sender != nil {
 		sender = notify.Router{Email: opts.Sender, SMS: opts.Sender, Push: a.WebPush}

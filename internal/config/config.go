@@ -40,7 +40,11 @@ type Config struct {
 	// VAPIDSubject (VARCO_VAPID_SUBJECT) is the contact Web Push services
 	// see on varco's messages (RFC 8292 "sub"): a mailto: or https: URI;
 	// default the base URL when it is https, else mailto: the sender.
-	VAPIDSubject    string
+	VAPIDSubject string
+	// WebPushLoopback (VARCO_WEBPUSH_LOOPBACK) lets Web Push reach a push
+	// service on loopback: development and tests only (dev mode implies
+	// it). Otherwise varco sends only to public addresses.
+	WebPushLoopback bool
 	ShutdownTimeout time.Duration
 }
 
@@ -75,6 +79,7 @@ var Settings = []Setting{
 	{Flag: "session-idle", Env: "VARCO_SESSION_IDLE", Default: "30m", Usage: "sign out after this long without activity"},
 	{Flag: "session-absolute", Env: "VARCO_SESSION_ABSOLUTE", Default: "12h", Usage: "sign out this long after sign-in"},
 	{Flag: "audit-dir", Env: "VARCO_AUDIT_DIR", Usage: "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (default: beside the SQLite file, ./varco-audit for PostgreSQL)"},
+	{Flag: "webpush-loopback", Env: "VARCO_WEBPUSH_LOOPBACK", Bool: true, Usage: "let Web Push reach push services on loopback (development and tests only)"},
 	{Flag: "vapid-subject", Env: "VARCO_VAPID_SUBJECT", Usage: "contact shown to Web Push services, mailto: or https: (default: the base URL when https, else mailto: the mail sender)"},
 	{Flag: "audit-checkpoint-interval", Env: "VARCO_AUDIT_CHECKPOINT_INTERVAL", Default: "1m", Usage: "how often serve writes a signed checkpoint of the activity history when it changed"},
 }
@@ -151,6 +156,7 @@ func Load(value func(flag string) string) (*Config, error) {
 		c.BaseURL = "http://" + c.Listen
 	}
 	c.VAPIDSubject = value("vapid-subject")
+	c.WebPushLoopback = ParseBool(value("webpush-loopback"))
 	if c.VAPIDSubject == "" {
 		c.VAPIDSubject = DefaultVAPIDSubject(c.BaseURL, c.MailFrom)
 	}
