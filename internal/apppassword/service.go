@@ -3,8 +3,8 @@ package apppassword
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -112,6 +112,8 @@ type Service struct {
 	clock    clock.Clock
 	verifier PasswordVerifier
 	throttle Throttling
+	log      *slog.Logger
+	rec      *recorder
 }
 
 // Deps are what a Service needs.
@@ -121,13 +123,28 @@ type Deps struct {
 	Clock    clock.Clock
 	Verifier PasswordVerifier
 	Throttle Throttling
+	Batching Batching
+	Logger   *slog.Logger // errors of writes nobody waits for; nil: none logged
 }
 
-// NewService returns a Service.
+// NewService returns a Service. Close it to write what it has queued.
 func NewService(d Deps) *Service {
 	d.Throttle.defaults()
-	return &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle}
+	s := &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, log: d.Logger}
+	s.rec = newRecorder(s, d.Batching)
+	return s
 }
+
+// Close writes every queued record of mail logins and records every
+// window of repeated failures still open, then returns; records that come
+// after are written one by one. Call it once the HTTP server has stopped.
+func (s *Service) Close(ctx context.Context) error { return s.rec.close(ctx) }
+
+// Throttling keys of mail logins.
+const (
+	acctKeyPrefix = "mail:acct:"
+	ipKeyPrefix   = "mail:ip:"
+)
 
 func (s *Service) read() Store { return s.db.Reader() }
 
@@ -398,7 +415,7 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 		return err
 	}
 	now := s.clock.Now()
-	acctKey, ipKey := "mail:acct:"+l.Username, "mail:ip:"+l.ClientIP
+	acctKey, ipKey := acctKeyPrefix+l.Username, ipKeyPrefix+l.ClientIP
 	states, err := s.read().ThrottleStates(ctx, acctKey, ipKey)
 	if err != nil {
 		return fmt.Errorf("mail login: %w", err)
@@ -408,39 +425,44 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 		wait = max(wait, st.BlockedUntil.Sub(now))
 	}
 	if wait > 0 {
+		// Nothing is written for a blocked login: a flood of them costs
+		// one read each.
 		return varco.TooManyAttempts(wait)
 	}
-	m := varco.Meta{IP: l.ClientIP, Application: l.Protocol}
 	a, credential, why, err := s.check(ctx, l, now)
 	if err != nil {
 		return fmt.Errorf("mail login: %w", err)
 	}
 	if why != "" {
-		return s.fail(ctx, now, a, acctKey, ipKey, m, why)
+		f := &failure{account: a, username: l.Username, acctKey: acctKey, ipKey: ipKey, ip: l.ClientIP,
+			protocol: l.Protocol, why: why, at: now}
+		if err := s.rec.submit(ctx, &record{failure: f}, true); err != nil {
+			return fmt.Errorf("record failed mail login: %w", err)
+		}
+		return wrongCredentials()
 	}
-	err = s.inTx(ctx, func(q Store) error {
-		if _, failed := states[acctKey]; failed {
-			if err := q.ThrottleReset(ctx, acctKey); err != nil {
-				return err
-			}
+	// A success writes only what is due: the reset of counted failures,
+	// the hourly mail_login_succeeded (both waited for: an answer never
+	// runs ahead of them), the last use of the app password (not waited
+	// for, at most once a minute per IP and protocol).
+	sc := &success{account: a, credential: credential, ip: l.ClientIP, protocol: l.Protocol, resource: l.Resource, at: now}
+	if _, failed := states[acctKey]; failed {
+		sc.reset = acctKey
+	}
+	sc.mark = s.rec.markDue(markKey{a.ID, credential, l.ClientIP, l.Protocol}, now)
+	r := &record{success: sc}
+	if credential != 0 {
+		if u := (touch{credential: credential, at: now, ip: l.ClientIP, protocol: l.Protocol}); s.rec.touchDue(u) {
+			r.touch = &u
 		}
-		if credential != 0 {
-			if err := q.TouchAppPassword(ctx, credential, now, l.ClientIP, l.Protocol); err != nil {
-				return err
-			}
+	}
+	switch {
+	case sc.reset != "" || sc.mark:
+		if err := s.rec.submit(ctx, r, true); err != nil {
+			return fmt.Errorf("mail login: %w", err)
 		}
-		fresh, err := q.MarkMailLogin(ctx, a.ID, credential, l.ClientIP, l.Protocol, now, now.Add(-SuccessEvery))
-		if err != nil || !fresh {
-			return err
-		}
-		detail := "account password"
-		if credential != 0 {
-			detail = "app password " + strconv.FormatInt(credential, 10)
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginSucceeded, varco.OutcomeSuccess, m, detail+", "+l.Resource))
-	})
-	if err != nil {
-		return fmt.Errorf("mail login: %w", err)
+	case r.touch != nil:
+		_ = s.rec.submit(ctx, r, false)
 	}
 	return nil
 }
@@ -532,37 +554,6 @@ func (s *Service) matchAppPassword(ctx context.Context, q Store, accountID int64
 		}
 	}
 	return 0, false, nil
-}
-
-// fail counts a refused mail login against the account and the IP and
-// records it, then answers invalid_credentials.
-func (s *Service) fail(ctx context.Context, now time.Time, a *varco.Account, acctKey, ipKey string, m varco.Meta, why string) error {
-	err := s.inTx(ctx, func(q Store) error {
-		t := &s.throttle
-		acct, err := q.ThrottleFailure(ctx, acctKey, now, now.Add(-t.AccountWindow))
-		if err != nil {
-			return err
-		}
-		if d := t.backoff(acct.Failures, t.AccountFailures); d > 0 {
-			if err := q.ThrottleBlock(ctx, acctKey, now.Add(d)); err != nil {
-				return err
-			}
-		}
-		ip, err := q.ThrottleFailure(ctx, ipKey, now, now.Add(-t.IPWindow))
-		if err != nil {
-			return err
-		}
-		if d := t.backoff(ip.Failures, t.IPFailures); d > 0 {
-			if err := q.ThrottleBlock(ctx, ipKey, now.Add(d)); err != nil {
-				return err
-			}
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginFailed, varco.OutcomeFailure, m, why))
-	})
-	if err != nil {
-		return fmt.Errorf("record failed mail login: %w", err)
-	}
-	return wrongCredentials()
 }
 
 // Now is the service's clock: what "expired" is measured against.
