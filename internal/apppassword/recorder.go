@@ -54,13 +54,13 @@ func (b *Batching) defaults() {
 
 // failure is one refused mail login to record and count.
 type failure struct {
-	account       *varco.Account // nil for a login of no account
-	username      string
-	acctKey       string
-	ipKey         string
-	ip, protocol  string
-	why           string
-	at            time.Time
+	account      *varco.Account // nil for a login of no account
+	username     string
+	acctKey      string
+	ipKey        string
+	ip, protocol string
+	why          string
+	at           time.Time
 }
 
 // success is what a successful mail login writes when it writes anything.
