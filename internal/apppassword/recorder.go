@@ -130,6 +130,10 @@ func (rc *recorder) submit(ctx context.Context, r *record, wait bool) error {
 	if rc.closed {
 		rc.mu.RUnlock()
 		err := rc.write(context.WithoutCancel(ctx), []*record{r})
+		if err == nil && r.failure != nil {
+			// Nothing sweeps after Close: no window stays open.
+			err = rc.sweep(true)
+		}
 		if err != nil && !wait {
 			rc.logErr(err)
 		}

@@ -32,13 +32,17 @@ type env struct {
 	ctx context.Context
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t *testing.T, db *store.DB) *env { return newEnvWith(t, db, apppassword.Deps{}) }
+
+// newEnvWith is newEnv with d's Throttle and Batching.
+func newEnvWith(t *testing.T, db *store.DB, d apppassword.Deps) *env {
 	keys, err := apppassword.LoadKeys(t.TempDir(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(t0)
-	svc := apppassword.NewService(apppassword.Deps{DB: db, Keys: keys, Clock: clk, Verifier: verifier{}})
+	d.DB, d.Keys, d.Clock, d.Verifier = db, keys, clk, verifier{}
+	svc := apppassword.NewService(d)
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	return &env{t: t, db: db, clk: clk, ctx: context.Background(), svc: svc}
 }
