@@ -168,6 +168,16 @@ type Created struct {
 	ID        int64
 	Password  string
 	ExpiresAt time.Time
+	// PrevValidUntil is, after a rotation, until when the previous secret
+	// keeps working (RotateGrace, never past its own expiry).
+	PrevValidUntil time.Time
+}
+
+// CanGenerate returns nil when the account may generate app passwords,
+// else two_factor_required or no_mail_protocol_enabled (SPEC §7.2): the
+// pages say so before the user tries.
+func (s *Service) CanGenerate(ctx context.Context, a *varco.Account) error {
+	return mayGenerate(ctx, s.read(), a.ID)
 }
 
 // mayGenerate checks SPEC §7.2: 2-step verification on and a mail
@@ -268,7 +278,7 @@ func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varc
 		if err := q.RotateAppPassword(ctx, p); err != nil {
 			return err
 		}
-		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt}
+		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt, PrevValidUntil: p.PrevValidUntil}
 		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordRotated, varco.OutcomeSuccess, m, p.Label))
 	})
 	if err != nil {
