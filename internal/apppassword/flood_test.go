@@ -127,7 +127,9 @@ func TestBlockedFloodWritesNothing(t *testing.T) {
 func TestCloseDrains(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
 		// A batch is written when 4 records are queued, or at Close.
-		e := newEnvWith(t, db, apppassword.Deps{Batching: apppassword.Batching{MaxItems: 4, MaxDelay: time.Hour}})
+		// (Thresholds high enough that no login of the test is blocked.)
+		e := newEnvWith(t, db, apppassword.Deps{Batching: apppassword.Batching{MaxItems: 4, MaxDelay: time.Hour},
+			Throttle: apppassword.Throttling{AccountFailures: 50, IPFailures: 50}})
 		svc, clk := e.svc, e.clk
 		a := e.account("drain@example.test", varco.PlanBasic, true)
 		c := e.create(a, "m")

@@ -27,24 +27,21 @@ const (
 
 // Store is what the service reads and writes.
 type Store interface {
-	AccountByEmail(ctx context.Context, email string) (*varco.Account, error)
 	OrgByID(ctx context.Context, id int64) (*varco.Org, error)
-	OrgMailAccountPassword(ctx context.Context, orgID int64) (bool, error)
 	PushDevice(ctx context.Context, accountID int64) (*store.PushDevice, error)
 	AppPasswords(ctx context.Context, accountID int64) ([]store.AppPassword, error)
 	AppPasswordByID(ctx context.Context, accountID, id int64) (*store.AppPassword, error)
 	InsertAppPassword(ctx context.Context, p *store.AppPassword) error
 	RotateAppPassword(ctx context.Context, p *store.AppPassword) error
 	DeleteAppPassword(ctx context.Context, accountID, id int64) error
-	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip, protocol string) error
-	MarkMailLogin(ctx context.Context, accountID, credential int64, ip, protocol string, now, since time.Time) (bool, error)
 	MailAccess(ctx context.Context, accountID int64) (store.MailAccess, error)
 	SetMailAccess(ctx context.Context, accountID int64, m store.MailAccess) error
 	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
-	ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (store.Throttle, error)
-	ThrottleBlock(ctx context.Context, key string, until time.Time) error
-	ThrottleReset(ctx context.Context, key string) error
+	MailLogin(ctx context.Context, email string) (*store.MailLoginView, error)
 	AppendEvent(ctx context.Context, e *varco.Event) error
+	// The recorder (recorder.go) writes through *store.Q in its batches:
+	// ThrottleFailures, ThrottleBlock, ThrottleReset, CountMailFailures,
+	// CloseMailFailureWindows, MarkMailLogin, TouchAppPassword, AppendEvents.
 }
 
 var _ Store = (*store.Q)(nil)
@@ -478,10 +475,10 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 }
 
 // check decides l: the account, the app password that matched (0 for the
-// account password), or why it is refused.
+// account password), or why it is refused. Everything it needs about the
+// account comes in one query (store.Q.MailLogin).
 func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *varco.Account, credential int64, why string, err error) {
-	q := s.read()
-	a, err = q.AccountByEmail(ctx, l.Username)
+	v, err := s.read().MailLogin(ctx, l.Username)
 	if varco.IsCode(err, varco.ENotFound) {
 		// The same work as an account without 2-step verification, so
 		// that timing does not tell who exists.
@@ -493,21 +490,11 @@ func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *var
 	if err != nil {
 		return nil, 0, "", err
 	}
-	credential, ok, err := s.matchAppPassword(ctx, q, a.ID, l.Password, now)
-	if err != nil {
-		return nil, 0, "", err
-	}
+	a = v.Account
+	credential, ok := s.matchAppPassword(v.AppPasswords, l.Password, now)
 	if !ok {
-		_, err := q.PushDevice(ctx, a.ID)
-		switch {
-		case err == nil:
+		if v.TwoFactor {
 			return a, 0, "not an app password with 2-step verification on", nil
-		case !varco.IsCode(err, varco.ENotFound):
-			return nil, 0, "", err
-		}
-		allowed, err := q.OrgMailAccountPassword(ctx, a.OrgID)
-		if err != nil {
-			return nil, 0, "", err
 		}
 		good, err := s.verifier.Verify(ctx, l.Password, a.PasswordHash)
 		if err != nil && varco.IsCode(err, varco.EOverloaded) {
@@ -516,54 +503,40 @@ func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *var
 		if !good {
 			return a, 0, "wrong password", nil
 		}
-		if !allowed {
+		if !v.AccountPassword {
 			return a, 0, "account password not allowed for mail", nil
 		}
 	}
 	if a.Status != varco.StatusActive {
 		return a, 0, "account " + a.Status, nil
 	}
-	access, err := q.MailAccess(ctx, a.ID)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	if on := map[string]bool{varco.ProtocolIMAP: access.IMAP, varco.ProtocolPOP3: access.POP3, varco.ProtocolSMTP: access.SMTP}; !on[l.Protocol] {
+	if on := map[string]bool{varco.ProtocolIMAP: v.Access.IMAP, varco.ProtocolPOP3: v.Access.POP3, varco.ProtocolSMTP: v.Access.SMTP}; !on[l.Protocol] {
 		return a, 0, l.Protocol + " disabled", nil
 	}
-	if l.Resource == varco.ResourceArchive {
-		archive, err := s.archive(ctx, q, a)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		if !archive {
-			return a, 0, "no archive on this plan", nil
-		}
+	if l.Resource == varco.ResourceArchive && (a.OrgID == 0 || !varco.ArchivePlan(v.Plan)) {
+		return a, 0, "no archive on this plan", nil
 	}
 	return a, credential, "", nil
 }
 
-// matchAppPassword returns the app password of the account that pw is,
-// still valid at now: its current secret before expiry, or its previous
-// one within the grace after a rotation. Without a server key nothing
+// matchAppPassword returns the app password of list that pw is, still
+// valid at now: its current secret before expiry, or its previous one
+// within the grace after a rotation. Without a server key nothing
 // matches.
-func (s *Service) matchAppPassword(ctx context.Context, q Store, accountID int64, pw string, now time.Time) (int64, bool, error) {
+func (s *Service) matchAppPassword(list []store.AppPassword, pw string, now time.Time) (int64, bool) {
 	norm, err := Normalize(pw)
 	if err != nil || s.keys == nil {
-		return 0, false, nil
-	}
-	list, err := q.AppPasswords(ctx, accountID)
-	if err != nil {
-		return 0, false, err
+		return 0, false
 	}
 	for _, p := range list {
 		if now.Before(p.ExpiresAt) && s.keys.Check(norm, p.KeyID, p.Hash) {
-			return p.ID, true, nil
+			return p.ID, true
 		}
 		if now.Before(p.PrevValidUntil) && len(p.PrevHash) > 0 && s.keys.Check(norm, p.PrevKeyID, p.PrevHash) {
-			return p.ID, true, nil
+			return p.ID, true
 		}
 	}
-	return 0, false, nil
+	return 0, false
 }
 
 // Now is the service's clock: what "expired" is measured against.
