@@ -37,7 +37,7 @@ type Store interface {
 	MailAccess(ctx context.Context, accountID int64) (store.MailAccess, error)
 	SetMailAccess(ctx context.Context, accountID int64, m store.MailAccess) error
 	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
-	MailLogin(ctx context.Context, email string) (*store.MailLoginView, error)
+	MailLogin(ctx context.Context, email, acctKey, ipKey string) (*store.MailLoginView, error)
 	AppendEvent(ctx context.Context, e *varco.Event) error
 	// The recorder (recorder.go) writes through *store.Q in its batches:
 	// ThrottleFailures, ThrottleBlock, ThrottleReset, CountMailFailures,
@@ -423,20 +423,31 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := acctKeyPrefix+l.Username, ipKeyPrefix+l.ClientIP
-	states, err := s.read().ThrottleStates(ctx, acctKey, ipKey)
-	if err != nil {
+	// One query reads the throttling state and the account (a second one
+	// the state alone when there is no such account).
+	v, err := s.read().MailLogin(ctx, l.Username, acctKey, ipKey)
+	var states map[string]store.Throttle
+	switch {
+	case varco.IsCode(err, varco.ENotFound):
+		v = nil
+		if states, err = s.read().ThrottleStates(ctx, acctKey, ipKey); err != nil {
+			return fmt.Errorf("mail login: %w", err)
+		}
+	case err != nil:
 		return fmt.Errorf("mail login: %w", err)
+	default:
+		states = v.Throttles
 	}
 	var wait time.Duration
 	for _, st := range states {
 		wait = max(wait, st.BlockedUntil.Sub(now))
 	}
 	if wait > 0 {
-		// Nothing is written for a blocked login: a flood of them costs
-		// one read each.
+		// Nothing is written for a blocked login, and no password is
+		// checked: a flood of them costs one read each.
 		return varco.TooManyAttempts(wait)
 	}
-	a, credential, why, err := s.check(ctx, l, now)
+	a, credential, why, err := s.check(ctx, l, v, now)
 	if err != nil {
 		return fmt.Errorf("mail login: %w", err)
 	}
@@ -474,21 +485,17 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 	return nil
 }
 
-// check decides l: the account, the app password that matched (0 for the
-// account password), or why it is refused. Everything it needs about the
-// account comes in one query (store.Q.MailLogin).
-func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *varco.Account, credential int64, why string, err error) {
-	v, err := s.read().MailLogin(ctx, l.Username)
-	if varco.IsCode(err, varco.ENotFound) {
+// check decides l with v, what store.Q.MailLogin read of its account (nil:
+// there is none): the account, the app password that matched (0 for the
+// account password), or why it is refused.
+func (s *Service) check(ctx context.Context, l MailLogin, v *store.MailLoginView, now time.Time) (a *varco.Account, credential int64, why string, err error) {
+	if v == nil {
 		// The same work as an account without 2-step verification, so
 		// that timing does not tell who exists.
 		if err := s.verifier.DummyVerify(ctx, l.Password); err != nil && varco.IsCode(err, varco.EOverloaded) {
 			return nil, 0, "", err
 		}
 		return nil, 0, "unknown account", nil
-	}
-	if err != nil {
-		return nil, 0, "", err
 	}
 	a = v.Account
 	credential, ok := s.matchAppPassword(v.AppPasswords, l.Password, now)
