@@ -123,6 +123,11 @@ for engine in $ENGINES; do
   fi
   grep -q "Non-2xx" "$work/wrk.txt" && log "$engine: wrk saw non-2xx answers (see above)"
 
+  log "$engine: latency at low concurrency (wrk -t1 -c4 --latency), valid app password"
+  wrk -t1 -c4 -d"$D" --latency -s "$work/post.lua" "$base/api/v1/mail/auth" >"$work/c4-$engine.txt"
+  c4_rate=$(awk '/^Requests\/sec:/ { print $2 }' "$work/c4-$engine.txt")
+  c4_p50=$(awk '$1 == "50%" { print $2 }' "$work/c4-$engine.txt") c4_p99=$(awk '$1 == "99%" { print $2 }' "$work/c4-$engine.txt")
+
   half=$(awk -v r="$mail_rate" 'BEGIN { printf "%d", r / 2 }')
   log "$engine: open loop at half that rate ($half/s), valid app password"
   valid=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "$apppw" -rate "$half" -d "$D")
@@ -149,6 +154,7 @@ for engine in $ENGINES; do
   w401=$(field status_401 "$wrong") w429=$(field status_429 "$wrong") w5xx=$({ grep -o 'status_5[0-9][0-9]=[0-9]*' <<<"$wrong" || true; } | awk -F= '{ n += $2 } END { print n + 0 }')
   results+=("$(printf '%-9s %-52s %10s %10s %6s\n' "$engine" "mail auth req/s (valid) vs bare handler" "$mail_rate" "$bare_rate" "$(ratio "$mail_rate" "$bare_rate")")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop at $half/s: p50 / p99 ms (valid)" "$p50 / $p99")")
+  results+=("$(printf '%-9s %-52s %10s\n' "$engine" "4 connections, closed loop: req/s, p50 / p99" "$c4_rate, $c4_p50 / $c4_p99")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "wrong passwords at $half/s: 401 / 429 / 5xx" "${w401:-0} / ${w429:-0} / $w5xx")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "history: failures recorded (events) vs 401s seen" "$recorded ($events) vs ${w401:-0}")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "varco audit verify" "$verify")")
