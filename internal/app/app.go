@@ -245,6 +245,7 @@ func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
 		a.Log.Log(ctx, a.senderLevel, a.senderNote)
 	}
+	a.AppPasswords.Start() // stopped by Close, after the HTTP server
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })

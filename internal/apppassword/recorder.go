@@ -139,7 +139,7 @@ func (rc *recorder) submit(ctx context.Context, r *record, wait bool) error {
 		}
 		return err
 	}
-	rc.once.Do(func() { rc.started = true; go rc.loop() })
+	rc.once.Do(rc.startLoop)
 	rc.in <- r
 	rc.mu.RUnlock()
 	if !wait {
@@ -152,6 +152,18 @@ func (rc *recorder) submit(ctx context.Context, r *record, wait bool) error {
 		// The record is written all the same; only this caller stops
 		// waiting for it.
 		return ctx.Err()
+	}
+}
+
+func (rc *recorder) startLoop() { rc.started = true; go rc.loop() }
+
+// start starts the loop before any record (serve: the sweep of windows a
+// previous process left open runs from the start).
+func (rc *recorder) start() {
+	rc.mu.RLock()
+	defer rc.mu.RUnlock()
+	if !rc.closed {
+		rc.once.Do(rc.startLoop)
 	}
 }
 
@@ -254,13 +266,16 @@ func (rc *recorder) close(ctx context.Context) error {
 	started := rc.started
 	close(rc.in)
 	rc.mu.Unlock()
-	if started {
-		// The loop writes what is queued, then stops.
-		select {
-		case <-rc.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if !started {
+		// Nothing was ever queued (a command of the CLI): the windows
+		// of a running server are its own to close.
+		return nil
+	}
+	// The loop writes what is queued, then stops.
+	select {
+	case <-rc.done:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	return rc.sweep(true)
 }

@@ -132,9 +132,15 @@ func NewService(d Deps) *Service {
 	return s
 }
 
-// Close writes every queued record of mail logins and records every
-// window of repeated failures still open, then returns; records that come
-// after are written one by one. Call it once the HTTP server has stopped.
+// Start starts writing mail logins' records before the first login, so
+// that windows of repeated failures a previous process left open are
+// closed from the start (varco serve).
+func (s *Service) Start() { s.rec.start() }
+
+// Close writes every queued record of mail logins and, when this service
+// recorded any, records every window of repeated failures still open,
+// then returns; records that come after are written one by one. Call it
+// once the HTTP server has stopped.
 func (s *Service) Close(ctx context.Context) error { return s.rec.close(ctx) }
 
 // Throttling keys of mail logins.
