@@ -9,6 +9,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/apppassword"
+	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
@@ -192,4 +193,71 @@ func TestCloseDrains(t *testing.T) {
 		}
 		audittest.Verify(t, db)
 	})
+}
+
+// TestMailFailureFloodTwoProcesses: two services on one database, as two
+// varco processes behind a load balancer (on SQLite, two pools on one
+// file), answer identical failures of one account at once: they share its
+// throttling keys and its window of repeated failures. Once both are
+// closed, the history's counts still add up exactly to the refusals, and
+// the history verifies.
+func TestMailFailureFloodTwoProcesses(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			url := testenv.DatabaseURL(t, engine)
+			keys := testenv.AuditKeys(t)
+			dir := t.TempDir()
+			clk := clock.NewManual(t0)
+			open := func() (*store.DB, *apppassword.Service) {
+				db, err := store.Open(t.Context(), url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.Migrate(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				db.SetAuditKeys(keys)
+				k, err := apppassword.LoadKeys(dir, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db, apppassword.NewService(apppassword.Deps{DB: db, Keys: k, Clock: clk, Verifier: verifier{},
+					Throttle: apppassword.Throttling{AccountFailures: 1000, IPFailures: 1000}})
+			}
+			db, one := open()
+			_, two := open()
+			e := &env{t: t, db: db, clk: clk, svc: one, ctx: t.Context()}
+			a := e.account("two@example.test", varco.PlanBasic, true)
+			var refused atomic.Int64
+			for round := range 3 {
+				var wg sync.WaitGroup
+				for g := range 8 {
+					svc := []*apppassword.Service{one, two}[g%2]
+					wg.Go(func() {
+						for range 10 {
+							err := svc.Authenticate(t.Context(), apppassword.MailLogin{Username: a.Email, Password: "wrong-password-x",
+								Protocol: "imap", ClientIP: "198.51.100.7"})
+							if code := varco.ErrorCode(err); code != varco.EInvalidCredentials {
+								t.Errorf("round %d: %q", round, code)
+								return
+							}
+							refused.Add(1)
+						}
+					})
+				}
+				wg.Wait()
+				clk.Advance(40 * time.Second) // every other round a minute closes
+			}
+			for _, svc := range []*apppassword.Service{one, two} {
+				if err := svc.Close(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.failures(a); got != refused.Load() || got != 240 {
+				t.Fatalf("recorded failures: %d, want the %d refused", got, refused.Load())
+			}
+			audittest.Verify(t, db)
+		})
+	}
 }

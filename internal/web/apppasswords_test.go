@@ -165,3 +165,28 @@ func TestAppPasswordFormsRefuseCrossSite(t *testing.T) {
 	// Signed out, the page sends to the sign-in.
 	wantRedirect(t, s.browser().get("/profile/app-passwords"), "/login")
 }
+
+// TestActivityShowsRepeatedFailures: identical mail login failures within
+// a minute are one entry of the history with their count, and the
+// activity page shows it.
+func TestActivityShowsRepeatedFailures(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	b := s.browser()
+	b.login("luigi@other.test", luigiPW)
+	for range 3 {
+		if got := s.mailLogin("luigi@other.test", "not-the-password", "imap"); got != varco.EInvalidCredentials {
+			t.Fatalf("wrong password: %q", got)
+		}
+	}
+	// The first is recorded at once; closing the service records the
+	// other two as one entry.
+	if err := s.app.AppPasswords.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/profile/activity?type=mail_login_failed")
+	want(t, p, 200, `<span class="badge count">× 2</span>`)
+	if n := strings.Count(p.body, `data-event="mail_login_failed"`); n != 2 {
+		t.Fatalf("%d entries, want 2:\n%s", n, p.body)
+	}
+}
