@@ -185,7 +185,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher})
+	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
+		Logger: opts.Logger})
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -240,6 +241,11 @@ func (a *App) Close() error {
 	// Anchor what this process recorded since the last checkpoint, so that
 	// a CLI command's change is covered as soon as it returns.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// First the mail logins' queued records and open windows of repeated
+	// failures, so that the checkpoint covers them.
+	if err := a.AppPasswords.Close(ctx); err != nil {
+		a.Log.Error("record mail logins", "err", err)
+	}
 	if _, err := a.Checkpoint(ctx, false); err != nil {
 		a.Log.Error("audit checkpoint", "err", err)
 	}
@@ -262,6 +268,7 @@ func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
 		a.Log.Log(ctx, a.senderLevel, a.senderNote)
 	}
+	a.AppPasswords.Start() // stopped by Close, after the HTTP server
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })

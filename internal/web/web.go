@@ -24,6 +24,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/device"
@@ -51,8 +52,11 @@ type Deps struct {
 	Auth     *auth.Service
 	Recovery *recovery.Service // password reset, contact verification
 	Admin    *admin.Service
-	DB       *store.DB
-	Proxies  httpx.Proxies
+	// AppPasswords are the app passwords of mail clients (nil: the page
+	// answers 404).
+	AppPasswords *apppassword.Service
+	DB           *store.DB
+	Proxies      httpx.Proxies
 	// SecureCookies marks cookies Secure; off only in dev mode over http.
 	SecureCookies bool
 	// Dev serves /dev/mailbox.
@@ -73,6 +77,7 @@ type Handler struct {
 	auth     *auth.Service
 	recovery *recovery.Service
 	admin    *admin.Service
+	apppw    *apppassword.Service
 	db       *store.DB
 	proxies  httpx.Proxies
 	secure   bool
@@ -110,7 +115,7 @@ func New(d Deps) *Handler {
 	}
 	sum := sha256.Sum256(css)
 	v := hex.EncodeToString(sum[:8])
-	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
+	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, apppw: d.AppPasswords, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
 		dev: d.Dev, log: d.Log, clock: d.Clock, recheck: d.PushRecheck, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
 }
 
@@ -194,6 +199,11 @@ var routes = []route{
 	{"POST /profile/sessions/{id}/revoke", signedIn, (*Handler).revokeSession},
 	{"POST /profile/sessions/revoke-others", signedIn, (*Handler).revokeOtherSessions},
 	{"GET /profile/activity", signedIn, (*Handler).activity},
+	{"GET /profile/app-passwords", signedIn, (*Handler).appPasswords},
+	{"POST /profile/app-passwords", signedIn, (*Handler).appPasswordCreate},
+	{"POST /profile/app-passwords/{id}/rotate", signedIn, (*Handler).appPasswordRotate},
+	{"POST /profile/app-passwords/{id}/delete", signedIn, (*Handler).appPasswordDelete},
+	{"POST /profile/mail-access", signedIn, (*Handler).mailAccessSubmit},
 	{"GET /admin", staff, (*Handler).adminSearch},
 	{"GET /admin/users/{id}", staff, (*Handler).adminUser},
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
