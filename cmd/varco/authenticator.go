@@ -202,15 +202,18 @@ func (e *env) openKey(cmd *ucli.Command) (*keyfile.Key, error) {
 
 // pendingItem is what `varco authenticator pending` prints of a request.
 type pendingItem struct {
-	ID          string    `json:"id"`
-	Purpose     string    `json:"purpose"`
-	Application string    `json:"application"`
-	IP          string    `json:"ip"`
-	Location    string    `json:"location"`
-	Browser     string    `json:"browser"`
-	Time        time.Time `json:"time"`
-	Risky       bool      `json:"risky"`
-	Digits      int       `json:"digits"`
+	ID          string `json:"id"`
+	Purpose     string `json:"purpose"`
+	Application string `json:"application"`
+	// ApplicationName is what to show: the display name in the account's
+	// language.
+	ApplicationName string    `json:"application_name"`
+	IP              string    `json:"ip"`
+	Location        string    `json:"location"`
+	Browser         string    `json:"browser"`
+	Time            time.Time `json:"time"`
+	Risky           bool      `json:"risky"`
+	Digits          int       `json:"digits"`
 }
 
 // pendingJSON is a request as GET /api/v1/authenticator/requests answers

@@ -59,17 +59,20 @@ func deviceToken(r *http.Request) string {
 }
 
 type pushItemJSON struct {
-	ID          string    `json:"id"`
-	Purpose     string    `json:"purpose"`
-	Application string    `json:"application"`
-	IP          string    `json:"ip"`
-	Location    string    `json:"location"`
-	Browser     string    `json:"browser"`
-	Time        time.Time `json:"time"`
-	Risky       bool      `json:"risky"`
-	Digits      int       `json:"digits"`
-	Nonce       string    `json:"nonce"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	ID          string `json:"id"`
+	Purpose     string `json:"purpose"`
+	Application string `json:"application"`
+	// ApplicationName is the application's display name in the account's
+	// language; the signature covers the id.
+	ApplicationName string    `json:"application_name"`
+	IP              string    `json:"ip"`
+	Location        string    `json:"location"`
+	Browser         string    `json:"browser"`
+	Time            time.Time `json:"time"`
+	Risky           bool      `json:"risky"`
+	Digits          int       `json:"digits"`
+	Nonce           string    `json:"nonce"`
+	ExpiresAt       time.Time `json:"expires_at"`
 }
 
 type pushListJSON struct {
@@ -85,7 +88,7 @@ func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
 	out := pushListJSON{Requests: make([]pushItemJSON, 0, len(items))}
 	for _, it := range items {
 		c := it.Context
-		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, IP: c.IP,
+		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, ApplicationName: it.ApplicationName, IP: c.IP,
 			Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
 			Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()})
 	}

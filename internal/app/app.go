@@ -153,7 +153,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait})
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait,
+		Applications: cfg.Applications})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)

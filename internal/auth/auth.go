@@ -45,6 +45,9 @@ type Config struct {
 	BaseURL   string // public URL, for links in e-mails
 	StepUp    stepup.Config
 	Push      push.Config
+	// Applications are the applications behind varco (SPEC §1): their
+	// display names in push requests and e-mails; nil is the defaults.
+	Applications *varco.Applications
 }
 
 func (c *Config) defaults() {

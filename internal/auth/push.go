@@ -15,6 +15,12 @@ import (
 // (SPEC §9a).
 const AppAuthenticator = "authenticator"
 
+// appName is application id's display name in the account's language,
+// as e-mails and the device show it (SPEC §6.2).
+func (s *Service) appName(id string, a *varco.Account) string {
+	return s.cfg.Applications.Name(id, a.Language())
+}
+
 // twoFactorOn reports whether the account has an authenticator device.
 func (s *Service) twoFactorOn(ctx context.Context, accountID int64) (bool, error) {
 	_, err := s.read().PushDevice(ctx, accountID)
@@ -229,7 +235,7 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
 			return err
 		}
-		return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
+		return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enroll authenticator: %w", err)
@@ -242,12 +248,15 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 
 // PushItem is a pending request as the device shows it.
 type PushItem struct {
-	ID        string
-	Purpose   string
-	Number    int // digits the user must type: 3, or 6 when risky
-	Nonce     []byte
-	Context   push.Context
-	ExpiresAt time.Time
+	ID      string
+	Purpose string
+	// ApplicationName is Context.Application's display name in the
+	// account's language; the device signs the id, and shows this.
+	ApplicationName string
+	Number          int // digits the user must type: 3, or 6 when risky
+	Nonce           []byte
+	Context         push.Context
+	ExpiresAt       time.Time
 }
 
 // PendingPush returns the pending requests of the device with token.
@@ -261,10 +270,14 @@ func (s *Service) PendingPush(ctx context.Context, token string) ([]PushItem, er
 	if err != nil {
 		return nil, err
 	}
+	a, err := q.AccountByID(ctx, dev.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PushItem, 0, len(reqs))
 	for i := range reqs {
 		r := &reqs[i]
-		out = append(out, PushItem{ID: r.PublicID, Purpose: r.Purpose, Number: len(r.Number), Nonce: r.Nonce,
+		out = append(out, PushItem{ID: r.PublicID, Purpose: r.Purpose, ApplicationName: s.appName(r.Application, a), Number: len(r.Number), Nonce: r.Nonce,
 			Context: push.ContextOf(r), ExpiresAt: r.ExpiresAt})
 	}
 	return out, nil
@@ -317,7 +330,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		}
 		if out.Status == push.StatusReported {
 			if err := s.mailer.Enqueue(ctx, q, a, varco.EventPushReported, notify.Data{Time: r.CreatedAt, IP: r.IP,
-				Location: r.Location, Application: r.Application, Device: r.UserAgent}); err != nil {
+				Location: r.Location, Application: s.appName(r.Application, a), Device: r.UserAgent}); err != nil {
 				return err
 			}
 		}
@@ -377,7 +390,7 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 		}
 	}
 	m = s.located(repaired(m), a.Language())
-	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
+	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
 }
 
 // SignOutDevice is the authenticator's sign-out: it removes the device
