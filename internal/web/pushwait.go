@@ -105,7 +105,7 @@ func (h *Handler) pushCheck(w http.ResponseWriter, r *http.Request, rq *request)
 			return
 		}
 		h.clearFlowCookie(w)
-		h.signedIn(w, r, res)
+		h.signedIn(w, r, res, h.targetFromCookie(r))
 	default:
 		h.signInAgain(w, r)
 	}
@@ -142,7 +142,7 @@ func (h *Handler) pushPage(w http.ResponseWriter, r *http.Request, p *page, stat
 func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request, state string) {
 	h.clearFlowCookie(w)
 	p := h.newPage(r, rq, "login.title", "login")
-	p.Data = loginData{}
+	p.Data = h.loginData(p, h.targetFromCookie(r), "")
 	status := http.StatusOK
 	if state == varco.StatePushDenied {
 		p.Error = p.T("pushwait.denied")
