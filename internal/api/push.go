@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/push"
 )
@@ -45,7 +46,45 @@ func (s *Server) enrollAuthenticator(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if out.Pending {
+		exp := out.ExpiresAt.UTC()
+		httpx.WriteJSON(w, http.StatusAccepted, enrollmentJSON{State: auth.EnrollApprovalRequired, Enrollment: out.Enrollment,
+			Number: out.Number, ExpiresAt: &exp})
+		return
+	}
 	httpx.WriteJSON(w, http.StatusCreated, enrolledJSON{DeviceID: out.DeviceID, DeviceToken: out.Token, RecoveryCodes: out.RecoveryCodes})
+}
+
+// enrollmentJSON is a device replacement waiting for the old device's
+// approval, or its outcome (SPEC §6.1).
+type enrollmentJSON struct {
+	State         string     `json:"state"`
+	Enrollment    string     `json:"enrollment,omitempty"`
+	Number        string     `json:"number,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	DeviceID      string     `json:"device_id,omitempty"`
+	DeviceToken   string     `json:"device_token,omitempty"`
+	RecoveryCodes []string   `json:"recovery_codes,omitempty"`
+}
+
+// enrollment is the new device's poll of a replacement: approval_required,
+// then enrolled (with the device token and recovery codes, once),
+// push_denied or expired.
+func (s *Server) enrollment(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Auth.PollEnrollment(r.Context(), r.PathValue("enrollment"), s.meta(r, "authenticator"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := enrollmentJSON{State: st.State}
+	if st.State == auth.EnrollApprovalRequired {
+		exp := st.ExpiresAt.UTC()
+		out.ExpiresAt = &exp
+	}
+	if e := st.Enrolled; e != nil {
+		out.DeviceID, out.DeviceToken, out.RecoveryCodes = e.DeviceID, e.Token, e.RecoveryCodes
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // deviceToken is the Bearer token of a device call: the Authorization

@@ -119,6 +119,10 @@ type Store interface {
 	AlertByID(ctx context.Context, accountID, id int64) (store.Alert, error)
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	PushRequestByFlow(ctx context.Context, flowID int64) (*store.PushRequest, error)
+	PushRequestFor(ctx context.Context, purpose string, flowID int64) (*store.PushRequest, error)
+	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment) error
+	PushEnrollmentByHash(ctx context.Context, hash []byte) (*store.PushEnrollment, error)
+	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error
 	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters

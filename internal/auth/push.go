@@ -137,18 +137,36 @@ func (s *Service) pollPush(ctx context.Context, flowID string) (*FlowStatus, err
 	return st, nil
 }
 
-// Enrolled is a device just registered, with what is shown once.
+// Enrolled is a device just registered, with what is shown once; or,
+// when the account has a device and no recovery code was given, a
+// replacement waiting for the old device's approval (Pending).
 type Enrolled struct {
 	DeviceID      string
 	Token         string
 	RecoveryCodes []string
+
+	// Pending: the old device was asked (a push request of purpose
+	// replace_device); the new one polls PollEnrollment with Enrollment
+	// and the user types Number on the old device before ExpiresAt.
+	Pending    bool
+	Enrollment string
+	Number     string
+	ExpiresAt  time.Time
 }
+
+// States of a device replacement (GET /authenticator/enroll/{id}).
+const (
+	EnrollApprovalRequired = "approval_required"
+	EnrollEnrolled         = "enrolled"
+)
 
 // EnrollAuthenticator signs in to the application authenticator with an
 // e-mail and password (the same throttling, status and risk rules as any
 // sign-in) and registers pub as the account's device: 2-step verification
-// turns on (SPEC §6.1). An account that has a device needs one of its
-// recovery codes to replace it. A risky sign-in is refused with
+// turns on (SPEC §6.1). An account that has a device replaces it with one
+// of its recovery codes or, without one, with an approval on the old
+// device: the answer is then Pending, and the old device gets a request
+// to approve with the number. A risky sign-in is refused with
 // step_up_required: the command-line authenticator cannot do a step-up.
 func (s *Service) EnrollAuthenticator(ctx context.Context, email, pw string, pub []byte, recovery string, m Meta) (*Enrolled, error) {
 	start := time.Now()
@@ -208,34 +226,20 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		}
 		if old != nil {
 			if recovery == "" {
-				answer = varco.E(varco.ERecoveryCodeRequired, "error.recovery_code_required")
-				return nil
+				out, err = s.askOldDevice(ctx, q, a, pub, m, now)
+				return err
 			}
 			if err := s.push.UseRecoveryCode(ctx, q, a.ID, recovery, now); err != nil {
 				answer = err
 				return q.AppendEvent(ctx, s.event(a, varco.EventLoginFailed, varco.OutcomeFailure, m, "wrong recovery code"))
 			}
 		}
-		e, err := s.push.Enroll(ctx, q, a.ID, pub, now)
-		if err != nil {
-			return err
-		}
-		out = &Enrolled{DeviceID: e.Device.PublicID, Token: e.Token, RecoveryCodes: e.RecoveryCodes}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
+		why := ""
 		if old != nil {
-			if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, "replaced with a recovery code")); err != nil {
-				return err
-			}
+			why = "replaced with a recovery code"
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, push.KindCLI)); err != nil {
-			return err
-		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
-		return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
+		out, err = s.installDevice(ctx, q, a, pub, m, now, why)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enroll authenticator: %w", err)
@@ -244,6 +248,164 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		return nil, answer
 	}
 	return out, nil
+}
+
+// installDevice registers pub as the account's device, in place of the
+// old one when why says how it was replaced, and records and e-mails it.
+func (s *Service) installDevice(ctx context.Context, q Store, a *varco.Account, pub []byte, m Meta, now time.Time, why string) (*Enrolled, error) {
+	e, err := s.push.Enroll(ctx, q, a.ID, pub, now)
+	if err != nil {
+		return nil, err
+	}
+	out := &Enrolled{DeviceID: e.Device.PublicID, Token: e.Token, RecoveryCodes: e.RecoveryCodes}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
+		return nil, err
+	}
+	if why != "" {
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, why)); err != nil {
+			return nil, err
+		}
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, push.KindCLI)); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
+		return nil, err
+	}
+	err = s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location,
+		Application: s.appName(m.Application, a)})
+	return out, err
+}
+
+// enrollmentTTL is how long a device replacement may be finished after
+// it started: the request expires after 2 minutes, and an approved one
+// must be collected by the new device within this.
+const enrollmentTTL = 15 * time.Minute
+
+// askOldDevice starts replacing the account's device with an approval on
+// it (SPEC §6.1): the new key waits, and the old device gets a request of
+// purpose replace_device with the number to type, under the limits of
+// every request (push_muted, push_rate_limited).
+func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, pub []byte, m Meta, now time.Time) (*Enrolled, error) {
+	if len(pub) != 32 {
+		return nil, varco.E(varco.EInvalid, "error.push_public_key")
+	}
+	id, hash, err := varco.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	e := &store.PushEnrollment{IDHash: hash, AccountID: a.ID, PublicKey: pub, CreatedAt: now, ExpiresAt: now.Add(enrollmentTTL)}
+	if err := q.InsertPushEnrollment(ctx, e); err != nil {
+		return nil, err
+	}
+	pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
+	st, err := s.push.Start(ctx, q, a.ID, push.PurposeReplaceDevice, e.ID, pc, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeReplaceDevice)); err != nil {
+		return nil, err
+	}
+	return &Enrolled{Pending: true, Enrollment: id, Number: st.Request.Number, ExpiresAt: st.Request.ExpiresAt}, nil
+}
+
+// EnrollmentStatus is where a device replacement stands.
+type EnrollmentStatus struct {
+	// State is approval_required while the old device has not answered,
+	// then enrolled, push_denied or expired.
+	State     string
+	ExpiresAt time.Time // of the request, while approval_required
+	// Enrolled is the new device's token and recovery codes, given once:
+	// to the poll that installed it.
+	Enrolled *Enrolled
+}
+
+// PollEnrollment is the new device's poll of a replacement waiting for
+// the old device (GET /authenticator/enroll/{id}). Once the old device
+// approved (a signed decision with the right number, as for a sign-in),
+// the first poll installs the new device in its place — device_removed,
+// device_enrolled and the e-mail, as any enrollment — and answers its
+// token and recovery codes; a denial or a report is push_denied; a
+// request unanswered after 2 minutes, an approved one not collected in
+// time, or an old device that is no longer the account's is expired. An
+// unknown id is expired too.
+func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*EnrollmentStatus, error) {
+	if !validFlowID(id) {
+		return &EnrollmentStatus{State: varco.StateExpired}, nil
+	}
+	now := s.clock.Now()
+	m.Application = AppAuthenticator
+	m = repaired(m)
+	var st *EnrollmentStatus
+	err := s.inTx(ctx, func(q Store) error {
+		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
+		if varco.IsCode(err, varco.ENotFound) {
+			st = &EnrollmentStatus{State: varco.StateExpired}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !e.DoneAt.IsZero() {
+			st = &EnrollmentStatus{State: EnrollEnrolled}
+			return nil
+		}
+		req, err := q.PushRequestFor(ctx, push.PurposeReplaceDevice, e.ID)
+		if err != nil {
+			return err
+		}
+		a, err := q.AccountByID(ctx, e.AccountID)
+		if err != nil {
+			return err
+		}
+		st = &EnrollmentStatus{State: varco.StateExpired}
+		switch req.Status {
+		case push.StatusPending:
+			if now.Before(req.ExpiresAt) {
+				st = &EnrollmentStatus{State: EnrollApprovalRequired, ExpiresAt: req.ExpiresAt}
+				return nil
+			}
+			ok, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt)
+			if err != nil || !ok {
+				return err
+			}
+			return s.recordExpired(ctx, q, a, []store.PushRequest{*req})
+		case push.StatusApproved:
+			if !now.Before(e.ExpiresAt) {
+				return nil
+			}
+			dev, err := q.PushDevice(ctx, a.ID)
+			if varco.IsCode(err, varco.ENotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if dev.ID != req.DeviceID {
+				return nil // the device that approved is no longer the account's
+			}
+			done, err := q.FinishPushEnrollment(ctx, e.ID, now)
+			if err != nil || !done {
+				return err
+			}
+			m = s.located(m, a.Language())
+			out, err := s.installDevice(ctx, q, a, e.PublicKey, m, now, "replaced with an approval on the old device")
+			if err != nil {
+				return err
+			}
+			st = &EnrollmentStatus{State: EnrollEnrolled, Enrolled: out}
+		case push.StatusDenied, push.StatusReported:
+			st = &EnrollmentStatus{State: varco.StatePushDenied}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("poll enrollment: %w", err)
+	}
+	return st, nil
 }
 
 // PushItem is a pending request as the device shows it.
@@ -338,6 +500,10 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 			if out.Status == push.StatusApproved {
 				return s.turnOff(ctx, q, a, m, now, "approved on the device")
 			}
+			return nil
+		}
+		if r.Purpose == push.PurposeReplaceDevice {
+			// The new device collects the outcome (PollEnrollment).
 			return nil
 		}
 		f, err := q.LoginFlowByID(ctx, r.FlowID)
