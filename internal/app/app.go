@@ -246,7 +246,8 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
-			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
+				WakeAccount: a.Auth.WakePushFor})
 		})
 	}
 	if !a.noMail {

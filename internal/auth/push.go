@@ -454,6 +454,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	now := s.clock.Now()
 	var status string
 	var answer error
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
@@ -465,6 +466,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		}
 		status = out.Status
 		r := out.Request
+		accountID = r.AccountID
 		a, err := q.AccountByID(ctx, r.AccountID)
 		if err != nil {
 			return err
@@ -526,7 +528,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	if err != nil {
 		return "", fmt.Errorf("push decision: %w", err)
 	}
-	s.decided.Broadcast()
+	s.decided.BroadcastTo(accountID)
 	if answer != nil {
 		return "", answer
 	}
@@ -603,21 +605,30 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 	return id, number, nil
 }
 
-// PushDecided returns a channel closed at the next push decision taken in
-// this process or, on PostgreSQL, heard from another one (WakePush): a
-// waiting page re-reads its flow then (PushWait).
-func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
+// PushDecided returns a channel closed at the next push decision of the
+// account taken in this process or, on PostgreSQL, heard from another one
+// (WakePushFor), or at a WakePush; a waiting page re-reads its flow then
+// (PushWait). The page calls release when it stops waiting.
+func (s *Service) PushDecided(accountID int64) (ch <-chan struct{}, release func()) {
+	return s.decided.WaitFor(accountID)
+}
 
-// WakePush wakes every page waiting for a push decision, as a decision
-// taken in this process does. The PostgreSQL listener calls it when
-// another process notifies a decision (store.Q.NotifyPush).
+// WakePush wakes every page waiting for a push decision. The PostgreSQL
+// listener calls it when it (re)connects, since a notification sent while
+// it was away is lost.
 func (s *Service) WakePush() { s.decided.Broadcast() }
+
+// WakePushFor wakes the pages waiting for the account's push decisions,
+// as a decision taken in this process does. The PostgreSQL listener calls
+// it when another process notifies one (store.Q.NotifyPush).
+func (s *Service) WakePushFor(accountID int64) { s.decided.BroadcastTo(accountID) }
 
 // PushWaiting is a sign-in waiting for the device, as its page shows it.
 type PushWaiting struct {
 	// State is push_required while the request is pending, then
 	// push_approved, push_denied or expired.
 	State       string
+	AccountID   int64  // whose decision ends the wait (PushDecided)
 	Number      string // the number to type on the device
 	Application string
 	Time        time.Time // when the request was made
@@ -652,7 +663,7 @@ func (s *Service) PushWait(ctx context.Context, flowID string) (*PushWaiting, er
 	if err != nil {
 		return nil, fmt.Errorf("push wait: %w", err)
 	}
-	w := &PushWaiting{State: f.State, Number: req.Number, Application: req.Application, Time: req.CreatedAt, ExpiresAt: req.ExpiresAt}
+	w := &PushWaiting{State: f.State, AccountID: f.AccountID, Number: req.Number, Application: req.Application, Time: req.CreatedAt, ExpiresAt: req.ExpiresAt}
 	now := s.clock.Now()
 	if f.State == varco.StatePushRequired && (!now.Before(req.ExpiresAt) || !now.Before(f.ExpiresAt)) {
 		w.State = varco.StateExpired

@@ -160,16 +160,20 @@ func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request,
 func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
 	ctx := r.Context()
 	id := flowID(r)
-	decided := h.auth.PushDecided()
 	wt, err := h.auth.PushWait(ctx, id)
 	if err != nil {
-		if !varco.IsCode(err, varco.EFlowNotFound) {
+		if !varco.IsCode(err, varco.EFlowNotFound) && ctx.Err() == nil {
 			h.log.ErrorContext(ctx, "push events", "error", err)
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	// Only the decisions of this account wake this stream; one taken
+	// between the read above and this wait is seen by the read below.
+	account := wt.AccountID
+	decided, release := h.auth.PushDecided(account)
+	defer func() { release() }()
 	rc := http.NewResponseController(w)
 	// The server's write timeout is shorter than a stream's life.
 	_ = rc.SetWriteDeadline(time.Now().Add(pushStreamLife + 30*time.Second))
@@ -194,6 +198,17 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 	recheck := time.NewTicker(h.recheck)
 	defer recheck.Stop()
 	for {
+		wt, err = h.auth.PushWait(ctx, id)
+		switch {
+		case varco.IsCode(err, varco.EFlowNotFound):
+			// Finished elsewhere (e.g. by the button): the page checks.
+			wt = &auth.PushWaiting{State: varco.StateExpired}
+		case err != nil:
+			if ctx.Err() == nil { // not the browser leaving
+				h.log.ErrorContext(ctx, "push events", "error", err)
+			}
+			return
+		}
 		if wt.State != varco.StatePushRequired {
 			send("event: state\ndata: " + wt.State + "\n\n")
 			return
@@ -222,16 +237,8 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 			}
 		}
 		expiry.Stop()
-		decided = h.auth.PushDecided()
-		wt, err = h.auth.PushWait(ctx, id)
-		switch {
-		case varco.IsCode(err, varco.EFlowNotFound):
-			// Finished elsewhere (e.g. by the button): the page checks.
-			wt = &auth.PushWaiting{State: varco.StateExpired}
-		case err != nil:
-			h.log.ErrorContext(ctx, "push events", "error", err)
-			return
-		}
+		release()
+		decided, release = h.auth.PushDecided(account)
 	}
 }
 
