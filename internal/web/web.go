@@ -62,7 +62,7 @@ type Deps struct {
 	// default the wall clock).
 	Clock clock.Clock
 	// PushRecheck is how often a push waiting page's event stream re-reads
-	// its flow when nothing woke it (default 10 s): the bound on the delay
+	// its flow when nothing woke it (default 30 s): the bound on the delay
 	// when a decision's notification is lost. Tests set it long, to see
 	// that the notification alone delivers.
 	PushRecheck time.Duration
