@@ -68,6 +68,7 @@ func run() error {
 	streams := flag.Int("streams", 10000, "waiting event streams to open")
 	decisions := flag.Int("decisions", 200, "sign-ins to approve, one at a time")
 	processes := flag.Int("processes", 1, "varco processes (2 needs PostgreSQL)")
+	heapFile := flag.String("heap-profile", "", "with -pprof, write the first varco's heap profile with the streams open to this file")
 	pprofAddr := flag.String("pprof", "", "the first varco's VARCO_PPROF_LISTEN (a -tags pprof build): print its memory statistics with the streams open")
 	flag.Parse()
 	if *dbURL == "" || *decisions > *streams || *processes < 1 || *processes > 2 {
@@ -180,6 +181,15 @@ func run() error {
 				}
 			}
 			resp.Body.Close()
+		}
+		if *heapFile != "" {
+			if resp, err := hc.Get("http://" + *pprofAddr + "/debug/pprof/heap"); err == nil {
+				if f, err := os.Create(*heapFile); err == nil {
+					_, _ = io.Copy(f, resp.Body)
+					f.Close()
+				}
+				resp.Body.Close()
+			}
 		}
 		if resp, err := hc.Get("http://" + *pprofAddr + "/debug/pprof/goroutine?debug=1"); err == nil {
 			line, _ := bufio.NewReader(resp.Body).ReadString('\n')
