@@ -44,6 +44,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpx.Invalid("error.app_field"))
 		return
 	}
+	// `app` is optional (SPEC §9a); when given it names a configured
+	// application, whose name the push request shows.
+	if _, ok := s.Auth.Config().Applications.Lookup(req.App); req.App != "" && !ok {
+		s.fail(w, r, varco.E(varco.EUnknownApplication, "error.unknown_application", req.App))
+		return
+	}
 	res, err := s.Auth.Login(r.Context(), req.Email, req.Password, s.meta(r, req.App))
 	if err != nil {
 		s.fail(w, r, err)

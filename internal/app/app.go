@@ -175,7 +175,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey()})
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey(),
+		Applications: cfg.Applications})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
@@ -275,7 +276,8 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
-			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
+				WakeAccount: a.Auth.WakePushFor})
 		})
 	}
 	wg.Go(func() { a.Worker.Run(ctx) })

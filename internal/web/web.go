@@ -66,7 +66,7 @@ type Deps struct {
 	// default the wall clock).
 	Clock clock.Clock
 	// PushRecheck is how often a push waiting page's event stream re-reads
-	// its flow when nothing woke it (default 10 s): the bound on the delay
+	// its flow when nothing woke it (default 30 s): the bound on the delay
 	// when a decision's notification is lost. Tests set it long, to see
 	// that the notification alone delivers.
 	PushRecheck time.Duration
@@ -339,6 +339,7 @@ type page struct {
 	Notice     string
 	Error      string
 	Data       any
+	apps       *varco.Applications
 }
 
 type langLink struct {
@@ -351,7 +352,13 @@ func (p *page) T(key string, args ...any) string { return translate(p.Lang, key,
 
 // Label is the human name of an event, role, status, outcome, actor or
 // application (prefix "event.", "role." …), or the raw name.
-func (p *page) Label(prefix, name string) string { return label(p.Lang, prefix, name) }
+func (p *page) Label(prefix, name string) string {
+	if prefix == "appname." {
+		// Configured applications have their own display names (SPEC §1).
+		return p.apps.Name(name, p.Lang)
+	}
+	return label(p.Lang, prefix, name)
+}
 
 // Time formats t for the page's language in the reader's time zone, naming it.
 func (p *page) Time(t time.Time) string { return formatTime(p.Lang, p.loc(), t) }
@@ -375,7 +382,7 @@ func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (h *Handler) newPage(r *http.Request, rq *request, titleKey, section string) *page {
 	p := &page{Lang: rq.lang, Section: section, CSS: h.cssURL, Account: rq.account, Staff: rq.staff(), Dev: h.dev,
-		Support: rq.account != nil && rq.account.Role == varco.RoleSupport}
+		Support: rq.account != nil && rq.account.Role == varco.RoleSupport, apps: h.auth.Config().Applications}
 	p.Title = p.T(titleKey)
 	p.Restricted = rq.session != nil && rq.session.Restricted
 	for _, l := range languages {
