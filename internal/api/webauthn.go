@@ -84,11 +84,12 @@ type closedJSON struct {
 func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := deviceToken(r)
-	items, woken, err := s.Auth.DeviceRequests(ctx, token)
+	items, woken, release, err := s.Auth.DeviceRequests(ctx, token)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	defer func() { release() }()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(deviceStreamLife + 30*time.Second))
 	hd := w.Header()
@@ -174,7 +175,11 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		expiry.Stop()
-		items, woken, err = s.Auth.DeviceRequests(ctx, token)
+		release()
+		items, woken, release, err = s.Auth.DeviceRequests(ctx, token)
+		if err != nil {
+			release = func() {}
+		}
 		switch {
 		case varco.IsCode(err, varco.EUnauthorized):
 			// Signed out: the device token is gone.

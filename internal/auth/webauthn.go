@@ -18,8 +18,8 @@ import (
 // enrollment. Between the two the server keeps only the registration's
 // challenge and user handle, under a token the app holds.
 
-// enrollmentTTL is how long the registration ceremony may take.
-const enrollmentTTL = 5 * time.Minute
+// webAuthnEnrollmentTTL is how long the registration ceremony may take.
+const webAuthnEnrollmentTTL = 5 * time.Minute
 
 // WebAuthnStart is a started web app enrollment.
 type WebAuthnStart struct {
@@ -64,7 +64,7 @@ func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string,
 		return nil, err
 	}
 	now := s.clock.Now()
-	out := &WebAuthnStart{Token: tok, Options: reg.Options, ExpiresAt: now.Add(enrollmentTTL)}
+	out := &WebAuthnStart{Token: tok, Options: reg.Options, ExpiresAt: now.Add(webAuthnEnrollmentTTL)}
 	var answer error
 	err = s.inTx(ctx, func(q Store) error {
 		_, err := q.PushDevice(ctx, a.ID)
@@ -75,7 +75,7 @@ func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string,
 		case err != nil && !varco.IsCode(err, varco.ENotFound):
 			return err
 		}
-		return q.InsertPushEnrollment(ctx, &store.PushEnrollment{TokenHash: hash, AccountID: a.ID, UserHandle: reg.UserHandle,
+		return q.InsertWebAuthnEnrollment(ctx, &store.WebAuthnEnrollment{TokenHash: hash, AccountID: a.ID, UserHandle: reg.UserHandle,
 			Challenge: reg.Challenge, RecoveryHash: rhash, ExpiresAt: out.ExpiresAt}, now)
 	})
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 	var out *Enrolled
 	var answer error
 	err := s.inTx(ctx, func(q Store) error {
-		e, err := q.TakePushEnrollment(ctx, varco.HashToken(token), now)
+		e, err := q.TakeWebAuthnEnrollment(ctx, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) {
 			answer = varco.E(varco.EInvalidOrExpiredToken, "error.enrollment_expired")
 			return nil
@@ -147,8 +147,12 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 		if err != nil {
 			return err
 		}
-		out = &Enrolled{DeviceID: en.Device.PublicID, Token: en.Token, RecoveryCodes: en.RecoveryCodes}
-		return s.recordEnrollment(ctx, q, a, m, now, en.Device.Kind, old != nil)
+		why := ""
+		if old != nil {
+			why = "replaced with a recovery code"
+		}
+		out, err = s.recordDevice(ctx, q, a, en, m, now, why)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("finish authenticator enrollment: %w", err)
@@ -189,17 +193,19 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 // DeviceRequests returns the pending requests of the device with token
 // and a channel closed at the next change of its account's requests (a
 // new one, a decision, the device's sign-out), here or, on PostgreSQL, in
-// another process (WakeDevice): what the device's event stream waits on.
-// unauthorized for an unknown token.
-func (s *Service) DeviceRequests(ctx context.Context, token string) ([]PushItem, <-chan struct{}, error) {
+// another process (WakePushFor), with the release the waiter calls when it
+// stops waiting: what the device's event stream waits on. unauthorized
+// for an unknown token.
+func (s *Service) DeviceRequests(ctx context.Context, token string) ([]PushItem, <-chan struct{}, func(), error) {
 	dev, err := s.push.Device(ctx, s.read(), token)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	changed := s.devices.Wait(dev.AccountID)
+	changed, release := s.decided.WaitFor(dev.AccountID)
 	items, err := s.PendingPush(ctx, token)
 	if err != nil {
-		return nil, nil, err
+		release()
+		return nil, nil, nil, err
 	}
-	return items, changed, nil
+	return items, changed, release, nil
 }

@@ -26,6 +26,9 @@ import (
 const (
 	PurposeLogin   = "login"
 	PurposeDisable = "disable"
+	// PurposeReplaceDevice: a new device asks to take this one's place
+	// (SPEC §6.1, "an approval on the old device").
+	PurposeReplaceDevice = "replace_device"
 )
 
 // Statuses of a request.
@@ -90,8 +93,8 @@ type Store interface {
 	PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error)
 	MutePush(ctx context.Context, accountID int64, until time.Time) error
 	SetPushSignCount(ctx context.Context, deviceID int64, count uint32) error
-	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment, now time.Time) error
-	TakePushEnrollment(ctx context.Context, hash []byte, now time.Time) (*store.PushEnrollment, error)
+	InsertWebAuthnEnrollment(ctx context.Context, e *store.WebAuthnEnrollment, now time.Time) error
+	TakeWebAuthnEnrollment(ctx context.Context, hash []byte, now time.Time) (*store.WebAuthnEnrollment, error)
 	ReplacePushSubscription(ctx context.Context, s *store.PushSubscription) error
 	HasPushSubscription(ctx context.Context, deviceID int64) (bool, error)
 	DeletePushSubscription(ctx context.Context, deviceID int64) (bool, error)

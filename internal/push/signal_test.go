@@ -29,24 +29,47 @@ func TestSignal(t *testing.T) {
 	s.Broadcast() // no waiter: nothing to do
 }
 
-// TestSignals: a broadcast wakes its own account's waiters only.
-func TestSignals(t *testing.T) {
-	var s Signals
-	a1, a2, b := s.Wait(1), s.Wait(1), s.Wait(2)
-	if a1 != a2 {
-		t.Fatal("two waiters of one account got different channels")
+// TestSignalPerAccount: a decision wakes the waiters of its account only;
+// Broadcast wakes every account's; released waiters are forgotten.
+func TestSignalPerAccount(t *testing.T) {
+	var s Signal
+	a1, rel1 := s.WaitFor(1)
+	a1b, rel1b := s.WaitFor(1)
+	a2, rel2 := s.WaitFor(2)
+	all := s.Wait()
+	if a1 != a1b || s.Waiting() != 2 {
+		t.Fatalf("waiters of one account share a channel; %d accounts waiting", s.Waiting())
 	}
-	s.Broadcast(1)
+	s.BroadcastTo(1)
 	<-a1
+	<-all
 	select {
-	case <-b:
-		t.Fatal("another account's waiter woke")
+	case <-a2:
+		t.Fatal("account 2 woken by account 1's decision")
 	default:
 	}
-	if c := s.Wait(1); c == a1 {
-		t.Fatal("the channel after a broadcast is the closed one")
+	rel1()
+	rel1b()
+	rel1() // twice: no effect
+	if s.Waiting() != 1 {
+		t.Fatalf("%d accounts waiting, want 1", s.Waiting())
 	}
-	s.Broadcast(2)
-	<-b
-	s.Broadcast(3) // no waiter: nothing to do
+	s.Broadcast()
+	<-a2
+	rel2()
+	if s.Waiting() != 0 {
+		t.Fatalf("%d accounts waiting after a broadcast and the releases", s.Waiting())
+	}
+	// A release after the account's channel was replaced leaves the new
+	// waiters alone.
+	_, old := s.WaitFor(3)
+	s.BroadcastTo(3)
+	c, rel := s.WaitFor(3)
+	old()
+	if s.Waiting() != 1 {
+		t.Fatal("an old release forgot the new waiter")
+	}
+	s.BroadcastTo(3)
+	<-c
+	rel()
 }

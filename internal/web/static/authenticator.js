@@ -218,8 +218,13 @@
     }
     var li = $("request-template").content.firstElementChild.cloneNode(true);
     li.setAttribute("data-request", r.id);
-    li.querySelector(".request-title").textContent = r.purpose === "disable" ? t("authenticator.purpose_disable") :
-      (strings["appname." + r.application] || r.application);
+    var title = r.application_name || strings["appname." + r.application] || r.application;
+    if (r.purpose === "disable") {
+      title = t("authenticator.purpose_disable");
+    } else if (r.purpose === "replace_device") {
+      title = t("authenticator.purpose_replace");
+    }
+    li.querySelector(".request-title").textContent = title;
     li.querySelector(".request-location").textContent = r.location || "—";
     li.querySelector(".request-ip").textContent = r.ip;
     li.querySelector(".request-browser").textContent = r.browser || "—";

@@ -11,7 +11,7 @@ ALTER TABLE push_devices ADD COLUMN backup_eligible BOOLEAN NOT NULL DEFAULT FAL
 -- SHA-256 here); each enrollment finishes once, before expires_at.
 -- recovery_hash is the hash of the recovery code given to replace a
 -- device (empty when none), spent only when the enrollment finishes.
-CREATE TABLE push_enrollments (
+CREATE TABLE webauthn_enrollments (
     id            INTEGER PRIMARY KEY,
     token_hash    BLOB   NOT NULL UNIQUE,
     account_id    BIGINT NOT NULL REFERENCES accounts(id),
@@ -20,4 +20,4 @@ CREATE TABLE push_enrollments (
     recovery_hash BLOB   NOT NULL DEFAULT x'',
     expires_at    BIGINT NOT NULL
 );
-CREATE INDEX push_enrollments_expiry ON push_enrollments(expires_at);
+CREATE INDEX webauthn_enrollments_expiry ON webauthn_enrollments(expires_at);
