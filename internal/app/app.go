@@ -29,6 +29,7 @@ import (
 	"varco.dev/varco/internal/geo"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/jobs"
+	"varco.dev/varco/internal/mailcache"
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
@@ -55,9 +56,13 @@ type App struct {
 	// AppPasswords are the app passwords of mail clients and the mail
 	// servers' logins (SPEC §7).
 	AppPasswords *apppassword.Service
-	Metrics      *metrics.Metrics
-	Log          *slog.Logger
-	Handler      http.Handler
+	// MailCache flushes Dovecot's authentication cache of an account whose
+	// app passwords or mail access changed (VARCO_DOVECOT_CACHE_FLUSH); nil
+	// when not configured.
+	MailCache *mailcache.Flusher
+	Metrics   *metrics.Metrics
+	Log       *slog.Logger
+	Handler   http.Handler
 
 	backlog atomic.Int64
 	noMail  bool // no sender configured for any channel: leave the outbox alone
@@ -151,21 +156,33 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// A missing or corrupt database is logged, never fatal: risk then
 	// falls back to IP networks until a good file appears (SPEC §5.3).
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
+	a.MailCache = mailcache.New(cfg.DovecotCacheFlush, opts.Logger)
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
-		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
+		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}, MailCache: a.mailCache()}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
+	a.Jobs.SetMailCache(a.mailCache())
 	apKeys, err := openAppPasswordKeys(ctx, db, cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher})
+	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
+		MailCache: a.mailCache()})
 	a.Handler = a.routes()
 	return a, nil
+}
+
+// mailCache is MailCache as the services take it: a nil interface, not a
+// nil pointer in one, when no flush command is configured.
+func (a *App) mailCache() interface{ Flush(...string) } {
+	if a.MailCache == nil {
+		return nil
+	}
+	return a.MailCache
 }
 
 // defaultSender routes each channel to its configured sender: e-mail to
@@ -243,6 +260,12 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
+	if a.MailCache != nil {
+		if err := a.MailCache.Check(); err != nil {
+			a.Log.Warn("the Dovecot auth cache flush command cannot run; revoked app passwords work until the cache entries expire", "err", err)
+		}
+		wg.Go(func() { a.MailCache.Run(ctx) })
+	}
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
 			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})

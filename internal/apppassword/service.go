@@ -105,6 +105,12 @@ func (t *Throttling) backoff(n, threshold int) time.Duration {
 	return min(d, t.Max)
 }
 
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
+}
+
 // Service manages app passwords and answers mail logins.
 type Service struct {
 	db       DB
@@ -112,6 +118,8 @@ type Service struct {
 	clock    clock.Clock
 	verifier PasswordVerifier
 	throttle Throttling
+
+	mailCache MailCache // nil: none
 }
 
 // Deps are what a Service needs.
@@ -121,12 +129,24 @@ type Deps struct {
 	Clock    clock.Clock
 	Verifier PasswordVerifier
 	Throttle Throttling
+	// MailCache, if set, is told the account after each change that may
+	// end a mail login Dovecot has cached (deletion, rotation, mail
+	// access), once it committed.
+	MailCache MailCache
 }
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
 	d.Throttle.defaults()
-	return &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle}
+	return &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, mailCache: d.MailCache}
+}
+
+// flushMailCache asks the mail servers to forget a's cached logins; call
+// it after the change committed.
+func (s *Service) flushMailCache(a *varco.Account) {
+	if s.mailCache != nil {
+		s.mailCache.Flush(a.Email)
+	}
 }
 
 func (s *Service) read() Store { return s.db.Reader() }
@@ -257,6 +277,7 @@ func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varc
 	if err != nil {
 		return nil, fmt.Errorf("rotate app password: %w", err)
 	}
+	s.flushMailCache(a)
 	return out, nil
 }
 
@@ -275,6 +296,7 @@ func (s *Service) Delete(ctx context.Context, a *varco.Account, id int64, m varc
 	if err != nil {
 		return fmt.Errorf("delete app password: %w", err)
 	}
+	s.flushMailCache(a)
 	return nil
 }
 
@@ -319,6 +341,7 @@ func (s *Service) SetMailAccess(ctx context.Context, a *varco.Account, m store.M
 	if err := s.db.InTx(ctx, func(q *store.Q) error { return q.SetMailAccess(ctx, a.ID, m) }); err != nil {
 		return nil, fmt.Errorf("set mail access: %w", err)
 	}
+	s.flushMailCache(a)
 	return s.MailAccess(ctx, a)
 }
 

@@ -161,6 +161,14 @@ type Service struct {
 	resets    Resets // set by SetResets
 	push      *push.Rules
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+
+	mailCache MailCache // nil: none
+}
+
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
 }
 
 // Deps are what a Service needs.
@@ -175,6 +183,9 @@ type Deps struct {
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
 	// IP network" (SPEC §5.3).
 	Risk RiskEngine
+	// MailCache, if set, is told the account once turning 2-step
+	// verification off (which revokes its app passwords) committed.
+	MailCache MailCache
 }
 
 // New returns a Service.
@@ -189,7 +200,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
-		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.Push)}
+		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.Push), mailCache: d.MailCache}
 }
 
 // read is the Reader outside a transaction.

@@ -43,7 +43,19 @@ type Runner struct {
 	clock  clock.Clock
 	mailer *notify.Mailer
 	log    *slog.Logger
+
+	mailCache MailCache // nil: none
 }
+
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
+}
+
+// SetMailCache makes the runner tell c the account of each app password
+// that expired, once the run's transaction committed.
+func (r *Runner) SetMailCache(c MailCache) { r.mailCache = c }
 
 // New returns a Runner.
 func New(db *store.DB, c clock.Clock, m *notify.Mailer, log *slog.Logger) *Runner {
