@@ -151,10 +151,10 @@ type Options struct {
 	NoProxy bool
 	// NoCache turns Dovecot's auth cache off (auth_cache_size = 0).
 	NoCache bool
-	// Passdb replaces the passdb block (and its cache settings) of
-	// contrib/dovecot/passdb-lua.conf.ext; "%DIR%" in it is the servers'
-	// directory.
-	Passdb string
+	// PasswdFile, if set, is the content of a Dovecot passwd-file that a
+	// passdb before varco's consults: its users never reach varco, the
+	// others do.
+	PasswdFile string
 }
 
 // Start writes the configurations and starts Dovecot, Postfix and nginx,
@@ -279,11 +279,12 @@ func (s *Servers) writeDovecot(t testing.TB, varcoURL, secret string, opt Option
 		`archive_ports = {},`, fmt.Sprintf(`archive_ports = { [%d] = true },`, s.ports[DovecotArchive]),
 	), 0o644)
 	passdb := render(t, "contrib/dovecot/passdb-lua.conf.ext", "file=/etc/dovecot/varco-auth.lua", "file="+script)
-	if opt.Passdb != "" {
-		passdb = strings.ReplaceAll(opt.Passdb, "%DIR%", s.dir)
-	}
 	if opt.NoCache {
 		passdb = strings.Replace(passdb, "auth_cache_size = 10M", "auth_cache_size = 0", 1)
+	}
+	if opt.PasswdFile != "" {
+		users := s.write(t, "users", opt.PasswdFile, 0o644)
+		passdb = "passdb {\n  driver = passwd-file\n  args = " + users + "\n}\n" + passdb
 	}
 	s.write(t, "passdb.conf.ext", passdb, 0o644)
 	s.mkdir(t, "mail", "nobody:nogroup")
