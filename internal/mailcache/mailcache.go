@@ -136,24 +136,35 @@ func (f *Flusher) flushPending(ctx context.Context) {
 }
 
 // runCommand runs argv and returns an error with the start of its output
-// when it fails.
+// when it fails: when it exits non-zero, or when it prints a line that
+// starts with "Error:" or "Fatal:", as doveadm does when it cannot reach
+// Dovecot's auth service (it exits 0 then, "0 cache entries flushed").
 func runCommand(ctx context.Context, argv []string) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	// A child the command left behind must not hold the run open.
 	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	if err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "Error:") || strings.HasPrefix(line, "Fatal:") {
+				return fmt.Errorf("%s: %s", argv[0], truncate(strings.TrimSpace(line)))
+			}
+		}
 		return nil
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = errors.New("timed out")
 	}
-	msg := strings.TrimSpace(string(out))
-	if len(msg) > maxOutput {
-		msg = msg[:maxOutput] + "…"
-	}
+	msg := truncate(strings.TrimSpace(string(out)))
 	if msg != "" {
 		return fmt.Errorf("%s: %w: %s", argv[0], err, msg)
 	}
 	return fmt.Errorf("%s: %w", argv[0], err)
+}
+
+func truncate(s string) string {
+	if len(s) > maxOutput {
+		return strings.ToValidUTF8(s[:maxOutput], "") + "…"
+	}
+	return s
 }

@@ -166,6 +166,15 @@ func TestRunCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Permission denied") || !strings.Contains(err.Error(), "exit status 75") {
 		t.Fatalf("err = %v", err)
 	}
+	// doveadm reports an unreachable auth service on its output and exits 0.
+	quiet := script(t, `echo "0 cache entries flushed"; echo "Error: auth-master: auth cache flush: connect(/run/dovecot/auth-master) failed: Permission denied" >&2`)
+	if err := runCommand(context.Background(), []string{quiet}); err == nil || !strings.Contains(err.Error(), "auth-master") {
+		t.Fatalf("err = %v", err)
+	}
+	fine := script(t, `echo "1 cache entries flushed"; echo "an Error: in the middle is not doveadm's"`)
+	if err := runCommand(context.Background(), []string{fine}); err != nil {
+		t.Fatal(err)
+	}
 	if err := runCommand(context.Background(), []string{filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Fatal("a missing program ran")
 	}
