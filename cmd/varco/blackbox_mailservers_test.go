@@ -145,6 +145,17 @@ func TestSeed_7_6_RealMailServers(t *testing.T) {
 				}
 			}
 
+			// The Lua script writes any password as JSON that varco reads:
+			// quotes, backslashes, control characters and UTF-8 come to a
+			// recorded refusal (401), not a malformed question (400).
+			odd := c.nextIP()
+			if r := m.Login(t, mailservers.DovecotIMAP, mario, "a\"b\\c\td\x01é", odd); r.Exit != 67 || !r.Has(refusedDovecot["imap"]...) {
+				t.Fatalf("odd password: exit %d:\n%s", r.Exit, r.Transcript)
+			}
+			if !b.hasMailFailure(tok, odd) {
+				t.Fatalf("no mail_login_failed from %s: varco did not read the odd password's question", odd)
+			}
+
 			// [seed] 7.5: the archive on pro, not on basic.
 			c.ok("archive on plan pro", mailservers.DovecotArchive, mario, phone)
 			c.no("archive on plan basic", mailservers.DovecotArchive, luigi, luigiPW)
@@ -234,4 +245,22 @@ func (b *blackbox) lastUseIP(tok string, id any) string {
 	}
 	b.t.Fatalf("app password %v not listed: %v", id, strings.TrimSpace(fmt.Sprint(res)))
 	return ""
+}
+
+// hasMailFailure reports whether the account's history has a
+// mail_login_failed from ip.
+func (b *blackbox) hasMailFailure(tok, ip string) bool {
+	b.t.Helper()
+	st, res := b.call("GET", "/api/v1/me/activity", tok, nil)
+	if st != 200 {
+		b.t.Fatalf("activity: %d %v", st, res)
+	}
+	events, _ := res["events"].([]any)
+	for _, x := range events {
+		e, _ := x.(map[string]any)
+		if e["event"] == "mail_login_failed" && e["ip"] == ip {
+			return true
+		}
+	}
+	return false
 }
