@@ -146,10 +146,11 @@ func TestSeed_7_6_RealMailServers(t *testing.T) {
 			}
 
 			// The Lua script writes any password as JSON that varco reads:
-			// quotes, backslashes, control characters and UTF-8 come to a
-			// recorded refusal (401), not a malformed question (400).
+			// quotes, backslashes and UTF-8 come to a recorded refusal (401),
+			// not a malformed question (400). (Dovecot itself refuses control
+			// characters in a password without asking the passdb.)
 			odd := c.nextIP()
-			if r := m.Login(t, mailservers.DovecotIMAP, mario, "a\"b\\c\td\x01é", odd); r.Exit != 67 || !r.Has(refusedDovecot["imap"]...) {
+			if r := m.Login(t, mailservers.DovecotIMAP, mario, `a"b\c {é}`, odd); r.Exit != 67 || !r.Has(refusedDovecot["imap"]...) {
 				t.Fatalf("odd password: exit %d:\n%s", r.Exit, r.Transcript)
 			}
 			if !b.hasMailFailure(tok, odd) {
