@@ -265,3 +265,31 @@ func (b *blackbox) hasMailFailure(tok, ip string) bool {
 	}
 	return false
 }
+
+// TestSeed_7_6_DovecotCheckpassword: the fallback of SPEC §7.6 with a real
+// Dovecot — `varco checkpassword` from contrib/dovecot/
+// passdb-checkpassword.conf.ext signs in the app password over IMAP and
+// POP3 [seed 7.1], refuses the account password while 2-step verification
+// is on, and, never cached, refuses a deleted app password at once
+// [seed 7.4].
+func TestSeed_7_6_DovecotCheckpassword(t *testing.T) {
+	m := mailservers.New(t)
+	b := setupBlackbox(t, "sqlite")
+	b.serve(m.VarcoEnv(blackboxMailSecret)...)
+	m.Start(t, b.url, blackboxMailSecret, mailservers.Options{NoProxy: true, Checkpassword: binary})
+	c := &mailCheck{t: t, m: m}
+	const mario = "mario@acme.test"
+	key := filepath.Join(t.TempDir(), "mario.key")
+	b.mustAuthenticator("enroll", "--server", b.url, "--email", mario, "--key-file", key)
+	tok := b.pushSession(mario, key)
+	id, pw := b.createAppPassword(tok, "telefono", nil)
+
+	c.ok("app password", mailservers.DovecotIMAP, mario, pw)
+	c.ok("app password", mailservers.DovecotPOP3, mario, pw)
+	c.no("account password with 2FA on", mailservers.DovecotIMAP, mario, "Rossi-Verde-2026")
+	c.ok("app password", mailservers.DovecotIMAP, mario, pw)
+	if st, res := b.call("DELETE", fmt.Sprintf("/api/v1/me/app-passwords/%v", id), tok, nil); st != 204 {
+		t.Fatalf("delete: %d %v", st, res)
+	}
+	c.no("deleted app password", mailservers.DovecotIMAP, mario, pw)
+}

@@ -155,6 +155,10 @@ type Options struct {
 	// passdb before varco's consults: its users never reach varco, the
 	// others do.
 	PasswdFile string
+	// Checkpassword, if set, is the path of a varco binary: Dovecot asks
+	// through "varco checkpassword" (contrib/dovecot/
+	// passdb-checkpassword.conf.ext) instead of the Lua passdb.
+	Checkpassword string
 }
 
 // Start writes the configurations and starts Dovecot, Postfix and nginx,
@@ -174,13 +178,15 @@ func (s *Servers) Start(t testing.TB, varcoURL, secret string, o ...Options) {
 		}
 	})
 	s.writeDovecot(t, varcoURL, secret, opt)
-	s.start(t, "dovecot", "dovecot", "-F", "-c", filepath.Join(s.dir, "dovecot.conf"))
+	// The checkpassword helper reads the secret from the environment
+	// Dovecot passes on (import_environment).
+	s.start(t, "dovecot", []string{"VARCO_MAIL_AUTH_SECRET=" + secret}, "dovecot", "-F", "-c", filepath.Join(s.dir, "dovecot.conf"))
 	wait := []Endpoint{DovecotIMAP, DovecotArchive, DovecotPOP3, saslPort}
 	if !opt.NoProxy {
 		s.writePostfix(t)
-		s.start(t, "postfix", "postfix", "-c", filepath.Join(s.dir, "postfix"), "start-fg")
+		s.start(t, "postfix", nil, "postfix", "-c", filepath.Join(s.dir, "postfix"), "start-fg")
 		s.writeNginx(t, varcoURL, secret)
-		s.start(t, "nginx", "nginx", "-c", filepath.Join(s.dir, "nginx.conf"), "-p", s.dir, "-e", "stderr")
+		s.start(t, "nginx", nil, "nginx", "-c", filepath.Join(s.dir, "nginx.conf"), "-p", s.dir, "-e", "stderr")
 		wait = append(wait, PostfixSMTP, ProxyIMAP, ProxyPOP3, ProxySMTP)
 	}
 	for _, e := range wait {
@@ -281,6 +287,17 @@ func (s *Servers) writeDovecot(t testing.TB, varcoURL, secret string, opt Option
 	passdb := render(t, "contrib/dovecot/passdb-lua.conf.ext", "file=/etc/dovecot/varco-auth.lua", "file="+script)
 	if opt.NoCache {
 		passdb = strings.Replace(passdb, "auth_cache_size = 10M", "auth_cache_size = 0", 1)
+	}
+	if opt.Checkpassword != "" {
+		// Dovecot's auth process, which runs the helper, is not root: a
+		// copy where it may run it.
+		b, err := os.ReadFile(opt.Checkpassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		helper := s.write(t, "varco", string(b), 0o755)
+		passdb = render(t, "contrib/dovecot/passdb-checkpassword.conf.ext",
+			"/usr/local/bin/varco checkpassword --url http://127.0.0.1:8080", helper+" checkpassword --url "+varcoURL)
 	}
 	if opt.PasswdFile != "" {
 		users := s.write(t, "users", opt.PasswdFile, 0o644)
@@ -421,9 +438,10 @@ events {
 %s`, mailModule, s.dir, mail), 0o644)
 }
 
-// start runs a daemon in the foreground in its own process group, its
-// output in a log file; the test's end stops the whole group.
-func (s *Servers) start(t testing.TB, name string, argv ...string) {
+// start runs a daemon in the foreground in its own process group, with
+// env added to the test's environment and its output in a log file; the
+// test's end stops the whole group.
+func (s *Servers) start(t testing.TB, name string, env []string, argv ...string) {
 	t.Helper()
 	logPath := filepath.Join(s.dir, name+".out")
 	logFile, err := os.Create(logPath)
@@ -437,6 +455,7 @@ func (s *Servers) start(t testing.TB, name string, argv ...string) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
