@@ -547,8 +547,9 @@ func removeAll(t testing.TB, dir string) {
 func (s *Servers) dumpLogs(t testing.TB) {
 	for name, p := range s.logs {
 		b, _ := os.ReadFile(p)
-		if len(b) > 8000 {
-			b = append([]byte("…"), b[len(b)-8000:]...)
+		if len(b) > 10000 {
+			// The start (a crash's first lines) and the end.
+			b = append(append(b[:3000:3000], "\n…\n"...), b[len(b)-7000:]...)
 		}
 		t.Logf("%s log (%s):\n%s", name, p, b)
 	}
