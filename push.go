@@ -49,4 +49,10 @@ const (
 	EStepUpRequired = "step_up_required"
 	// ETwoFactorOff: 2-step verification is off.
 	ETwoFactorOff = "two_factor_off"
+	// EInvalidPushEndpoint: a Web Push subscription's endpoint is not an
+	// https URL of a push service (http only on loopback).
+	EInvalidPushEndpoint = "invalid_push_endpoint"
+	// EInvalidPushKeys: a Web Push subscription's keys are not a P-256
+	// point (p256dh) and 16 bytes (auth), base64url.
+	EInvalidPushKeys = "invalid_push_keys"
 )

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -153,4 +154,52 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
+}
+
+type pushKeyJSON struct {
+	PublicKey string `json:"public_key"` // uncompressed P-256 point, base64url without padding
+}
+
+// pushKey answers the server's VAPID public key: the authenticator's
+// applicationServerKey when it subscribes to Web Push (SPEC §6.6).
+func (s *Server) pushKey(w http.ResponseWriter, r *http.Request) {
+	key, err := s.Auth.PushKey()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, pushKeyJSON{PublicKey: key})
+}
+
+// putPushSubscription stores the device's Web Push subscription, replacing
+// any other; the body is checked strictly (push.ParseSubscription).
+func (s *Server) putPushSubscription(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.body_not_json"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, push.MaxSubscriptionBytes))
+	if err != nil {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.push_subscription"))
+		return
+	}
+	sub, err := push.ParseSubscription(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Auth.SubscribePush(r.Context(), deviceToken(r), sub); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deletePushSubscription(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.UnsubscribePush(r.Context(), deviceToken(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

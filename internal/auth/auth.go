@@ -45,6 +45,10 @@ type Config struct {
 	BaseURL   string // public URL, for links in e-mails
 	StepUp    stepup.Config
 	Push      push.Config
+	// PushKey is the server's VAPID public key (base64url, uncompressed
+	// P-256) that the authenticator subscribes to Web Push with; empty
+	// turns Web Push off.
+	PushKey string
 }
 
 func (c *Config) defaults() {

@@ -9,6 +9,7 @@ import (
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/webpush"
 )
 
 // AppAuthenticator is the application the authenticator signs in to
@@ -48,6 +49,9 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 			return err
 		}
 		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
+			return err
+		}
+		if err := s.notifyDevice(ctx, q, st); err != nil {
 			return err
 		}
 		res.Flow, res.Number = id, st.Request.Number
@@ -421,6 +425,9 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
 			return err
 		}
+		if err := s.notifyDevice(ctx, q, st); err != nil {
+			return err
+		}
 		id, number = st.Request.PublicID, st.Request.Number
 		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeDisable))
 	})
@@ -485,4 +492,63 @@ func (s *Service) PushWait(ctx context.Context, flowID string) (*PushWaiting, er
 		w.State = varco.StateExpired
 	}
 	return w, nil
+}
+
+// notifyDevice queues, in the request's transaction, the Web Push message
+// that reaches the authenticator app while it is closed (SPEC §6.6), when
+// its device has a subscription. An open app hears of the request from
+// the server directly.
+func (s *Service) notifyDevice(ctx context.Context, q Store, st *push.Started) error {
+	if s.cfg.PushKey == "" {
+		return nil
+	}
+	has, err := q.HasPushSubscription(ctx, st.Device.ID)
+	if err != nil || !has {
+		return err
+	}
+	return s.mailer.QueuePushRequest(ctx, q, st.Device.PublicID, st.Request)
+}
+
+// PushKey returns the server's VAPID public key, which the authenticator
+// subscribes to Web Push with: not_found when Web Push is off.
+func (s *Service) PushKey() (string, error) {
+	if s.cfg.PushKey == "" {
+		return "", varco.E(varco.ENotFound, "error.web_push_off")
+	}
+	return s.cfg.PushKey, nil
+}
+
+// SubscribePush makes sub the push subscription of the device with token,
+// replacing any other (SPEC §6.6). sub was checked by push.ParseSubscription.
+func (s *Service) SubscribePush(ctx context.Context, token string, sub webpush.Subscription) error {
+	if s.cfg.PushKey == "" {
+		return varco.E(varco.ENotFound, "error.web_push_off")
+	}
+	err := s.inTx(ctx, func(q Store) error {
+		dev, err := s.push.Device(ctx, q, token)
+		if err != nil {
+			return err
+		}
+		return s.push.Subscribe(ctx, q, dev, sub, s.cfg.PushKey, s.clock.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("push subscription: %w", err)
+	}
+	return nil
+}
+
+// UnsubscribePush removes the push subscription of the device with
+// token; removing none is no error.
+func (s *Service) UnsubscribePush(ctx context.Context, token string) error {
+	err := s.inTx(ctx, func(q Store) error {
+		dev, err := s.push.Device(ctx, q, token)
+		if err != nil {
+			return err
+		}
+		return s.push.Unsubscribe(ctx, q, dev)
+	})
+	if err != nil {
+		return fmt.Errorf("push subscription: %w", err)
+	}
+	return nil
 }

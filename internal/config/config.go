@@ -37,7 +37,11 @@ type Config struct {
 	// VARCO_AUDIT_CHECKPOINT_INTERVAL: how often serve writes a signed
 	// checkpoint when the history changed; 0 means the default, 1m.
 	CheckpointInterval time.Duration
-	ShutdownTimeout    time.Duration
+	// VAPIDSubject (VARCO_VAPID_SUBJECT) is the contact Web Push services
+	// see on varco's messages (RFC 8292 "sub"): a mailto: or https: URI;
+	// default the base URL when it is https, else mailto: the sender.
+	VAPIDSubject    string
+	ShutdownTimeout time.Duration
 	// VARCO_DOVECOT_CACHE_FLUSH: a command (no shell) that varco runs with
 	// accounts' login names appended after an app password is deleted,
 	// rotated or expired, 2-step verification is turned off or mail access
@@ -77,6 +81,7 @@ var Settings = []Setting{
 	{Flag: "session-idle", Env: "VARCO_SESSION_IDLE", Default: "30m", Usage: "sign out after this long without activity"},
 	{Flag: "session-absolute", Env: "VARCO_SESSION_ABSOLUTE", Default: "12h", Usage: "sign out this long after sign-in"},
 	{Flag: "audit-dir", Env: "VARCO_AUDIT_DIR", Usage: "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (default: beside the SQLite file, ./varco-audit for PostgreSQL)"},
+	{Flag: "vapid-subject", Env: "VARCO_VAPID_SUBJECT", Usage: "contact shown to Web Push services, mailto: or https: (default: the base URL when https, else mailto: the mail sender)"},
 	{Flag: "audit-checkpoint-interval", Env: "VARCO_AUDIT_CHECKPOINT_INTERVAL", Default: "1m", Usage: "how often serve writes a signed checkpoint of the activity history when it changed"},
 }
 
@@ -152,6 +157,10 @@ func Load(value func(flag string) string) (*Config, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
+	c.VAPIDSubject = value("vapid-subject")
+	if c.VAPIDSubject == "" {
+		c.VAPIDSubject = DefaultVAPIDSubject(c.BaseURL, c.MailFrom)
+	}
 	return c, c.Validate()
 }
 
@@ -176,6 +185,9 @@ func (c *Config) Validate() error {
 	} else if c.SMSToken != "" {
 		errs = append(errs, errors.New("sms-token is set but sms-url is not"))
 	}
+	if c.VAPIDSubject != "" && !validVAPIDSubject(c.VAPIDSubject) {
+		errs = append(errs, fmt.Errorf("vapid-subject %q: want mailto:address or https://host", c.VAPIDSubject))
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -199,6 +211,36 @@ func checkSMSURL(raw string) error {
 		return nil
 	}
 	return errors.New("sms-url: the scheme must be https, http (loopback) or twilio")
+}
+
+// DefaultVAPIDSubject is the Web Push contact when none is set: the base
+// URL's origin when it is https, else mailto: the bare address of
+// mailFrom ("Varco <varco@example.it>" gives mailto:varco@example.it).
+func DefaultVAPIDSubject(baseURL, mailFrom string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Scheme == "https" && u.Host != "" {
+		return "https://" + u.Host
+	}
+	addr := mailFrom
+	if i := strings.LastIndexByte(addr, '<'); i >= 0 {
+		addr = strings.TrimSuffix(addr[i+1:], ">")
+	}
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return ""
+	}
+	return "mailto:" + addr
+}
+
+func validVAPIDSubject(s string) bool {
+	if strings.ContainsAny(s, " \t\r\n") {
+		return false
+	}
+	if addr, ok := strings.CutPrefix(s, "mailto:"); ok {
+		at := strings.LastIndexByte(addr, '@')
+		return at > 0 && at < len(addr)-1
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
 // SecureCookies reports whether cookies must carry Secure: always, except in

@@ -142,6 +142,8 @@ func Status(code string) int {
 		return http.StatusForbidden
 	case varco.EInvalidPhone: // contact verification
 		return http.StatusBadRequest
+	case varco.EInvalidPushEndpoint, varco.EInvalidPushKeys: // Web Push subscription
+		return http.StatusBadRequest
 	case varco.ENotFound, varco.EFlowNotFound, varco.EPushNotFound:
 		return http.StatusNotFound
 	case varco.EConflict, varco.ENoCodeSent, varco.EPushAnswered, varco.ETwoFactorOff,

@@ -51,6 +51,10 @@ var literal = regexp.MustCompile("\"((?:[^\"\\\\\\n]|\\\\.)*)\"|`([^`]*)`")
 // action matches a template action, {{…}}.
 var action = regexp.MustCompile(`\{\{.*?\}\}`)
 
+// scanned are the extensions of the files that name keys: Go code and the
+// templates of pages (.html), e-mails (.tmpl) and SMS (.txt).
+var scanned = map[string]bool{".go": true, ".html": true, ".tmpl": true, ".txt": true}
+
 // usedLiterals collects every string literal of the module's code and
 // templates, tests excluded.
 func usedLiterals(t *testing.T) map[string]bool {
@@ -68,7 +72,7 @@ func usedLiterals(t *testing.T) map[string]bool {
 			return nil
 		}
 		ext := filepath.Ext(p)
-		if strings.HasSuffix(p, "_test.go") || (ext != ".go" && ext != ".html" && ext != ".txt") {
+		if strings.HasSuffix(p, "_test.go") || !scanned[ext] {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -121,5 +125,8 @@ func TestUnusedKeyIsFound(t *testing.T) {
 	}
 	if !used["date.short"] {
 		t.Fatal("the scan missed a key the web uses")
+	}
+	if !used["mail.greeting"] || !used["sms.otp_sent"] {
+		t.Fatal("the scan missed a key the e-mail or SMS templates use")
 	}
 }

@@ -87,9 +87,12 @@ func (q *Q) ReplacePushDevice(ctx context.Context, d *PushDevice) error {
 	return nil
 }
 
-// DeletePushDevice removes the account's device and its recovery codes and
-// reports whether there was a device.
+// DeletePushDevice removes the account's device, its push subscription
+// and its recovery codes, and reports whether there was a device.
 func (q *Q) DeletePushDevice(ctx context.Context, accountID int64) (bool, error) {
+	if _, err := q.exec(ctx, `DELETE FROM push_subscriptions WHERE account_id = $1`, accountID); err != nil {
+		return false, fmt.Errorf("delete push subscription: %w", err)
+	}
 	res, err := q.exec(ctx, `DELETE FROM push_devices WHERE account_id = $1`, accountID)
 	if err != nil {
 		return false, fmt.Errorf("delete push device: %w", err)

@@ -25,6 +25,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,15 +63,21 @@ func (s Subscription) Check() error {
 	if err != nil || u.Host == "" || len(s.Endpoint) > 2048 {
 		return errors.New("subscription endpoint: not a URL")
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
 		return errors.New("subscription endpoint: want https")
 	}
 	_, _, err = s.keys()
 	return err
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+// IsLoopback reports whether host (a URL's Hostname) is localhost or a
+// loopback address; "127.example.com" is not.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // recordSize is the aes128gcm record size: one record holds any message a
@@ -322,7 +329,7 @@ var (
 // Sender delivers messages to push services.
 type Sender struct {
 	VAPID  *VAPID
-	Client *http.Client                // default: 10 s timeout
+	Client *http.Client                // default: 10 s timeout, no redirects
 	Now    func() time.Time            // default: time.Now
 	Pad    func(payload []byte) int    // default: pad to a multiple of 256 bytes
 	Log    func(status int, err error) // optional
@@ -377,11 +384,17 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 	}
 	client := snd.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = defaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webpush: post: %w", err)
+		// A *url.Error names the endpoint, a bearer capability: keep only
+		// its origin.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("webpush: post to %s: %w", Origin(s.Endpoint), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
@@ -395,6 +408,24 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 	default:
 		return fmt.Errorf("%w: push service answered %d", ErrRejected, resp.StatusCode)
 	}
+}
+
+// defaultClient gives up after 10 s and follows no redirect: a push
+// service answers, it does not send elsewhere, and a redirect would take
+// the message (and its VAPID token) where the subscription did not say.
+var defaultClient = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// Origin returns the scheme and host of a subscription's endpoint, what
+// logs may show of it: the path is the capability to push to the device.
+func Origin(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return "(bad endpoint)"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func enc(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
