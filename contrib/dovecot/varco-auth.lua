@@ -33,7 +33,6 @@ local settings = {
 local protocols = { imap = "imap", pop3 = "pop3", smtp = "smtp", submission = "smtp" }
 
 local client -- created on first use, inside the auth-worker process
-local secret -- read on first use; nil until it could be read
 
 local function http_client()
   if client == nil then
@@ -47,11 +46,10 @@ local function http_client()
   return client
 end
 
--- read_secret returns the shared secret, or nil and why not.
+-- read_secret returns the shared secret, or nil and why not. It reads the
+-- file for every question (a few microseconds next to the HTTP request), so
+-- that a new secret takes effect at once in every auth worker.
 local function read_secret()
-  if secret ~= nil then
-    return secret
-  end
   local f, err = io.open(settings.secret_file, "r")
   if f == nil then
     return nil, "cannot read the secret file: " .. tostring(err)
@@ -62,8 +60,7 @@ local function read_secret()
   if s == "" then
     return nil, "the secret file " .. settings.secret_file .. " is empty"
   end
-  secret = s
-  return secret
+  return s
 end
 
 -- json_string quotes s as a JSON string. Bytes of 0x80 and above pass as
@@ -112,10 +109,6 @@ function auth_password_verify(req, password)
     return dovecot.auth.PASSDB_RESULT_OK, {}
   elseif status == 401 or status == 400 then
     return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, "varco: refused"
-  end
-  -- A 403 may be a rotated secret: read the file again next time.
-  if status == 403 then
-    secret = nil
   end
   return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, "varco: HTTP " .. tostring(status) .. " " .. tostring(res:reason())
 end

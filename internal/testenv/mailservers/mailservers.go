@@ -155,6 +155,8 @@ type Options struct {
 	// passdb before varco's consults: its users never reach varco, the
 	// others do.
 	PasswdFile string
+	// TimeoutMS, if set, replaces the Lua script's timeout_ms (5000).
+	TimeoutMS int
 	// Checkpassword, if set, is the path of a varco binary: Dovecot asks
 	// through "varco checkpassword" (contrib/dovecot/
 	// passdb-checkpassword.conf.ext) instead of the Lua passdb.
@@ -279,9 +281,14 @@ func (s *Servers) writeDovecot(t testing.TB, varcoURL, secret string, opt Option
 	t.Helper()
 	secretFile := s.write(t, "varco-mail-auth.secret", secret+"\n", 0o600)
 	chown(t, secretFile, "dovecot") // the auth workers run as dovecot (passdb-lua.conf.ext)
+	timeout := 5000
+	if opt.TimeoutMS > 0 {
+		timeout = opt.TimeoutMS
+	}
 	script := s.write(t, "varco-auth.lua", render(t, "contrib/dovecot/varco-auth.lua",
 		`url = "http://127.0.0.1:8080/api/v1/mail/auth"`, `url = "`+varcoURL+`/api/v1/mail/auth"`,
 		`secret_file = "/etc/dovecot/varco-mail-auth.secret"`, `secret_file = "`+secretFile+`"`,
+		`timeout_ms = 5000,`, fmt.Sprintf(`timeout_ms = %d,`, timeout),
 		`archive_ports = {},`, fmt.Sprintf(`archive_ports = { [%d] = true },`, s.ports[DovecotArchive]),
 	), 0o644)
 	passdb := render(t, "contrib/dovecot/passdb-lua.conf.ext", "file=/etc/dovecot/varco-auth.lua", "file="+script)
