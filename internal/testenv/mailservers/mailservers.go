@@ -157,6 +157,9 @@ type Options struct {
 	PasswdFile string
 	// TimeoutMS, if set, replaces the Lua script's timeout_ms (5000).
 	TimeoutMS int
+	// CacheTTL, if set, replaces auth_cache_ttl (60 s) of
+	// passdb-lua.conf.ext, e.g. "2 s".
+	CacheTTL string
 	// Checkpassword, if set, is the path of a varco binary: Dovecot asks
 	// through "varco checkpassword" (contrib/dovecot/
 	// passdb-checkpassword.conf.ext) instead of the Lua passdb.
@@ -294,6 +297,9 @@ func (s *Servers) writeDovecot(t testing.TB, varcoURL, secret string, opt Option
 	passdb := render(t, "contrib/dovecot/passdb-lua.conf.ext", "file=/etc/dovecot/varco-auth.lua", "file="+script)
 	if opt.NoCache {
 		passdb = strings.Replace(passdb, "auth_cache_size = 10M", "auth_cache_size = 0", 1)
+	}
+	if opt.CacheTTL != "" {
+		passdb = strings.Replace(passdb, "auth_cache_ttl = 60 s", "auth_cache_ttl = "+opt.CacheTTL, 1)
 	}
 	if opt.Checkpassword != "" {
 		// Dovecot's auth process, which runs the helper, is not root: a

@@ -192,3 +192,48 @@ func TestLuaPassdb(t *testing.T) {
 		}
 	}
 }
+
+// TestLuaPassdbCache: the auth cache of passdb-lua.conf.ext, with its TTL
+// cut to 2 s — a repeated login does not ask varco; a login varco now
+// refuses still signs in from the cache until the TTL has passed, and no
+// longer after (SPEC §7.6: revocation within the TTL); a refusal is never
+// cached (auth_cache_negative_ttl = 0), so the next good answer signs in
+// at once.
+func TestLuaPassdbCache(t *testing.T) {
+	m := New(t)
+	s := &stub{status: http.StatusOK, body: `{"result": "ok"}`}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	m.Start(t, srv.URL, "stub-secret-0123456789", Options{NoProxy: true, CacheTTL: "2 s"})
+	const user, pw = "mario@acme.test", "abcd efgh ijkl mnop"
+	login := func(what string, ok bool) {
+		t.Helper()
+		r := m.Login(t, DovecotIMAP, user, pw, "")
+		if ok && (r.Exit != 0 || !r.Has("OK", "Logged in")) || !ok && (r.Exit != 67 || !r.Has("NO [AUTHENTICATIONFAILED]")) {
+			t.Fatalf("%s: want signed in %v, got exit %d\n%s", what, ok, r.Exit, r.Transcript)
+		}
+	}
+	login("first login", true)
+	login("second login", true)
+	if n := s.count(); n != 1 {
+		t.Fatalf("two logins asked varco %d times: no cache", n)
+	}
+	s.answer(401, `{"error": "invalid_credentials"}`)
+	login("revoked, within the TTL", true)
+	began := time.Now()
+	var last Result
+	refused := poll(20*time.Second, func() bool {
+		last = m.Login(t, DovecotIMAP, user, pw, "")
+		return last.Exit != 0
+	})
+	if !refused || last.Exit != 67 || !last.Has("NO [AUTHENTICATIONFAILED]") {
+		t.Fatalf("revoked: after %v (TTL 2 s), exit %d\n%s", time.Since(began), last.Exit, last.Transcript)
+	}
+	t.Logf("revoked: refused %v after the first cached login", time.Since(began).Round(time.Millisecond))
+	before := s.count()
+	s.answer(200, `{"result": "ok"}`)
+	login("good again", true)
+	if s.count() == before {
+		t.Fatal("the login after a refusal did not ask varco")
+	}
+}
