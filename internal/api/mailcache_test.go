@@ -13,17 +13,19 @@ import (
 
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 )
 
 // TestMailCacheFlushCommand: SPEC §7.6 with VARCO_DOVECOT_CACHE_FLUSH set —
-// deleting and rotating an app password, changing the mail access and
-// turning 2-step verification off each run the command with the account's
-// login name appended, in the background; creating one does not.
+// deleting and rotating an app password, changing the mail access, turning
+// 2-step verification off, a lockout and a disabling each run the command
+// with the account's login name appended, in the background; creating an
+// app password does not.
 func TestMailCacheFlushCommand(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			lines, cmd := flushCommand(t)
-			h := newHarness(t, engine, withMailSecret, func(c *config.Config) { c.DovecotCacheFlush = cmd + " auth cache flush" })
+			h := newHarness(t, engine, withMailSecret, fixture.TrustLoopback, func(c *config.Config) { c.DovecotCacheFlush = cmd + " auth cache flush" })
 			standard(h)
 			const email = "mario@acme.test"
 			tok := h.login(email, marioPW)
@@ -63,6 +65,24 @@ func TestMailCacheFlushCommand(t *testing.T) {
 				t.Fatalf("authenticator logout: %d %s", r.status, r.raw)
 			}
 			waitFlush("after 2-step verification off")
+
+			// A lockout (five wrong PINs) and a disabling by support end the
+			// account's mail logins too.
+			flow := h.awayFlow()
+			pin := h.sendPIN(flow)
+			for range 5 {
+				h.verify(flow, wrong(pin))
+			}
+			waitFlush("after the lockout")
+			support := h.login("help@provider.test", "Assist-Desk-2026")
+			a, err := h.app.DB.AccountByEmail(t.Context(), email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := h.do("POST", "/api/v1/admin/users/"+strconv.FormatInt(a.ID, 10)+"/disable", support, nil); r.status != 200 {
+				t.Fatalf("disable: %d %s", r.status, r.raw)
+			}
+			waitFlush("after the account was disabled")
 			select {
 			case l := <-lines:
 				t.Fatalf("one more flush: %q", l)

@@ -62,8 +62,8 @@ type App struct {
 	VAPID   *webpush.VAPID
 	WebPush *notify.WebPush
 	// MailCache flushes Dovecot's authentication cache of an account whose
-	// app passwords or mail access changed (VARCO_DOVECOT_CACHE_FLUSH); nil
-	// when not configured.
+	// app passwords, mail access or status changed
+	// (VARCO_DOVECOT_CACHE_FLUSH); nil when not configured.
 	MailCache *mailcache.Flusher
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
@@ -185,6 +185,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
+	a.Admin.SetMailCache(a.mailCache())
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
 	a.Jobs.SetMailCache(a.mailCache())
 	apKeys, err := openAppPasswordKeys(ctx, db, cfg)

@@ -175,6 +175,14 @@ type MailCache interface {
 	Flush(users ...string)
 }
 
+// flushMailCache asks the mail servers to forget a's cached logins once
+// q's transaction has committed: a change in it ends them (SPEC §7.6).
+func (s *Service) flushMailCache(q Store, a *varco.Account) {
+	if s.mailCache != nil {
+		q.AfterCommit(func() { s.mailCache.Flush(a.Email) })
+	}
+}
+
 // Deps are what a Service needs.
 type Deps struct {
 	DB      DB
@@ -188,7 +196,8 @@ type Deps struct {
 	// IP network" (SPEC §5.3).
 	Risk RiskEngine
 	// MailCache, if set, is told the account once turning 2-step
-	// verification off (which revokes its app passwords) committed.
+	// verification off (which revokes its app passwords) or a lockout
+	// committed.
 	MailCache MailCache
 }
 

@@ -380,12 +380,10 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 			return err
 		}
 	}
-	if s.mailCache != nil {
-		// Without 2-step verification the account password may work for
-		// mail again, and the app passwords are gone: either way Dovecot
-		// must ask anew.
-		q.AfterCommit(func() { s.mailCache.Flush(a.Email) })
-	}
+	// Without 2-step verification the account password may work for mail
+	// again, and the app passwords are gone: either way Dovecot must ask
+	// anew.
+	s.flushMailCache(q, a)
 	m = s.located(repaired(m), a.Language())
 	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
 }

@@ -44,8 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// VARCO_DOVECOT_CACHE_FLUSH: a command (no shell) that varco runs with
 	// accounts' login names appended after an app password is deleted,
-	// rotated or expired, 2-step verification is turned off or mail access
-	// changes, such as "doveadm auth cache flush"; "" runs nothing.
+	// rotated or expired, 2-step verification is turned off, mail access
+	// changes or the account is locked, suspended or disabled, such as
+	// "doveadm auth cache flush"; "" runs nothing.
 	DovecotCacheFlush string
 }
 
@@ -73,7 +74,7 @@ var Settings = []Setting{
 	{Flag: "mail-backend-imap", Env: "VARCO_MAIL_BACKEND_IMAP", Usage: "IP:port of the IMAP server nginx's mail proxy hands accepted logins to (GET /mail/auth-http)"},
 	{Flag: "mail-backend-pop3", Env: "VARCO_MAIL_BACKEND_POP3", Usage: "IP:port of the POP3 server nginx's mail proxy hands accepted logins to"},
 	{Flag: "mail-backend-smtp", Env: "VARCO_MAIL_BACKEND_SMTP", Usage: "IP:port of the SMTP server nginx's mail proxy hands accepted logins to"},
-	{Flag: "dovecot-cache-flush", Env: "VARCO_DOVECOT_CACHE_FLUSH", Usage: "command run (no shell) with login names appended when an account's app passwords or mail access change, e.g. \"doveadm auth cache flush\""},
+	{Flag: "dovecot-cache-flush", Env: "VARCO_DOVECOT_CACHE_FLUSH", Usage: "command run (no shell) with login names appended when an account's app passwords, mail access or status change, e.g. \"doveadm auth cache flush\""},
 	{Flag: "geoip-db", Env: "VARCO_GEOIP_DB", Usage: "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes"},
 	{Flag: "trusted-proxies", Env: "VARCO_TRUSTED_PROXIES", Usage: "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{Flag: "dev", Env: "VARCO_DEV", Bool: true, Usage: "dev mode: demo users, /dev/mailbox, no SMTP needed"},

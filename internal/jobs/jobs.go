@@ -54,7 +54,8 @@ type MailCache interface {
 }
 
 // SetMailCache makes the runner tell c the account of each app password
-// that expired, once the run's transaction committed.
+// that expired and each account it suspended, once the run's transaction
+// committed.
 func (r *Runner) SetMailCache(c MailCache) { r.mailCache = c }
 
 // New returns a Runner.
@@ -455,6 +456,10 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 		if pl.suspend {
 			if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
 				return fmt.Errorf("suspend account %d: %w", a.ID, err)
+			}
+			if r.mailCache != nil { // a suspended account's mail logins end too
+				email := a.Email
+				q.AfterCommit(func() { r.mailCache.Flush(email) })
 			}
 			events = append(events, systemEvent(a, now, varco.EventAccountSuspended,
 				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays)))

@@ -35,3 +35,29 @@ func TestAppPasswordExpiryFlushesMailCache(t *testing.T) {
 		})
 	}
 }
+
+// TestSuspensionFlushesMailCache: SPEC §2.6/§7.6 — the run that suspends an
+// account (password not renewed within 30 days of its expiry) tells the
+// mail servers' auth cache to forget it, once.
+func TestSuspensionFlushesMailCache(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			var got flushes
+			e.app.Jobs.SetMailCache(&got)
+			a := e.Account("mario@acme.test")
+			e.at(100 * day) // expired, not yet suspended
+			if len(got) != 0 {
+				t.Fatalf("before the suspension: flushed %q", got)
+			}
+			e.at(200 * day)
+			e.at(201 * day)
+			if want := (flushes{a.Email}); !reflect.DeepEqual(got, want) {
+				t.Fatalf("flushed %q, want %q", got, want)
+			}
+			if s := e.Account("mario@acme.test").Status; s != "suspended" {
+				t.Fatalf("status %q", s)
+			}
+		})
+	}
+}
