@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if wl == nil {
 		wl = opts.Logger
 	}
-	a.WebPush = &notify.WebPush{Store: db, Sender: &webpush.Sender{VAPID: vapid}, Clock: opts.Clock, Logger: wl}
+	a.WebPush = &notify.WebPush{Store: db, Sender: &webpush.Sender{VAPID: vapid, AllowLoopback: cfg.Dev || cfg.WebPushLoopback}, Clock: opts.Clock, Logger: wl}
 	var sender notify.Sender
 	if opts.Sender != nil {
 		sender = notify.Router{Email: opts.Sender, SMS: opts.Sender, Push: a.WebPush}
@@ -181,7 +181,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.MailCache = mailcache.New(cfg.DovecotCacheFlush, opts.Logger)
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}, MailCache: a.mailCache()}, auth.Config{SessionIdle: cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey()})
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey(),
+		Applications: cfg.Applications})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
@@ -194,7 +195,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
-		MailCache: a.mailCache()})
+		Logger: opts.Logger, MailCache: a.mailCache()})
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -258,6 +259,11 @@ func (a *App) Close() error {
 	// Anchor what this process recorded since the last checkpoint, so that
 	// a CLI command's change is covered as soon as it returns.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// First the mail logins' queued records and open windows of repeated
+	// failures, so that the checkpoint covers them.
+	if err := a.AppPasswords.Close(ctx); err != nil {
+		a.Log.Error("record mail logins", "err", err)
+	}
 	if _, err := a.Checkpoint(ctx, false); err != nil {
 		a.Log.Error("audit checkpoint", "err", err)
 	}
@@ -280,6 +286,7 @@ func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
 		a.Log.Log(ctx, a.senderLevel, a.senderNote)
 	}
+	a.AppPasswords.Start() // stopped by Close, after the HTTP server
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
@@ -292,7 +299,8 @@ func (a *App) Run(ctx context.Context) {
 	}
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
-			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
+				WakeAccount: a.Auth.WakePushFor})
 		})
 	}
 	wg.Go(func() { a.Worker.Run(ctx) })

@@ -30,6 +30,9 @@ var dynamicKeys = map[string][]string{
 	"alert.":     {"password_expiry", "suspension_coming", "account_locked", "account_unlocked", "new_login", "contact_changed", "app_password_expiry"},
 	"appname.":   {"account_management", "api", "authenticator", "customer_area", "mail_panel", "support_portal", "webmail"},
 	"err.title.": {"400", "403", "404", "500"},
+	// why no app password can be generated, and the mail protocols
+	"apppw.blocked.": {varco.ETwoFactorRequired, varco.ENoMailProtocol},
+	"apppw.proto.":   {varco.ProtocolIMAP, varco.ProtocolPOP3, varco.ProtocolSMTP},
 	// why an account locked (store lock reasons)
 	"admin.lock_reason.": {"otp_total", "pin_consecutive", "pin_total"},
 	// the web's message of each error code

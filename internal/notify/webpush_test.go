@@ -94,7 +94,7 @@ func TestWebPushSender(t *testing.T) {
 	vapid := &webpush.VAPID{Key: key, Subject: "mailto:security@provider.test"}
 	clk := clock.NewManual(t0)
 	st := &fakePushStore{subs: map[string]*store.PushSubscription{}}
-	p := &WebPush{Store: st, Sender: &webpush.Sender{VAPID: vapid}, Clock: clk}
+	p := &WebPush{Store: st, Sender: &webpush.Sender{VAPID: vapid, AllowLoopback: true}, Clock: clk}
 	add := func(device string, id int64, serverKey string) webpush.Subscription {
 		sub := sink.Subscribe(t)
 		st.subs[device] = &store.PushSubscription{DeviceID: id, Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth, ServerKey: serverKey}

@@ -26,6 +26,9 @@ import (
 const (
 	PurposeLogin   = "login"
 	PurposeDisable = "disable"
+	// PurposeReplaceDevice: a new device asks to take this one's place
+	// (SPEC §6.1, "an approval on the old device").
+	PurposeReplaceDevice = "replace_device"
 )
 
 // Statuses of a request.

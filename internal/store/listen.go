@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,10 +23,16 @@ type ListenOptions struct {
 	// Listening, if set, is called each time the listener is connected
 	// and listening again.
 	Listening func()
+	// WakeAccount, if set, is called instead of wake for a notification
+	// that names its account (NotifyPush's payload), so that only that
+	// account's waiters wake.
+	WakeAccount func(accountID int64)
 }
 
-// ListenPush calls wake for every push notification (NotifyPush) of any
-// process on the database, until ctx ends. It holds one connection of its
+// ListenPush calls o.WakeAccount with the account of every push
+// notification (NotifyPush) of any process on the database — or wake,
+// without WakeAccount or for a payload that names no account — until ctx
+// ends. It holds one connection of its
 // own, outside the pool, and when that connection drops it reconnects
 // after a backoff and calls wake once, since a notification sent while it
 // was away is lost: the woken waiters re-read their state, and their own
@@ -52,7 +59,13 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 			if o.Listening != nil {
 				o.Listening()
 			}
-		}, wake)
+		}, func(payload string) {
+			if id, err := strconv.ParseInt(payload, 10, 64); err == nil && id > 0 && o.WakeAccount != nil {
+				o.WakeAccount(id)
+				return
+			}
+			wake()
+		})
 		if ctx.Err() != nil {
 			return
 		}
@@ -68,9 +81,10 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	}
 }
 
-// listen connects, listens on PushChannel, calls listening, then wake for
-// each notification until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, listening, wake func()) error {
+// listen connects, listens on PushChannel, calls listening, then notified
+// with each notification's payload until the connection fails or ctx
+// ends.
+func (db *DB) listen(ctx context.Context, listening func(), notified func(payload string)) error {
 	cfg, err := pgx.ParseConfig(db.url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
@@ -90,9 +104,10 @@ func (db *DB) listen(ctx context.Context, listening, wake func()) error {
 	}
 	listening()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		wake()
+		notified(n.Payload)
 	}
 }

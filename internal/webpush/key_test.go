@@ -94,7 +94,7 @@ func TestSendErrorsHideTheEndpoint(t *testing.T) {
 	}
 	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
 	sub := Subscription{P256dh: enc(ua.PublicKey().Bytes()), Auth: enc(make([]byte, 16))}
-	snd := &Sender{VAPID: &VAPID{Key: key, Subject: "mailto:a@b.test"}}
+	snd := &Sender{VAPID: &VAPID{Key: key, Subject: "mailto:a@b.test"}, AllowLoopback: true}
 
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()

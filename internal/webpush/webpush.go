@@ -24,11 +24,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -329,10 +331,14 @@ var (
 // Sender delivers messages to push services.
 type Sender struct {
 	VAPID  *VAPID
-	Client *http.Client                // default: 10 s timeout, no redirects
-	Now    func() time.Time            // default: time.Now
-	Pad    func(payload []byte) int    // default: pad to a multiple of 256 bytes
-	Log    func(status int, err error) // optional
+	Client *http.Client // default: 10 s timeout, no redirects, public addresses only
+	// AllowLoopback lets the default client connect to loopback
+	// addresses: for a development or test install whose push service
+	// stand-in runs on the same machine.
+	AllowLoopback bool
+	Now           func() time.Time            // default: time.Now
+	Pad           func(payload []byte) int    // default: pad to a multiple of 256 bytes
+	Log           func(status int, err error) // optional
 }
 
 // Options of one message.
@@ -385,6 +391,9 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 	client := snd.Client
 	if client == nil {
 		client = defaultClient
+		if snd.AllowLoopback {
+			client = loopbackClient
+		}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -413,10 +422,59 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 // defaultClient gives up after 10 s and follows no redirect: a push
 // service answers, it does not send elsewhere, and a redirect would take
 // the message (and its VAPID token) where the subscription did not say.
-var defaultClient = &http.Client{
-	Timeout:       10 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// It connects to public addresses only, checked on the address it dials
+// after name resolution: a subscription is the device holder's text, and
+// a name that resolves to varco's own network must not turn varco into a
+// way to reach it. It uses no proxy.
+var (
+	defaultClient  = newClient(false)
+	loopbackClient = newClient(true)
+)
+
+func newClient(allowLoopback bool) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
+		return checkDialAddr(address, allowLoopback)
+	}}
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         d.DialContext,
+			TLSHandshakeTimeout: 5 * time.Second,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
+
+// ErrForbiddenAddress: the push service's name resolved to an address
+// varco does not send to (its own network).
+var ErrForbiddenAddress = errors.New("webpush: push service address not public")
+
+// checkDialAddr refuses to connect to private, link-local, unspecified,
+// multicast and (unless allowed) loopback addresses.
+func checkDialAddr(address string, allowLoopback bool) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrForbiddenAddress, err)
+	}
+	ip := ap.Addr().Unmap()
+	switch {
+	case ip.IsLoopback():
+		if allowLoopback {
+			return nil
+		}
+		return ErrForbiddenAddress
+	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsUnspecified(),
+		ip.IsMulticast(), ip.IsInterfaceLocalMulticast(), cgnat.Contains(ip):
+		return ErrForbiddenAddress
+	}
+	return nil
+}
+
+// cgnat is the shared address space of RFC 6598, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // Origin returns the scheme and host of a subscription's endpoint, what
 // logs may show of it: the path is the capability to push to the device.
