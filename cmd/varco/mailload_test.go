@@ -19,7 +19,7 @@ import (
 )
 
 // TestMailLoginRate is the load figure of SPEC §7.6 that
-// scripts/bench-mail.sh prints (it runs only with VARCO_BENCH_MAIL=1):
+// scripts/bench-imap.sh prints (it runs only with VARCO_BENCH_MAIL=1):
 // IMAP logins per second through Dovecot's Lua passdb asking varco (an app
 // password, 2-step verification on), next to the same Dovecot checking a
 // local passwd-file ({PLAIN}: Dovecot's own cost, the ceiling; and
@@ -28,7 +28,7 @@ import (
 // (default 10s); VARCO_BENCH_CLIENTS (default 16) clients at once.
 func TestMailLoginRate(t *testing.T) {
 	if os.Getenv("VARCO_BENCH_MAIL") != "1" {
-		t.Skip("a measurement: scripts/bench-mail.sh runs it (VARCO_BENCH_MAIL=1)")
+		t.Skip("a measurement: scripts/bench-imap.sh runs it (VARCO_BENCH_MAIL=1)")
 	}
 	duration, clients := 10*time.Second, 16
 	if d, err := time.ParseDuration(os.Getenv("VARCO_BENCH_DURATION")); err == nil && d > 0 {

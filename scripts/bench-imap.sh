@@ -7,8 +7,8 @@
 # (cmd/varco/mailload_test.go) keeps CLIENTS connections logging in, out
 # and in again for DURATION each.
 #
-#   scripts/bench-mail.sh                           # both engines
-#   ENGINES=sqlite DURATION=5s CLIENTS=32 scripts/bench-mail.sh
+#   scripts/bench-imap.sh                           # both engines
+#   ENGINES=sqlite DURATION=5s CLIENTS=32 scripts/bench-imap.sh
 #
 # Needs root and the mail servers (scripts/test.sh installs them);
 # everything listens on loopback high ports and stops at the end.
