@@ -68,6 +68,7 @@ type App struct {
 	// pushRecheck and pushListening are Options'.
 	pushRecheck   time.Duration
 	pushListening func()
+	changesListen store.ListenOptions
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -89,6 +90,11 @@ type Options struct {
 	// PushListening, if set, is called each time the PostgreSQL push
 	// listener (Run) is connected and listening.
 	PushListening func()
+	// ChangesListening and ChangesNotified, if set, are called each time
+	// the PostgreSQL listener that keeps the session cache in step with
+	// other processes (Run, store.DB.ListenChanges) is listening, and
+	// after each notification it acted on.
+	ChangesListening, ChangesNotified func()
 }
 
 // New opens the database, migrates it and builds every service.
@@ -124,7 +130,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys,
-		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening}
+		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening,
+		changesListen: store.ListenOptions{Logger: opts.Logger, Listening: opts.ChangesListening, Notified: opts.ChangesNotified}}
 	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
@@ -232,8 +239,9 @@ func (a *App) Close() error {
 const JobsInterval = 5 * time.Minute
 
 // Run runs the background work (lifecycle jobs, outbox delivery and, on
-// PostgreSQL, the listener that wakes push waiting pages on another
-// process's decision) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
+// PostgreSQL, the listeners that wake push waiting pages on another
+// process's decision and keep the session cache in step with the other
+// processes' changes) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
@@ -247,6 +255,9 @@ func (a *App) Run(ctx context.Context) {
 		wg.Go(func() {
 			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
 		})
+		// Until it listens, sessions are read from the database on every
+		// request; then from memory while no process changed them.
+		wg.Go(func() { a.DB.ListenChanges(ctx, a.changesListen) })
 	}
 	if !a.noMail {
 		wg.Go(func() { a.Worker.Run(ctx) })

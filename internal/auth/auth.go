@@ -136,6 +136,9 @@ type DB interface {
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	// AccountByID reads on the writer, after a change committed.
 	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	// ChangeVersion tells whether sessions and accounts may have changed
+	// since a version read before (sessionCache).
+	ChangeVersion(ctx context.Context) (uint64, bool)
 }
 
 var (
@@ -161,6 +164,7 @@ type Service struct {
 	resets    Resets // set by SetResets
 	push      *push.Rules
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+	sessions  sessionCache
 }
 
 // Deps are what a Service needs.

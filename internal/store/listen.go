@@ -22,6 +22,8 @@ type ListenOptions struct {
 	// Listening, if set, is called each time the listener is connected
 	// and listening again.
 	Listening func()
+	// Notified, if set, is called after each notification was acted on.
+	Notified func()
 }
 
 // ListenPush calls wake for every push notification (NotifyPush) of any
@@ -35,6 +37,21 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	if db.d != dialectPostgres {
 		return
 	}
+	listening := o.Listening
+	o.Listening = func() {
+		wake() // what was notified while not listening
+		if listening != nil {
+			listening()
+		}
+	}
+	db.listenLoop(ctx, PushChannel, ListenerName, "push listener", wake, nil, o)
+}
+
+// listenLoop listens on channel (connection named name) and calls wake for
+// each notification until ctx ends; o.Listening each time it is connected
+// and listening, lost (if set) each time the connection is gone, and it
+// reconnects after a backoff.
+func (db *DB) listenLoop(ctx context.Context, channel, name, what string, wake, lost func(), o ListenOptions) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -44,19 +61,25 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 30 * time.Second
 	}
+	if o.Notified != nil {
+		w := wake
+		wake = func() { w(); o.Notified() }
+	}
 	backoff := o.MinBackoff
 	for {
-		err := db.listen(ctx, func() {
+		err := db.listen(ctx, channel, name, func() {
 			backoff = o.MinBackoff
-			wake() // what was notified while not listening
 			if o.Listening != nil {
 				o.Listening()
 			}
 		}, wake)
+		if lost != nil {
+			lost()
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		o.Logger.WarnContext(ctx, "push listener: connection lost, reconnecting", "error", err, "retry_in", backoff.String())
+		o.Logger.WarnContext(ctx, what+": connection lost, reconnecting", "error", err, "retry_in", backoff.String())
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -68,14 +91,14 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	}
 }
 
-// listen connects, listens on PushChannel, calls listening, then wake for
+// listen connects, listens on channel, calls listening, then wake for
 // each notification until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, listening, wake func()) error {
+func (db *DB) listen(ctx context.Context, channel, name string, listening, wake func()) error {
 	cfg, err := pgx.ParseConfig(db.url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
-	cfg.RuntimeParams["application_name"] = ListenerName
+	cfg.RuntimeParams["application_name"] = name
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -85,7 +108,7 @@ func (db *DB) listen(ctx context.Context, listening, wake func()) error {
 		defer cancel()
 		_ = conn.Close(c)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+PushChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	listening()
