@@ -68,7 +68,6 @@ type App struct {
 	// pushRecheck and pushListening are Options'.
 	pushRecheck   time.Duration
 	pushListening func()
-	changesListen store.ListenOptions
 }
 
 // Options are the parts a caller may supply; zero values take defaults.
@@ -90,11 +89,6 @@ type Options struct {
 	// PushListening, if set, is called each time the PostgreSQL push
 	// listener (Run) is connected and listening.
 	PushListening func()
-	// ChangesListening and ChangesNotified, if set, are called each time
-	// the PostgreSQL listener that keeps the session cache in step with
-	// other processes (Run, store.DB.ListenChanges) is listening, and
-	// after each notification it acted on.
-	ChangesListening, ChangesNotified func()
 }
 
 // New opens the database, migrates it and builds every service.
@@ -130,8 +124,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys,
-		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening,
-		changesListen: store.ListenOptions{Logger: opts.Logger, Listening: opts.ChangesListening, Notified: opts.ChangesNotified}}
+		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening}
 	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
@@ -257,7 +250,7 @@ func (a *App) Run(ctx context.Context) {
 		})
 		// Until it listens, sessions are read from the database on every
 		// request; then from memory while no process changed them.
-		wg.Go(func() { a.DB.ListenChanges(ctx, a.changesListen) })
+		wg.Go(func() { a.DB.ListenChanges(ctx, store.ListenOptions{Logger: a.Log}) })
 	}
 	if !a.noMail {
 		wg.Go(func() { a.Worker.Run(ctx) })
