@@ -90,6 +90,9 @@ type Account struct {
 // longer loads falls through to the next.
 func (a *Account) Location() *time.Location {
 	for _, name := range []string{a.TimeZone, a.OrgTimeZone} {
+		if name == "" {
+			continue // no error built (and localized) for nothing
+		}
 		if loc, err := LoadTimeZone(name); err == nil {
 			return loc
 		}

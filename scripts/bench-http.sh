@@ -54,6 +54,8 @@ row() {
   results+=("$(printf '%-9s %-44s %10s %10s %6s  >= %s %s\n' "$1" "$2" "$3" "$4" "$r" "$5" \
     "$(awk -v r="$r" -v t="$5" 'BEGIN { print (r != "-" && r + 0 >= t + 0 ? "met" : "MISSED") }')")")
 }
+# alive PID: the process runs (an exited child stays a zombie until waited).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat")" != Z ]; }
 field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
 log "ceilings: bare net/http JSON handler, raw argon2id"
@@ -74,16 +76,28 @@ for engine in $ENGINES; do
     *) echo "unknown engine $engine" >&2; exit 1 ;;
   esac
   log "$engine: varco serve"
-  port=$(free_port)
-  export VARCO_DATABASE_URL=$db VARCO_LISTEN=127.0.0.1:$port VARCO_AUDIT_DIR="$work/audit-$engine" \
-    VARCO_BASE_URL=http://127.0.0.1:$port VARCO_SMTP_URL=smtp://127.0.0.1:1 VARCO_MAIL_FROM=varco@bench.test
-  "$work/varco" org create --name bench --plan pro >/dev/null
-  echo 'Bench-Mark-2026' | "$work/varco" user create --email load@bench.test --org bench --password-stdin >/dev/null
-  [ -z "${PROFILE:-}" ] || export VARCO_PPROF_LISTEN=127.0.0.1:$(free_port)
-  "$work/varco" serve >/dev/null 2>"$work/varco-$engine.log" &
-  vpid=$!
+  export VARCO_DATABASE_URL=$db VARCO_AUDIT_DIR="$work/audit-$engine" VARCO_SMTP_URL=smtp://127.0.0.1:1 \
+    VARCO_MAIL_FROM=varco@bench.test
+  created=
+  # A free port may be taken by someone else before varco binds it: then
+  # varco exits, and it is started again on another.
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    export VARCO_LISTEN=127.0.0.1:$port VARCO_BASE_URL=http://127.0.0.1:$port
+    if [ -z "$created" ]; then
+      "$work/varco" org create --name bench --plan pro >/dev/null
+      echo 'Bench-Mark-2026' | "$work/varco" user create --email load@bench.test --org bench --password-stdin >/dev/null
+      created=1
+    fi
+    [ -z "${PROFILE:-}" ] || export VARCO_PPROF_LISTEN=127.0.0.1:$(free_port)
+    "$work/varco" serve >/dev/null 2>"$work/varco-$engine.log" &
+    vpid=$!
+    until curl -sf "http://$VARCO_LISTEN/readyz" >/dev/null || ! alive "$vpid"; do sleep 0.2; done
+    alive "$vpid" && break
+    log "$engine: varco did not start (attempt $attempt): $(tail -n 1 "$work/varco-$engine.log")"
+    [ "$attempt" -lt 5 ] || exit 1
+  done
   pids_to_stop+=("$vpid")
-  until curl -sf "http://$VARCO_LISTEN/readyz" >/dev/null; do sleep 0.2; done
   token=$(curl -s "http://$VARCO_LISTEN/api/v1/login" -H 'Content-Type: application/json' \
     -d '{"email":"load@bench.test","password":"Bench-Mark-2026"}' | sed -n 's/.*"session_token":"\([^"]*\)".*/\1/p')
   [ -n "$token" ] || { echo "$engine: no session token" >&2; exit 1; }

@@ -20,9 +20,11 @@ const touchEvery = 60 // seconds
 // an unauthorized error when the token is unknown, revoked, idle for too
 // long, past its absolute limit, or its account is no longer active.
 func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Account, *varco.Session, error) {
-	unauthorized := varco.E(varco.EUnauthorized, "error.sign_in")
+	// Built only when needed: varco.E looks its message up in the
+	// catalogue, which showed in the profile of every signed-in request.
+	unauthorized := func() error { return varco.E(varco.EUnauthorized, "error.sign_in") }
 	if token == "" || len(token) > maxTokenLen {
-		return nil, nil, unauthorized
+		return nil, nil, unauthorized()
 	}
 	hash := varco.HashToken(token)
 	// The rows come from memory while nothing has changed since they were
@@ -38,7 +40,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 		var err error
 		sess, a, err = s.read().SessionAndAccount(ctx, hash)
 		if varco.IsCode(err, varco.ENotFound) {
-			return nil, nil, unauthorized
+			return nil, nil, unauthorized()
 		}
 		if err != nil {
 			return nil, nil, err
@@ -52,7 +54,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Accoun
 		return nil, nil, varco.E(varco.EUnauthorized, "error.session_expired")
 	}
 	if a.Status != varco.StatusActive {
-		return nil, nil, unauthorized
+		return nil, nil, unauthorized()
 	}
 	if now.Sub(sess.LastSeenAt).Seconds() >= touchEvery {
 		// The write moves the change version: the next request reads the
