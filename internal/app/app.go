@@ -279,8 +279,9 @@ func (a *App) Close() error {
 const JobsInterval = 5 * time.Minute
 
 // Run runs the background work (lifecycle jobs, outbox delivery and, on
-// PostgreSQL, the listener that wakes push waiting pages on another
-// process's decision) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
+// PostgreSQL, the listeners that wake push waiting pages on another
+// process's decision and keep the session cache in step with the other
+// processes' changes) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
@@ -302,6 +303,9 @@ func (a *App) Run(ctx context.Context) {
 			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
 				WakeAccount: a.Auth.WakePushFor})
 		})
+		// Until it listens, sessions are read from the database on every
+		// request; then from memory while no process changed them.
+		wg.Go(func() { a.DB.ListenChanges(ctx, store.ListenOptions{Logger: a.Log}) })
 	}
 	wg.Go(func() { a.Worker.Run(ctx) })
 	wg.Wait()

@@ -147,6 +147,9 @@ type DB interface {
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	// AccountByID reads on the writer, after a change committed.
 	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	// ChangeVersion tells whether sessions and accounts may have changed
+	// since a version read before (sessionCache).
+	ChangeVersion(ctx context.Context) (uint64, bool)
 }
 
 var (
@@ -172,6 +175,7 @@ type Service struct {
 	resets    Resets // set by SetResets
 	push      *push.Rules
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+	sessions  sessionCache
 
 	mailCache MailCache // nil: none
 }
@@ -309,6 +313,12 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	}
 	if len(email) > varco.MaxEmailLen || len(pw) > MaxPasswordBytes {
 		return nil, varco.E(varco.EInvalid, "error.credentials_long")
+	}
+	// Under a flood, the surplus is refused before it costs the database
+	// two reads: it would be refused at the hashing queue anyway. Nothing
+	// was checked, so nothing is counted.
+	if s.hasher.Saturated() {
+		return nil, password.Overloaded("too many password checks are waiting", nil)
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP
