@@ -47,6 +47,12 @@ type Result struct {
 type Subscription struct {
 	// Key is what wakes the stream (Wake): an account id.
 	Key int64
+	// Since is when the handler read what the stream waits for: a wake
+	// of Key since then has the stream checked as soon as it is held
+	// (the read may have missed it); otherwise the first check is at
+	// Recheck. Zero: checked at once (the handler saw something to
+	// write).
+	Since time.Time
 	// First is written after the response head: the event-stream's
 	// retry and a comment saying it waits, typically.
 	First []byte
@@ -86,7 +92,10 @@ type Hub struct {
 	later   []*conn // due re-reads and keep-alives
 	woken   map[int64]bool
 	wakeAll bool
-	closed  bool
+	// wakes are the recent wakes' times by key (0: every key), for
+	// Subscription.Since; kept for wakeMemory.
+	wakes  map[int64]time.Time
+	closed bool
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -136,7 +145,7 @@ func NewHub(o Options) *Hub {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{o: o, byKey: map[int64][]*conn{}, all: map[*conn]struct{}{}, woken: map[int64]bool{},
+	h := &Hub{o: o, byKey: map[int64][]*conn{}, all: map[*conn]struct{}{}, woken: map[int64]bool{}, wakes: map[int64]time.Time{},
 		wake: make(chan struct{}, 1)}
 	h.work = sync.NewCond(&h.mu)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -152,6 +161,7 @@ func NewHub(o Options) *Hub {
 // push signal calls it on every decision.
 func (h *Hub) Wake(key int64) {
 	h.mu.Lock()
+	h.wakes[key] = time.Now()
 	if key == 0 {
 		h.wakeAll = true
 	} else {
@@ -206,31 +216,27 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Subscription) {
 	hd.Set("X-Accel-Buffering", "no")
 	hd.Del("Content-Length")
 	if r.ProtoMajor == 1 {
-		if nc, taken := h.hijack(w, r, s.First); taken {
-			if nc != nil {
-				h.add(&conn{sub: s, nc: nc})
-			}
+		if h.hijack(w, r, s) {
 			return
 		}
 	}
 	h.hold(w, r, s)
 }
 
-// hijack takes the connection from net/http and writes the head and
-// first bytes; false, with nothing written, if it cannot; a nil
-// connection if it took it and the client was gone.
-func (h *Hub) hijack(w http.ResponseWriter, r *http.Request, first []byte) (net.Conn, bool) {
+// hijack takes the connection from net/http, registers it and writes
+// the head and first bytes; false, with nothing written, if it cannot.
+func (h *Hub) hijack(w http.ResponseWriter, r *http.Request, s Subscription) bool {
 	h.mu.Lock()
 	closed := h.closed
 	h.mu.Unlock()
 	if closed {
-		return nil, false
+		return false
 	}
 	rc := http.NewResponseController(w)
 	hd := w.Header().Clone()
 	nc, brw, err := rc.Hijack()
 	if err != nil {
-		return nil, false
+		return false
 	}
 	// Bytes the client sent after the request (none for EventSource)
 	// are not read: the stream ends with the connection, which is why
@@ -243,15 +249,24 @@ func (h *Hub) hijack(w http.ResponseWriter, r *http.Request, first []byte) (net.
 	b.WriteString("HTTP/1.1 200 OK\r\n")
 	_ = hd.Write(&b)
 	b.WriteString("\r\n")
-	b.Write(first)
+	b.Write(s.First)
 	// net/http's read deadline is the server's; nothing is read here.
 	_ = nc.SetReadDeadline(time.Time{})
-	_ = nc.SetWriteDeadline(time.Now().Add(h.o.WriteTimeout))
-	if _, err := nc.Write(b.Bytes()); err != nil {
-		nc.Close()
-		return nil, true // taken, and gone: nothing more to do
+	// Registered before the head is written (the hub counts the stream
+	// once its client sees it), and no event is written before the head.
+	c := &conn{sub: s, nc: nc}
+	c.wmu.Lock()
+	if !h.add(c) {
+		c.wmu.Unlock()
+		return true
 	}
-	return nc, true
+	_ = nc.SetWriteDeadline(time.Now().Add(h.o.WriteTimeout))
+	_, err = nc.Write(b.Bytes())
+	c.wmu.Unlock()
+	if err != nil {
+		h.forget(c)
+	}
+	return true
 }
 
 // hold serves a stream the handler keeps: the Hub writes to it through
@@ -259,13 +274,19 @@ func (h *Hub) hijack(w http.ResponseWriter, r *http.Request, first []byte) (net.
 func (h *Hub) hold(w http.ResponseWriter, r *http.Request, s Subscription) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // the server's write timeout is shorter than a stream
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(s.First); err != nil || rc.Flush() != nil {
-		return
-	}
 	c := &conn{sub: s, held: &held{w: w, rc: rc, done: make(chan struct{})}}
 	if !h.add(c) {
 		return
+	}
+	c.wmu.Lock() // as for a hijacked stream, the head first
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(s.First)
+	if err == nil {
+		err = rc.Flush()
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		h.forget(c)
 	}
 	select {
 	case <-c.held.done:
@@ -279,8 +300,8 @@ func (h *Hub) hold(w http.ResponseWriter, r *http.Request, s Subscription) {
 	c.wmu.Unlock()
 }
 
-// add registers a stream and has it checked at once: a wake between the
-// handler's read and now would otherwise be missed. False if the Hub is
+// add registers a stream and has it checked at once if it may have
+// missed a wake (Subscription.Since). False if the Hub is
 // closed (the stream is closed then).
 func (h *Hub) add(c *conn) bool {
 	now := time.Now()
@@ -295,10 +316,29 @@ func (h *Hub) add(c *conn) bool {
 	c.check = now.Add(c.sub.Recheck)
 	h.all[c] = struct{}{}
 	h.byKey[c.sub.Key] = append(h.byKey[c.sub.Key], c)
-	c.wantCheck = true
-	h.enqueueLocked(c, true)
+	if h.wokenSinceLocked(c.sub.Key, c.sub.Since, now) {
+		c.wantCheck = true
+		h.enqueueLocked(c, true)
+	}
 	h.mu.Unlock()
 	return true
+}
+
+// wakeMemory is how long Wake's times are kept for Subscription.Since: a
+// stream read longer ago is checked at once.
+const wakeMemory = time.Minute
+
+// wokenSinceLocked says whether key may have been woken since.
+func (h *Hub) wokenSinceLocked(key int64, since, now time.Time) bool {
+	if since.IsZero() || now.Sub(since) >= wakeMemory {
+		return true
+	}
+	for _, k := range []int64{key, 0} {
+		if t, ok := h.wakes[k]; ok && !t.Before(since) {
+			return true
+		}
+	}
+	return false
 }
 
 // enqueueLocked queues c for a worker unless it is queued or running (a
@@ -414,6 +454,11 @@ func (h *Hub) keepTime() {
 		case now := <-t.C:
 			var ended []*conn
 			h.mu.Lock()
+			for k, t := range h.wakes {
+				if now.Sub(t) > wakeMemory {
+					delete(h.wakes, k)
+				}
+			}
 			for c := range h.all {
 				switch {
 				case !now.Before(c.end):

@@ -165,6 +165,7 @@ func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request,
 func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
 	ctx := r.Context()
 	id := flowID(r)
+	since := time.Now()
 	wt, err := h.pushWaitShallow(ctx, id)
 	if err != nil {
 		if !varco.IsCode(err, varco.EFlowNotFound) && ctx.Err() == nil {
@@ -174,9 +175,12 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if wt.State != varco.StatePushRequired {
+		since = time.Time{} // answered already: the hub checks at once
+	}
 	// Only the decisions of this account wake this stream; one taken
-	// between the read above and the hub's first check is seen by it.
-	h.streams.Serve(w, r, sse.Subscription{Key: wt.AccountID, First: pushFirst, Life: pushStreamLife,
+	// since the read above has the hub check it at once.
+	h.streams.Serve(w, r, sse.Subscription{Key: wt.AccountID, Since: since, First: pushFirst, Life: pushStreamLife,
 		Recheck: h.recheck, Stream: &pushStream{h: h, flow: id}})
 }
 

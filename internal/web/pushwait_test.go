@@ -336,3 +336,41 @@ func TestPushEventsAcrossProcesses(t *testing.T) {
 	}
 	wantRedirect(t, br.post("/login/push", nil), "/profile")
 }
+
+// TestPushEventsStreamHijacked: over HTTP/1.1 the waiting stream is held
+// by the hub, not by a handler: its head still carries the event-stream
+// and security headers and the request id, the hub counts it, and closing
+// the streams (as the server's shutdown does) ends it at once.
+func TestPushEventsStreamHijacked(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	s.enrollDevice("mario@acme.test", marioPW)
+	b := s.browser()
+	pushSignIn(t, b, "mario@acme.test", marioPW)
+	resp, err := b.c.Get(s.url + "/login/push/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream; charset=utf-8" || h.Get("Cache-Control") != "no-store" ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" ||
+		h.Get("X-Request-Id") == "" || !resp.Close || resp.ContentLength != -1 {
+		t.Fatalf("events: %d %v close=%v", resp.StatusCode, h, resp.Close)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != ": waiting" {
+	}
+	if n := s.app.Streams.Len(); n != 1 {
+		t.Fatalf("the hub holds %d streams", n)
+	}
+	s.app.CloseStreams()
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "event:") {
+			t.Fatalf("closing sent %q", l)
+		}
+	}
+	if n := s.app.Streams.Len(); n != 0 {
+		t.Fatalf("the hub holds %d streams after closing", n)
+	}
+}
