@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/keyfile"
 	"varco.dev/varco/internal/push"
+	"varco.dev/varco/internal/testenv/chromium"
 )
 
 // device is a command-line authenticator enrolled for an account through
@@ -372,5 +375,47 @@ func TestPushEventsStreamHijacked(t *testing.T) {
 	}
 	if n := s.app.Streams.Len(); n != 0 {
 		t.Fatalf("the hub holds %d streams after closing", n)
+	}
+}
+
+// TestBrowserPushPageContinues: in Chromium, the waiting page's script
+// follows the event stream (held by the hub) and, once the device
+// approves, presses the button itself: the browser lands signed in
+// without a click (SPEC §6.2).
+func TestBrowserPushPageContinues(t *testing.T) {
+	chromium.Require(t)
+	s := newSite(t)
+	s.standard()
+	dev := s.enrollDevice("mario@acme.test", marioPW)
+	bctx := chromium.Start(t, 60*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(s.url+"/login"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
+		chromedp.SendKeys(css(`#password`), marioPW),
+	); err != nil {
+		t.Fatalf("login form: %v", err)
+	}
+	if _, err := chromedp.RunResponse(bctx, chromedp.Click(css(`form[action="/login"] button[type=submit]`))); err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#push-number`))); err != nil {
+		t.Fatalf("waiting page: %v", err)
+	}
+	number, err := chromedp.Run(bctx, chromedp.Text(css(`#push-number`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whether or not the page's stream is open yet, the approval reaches
+	// it: a stream opened later reads the answered flow.
+	if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+		t.Fatalf("decision: %s", st)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
+		t.Fatalf("the page did not continue by itself: %v", err)
+	}
+	if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/profile") {
+		t.Fatalf("landed on %s (%v)", loc, err)
 	}
 }
