@@ -41,8 +41,8 @@ type bed struct {
 	srv       *httptest.Server
 	stream    *fakeStream
 	since     atomic.Pointer[time.Time] // Subscription.Since, if set
-	returned  chan struct{} // one per handler that returned
-	forgotten chan struct{} // one per stream the hub forgot
+	returned  chan struct{}             // one per handler that returned
+	forgotten chan struct{}             // one per stream the hub forgot
 }
 
 func newBed(t *testing.T, o Options, http2 bool) *bed {
