@@ -56,7 +56,7 @@ for r in "${runs[@]}"; do
     -processes "$procs" "${pprof[@]}" 2>"$work/pushbench.err") || { cat "$work/pushbench.err" >&2; exit 1; }
   grep -v '^seeded' "$work/pushbench.err" >&2 || true
   printf '%s\n' "$out" >&2
-  field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2" | head -n 1; }
+  field() { sed -n "s/.*$1=\\([-0-9.]*\\).*/\\1/p" <<<"$2" | head -n 1; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
   mem=$(grep '^streams=' <<<"$out")
   extra=$(field extra_rss_mib "$mem")

@@ -61,7 +61,11 @@ type Subscription struct {
 	// Recheck is the longest a stream waits without a Check, the bound
 	// when a wake is lost.
 	Recheck time.Duration
-	Stream  Stream
+	// Next, when positive and shorter than Recheck, is when the stream
+	// is first checked unless woken (as Result.Next: an expiry the
+	// handler read).
+	Next   time.Duration
+	Stream Stream
 }
 
 // Options configure a Hub; zero values take the defaults.
@@ -314,6 +318,9 @@ func (h *Hub) add(c *conn) bool {
 	c.end = now.Add(c.sub.Life)
 	c.beat = now.Add(h.o.Heartbeat)
 	c.check = now.Add(c.sub.Recheck)
+	if n := c.sub.Next; n > 0 && n < c.sub.Recheck {
+		c.check = now.Add(n)
+	}
 	h.all[c] = struct{}{}
 	h.byKey[c.sub.Key] = append(h.byKey[c.sub.Key], c)
 	if h.wokenSinceLocked(c.sub.Key, c.sub.Since, now) {

@@ -41,6 +41,7 @@ type bed struct {
 	srv       *httptest.Server
 	stream    *fakeStream
 	since     atomic.Pointer[time.Time] // Subscription.Since, if set
+	next      atomic.Int64              // Subscription.Next
 	returned  chan struct{}             // one per handler that returned
 	forgotten chan struct{}             // one per stream the hub forgot
 }
@@ -60,7 +61,7 @@ func newBed(t *testing.T, o Options, http2 bool) *bed {
 		if p := b.since.Load(); p != nil {
 			since = *p
 		}
-		b.hub.Serve(w, r, Subscription{Key: 1, Since: since, First: []byte("retry: 5000\n: waiting\n\n"), Life: time.Hour,
+		b.hub.Serve(w, r, Subscription{Key: 1, Since: since, Next: time.Duration(b.next.Load()), First: []byte("retry: 5000\n: waiting\n\n"), Life: time.Hour,
 			Recheck: time.Hour, Stream: b.stream})
 	})
 	b.srv = httptest.NewUnstartedServer(h)
@@ -322,4 +323,17 @@ func TestHubSince(t *testing.T) {
 	b.hub.Wake(1)
 	_, lines = b.open(t.Context())
 	until(t, lines, "data: push_denied")
+}
+
+// TestHubFirstCheckAtNext: unwoken, a stream is checked at the Next its
+// handler gave (an expiry), long before its Recheck.
+func TestHubFirstCheckAtNext(t *testing.T) {
+	b := newBed(t, Options{Tick: 5 * time.Millisecond}, false)
+	read := time.Now()
+	b.since.Store(&read)
+	b.next.Store(int64(20 * time.Millisecond))
+	b.stream.set("expired")
+	_, lines := b.open(t.Context())
+	until(t, lines, "data: expired")
+	ended(t, lines)
 }

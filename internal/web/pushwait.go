@@ -181,7 +181,7 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 	// Only the decisions of this account wake this stream; one taken
 	// since the read above has the hub check it at once.
 	h.streams.Serve(w, r, sse.Subscription{Key: wt.AccountID, Since: since, First: pushFirst, Life: pushStreamLife,
-		Recheck: h.recheck, Stream: &pushStream{h: h, flow: id}})
+		Recheck: h.recheck, Next: max(wt.ExpiresAt.Sub(h.clock.Now()), time.Millisecond), Stream: &pushStream{h: h, flow: id}})
 }
 
 var pushFirst = []byte("retry: 5000\n: waiting\n\n")
