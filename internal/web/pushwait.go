@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"time"
 
 	"varco.dev/varco"
@@ -164,7 +165,9 @@ func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request,
 // handler's goroutine where the connection can be hijacked.
 func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
 	ctx := r.Context()
-	id := flowID(r)
+	// A copy: the cookie's value would keep the whole header alive for
+	// the stream's life.
+	id := strings.Clone(flowID(r))
 	since := time.Now()
 	wt, err := h.pushWaitShallow(ctx, id)
 	if err != nil {
