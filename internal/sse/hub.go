@@ -219,6 +219,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, s Subscription) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no")
 	hd.Del("Content-Length")
+	if r.Method == http.MethodHead { // the head only, and no stream to keep
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if r.ProtoMajor == 1 {
 		if h.hijack(w, r, s) {
 			return
@@ -238,15 +242,14 @@ func (h *Hub) hijack(w http.ResponseWriter, r *http.Request, s Subscription) boo
 	}
 	rc := http.NewResponseController(w)
 	hd := w.Header().Clone()
-	nc, brw, err := rc.Hijack()
-	if err != nil {
-		return false
-	}
 	// Bytes the client sent after the request (none for EventSource)
 	// are not read: the stream ends with the connection, which is why
 	// the head says Connection: close (the body is not chunked and has
 	// no length, so it ends where the connection does).
-	_ = brw
+	nc, _, err := rc.Hijack()
+	if err != nil {
+		return false
+	}
 	hd.Set("Connection", "close")
 	hd.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	var b bytes.Buffer
