@@ -12,7 +12,9 @@
 #                                               # VARCO_TEST_POSTGRES_URL is set
 #   STREAMS=2000 DECISIONS=50 scripts/bench-push.sh
 #   PROFILE=1 scripts/bench-push.sh             # also the Go runtime's memory
-#                                               # statistics of the first varco
+#                                               # statistics of the first varco,
+#                                               # and its Go heap and stacks per
+#                                               # stream (go_per_stream_kib)
 #
 # Everything listens on loopback. The load side is cmd/varco-pushbench; it
 # seeds a fresh database (SQLite file, or a new database on the PostgreSQL
