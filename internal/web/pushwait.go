@@ -218,6 +218,8 @@ func (s *pushStream) Check(ctx context.Context) (sse.Result, error) {
 // grew for it keeps that stack while it waits; with thousands of waiting
 // pages that was most of their memory (docs/performance.md, "Push"). The
 // short-lived goroutine's stack goes back to the runtime when it ends.
+// Since the hub, this matters where the handler holds its stream (HTTP/2);
+// a hijacked stream's handler returns anyway.
 func (h *Handler) pushWaitShallow(ctx context.Context, id string) (*auth.PushWaiting, error) {
 	type result struct {
 		wt  *auth.PushWaiting
