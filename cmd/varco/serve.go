@@ -54,6 +54,8 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Shutdown neither tracks a hijacked event stream nor ends a held one.
+	srv.RegisterOnShutdown(a.CloseStreams)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { a.Run(workCtx); close(done) }()

@@ -35,6 +35,7 @@ import (
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/sms"
+	"varco.dev/varco/internal/sse"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/webpush"
 )
@@ -68,6 +69,10 @@ type App struct {
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
 	Handler   http.Handler
+	// Streams holds the push waiting pages' event streams; Close (and
+	// serve, as the HTTP server shuts down) closes them, since the server
+	// does not track a hijacked connection.
+	Streams *sse.Hub
 
 	backlog atomic.Int64
 	noMail  bool // no e-mail or SMS sender configured: deliver Web Push only
@@ -196,6 +201,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
 		Logger: opts.Logger, MailCache: a.mailCache()})
+	a.Streams = sse.NewHub(sse.Options{Log: a.Log})
+	a.Auth.OnPushDecided(a.Streams.Wake)
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -254,8 +261,17 @@ func mailDomain(from string) string {
 	return "varco.invalid"
 }
 
-// Close releases the database.
+// CloseStreams ends every held event stream; an HTTP server's Shutdown
+// calls it (RegisterOnShutdown), which would otherwise wait for them.
+func (a *App) CloseStreams() {
+	if a.Streams != nil {
+		a.Streams.Close()
+	}
+}
+
+// Close ends the event streams and releases the database.
 func (a *App) Close() error {
+	a.CloseStreams()
 	// Anchor what this process recorded since the last checkpoint, so that
 	// a CLI command's change is covered as soon as it returns.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

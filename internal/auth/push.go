@@ -624,6 +624,11 @@ func (s *Service) PushDecided(accountID int64) (ch <-chan struct{}, release func
 	return s.decided.WaitFor(accountID)
 }
 
+// OnPushDecided has fn called with the account of every push decision
+// PushDecided would report, and with 0 when every page is woken
+// (WakePush): the event-stream hub's wake. fn must not block.
+func (s *Service) OnPushDecided(fn func(accountID int64)) { s.decided.Subscribe(fn) }
+
 // WakePush wakes every page waiting for a push decision. The PostgreSQL
 // listener calls it when it (re)connects, since a notification sent while
 // it was away is lost.
