@@ -18,10 +18,10 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/jobs"
+	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 )
 
