@@ -5,6 +5,7 @@ package varco
 
 import (
 	"strings"
+	"sync"
 	"time"
 	// Time zones are validated and shown without the system's tzdata.
 	_ "time/tzdata"
@@ -89,6 +90,9 @@ type Account struct {
 // longer loads falls through to the next.
 func (a *Account) Location() *time.Location {
 	for _, name := range []string{a.TimeZone, a.OrgTimeZone} {
+		if name == "" {
+			continue // no error built (and localized) for nothing
+		}
 		if loc, err := LoadTimeZone(name); err == nil {
 			return loc
 		}
@@ -111,12 +115,22 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || len(name) > maxTimeZoneLen {
 		return nil, E(EInvalid, "error.time_zone")
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, E(EInvalid, "error.time_zone")
 	}
+	// Only zones that exist are kept, a few hundred at most: time.LoadLocation
+	// reads and parses the zone's file on every call, which showed in the
+	// profile of every GET /api/v1/me.
+	zones.Store(name, loc)
 	return loc, nil
 }
+
+// zones caches the locations LoadTimeZone found, by name.
+var zones sync.Map
 
 // Language is the language the account is written to in (SPEC §8): its
 // own, LangIT when it has none or one varco does not speak.

@@ -12,7 +12,9 @@
 #                                               # VARCO_TEST_POSTGRES_URL is set
 #   STREAMS=2000 DECISIONS=50 scripts/bench-push.sh
 #   PROFILE=1 scripts/bench-push.sh             # also the Go runtime's memory
-#                                               # statistics of the first varco
+#                                               # statistics of the first varco,
+#                                               # and its Go heap and stacks per
+#                                               # stream (go_per_stream_kib)
 #
 # Everything listens on loopback. The load side is cmd/varco-pushbench; it
 # seeds a fresh database (SQLite file, or a new database on the PostgreSQL
@@ -56,7 +58,7 @@ for r in "${runs[@]}"; do
     -processes "$procs" "${pprof[@]}" 2>"$work/pushbench.err") || { cat "$work/pushbench.err" >&2; exit 1; }
   grep -v '^seeded' "$work/pushbench.err" >&2 || true
   printf '%s\n' "$out" >&2
-  field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2" | head -n 1; }
+  field() { sed -n "s/.*$1=\\([-0-9.]*\\).*/\\1/p" <<<"$2" | head -n 1; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
   mem=$(grep '^streams=' <<<"$out")
   extra=$(field extra_rss_mib "$mem")

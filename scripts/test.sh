@@ -17,12 +17,41 @@ missing=()
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v chromium >/dev/null || missing+=(chromium)
+# The real mail servers of the mail-auth suite (internal/testenv/mailservers):
+# the suite starts its own instances on loopback high ports.
+mail_pkgs=(dovecot-imapd dovecot-pop3d dovecot-auth-lua postfix nginx libnginx-mod-mail curl)
+mail_missing=()
+for p in "${mail_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || mail_missing+=("$p")
+done
+missing+=("${mail_missing[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Postfix asks what kind of mail server this is: none, the tests
+    # configure their own.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    # The packages would start system-wide daemons on ports 25, 110, 143
+    # and 80: a policy-rc.d that denies every start keeps them down while
+    # installing (unless the machine has its own policy already).
+    policy=/usr/sbin/policy-rc.d own_policy=
+    if [ ${#mail_missing[@]} -gt 0 ] && [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# scripts/test.sh: no daemon starts while it installs packages\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+      own_policy=1
+    fi
+    status=0
+    { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || status=$?
+    [ -z "$own_policy" ] || rm -f "$policy"
+    [ "$status" = 0 ] || exit "$status"
+    # Should a daemon have started anyway, stop it.
+    for svc in dovecot postfix nginx; do
+      if [ ${#mail_missing[@]} -gt 0 ] && command -v service >/dev/null && service "$svc" status >/dev/null 2>&1; then
+        log "stopping the system's $svc, which the install started"
+        service "$svc" stop >/dev/null 2>&1 || true
+      fi
+    done
   else
     log "missing packages: ${missing[*]} (run as root to install them)"
   fi

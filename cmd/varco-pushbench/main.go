@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,6 +128,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	var goBefore int64
+	if *pprofAddr != "" {
+		goBefore = goInUse(hc, *pprofAddr)
+	}
 
 	// Open every stream, 100 at a time.
 	tr := &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}
@@ -196,6 +201,15 @@ func run() error {
 			fmt.Fprint(os.Stderr, line)
 			resp.Body.Close()
 		}
+	}
+	if *pprofAddr != "" {
+		// The resident memory also holds what the start-up freed and the
+		// runtime has not yet returned, which the streams may reuse: the
+		// runtime's own count after a collection is the streams' cost.
+		goOpen := goInUse(hc, *pprofAddr)
+		d := float64(goOpen-goBefore) / (1 << 20)
+		fmt.Fprintf(os.Stderr, "go_inuse_before_mib=%.1f go_inuse_open_mib=%.1f go_extra_mib=%.1f go_per_stream_kib=%.2f (heap and stacks in use, after a collection)\n",
+			float64(goBefore)/(1<<20), float64(goOpen)/(1<<20), d, d*1024/float64(len(waiters)))
 	}
 	extra := float64(rssOpen-rssBefore) / (1 << 20)
 	fmt.Printf("streams=%d open_s=%.1f rss_before_mib=%.1f rss_open_mib=%.1f extra_rss_mib=%.1f per_stream_kib=%.1f\n",
@@ -436,6 +450,31 @@ func (p *varcoProc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// goInUse is the Go heap and stacks in use of the process serving pprof
+// at addr, after a collection (0 if they cannot be read).
+func goInUse(hc *http.Client, addr string) int64 {
+	resp, err := hc.Get("http://" + addr + "/debug/pprof/heap?debug=1&gc=1")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var n int64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		// "# HeapInuse = 123" and "# Stack = 456 / 789" (in use / from the system).
+		for _, k := range []string{"# HeapInuse = ", "# Stack = "} {
+			if v, ok := strings.CutPrefix(sc.Text(), k); ok {
+				v, _, _ = strings.Cut(v, " ")
+				if x, err := strconv.ParseInt(v, 10, 64); err == nil {
+					n += x
+				}
+			}
+		}
+	}
+	return n
 }
 
 // rss is the resident memory of a process (VmRSS), in bytes.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -28,7 +30,13 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(e, cfg.LogLevel)
+	out := e.stderr
+	if f, ok := out.(*os.File); ok {
+		lw := newLineWriter(f)
+		defer lw.Close() // after everything else that logs has stopped
+		out = lw
+	}
+	log := newLogger(out, cfg.LogLevel)
 	a, err := app.New(ctx, cfg, app.Options{Logger: log})
 	if err != nil {
 		return err
@@ -46,6 +54,8 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Shutdown neither tracks a hijacked event stream nor ends a held one.
+	srv.RegisterOnShutdown(a.CloseStreams)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { a.Run(workCtx); close(done) }()
@@ -74,10 +84,12 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 	return nil
 }
 
-func newLogger(e *env, level string) *slog.Logger {
+// newLogger logs JSON lines to out. serve gives it a lineWriter on the
+// process's stderr, tests their buffer.
+func newLogger(out io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
-	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: l}))
 }
 
 // Demo data for `varco serve --dev`: fixed, well-known credentials for a

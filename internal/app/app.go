@@ -29,11 +29,13 @@ import (
 	"varco.dev/varco/internal/geo"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/jobs"
+	"varco.dev/varco/internal/mailcache"
 	"varco.dev/varco/internal/metrics"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/sms"
+	"varco.dev/varco/internal/sse"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/webpush"
 )
@@ -60,9 +62,17 @@ type App struct {
 	// sender of the authenticator's notifications.
 	VAPID   *webpush.VAPID
 	WebPush *notify.WebPush
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
-	Handler http.Handler
+	// MailCache flushes Dovecot's authentication cache of an account whose
+	// app passwords, mail access or status changed
+	// (VARCO_DOVECOT_CACHE_FLUSH); nil when not configured.
+	MailCache *mailcache.Flusher
+	Metrics   *metrics.Metrics
+	Log       *slog.Logger
+	Handler   http.Handler
+	// Streams holds the push waiting pages' event streams; Close (and
+	// serve, as the HTTP server shuts down) closes them, since the server
+	// does not track a hijacked connection.
+	Streams *sse.Hub
 
 	backlog atomic.Int64
 	noMail  bool // no e-mail or SMS sender configured: deliver Web Push only
@@ -173,23 +183,37 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// A missing or corrupt database is logged, never fatal: risk then
 	// falls back to IP networks until a good file appears (SPEC §5.3).
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
+	a.MailCache = mailcache.New(cfg.DovecotCacheFlush, opts.Logger)
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
-		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
+		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}, MailCache: a.mailCache()}, auth.Config{SessionIdle: cfg.SessionIdle,
 		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey(),
 		Applications: cfg.Applications})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
+	a.Admin.SetMailCache(a.mailCache())
 	a.Jobs = jobs.New(db, opts.Clock, mailer, opts.Logger)
+	a.Jobs.SetMailCache(a.mailCache())
 	apKeys, err := openAppPasswordKeys(ctx, db, cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
-		Logger: opts.Logger})
+		Logger: opts.Logger, MailCache: a.mailCache()})
+	a.Streams = sse.NewHub(sse.Options{Log: a.Log})
+	a.Auth.OnPushDecided(a.Streams.Wake)
 	a.Handler = a.routes()
 	return a, nil
+}
+
+// mailCache is MailCache as the services take it: a nil interface, not a
+// nil pointer in one, when no flush command is configured.
+func (a *App) mailCache() interface{ Flush(...string) } {
+	if a.MailCache == nil {
+		return nil
+	}
+	return a.MailCache
 }
 
 // defaultSender routes each channel to its configured sender: e-mail to
@@ -237,8 +261,17 @@ func mailDomain(from string) string {
 	return "varco.invalid"
 }
 
-// Close releases the database.
+// CloseStreams ends every held event stream; an HTTP server's Shutdown
+// calls it (RegisterOnShutdown), which would otherwise wait for them.
+func (a *App) CloseStreams() {
+	if a.Streams != nil {
+		a.Streams.Close()
+	}
+}
+
+// Close ends the event streams and releases the database.
 func (a *App) Close() error {
+	a.CloseStreams()
 	// Anchor what this process recorded since the last checkpoint, so that
 	// a CLI command's change is covered as soon as it returns.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -262,8 +295,9 @@ func (a *App) Close() error {
 const JobsInterval = 5 * time.Minute
 
 // Run runs the background work (lifecycle jobs, outbox delivery and, on
-// PostgreSQL, the listener that wakes push waiting pages on another
-// process's decision) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
+// PostgreSQL, the listeners that wake push waiting pages on another
+// process's decision and keep the session cache in step with the other
+// processes' changes) until ctx ends, and returns only when all of it has stopped, so Close never pulls the
 // database from under a job that is still running.
 func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
@@ -274,11 +308,20 @@ func (a *App) Run(ctx context.Context) {
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
+	if a.MailCache != nil {
+		if err := a.MailCache.Check(); err != nil {
+			a.Log.Warn("the Dovecot auth cache flush command cannot run; revoked app passwords work until the cache entries expire", "err", err)
+		}
+		wg.Go(func() { a.MailCache.Run(ctx) })
+	}
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
 			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
 				WakeAccount: a.Auth.WakePushFor})
 		})
+		// Until it listens, sessions are read from the database on every
+		// request; then from memory while no process changed them.
+		wg.Go(func() { a.DB.ListenChanges(ctx, store.ListenOptions{Logger: a.Log}) })
 	}
 	wg.Go(func() { a.Worker.Run(ctx) })
 	wg.Wait()

@@ -152,7 +152,7 @@ func BenchmarkPushDecision(b *testing.B) {
 			ctx := context.Background()
 			m := auth.Meta{IP: "192.0.2.9", Application: "authenticator"}
 			durs := make([]time.Duration, b.N)
-			cpu0 := processCPU()
+			cpu0 := testenv.ProcessCPU()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
@@ -163,7 +163,7 @@ func BenchmarkPushDecision(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			cpu := processCPU() - cpu0
+			cpu := testenv.ProcessCPU() - cpu0
 			// The same signed decision again is refused.
 			if _, err := p.a.Auth.DecidePush(ctx, token, ds[0], m); !varco.IsCode(err, varco.EPushAnswered) {
 				b.Fatalf("a replayed decision: %v", err)
@@ -202,9 +202,9 @@ func BenchmarkLoginPushCPU(b *testing.B) {
 			plainEach, pushEach := make([]time.Duration, b.N), make([]time.Duration, b.N)
 			passwordLogin := func(i int) {
 				runtime.GC() // each sign-in's garbage is collected in its own time, not the next one's
-				c0 := processCPU()
+				c0 := testenv.ProcessCPU()
 				res, err := p.a.Auth.Login(ctx, plain[i].Email, benchPW, m)
-				c1 := processCPU()
+				c1 := testenv.ProcessCPU()
 				if err != nil || res.State != varco.StateAuthenticated {
 					b.Fatalf("password sign-in: %v %v", res, err)
 				}
@@ -213,9 +213,9 @@ func BenchmarkLoginPushCPU(b *testing.B) {
 			}
 			pushLogin := func(i int) {
 				runtime.GC()
-				c0 := processCPU()
+				c0 := testenv.ProcessCPU()
 				res, err := p.a.Auth.Login(ctx, withPush[i].Email, benchPW, m)
-				c1 := processCPU()
+				c1 := testenv.ProcessCPU()
 				if err != nil || res.State != varco.StatePushRequired {
 					b.Fatalf("push sign-in: %v %v", res, err)
 				}
@@ -226,12 +226,12 @@ func BenchmarkLoginPushCPU(b *testing.B) {
 				it := items[0]
 				d := push.Sign(func(msg []byte) []byte { return ed25519.Sign(p.priv, msg) },
 					push.Decision{RequestID: it.ID, Decision: push.DecisionApprove, Number: res.Number}, it.Nonce, it.Context.Hash())
-				c2 := processCPU()
+				c2 := testenv.ProcessCPU()
 				if _, err := p.a.Auth.DecidePush(ctx, tokens[i], d, auth.Meta{IP: "192.0.2.9", Application: "authenticator"}); err != nil {
 					b.Fatal(err)
 				}
 				st, err := p.a.Auth.Flow(ctx, res.Flow)
-				c3 := processCPU()
+				c3 := testenv.ProcessCPU()
 				if err != nil || st.State != varco.StateAuthenticated {
 					b.Fatalf("poll: %v %v", st, err)
 				}

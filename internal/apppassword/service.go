@@ -102,6 +102,12 @@ func (t *Throttling) backoff(n, threshold int) time.Duration {
 	return min(d, t.Max)
 }
 
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
+}
+
 // Service manages app passwords and answers mail logins.
 type Service struct {
 	db       DB
@@ -111,6 +117,8 @@ type Service struct {
 	throttle Throttling
 	log      *slog.Logger
 	rec      *recorder
+
+	mailCache MailCache // nil: none
 }
 
 // Deps are what a Service needs.
@@ -122,14 +130,27 @@ type Deps struct {
 	Throttle Throttling
 	Batching Batching
 	Logger   *slog.Logger // errors of writes nobody waits for; nil: none logged
+	// MailCache, if set, is told the account after each change that may
+	// end a mail login Dovecot has cached (deletion, rotation, mail
+	// access), once it committed.
+	MailCache MailCache
 }
 
 // NewService returns a Service. Close it to write what it has queued.
 func NewService(d Deps) *Service {
 	d.Throttle.defaults()
-	s := &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, log: d.Logger}
+	s := &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, log: d.Logger,
+		mailCache: d.MailCache}
 	s.rec = newRecorder(s, d.Batching)
 	return s
+}
+
+// flushMailCache asks the mail servers to forget a's cached logins; call
+// it after the change committed.
+func (s *Service) flushMailCache(a *varco.Account) {
+	if s.mailCache != nil {
+		s.mailCache.Flush(a.Email)
+	}
 }
 
 // Start starts writing mail logins' records before the first login, so
@@ -287,6 +308,7 @@ func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varc
 	if err != nil {
 		return nil, fmt.Errorf("rotate app password: %w", err)
 	}
+	s.flushMailCache(a)
 	return out, nil
 }
 
@@ -305,6 +327,7 @@ func (s *Service) Delete(ctx context.Context, a *varco.Account, id int64, m varc
 	if err != nil {
 		return fmt.Errorf("delete app password: %w", err)
 	}
+	s.flushMailCache(a)
 	return nil
 }
 
@@ -349,6 +372,7 @@ func (s *Service) SetMailAccess(ctx context.Context, a *varco.Account, m store.M
 	if err := s.db.InTx(ctx, func(q *store.Q) error { return q.SetMailAccess(ctx, a.ID, m) }); err != nil {
 		return nil, fmt.Errorf("set mail access: %w", err)
 	}
+	s.flushMailCache(a)
 	return s.MailAccess(ctx, a)
 }
 

@@ -147,6 +147,9 @@ type DB interface {
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	// AccountByID reads on the writer, after a change committed.
 	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	// ChangeVersion tells whether sessions and accounts may have changed
+	// since a version read before (sessionCache).
+	ChangeVersion(ctx context.Context) (uint64, bool)
 }
 
 var (
@@ -172,6 +175,23 @@ type Service struct {
 	resets    Resets // set by SetResets
 	push      *push.Rules
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
+	sessions  sessionCache
+
+	mailCache MailCache // nil: none
+}
+
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
+}
+
+// flushMailCache asks the mail servers to forget a's cached logins once
+// q's transaction has committed: a change in it ends them (SPEC §7.6).
+func (s *Service) flushMailCache(q Store, a *varco.Account) {
+	if s.mailCache != nil {
+		q.AfterCommit(func() { s.mailCache.Flush(a.Email) })
+	}
 }
 
 // Deps are what a Service needs.
@@ -186,6 +206,10 @@ type Deps struct {
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
 	// IP network" (SPEC §5.3).
 	Risk RiskEngine
+	// MailCache, if set, is told the account once turning 2-step
+	// verification off (which revokes its app passwords) or a lockout
+	// committed.
+	MailCache MailCache
 }
 
 // New returns a Service.
@@ -200,7 +224,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
-		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.pushConfig())}
+		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.pushConfig()), mailCache: d.MailCache}
 }
 
 // pushConfig is cfg.Push with the public URL, the web app's WebAuthn
@@ -299,6 +323,12 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	}
 	if len(email) > varco.MaxEmailLen || len(pw) > MaxPasswordBytes {
 		return nil, varco.E(varco.EInvalid, "error.credentials_long")
+	}
+	// Under a flood, the surplus is refused before it costs the database
+	// two reads: it would be refused at the hashing queue anyway. Nothing
+	// was checked, so nothing is counted.
+	if s.hasher.Saturated() {
+		return nil, password.Overloaded("too many password checks are waiting", nil)
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := "login:acct:"+email, "login:ip:"+m.IP

@@ -592,6 +592,10 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 			return err
 		}
 	}
+	// Without 2-step verification the account password may work for mail
+	// again, and the app passwords are gone: either way Dovecot must ask
+	// anew.
+	s.flushMailCache(q, a)
 	m = s.located(repaired(m), a.Language())
 	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
 }
@@ -660,6 +664,11 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 func (s *Service) PushDecided(accountID int64) (ch <-chan struct{}, release func()) {
 	return s.decided.WaitFor(accountID)
 }
+
+// OnPushDecided has fn called with the account of every push decision
+// PushDecided would report, and with 0 when every page is woken
+// (WakePush): the event-stream hub's wake. fn must not block.
+func (s *Service) OnPushDecided(fn func(accountID int64)) { s.decided.Subscribe(fn) }
 
 // WakePush wakes every page waiting for a push decision. The PostgreSQL
 // listener calls it when it (re)connects, since a notification sent while

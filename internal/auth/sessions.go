@@ -20,25 +20,45 @@ const touchEvery = 60 // seconds
 // an unauthorized error when the token is unknown, revoked, idle for too
 // long, past its absolute limit, or its account is no longer active.
 func (s *Service) Authenticate(ctx context.Context, token string) (*varco.Account, *varco.Session, error) {
-	unauthorized := varco.E(varco.EUnauthorized, "error.sign_in")
+	// Built only when needed: varco.E looks its message up in the
+	// catalogue, which showed in the profile of every signed-in request.
+	unauthorized := func() error { return varco.E(varco.EUnauthorized, "error.sign_in") }
 	if token == "" || len(token) > maxTokenLen {
-		return nil, nil, unauthorized
+		return nil, nil, unauthorized()
 	}
-	sess, a, err := s.read().SessionAndAccount(ctx, varco.HashToken(token))
-	if varco.IsCode(err, varco.ENotFound) {
-		return nil, nil, unauthorized
+	hash := varco.HashToken(token)
+	// The rows come from memory while nothing has changed since they were
+	// read (sessionCache); the decisions below are taken every time.
+	version, cacheable := s.db.ChangeVersion(ctx)
+	var sess *varco.Session
+	var a *varco.Account
+	if cacheable {
+		sess, a = s.sessions.get(hash, version)
 	}
-	if err != nil {
-		return nil, nil, err
+	if sess == nil {
+		read := time.Now()
+		var err error
+		sess, a, err = s.read().SessionAndAccount(ctx, hash)
+		if varco.IsCode(err, varco.ENotFound) {
+			return nil, nil, unauthorized()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if cacheable {
+			s.sessions.put(hash, version, read, sess, a)
+		}
 	}
 	now := s.clock.Now()
 	if !s.live(sess, now) {
 		return nil, nil, varco.E(varco.EUnauthorized, "error.session_expired")
 	}
 	if a.Status != varco.StatusActive {
-		return nil, nil, unauthorized
+		return nil, nil, unauthorized()
 	}
 	if now.Sub(sess.LastSeenAt).Seconds() >= touchEvery {
+		// The write moves the change version: the next request reads the
+		// session again, with its new last_seen_at.
 		if err := s.db.TouchSession(ctx, sess.ID, now); err != nil {
 			return nil, nil, err
 		}

@@ -54,6 +54,12 @@ type Config struct {
 	// names and return_to prefixes, merged into the defaults.
 	ApplicationsFile string
 	Applications     *varco.Applications
+	// VARCO_DOVECOT_CACHE_FLUSH: a command (no shell) that varco runs with
+	// accounts' login names appended after an app password is deleted,
+	// rotated or expired, 2-step verification is turned off, mail access
+	// changes or the account is locked, suspended or disabled, such as
+	// "doveadm auth cache flush"; "" runs nothing.
+	DovecotCacheFlush string
 }
 
 // Setting is one setting: its flag, its VARCO_* variable, its default and
@@ -80,6 +86,7 @@ var Settings = []Setting{
 	{Flag: "mail-backend-imap", Env: "VARCO_MAIL_BACKEND_IMAP", Usage: "IP:port of the IMAP server nginx's mail proxy hands accepted logins to (GET /mail/auth-http)"},
 	{Flag: "mail-backend-pop3", Env: "VARCO_MAIL_BACKEND_POP3", Usage: "IP:port of the POP3 server nginx's mail proxy hands accepted logins to"},
 	{Flag: "mail-backend-smtp", Env: "VARCO_MAIL_BACKEND_SMTP", Usage: "IP:port of the SMTP server nginx's mail proxy hands accepted logins to"},
+	{Flag: "dovecot-cache-flush", Env: "VARCO_DOVECOT_CACHE_FLUSH", Usage: "command run (no shell) with login names appended when an account's app passwords, mail access or status change, e.g. \"doveadm auth cache flush\""},
 	{Flag: "geoip-db", Env: "VARCO_GEOIP_DB", Usage: "MaxMind DB file, GeoLite2-City layout, for the risk rules; reloaded when it changes"},
 	{Flag: "trusted-proxies", Env: "VARCO_TRUSTED_PROXIES", Usage: "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{Flag: "dev", Env: "VARCO_DEV", Bool: true, Usage: "dev mode: demo users, /dev/mailbox, no SMTP needed"},
@@ -165,6 +172,7 @@ func Load(value func(flag string) string) (*Config, error) {
 		return nil, err
 	}
 	c.ShutdownTimeout = 10 * time.Second
+	c.DovecotCacheFlush = strings.TrimSpace(value("dovecot-cache-flush"))
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}

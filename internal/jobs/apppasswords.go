@@ -121,6 +121,9 @@ func (r *Runner) appPassword(ctx context.Context, q *store.Q, p *store.AppPasswo
 	}
 	if pl.expired {
 		rep.AppPasswordsExpired++
+		if r.mailCache != nil {
+			q.AfterCommit(func() { r.mailCache.Flush(a.Email) })
+		}
 	} else {
 		rep.AppPasswordWarnings++
 	}

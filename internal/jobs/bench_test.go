@@ -21,6 +21,7 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/jobs"
+	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 )
 
@@ -205,7 +206,7 @@ func benchRunner(b *testing.B, dueFraction bool) {
 	}
 	var rep jobs.Report
 	runs := 0
-	cpu := processCPU()
+	cpu := testenv.ProcessCPU()
 	for b.Loop() {
 		r, err := a.Jobs.RunOnce(ctx)
 		if err != nil {
@@ -214,7 +215,7 @@ func benchRunner(b *testing.B, dueFraction bool) {
 		rep = r
 		runs++
 	}
-	b.ReportMetric((processCPU()-cpu).Seconds()/float64(runs), "cpu-s/op")
+	b.ReportMetric((testenv.ProcessCPU()-cpu).Seconds()/float64(runs), "cpu-s/op")
 	b.ReportMetric(float64(n), "accounts")
 	b.ReportMetric(float64(rep.Examined), "examined")
 	b.Logf("%d accounts: %+v", n, rep)

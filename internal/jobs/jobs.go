@@ -43,7 +43,20 @@ type Runner struct {
 	clock  clock.Clock
 	mailer *notify.Mailer
 	log    *slog.Logger
+
+	mailCache MailCache // nil: none
 }
+
+// MailCache forgets what the mail servers' authentication caches hold of
+// accounts (*mailcache.Flusher): best effort, never blocking.
+type MailCache interface {
+	Flush(users ...string)
+}
+
+// SetMailCache makes the runner tell c the account of each app password
+// that expired and each account it suspended, once the run's transaction
+// committed.
+func (r *Runner) SetMailCache(c MailCache) { r.mailCache = c }
 
 // New returns a Runner.
 func New(db *store.DB, c clock.Clock, m *notify.Mailer, log *slog.Logger) *Runner {
@@ -443,6 +456,10 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 		if pl.suspend {
 			if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
 				return fmt.Errorf("suspend account %d: %w", a.ID, err)
+			}
+			if r.mailCache != nil { // a suspended account's mail logins end too
+				email := a.Email
+				q.AfterCommit(func() { r.mailCache.Flush(email) })
 			}
 			events = append(events, systemEvent(a, now, varco.EventAccountSuspended,
 				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays)))

@@ -125,6 +125,14 @@ func (h *Hasher) DummyVerify(ctx context.Context, pw string) error {
 // the Hasher's params (see the package-level NeedsRehash).
 func (h *Hasher) NeedsRehash(encoded string) bool { return NeedsRehash(encoded, h.params) }
 
+// Saturated reports whether a caller arriving now would be refused at
+// once: every slot busy and the queue full. A sign-in asks before its
+// database reads, so that a flood's surplus is answered "overloaded"
+// without costing the database anything; Verify still enforces the limit.
+func (h *Hasher) Saturated() bool {
+	return len(h.slots) == cap(h.slots) && h.queued.Load() >= h.maxQueue
+}
+
 // InFlight returns how many hashes are running now, for metrics.
 func (h *Hasher) InFlight() int { return int(h.inFlight.Load()) }
 
@@ -177,6 +185,12 @@ func (h *Hasher) take() (release func()) {
 // context error) when there is one, so callers can tell a cancelled request
 // from real overload with errors.Is.
 func overloaded(msg string, cause error) error {
+	return Overloaded(msg, cause)
+}
+
+// Overloaded is the error of a Hasher that cannot take a caller: a
+// varco.EOverloaded error with Retry-After 1 s, wrapping cause if any.
+func Overloaded(msg string, cause error) error {
 	e := varco.E(varco.EOverloaded, "error.busy")
 	e.RetryAfter = 1
 	if cause != nil {

@@ -203,3 +203,31 @@ func TestHasherContextEnds(t *testing.T) {
 		t.Errorf("after: in flight %d, queued %d", h.InFlight(), h.Queued())
 	}
 }
+
+// Saturated is true exactly while a newcomer would be refused at once:
+// every slot busy and the queue full.
+func TestHasherSaturated(t *testing.T) {
+	h := newTestHasher(HasherOptions{MaxConcurrent: 1, MaxQueue: 1, MaxWait: time.Hour})
+	started, release := blockHashes(h)
+	queued := notifyQueued(h)
+	ctx := context.Background()
+	if h.Saturated() {
+		t.Fatal("saturated when idle")
+	}
+	first := hashAsync(ctx, h)
+	<-started
+	if h.Saturated() {
+		t.Fatal("saturated with the queue empty")
+	}
+	second := hashAsync(ctx, h)
+	<-queued
+	if !h.Saturated() {
+		t.Fatal("not saturated with the slot busy and the queue full")
+	}
+	close(release)
+	<-first
+	<-second
+	if h.Saturated() {
+		t.Fatal("saturated after")
+	}
+}

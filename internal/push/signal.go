@@ -14,6 +14,25 @@ type Signal struct {
 	mu    sync.Mutex
 	ch    chan struct{}          // Wait's: every decision
 	byKey map[int64]*accountWait // WaitFor's, by account
+	subs  []func(account int64)  // Subscribe's
+}
+
+// Subscribe has fn called after every decision with its account, and
+// with 0 on a Broadcast, for a waiter that holds many waits at once (the
+// event-stream hub) rather than one channel per wait. fn must not block.
+func (s *Signal) Subscribe(fn func(account int64)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs = append(s.subs, fn)
+}
+
+func (s *Signal) tell(account int64) {
+	s.mu.Lock()
+	subs := s.subs
+	s.mu.Unlock()
+	for _, fn := range subs {
+		fn(account)
+	}
 }
 
 type accountWait struct {
@@ -65,6 +84,7 @@ func (s *Signal) WaitFor(account int64) (<-chan struct{}, func()) {
 // BroadcastTo wakes the waiters of account's decisions and those of
 // every decision.
 func (s *Signal) BroadcastTo(account int64) {
+	defer s.tell(account)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w := s.byKey[account]; w != nil {
@@ -79,6 +99,7 @@ func (s *Signal) BroadcastTo(account int64) {
 
 // Broadcast wakes every current waiter, of every account.
 func (s *Signal) Broadcast() {
+	defer s.tell(0)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ch != nil {

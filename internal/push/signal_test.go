@@ -73,3 +73,24 @@ func TestSignalPerAccount(t *testing.T) {
 	<-c
 	rel()
 }
+
+// TestSignalSubscribe: a subscriber hears each decision's account and a
+// broadcast as 0, besides the channel waits.
+func TestSignalSubscribe(t *testing.T) {
+	var s Signal
+	var heard []int64
+	s.Subscribe(func(account int64) { heard = append(heard, account) })
+	ch, release := s.WaitFor(7)
+	defer release()
+	s.BroadcastTo(7)
+	s.BroadcastTo(8)
+	s.Broadcast()
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the channel wait was not woken")
+	}
+	if len(heard) != 3 || heard[0] != 7 || heard[1] != 8 || heard[2] != 0 {
+		t.Fatalf("heard %v", heard)
+	}
+}

@@ -58,7 +58,7 @@ func (q *Q) ImportAccounts(ctx context.Context, batch []ImportAccount, now time.
 		if err != nil {
 			return 0, 0, fmt.Errorf("import accounts: begin: %w", err)
 		}
-		created, skipped, err = (&Q{q: tx, d: q.d, stmts: q.stmts, tx: tx, audit: q.audit}).ImportAccounts(ctx, batch, now)
+		created, skipped, err = (&Q{q: tx, d: q.d, stmts: q.stmts, tx: tx, audit: q.audit, statements: q.statements}).ImportAccounts(ctx, batch, now)
 		if err != nil {
 			_ = tx.Rollback()
 			return 0, 0, err

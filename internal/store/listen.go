@@ -27,6 +27,8 @@ type ListenOptions struct {
 	// that names its account (NotifyPush's payload), so that only that
 	// account's waiters wake.
 	WakeAccount func(accountID int64)
+	// Notified, if set, is called after each notification was acted on.
+	Notified func()
 }
 
 // ListenPush calls o.WakeAccount with the account of every push
@@ -42,6 +44,27 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	if db.d != dialectPostgres {
 		return
 	}
+	listening := o.Listening
+	o.Listening = func() {
+		wake() // what was notified while not listening
+		if listening != nil {
+			listening()
+		}
+	}
+	db.listenLoop(ctx, PushChannel, ListenerName, "push listener", func(payload string) {
+		if id, err := strconv.ParseInt(payload, 10, 64); err == nil && id > 0 && o.WakeAccount != nil {
+			o.WakeAccount(id)
+			return
+		}
+		wake()
+	}, nil, o)
+}
+
+// listenLoop listens on channel (connection named name) and calls notified
+// with each notification's payload until ctx ends; o.Listening each time it
+// is connected and listening, lost (if set) each time the connection is
+// gone, and it reconnects after a backoff.
+func (db *DB) listenLoop(ctx context.Context, channel, name, what string, notified func(payload string), lost func(), o ListenOptions) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -51,25 +74,25 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 30 * time.Second
 	}
+	if o.Notified != nil {
+		n := notified
+		notified = func(payload string) { n(payload); o.Notified() }
+	}
 	backoff := o.MinBackoff
 	for {
-		err := db.listen(ctx, func() {
+		err := db.listen(ctx, channel, name, func() {
 			backoff = o.MinBackoff
-			wake() // what was notified while not listening
 			if o.Listening != nil {
 				o.Listening()
 			}
-		}, func(payload string) {
-			if id, err := strconv.ParseInt(payload, 10, 64); err == nil && id > 0 && o.WakeAccount != nil {
-				o.WakeAccount(id)
-				return
-			}
-			wake()
-		})
+		}, notified)
+		if lost != nil {
+			lost()
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		o.Logger.WarnContext(ctx, "push listener: connection lost, reconnecting", "error", err, "retry_in", backoff.String())
+		o.Logger.WarnContext(ctx, what+": connection lost, reconnecting", "error", err, "retry_in", backoff.String())
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -81,15 +104,15 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 	}
 }
 
-// listen connects, listens on PushChannel, calls listening, then notified
+// listen connects, listens on channel, calls listening, then notified
 // with each notification's payload until the connection fails or ctx
 // ends.
-func (db *DB) listen(ctx context.Context, listening func(), notified func(payload string)) error {
+func (db *DB) listen(ctx context.Context, channel, name string, listening func(), notified func(payload string)) error {
 	cfg, err := pgx.ParseConfig(db.url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
-	cfg.RuntimeParams["application_name"] = ListenerName
+	cfg.RuntimeParams["application_name"] = name
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -99,7 +122,7 @@ func (db *DB) listen(ctx context.Context, listening func(), notified func(payloa
 		defer cancel()
 		_ = conn.Close(c)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+PushChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	listening()

@@ -110,6 +110,12 @@ func (q *Q) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (q *Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	q.count()
+	if q.changes != nil {
+		// A write's row comes back before its statement ends; the
+		// trigger's notification moves the version again after it.
+		defer q.changed()
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -117,6 +123,10 @@ func (q *Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 func (q *Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q.count()
+	if q.changes != nil {
+		defer q.changed()
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -124,8 +134,19 @@ func (q *Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, er
 }
 
 func (q *Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	q.count()
+	if q.changes != nil {
+		defer q.changed()
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return q.q.ExecContext(ctx, query, args...)
+}
+
+// count counts one statement (DB.Statements).
+func (q *Q) count() {
+	if q.statements != nil {
+		q.statements.Add(1)
+	}
 }

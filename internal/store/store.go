@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -47,6 +48,11 @@ type Q struct {
 	// has committed (AfterCommit).
 	after *[]func()
 	audit *auditState // shared by every Q of one DB
+	// changes is set on PostgreSQL's writing Q outside a transaction: each
+	// statement it runs moves ChangeVersion once done (see changed).
+	changes *changes
+	// statements counts what every Q of one DB sends (Statements).
+	statements *atomic.Int64
 }
 
 // DB is an open database. Its embedded Q writes (on SQLite, through the single
@@ -58,7 +64,15 @@ type DB struct {
 	reader *Q
 	d      dialect
 	url    string // PostgreSQL: for the listener's own connection (ListenPush)
+	// changes is what ChangeVersion reads.
+	changes *changes
 }
+
+// Statements returns how many statements this DB has sent to the database
+// since it was opened, BEGIN and COMMIT included: each is a round trip on
+// PostgreSQL. Tests count the statements of a request with it, so that a
+// request that starts costing more round trips fails a test.
+func (db *DB) Statements() int64 { return db.Q.statements.Load() }
 
 // Open connects to the database named by url: "postgres://…" or
 // "postgresql://…" for PostgreSQL, anything else is a SQLite file path
@@ -82,8 +96,13 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	q := &Q{q: pool, d: dialectPostgres, stmts: newStmtCache(pool), audit: &auditState{}}
-	return &DB{Q: q, write: pool, read: pool, reader: q, d: dialectPostgres, url: rawURL}, nil
+	ch, count := &changes{}, &atomic.Int64{}
+	stmts, audit := newStmtCache(pool), &auditState{}
+	// Two Qs on the one pool: writes through the first move ChangeVersion,
+	// reads through Reader do not.
+	q := &Q{q: pool, d: dialectPostgres, stmts: stmts, audit: audit, changes: ch, statements: count}
+	r := &Q{q: pool, d: dialectPostgres, stmts: stmts, audit: audit, statements: count}
+	return &DB{Q: q, write: pool, read: pool, reader: r, d: dialectPostgres, url: rawURL, changes: ch}, nil
 }
 
 func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
@@ -118,13 +137,24 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
-	audit := &auditState{}
+	// ChangeVersion's own connection, outside the readers' pool.
+	v, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite reader: %w", err)
+	}
+	v.SetMaxOpenConns(1)
+	v.SetMaxIdleConns(1)
+	v.SetConnMaxLifetime(0)
+	audit, count := &auditState{}, &atomic.Int64{}
 	return &DB{
-		Q:      &Q{q: w, d: dialectSQLite, stmts: newStmtCache(w), audit: audit},
-		write:  w,
-		read:   r,
-		reader: &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r), audit: audit},
-		d:      dialectSQLite,
+		Q:       &Q{q: w, d: dialectSQLite, stmts: newStmtCache(w), audit: audit, statements: count},
+		write:   w,
+		read:    r,
+		reader:  &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r), audit: audit, statements: count},
+		d:       dialectSQLite,
+		changes: &changes{sqlDB: v},
 	}, nil
 }
 
@@ -137,7 +167,10 @@ func (db *DB) Reader() *Q { return db.reader }
 // Close closes every connection.
 func (db *DB) Close() error {
 	db.Q.stmts.close()
-	db.reader.stmts.close()
+	if db.reader.stmts != db.Q.stmts {
+		db.reader.stmts.close()
+	}
+	db.changes.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -157,17 +190,24 @@ func (db *DB) Ping(ctx context.Context) error {
 // back otherwise. Security events and outbox messages written through q
 // commit or vanish together with the change that caused them.
 func (db *DB) InTx(ctx context.Context, fn func(q *Q) error) error {
+	db.Q.statements.Add(1)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	var missed []string
 	var after []func()
-	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed, after: &after, audit: db.Q.audit}); err != nil {
+	if err := fn(&Q{q: tx, d: db.d, stmts: db.Q.stmts, tx: tx, missed: &missed, after: &after, audit: db.Q.audit,
+		statements: db.Q.statements}); err != nil {
+		db.Q.statements.Add(1)
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	db.Q.statements.Add(1)
+	err = tx.Commit()
+	// Even a failed commit may have committed (the answer was lost).
+	db.Q.changed()
+	if err != nil {
 		return fmt.Errorf("commit: %w", mapError(err, "record"))
 	}
 	for _, query := range missed {

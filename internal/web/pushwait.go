@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
+	"varco.dev/varco/internal/sse"
 )
 
 // The sign-in of an account with 2-step verification waits on
@@ -30,16 +31,15 @@ var pushJSVersion = func() string {
 
 // The event stream's timing: a stream lives a little longer than a
 // request (2 minutes), sends a comment now and then so proxies keep it
-// open, and re-reads its flow when woken by a decision (taken in this
-// process or, on PostgreSQL, notified by another), at the request's
-// expiry, and otherwise every pushRecheck (Deps.PushRecheck): the bound
+// open (the hub's heartbeat), and re-reads its flow when woken by a
+// decision (taken in this process or, on PostgreSQL, notified by
+// another), at the request's expiry, and otherwise every pushRecheck (Deps.PushRecheck): the bound
 // when a notification is lost and nothing else wakes the stream (a
 // listener reconnecting wakes every stream itself). With 10,000 waiting
 // pages, a re-check every 10 s was 1,000 reads a second that delayed the
 // reads decisions wait for (docs/performance.md, "Push").
 const (
 	pushStreamLife = 2*time.Minute + 30*time.Second
-	pushHeartbeat  = 15 * time.Second
 	pushRecheck    = 30 * time.Second
 )
 
@@ -160,10 +160,15 @@ func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request,
 // pushEvents is the waiting page's server-sent-events stream: one "state"
 // event (push_approved, push_denied or expired) once the request is
 // answered or expires, then the stream ends. A browser without a waiting
-// flow gets 204, which stops EventSource from reconnecting.
+// flow gets 204, which stops EventSource from reconnecting. Once the flow
+// is read, the stream waits in the hub (internal/sse), without this
+// handler's goroutine where the connection can be hijacked.
 func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
 	ctx := r.Context()
-	id := flowID(r)
+	// A copy: the cookie's value would keep the whole header alive for
+	// the stream's life.
+	id := strings.Clone(flowID(r))
+	since := time.Now()
 	wt, err := h.pushWaitShallow(ctx, id)
 	if err != nil {
 		if !varco.IsCode(err, varco.EFlowNotFound) && ctx.Err() == nil {
@@ -173,77 +178,39 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if wt.State != varco.StatePushRequired {
+		since = time.Time{} // answered already: the hub checks at once
+	}
 	// Only the decisions of this account wake this stream; one taken
-	// between the read above and this wait is seen by the read below.
-	account := wt.AccountID
-	decided, release := h.auth.PushDecided(account)
-	defer func() { release() }()
-	rc := http.NewResponseController(w)
-	// The server's write timeout is shorter than a stream's life.
-	_ = rc.SetWriteDeadline(time.Now().Add(pushStreamLife + 30*time.Second))
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	send := func(s string) bool {
-		if _, err := fmt.Fprint(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+	// since the read above has the hub check it at once.
+	h.streams.Serve(w, r, sse.Subscription{Key: wt.AccountID, Since: since, First: pushFirst, Life: pushStreamLife,
+		Recheck: h.recheck, Next: max(wt.ExpiresAt.Sub(h.clock.Now()), time.Millisecond), Stream: &pushStream{h: h, flow: id}})
+}
+
+var pushFirst = []byte("retry: 5000\n: waiting\n\n")
+
+// pushStream is what a waiting page's stream waits for: its flow.
+type pushStream struct {
+	h    *Handler
+	flow string
+}
+
+// Check re-reads the flow: while the request is pending nothing is
+// written and the next check is at its expiry at the latest; then its
+// state is the stream's one event.
+func (s *pushStream) Check(ctx context.Context) (sse.Result, error) {
+	wt, err := s.h.auth.PushWait(ctx, s.flow)
+	switch {
+	case varco.IsCode(err, varco.EFlowNotFound):
+		// Finished elsewhere (e.g. by the button): the page checks.
+		wt = &auth.PushWaiting{State: varco.StateExpired}
+	case err != nil:
+		return sse.Result{}, err
 	}
-	if !send("retry: 5000\n: waiting\n\n") {
-		return
+	if wt.State != varco.StatePushRequired {
+		return sse.Result{Event: []byte("event: state\ndata: " + wt.State + "\n\n"), Done: true}, nil
 	}
-	life := time.NewTimer(pushStreamLife)
-	defer life.Stop()
-	beat := time.NewTicker(pushHeartbeat)
-	defer beat.Stop()
-	recheck := time.NewTicker(h.recheck)
-	defer recheck.Stop()
-	for {
-		wt, err = h.pushWaitShallow(ctx, id)
-		switch {
-		case varco.IsCode(err, varco.EFlowNotFound):
-			// Finished elsewhere (e.g. by the button): the page checks.
-			wt = &auth.PushWaiting{State: varco.StateExpired}
-		case err != nil:
-			if ctx.Err() == nil { // not the browser leaving
-				h.log.ErrorContext(ctx, "push events", "error", err)
-			}
-			return
-		}
-		if wt.State != varco.StatePushRequired {
-			send("event: state\ndata: " + wt.State + "\n\n")
-			return
-		}
-		expiry := time.NewTimer(min(max(wt.ExpiresAt.Sub(h.clock.Now()), 0), pushStreamLife))
-		read := false
-		for !read {
-			select {
-			case <-ctx.Done():
-				expiry.Stop()
-				return
-			case <-life.C:
-				expiry.Stop()
-				return
-			case <-beat.C:
-				if !send(": keep-alive\n\n") {
-					expiry.Stop()
-					return
-				}
-			case <-decided:
-				read = true
-			case <-expiry.C:
-				read = true
-			case <-recheck.C:
-				read = true
-			}
-		}
-		expiry.Stop()
-		release()
-		decided, release = h.auth.PushDecided(account)
-	}
+	return sse.Result{Next: max(wt.ExpiresAt.Sub(s.h.clock.Now()), time.Millisecond)}, nil
 }
 
 // pushWaitShallow is PushWait on a goroutine of its own. A database read
@@ -251,6 +218,8 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 // grew for it keeps that stack while it waits; with thousands of waiting
 // pages that was most of their memory (docs/performance.md, "Push"). The
 // short-lived goroutine's stack goes back to the runtime when it ends.
+// Since the hub, this matters where the handler holds its stream (HTTP/2);
+// a hijacked stream's handler returns anyway.
 func (h *Handler) pushWaitShallow(ctx context.Context, id string) (*auth.PushWaiting, error) {
 	type result struct {
 		wt  *auth.PushWaiting

@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/keyfile"
 	"varco.dev/varco/internal/push"
+	"varco.dev/varco/internal/testenv/chromium"
 )
 
 // device is a command-line authenticator enrolled for an account through
@@ -335,4 +338,84 @@ func TestPushEventsAcrossProcesses(t *testing.T) {
 		t.Fatalf("event %q", got)
 	}
 	wantRedirect(t, br.post("/login/push", nil), "/profile")
+}
+
+// TestPushEventsStreamHijacked: over HTTP/1.1 the waiting stream is held
+// by the hub, not by a handler: its head still carries the event-stream
+// and security headers and the request id, the hub counts it, and closing
+// the streams (as the server's shutdown does) ends it at once.
+func TestPushEventsStreamHijacked(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	s.enrollDevice("mario@acme.test", marioPW)
+	b := s.browser()
+	pushSignIn(t, b, "mario@acme.test", marioPW)
+	resp, err := b.c.Get(s.url + "/login/push/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream; charset=utf-8" || h.Get("Cache-Control") != "no-store" ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" ||
+		h.Get("X-Request-Id") == "" || !resp.Close || resp.ContentLength != -1 {
+		t.Fatalf("events: %d %v close=%v", resp.StatusCode, h, resp.Close)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != ": waiting" {
+	}
+	if n := s.app.Streams.Len(); n != 1 {
+		t.Fatalf("the hub holds %d streams", n)
+	}
+	s.app.CloseStreams()
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "event:") {
+			t.Fatalf("closing sent %q", l)
+		}
+	}
+	if n := s.app.Streams.Len(); n != 0 {
+		t.Fatalf("the hub holds %d streams after closing", n)
+	}
+}
+
+// TestBrowserPushPageContinues: in Chromium, the waiting page's script
+// follows the event stream (held by the hub) and, once the device
+// approves, presses the button itself: the browser lands signed in
+// without a click (SPEC §6.2).
+func TestBrowserPushPageContinues(t *testing.T) {
+	chromium.Require(t)
+	s := newSite(t)
+	s.standard()
+	dev := s.enrollDevice("mario@acme.test", marioPW)
+	bctx := chromium.Start(t, 60*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(s.url+"/login"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
+		chromedp.SendKeys(css(`#password`), marioPW),
+	); err != nil {
+		t.Fatalf("login form: %v", err)
+	}
+	if _, err := chromedp.RunResponse(bctx, chromedp.Click(css(`form[action="/login"] button[type=submit]`))); err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#push-number`))); err != nil {
+		t.Fatalf("waiting page: %v", err)
+	}
+	number, err := chromedp.Run(bctx, chromedp.Text(css(`#push-number`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whether or not the page's stream is open yet, the approval reaches
+	// it: a stream opened later reads the answered flow.
+	if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+		t.Fatalf("decision: %s", st)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
+		t.Fatalf("the page did not continue by itself: %v", err)
+	}
+	if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/profile") {
+		t.Fatalf("landed on %s (%v)", loc, err)
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/i18n"
 	"varco.dev/varco/internal/recovery"
+	"varco.dev/varco/internal/sse"
 	"varco.dev/varco/internal/store"
 )
 
@@ -72,6 +73,11 @@ type Deps struct {
 	// when a decision's notification is lost. Tests set it long, to see
 	// that the notification alone delivers.
 	PushRecheck time.Duration
+	// Streams holds the waiting pages' event streams once they are
+	// authorized (woken by Auth's push decisions; the caller closes it).
+	// Nil: the handler keeps each stream on its own hub, which nobody
+	// closes — for callers that never shut down.
+	Streams *sse.Hub
 }
 
 // Handler serves the pages.
@@ -87,6 +93,7 @@ type Handler struct {
 	log      *slog.Logger
 	clock    clock.Clock
 	recheck  time.Duration // PushRecheck
+	streams  *sse.Hub
 	pages    map[string]*template.Template
 	cssURL   string
 	cssETag  string
@@ -115,10 +122,14 @@ func New(d Deps) *Handler {
 	if d.PushRecheck <= 0 {
 		d.PushRecheck = pushRecheck
 	}
+	if d.Streams == nil {
+		d.Streams = sse.NewHub(sse.Options{Log: d.Log})
+		d.Auth.OnPushDecided(d.Streams.Wake)
+	}
 	sum := sha256.Sum256(css)
 	v := hex.EncodeToString(sum[:8])
 	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, apppw: d.AppPasswords, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
-		dev: d.Dev, log: d.Log, clock: d.Clock, recheck: d.PushRecheck, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
+		dev: d.Dev, log: d.Log, clock: d.Clock, recheck: d.PushRecheck, streams: d.Streams, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
 }
 
 // funcs are the template helpers; translation and formatting are methods

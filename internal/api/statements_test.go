@@ -1,0 +1,122 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
+)
+
+// TestStatementsPerRequest counts the statements of the hot requests
+// (store.DB.Statements: database round trips on PostgreSQL, BEGIN and
+// COMMIT included), so that a change that adds one fails here whatever the
+// machine's speed. The process runs no background work, so every
+// statement counted is the request's.
+//
+//   - GET /api/v1/me of a session already looked up: nothing on
+//     PostgreSQL, one PRAGMA data_version on SQLite (the session cache,
+//     internal/auth); the first lookup of a session adds its query.
+//   - a sign-in of an account with no failures counted, from an address
+//     and a device seen before, with no alert due: two reads before the
+//     hash; the organization, the places and the authenticator after it;
+//     then the session's transaction (BEGIN, the session, the last
+//     sign-in, the place and device, the alert, the history's three
+//     statements, COMMIT).
+//
+// A change that removes statements lowers the numbers here (and says so in
+// docs/performance.md).
+func TestStatementsPerRequest(t *testing.T) {
+	want := map[string]struct{ meFirst, me, login int64 }{
+		"sqlite":   {meFirst: 2, me: 1, login: 17},
+		"postgres": {meFirst: 1, me: 0, login: 17},
+	}
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+			a := fixture.Start(t, fixture.Config(t, engine), fixture.Options{Clock: clk})
+			srv := httptest.NewServer(a.Handler)
+			t.Cleanup(srv.Close)
+			if engine == "postgres" {
+				// What Run starts for the session cache; nothing else of Run.
+				listening := make(chan struct{}, 1)
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					a.DB.ListenChanges(ctx, store.ListenOptions{Listening: func() {
+						select {
+						case listening <- struct{}{}:
+						default:
+						}
+					}})
+				}()
+				t.Cleanup(func() { cancel(); <-done })
+				<-listening
+			}
+			fixture.New(t, a.Admin, a.DB).Mario("pro", admin.NewUser{})
+			call := func(method, path, token, body string) map[string]any {
+				t.Helper()
+				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&out)
+				if resp.StatusCode != 200 {
+					t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+				}
+				return out
+			}
+			login := func() string {
+				tok, _ := call("POST", "/api/v1/login", "", `{"email":"mario@acme.test","password":"`+fixture.Password+`"}`)["session_token"].(string)
+				if tok == "" {
+					t.Fatal("no session token")
+				}
+				return tok
+			}
+			count := func(fn func()) int64 {
+				before := a.DB.Statements()
+				fn()
+				return a.DB.Statements() - before
+			}
+			login() // the first sign-in sees a new place and device
+			tok := login()
+			if n := count(func() { login() }); n != want[engine].login {
+				t.Errorf("a sign-in: %d statements, want %d", n, want[engine].login)
+			}
+			if n := count(func() { call("GET", "/api/v1/me", tok, "") }); n != want[engine].meFirst {
+				t.Errorf("GET /me, first: %d statements, want %d", n, want[engine].meFirst)
+			}
+			// On PostgreSQL the sign-ins' own notifications move the change
+			// version when they come back, and the cached rows are read
+			// again once: count a GET /me during which it stood still.
+			for i := 0; ; i++ {
+				v, _ := a.DB.ChangeVersion(t.Context())
+				call("GET", "/api/v1/me", tok, "") // the rows cached at v
+				n := count(func() { call("GET", "/api/v1/me", tok, "") })
+				if v2, _ := a.DB.ChangeVersion(t.Context()); engine == "postgres" && v2 != v && i < 100 {
+					continue
+				}
+				if n != want[engine].me {
+					t.Errorf("GET /me: %d statements, want %d", n, want[engine].me)
+				}
+				break
+			}
+		})
+	}
+}

@@ -1,0 +1,245 @@
+package auth
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/testenv"
+)
+
+// cacheRig is one process's auth.Service on a database, its rows served
+// from the session cache, and a second process (other) on the same
+// database that changes things behind its back.
+type cacheRig struct {
+	t        *testing.T
+	db       *store.DB
+	other    *store.DB
+	s        *Service
+	clock    *clock.Manual
+	notified chan struct{} // PostgreSQL: a notification of another process's change was acted on
+	account  *varco.Account
+}
+
+func newCacheRig(t *testing.T, engine string) *cacheRig {
+	ctx := t.Context()
+	url := testenv.DatabaseURL(t, engine)
+	open := func() *store.DB {
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := open()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.SetAuditKeys(testenv.AuditKeys(t))
+	other := open()
+	other.SetAuditKeys(testenv.AuditKeys(t))
+	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	r := &cacheRig{t: t, db: db, other: other, clock: clk, notified: make(chan struct{}, 100),
+		s: New(Deps{DB: db, Clock: clk}, Config{SessionIdle: 30 * time.Minute})}
+	org := &varco.Org{Name: "acme", Plan: varco.PlanPro, CreatedAt: clk.Now()}
+	if err := db.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	r.account = &varco.Account{OrgID: org.ID, Email: "mario@acme.test", Lang: "it", Role: varco.RoleUser,
+		Status: varco.StatusActive, PasswordHash: "x", PasswordChangedAt: clk.Now(), CreatedAt: clk.Now()}
+	if err := db.CreateAccount(ctx, r.account); err != nil {
+		t.Fatal(err)
+	}
+	if engine == "postgres" {
+		// Without its listener a process serves nothing from memory.
+		if _, ok := db.ChangeVersion(ctx); ok {
+			t.Fatal("PostgreSQL: a change version without a listener")
+		}
+		listening := make(chan struct{}, 1)
+		lctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			db.ListenChanges(lctx, store.ListenOptions{
+				Listening: func() { listening <- struct{}{} },
+				Notified:  func() { r.notified <- struct{}{} }})
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		<-listening
+	}
+	return r
+}
+
+// session opens a session for the account and returns its token.
+func (r *cacheRig) session() (string, *varco.Session) {
+	token, hash, err := varco.NewToken()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	now := r.clock.Now()
+	sess := &varco.Session{AccountID: r.account.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(12 * time.Hour)}
+	if err := r.db.InTx(r.t.Context(), func(q *store.Q) error { return q.CreateSession(r.t.Context(), sess) }); err != nil {
+		r.t.Fatal(err)
+	}
+	return token, sess
+}
+
+// auth authenticates token and returns the error code ("" when signed in)
+// and how many statements it sent.
+func (r *cacheRig) auth(token string) (code string, statements int64) {
+	r.t.Helper()
+	before := r.db.Statements()
+	_, _, err := r.s.Authenticate(r.t.Context(), token)
+	n := r.db.Statements() - before
+	if err != nil && varco.ErrorCode(err) == "" {
+		r.t.Fatalf("authenticate: %v", err)
+	}
+	return varco.ErrorCode(err), n
+}
+
+// warm authenticates token twice and checks that the second time came from
+// the cache: no lookup, only the change version (one pragma on SQLite,
+// nothing on PostgreSQL).
+func (r *cacheRig) warm(token string) {
+	r.t.Helper()
+	r.mustAuth(token)
+	code, n := r.auth(token)
+	want := map[string]int64{"sqlite": 1, "postgres": 0}[r.db.Engine()]
+	if code != "" || n != want {
+		r.t.Fatalf("second lookup: %q with %d statements, want signed in with %d (from the cache)", code, n, want)
+	}
+}
+
+// settled waits, on PostgreSQL, for the notification of this process's own
+// last write: it moves the version once more when it comes back, and a
+// lookup cached before that is read again after it. Every subtest waits
+// for its own writes' notifications, so none is pending at the next.
+func (r *cacheRig) settled() {
+	if r.db.Engine() == "postgres" {
+		<-r.notified
+	}
+}
+
+func (r *cacheRig) mustAuth(token string) {
+	r.t.Helper()
+	if code, _ := r.auth(token); code != "" {
+		r.t.Fatalf("session refused: %s", code)
+	}
+}
+
+// byOther runs a change in the other process and, on PostgreSQL, waits
+// until its notification reached this one.
+func (r *cacheRig) byOther(fn func(ctx context.Context, q *store.Q) error) {
+	r.t.Helper()
+	for len(r.notified) > 0 {
+		<-r.notified
+	}
+	if err := r.other.InTx(r.t.Context(), func(q *store.Q) error { return fn(r.t.Context(), q) }); err != nil {
+		r.t.Fatal(err)
+	}
+	if r.db.Engine() == "postgres" {
+		<-r.notified
+	}
+}
+
+// The session cache keeps every rule of Authenticate: a revocation, a
+// disabled account or a role change made by this process takes effect on
+// the very next request, one made by another process as soon as it is
+// committed (SQLite: the next request; PostgreSQL: once its notification
+// arrived, and nothing is served from memory while the listener is down),
+// and the idle and absolute limits are checked against the clock on every
+// request, cached rows or not.
+func TestSessionCacheKeepsRevocationAndLimits(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			r := newCacheRig(t, engine)
+			ctx := t.Context()
+			m := Meta{IP: "192.0.2.1", UserAgent: "test", Application: "api"}
+
+			t.Run("revoked by this process", func(t *testing.T) {
+				r.t = t
+				tok, sess := r.session()
+				r.warm(tok)
+				if err := r.s.RevokeSession(ctx, r.account, sess.ID, m); err != nil {
+					t.Fatal(err)
+				}
+				if code, _ := r.auth(tok); code != varco.EUnauthorized {
+					t.Fatalf("revoked session: %q", code)
+				}
+				r.settled()
+			})
+			t.Run("revoked by another process", func(t *testing.T) {
+				r.t = t
+				tok, _ := r.session()
+				r.warm(tok)
+				r.byOther(func(ctx context.Context, q *store.Q) error {
+					_, err := q.RevokeAllSessions(ctx, r.account.ID, 0, r.clock.Now())
+					return err
+				})
+				if code, _ := r.auth(tok); code != varco.EUnauthorized {
+					t.Fatalf("session revoked by another process: %q", code)
+				}
+			})
+			t.Run("account disabled by another process", func(t *testing.T) {
+				r.t = t
+				tok, _ := r.session()
+				r.warm(tok)
+				r.byOther(func(ctx context.Context, q *store.Q) error {
+					return q.SetAccountStatus(ctx, r.account.ID, varco.StatusDisabled)
+				})
+				if code, _ := r.auth(tok); code != varco.EUnauthorized {
+					t.Fatalf("disabled account: %q", code)
+				}
+				if err := r.db.SetAccountStatus(ctx, r.account.ID, varco.StatusActive); err != nil {
+					t.Fatal(err)
+				}
+				r.mustAuth(tok) // this process's own write: no waiting
+				r.settled()
+			})
+			t.Run("idle limit exact", func(t *testing.T) {
+				r.t = t
+				tok, _ := r.session()
+				r.warm(tok)
+				// 30 minutes unused is still within the limit: the
+				// request writes last_seen_at, and the next one reads it.
+				r.clock.Advance(30 * time.Minute)
+				r.mustAuth(tok)
+				r.settled()
+				r.warm(tok)
+				// From cached rows, one second past the limit is over.
+				r.clock.Advance(30*time.Minute + time.Second)
+				if code, _ := r.auth(tok); code != varco.EUnauthorized {
+					t.Fatalf("idle session from the cache: %q", code)
+				}
+			})
+			t.Run("absolute limit", func(t *testing.T) {
+				r.t = t
+				tok, _ := r.session()
+				for range 24 { // used every 29 minutes for 12 hours
+					r.clock.Advance(29 * time.Minute)
+					r.mustAuth(tok)
+					r.settled()
+					r.warm(tok)
+				}
+				r.clock.Advance(29 * time.Minute)
+				if code, _ := r.auth(tok); code != varco.EUnauthorized {
+					t.Fatalf("session past its absolute limit: %q", code)
+				}
+			})
+			t.Run("unknown token", func(t *testing.T) {
+				r.t = t
+				tok, _, _ := varco.NewToken()
+				for range 2 {
+					if code, _ := r.auth(tok); code != varco.EUnauthorized {
+						t.Fatalf("unknown token: %q", code)
+					}
+				}
+			})
+		})
+	}
+}
