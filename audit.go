@@ -112,6 +112,11 @@ func (e *Event) writeFields(w fieldWriter) {
 	w.str(e.Application)
 	w.str(e.Outcome)
 	w.str(e.Detail)
+	if e.Count > 1 {
+		// Only then, so entries sealed before counts existed still verify;
+		// the length prefixes keep "count 1" and "count n" apart.
+		w.int(e.Count)
+	}
 }
 
 type fieldWriter struct{ h hash.Hash }

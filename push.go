@@ -40,7 +40,9 @@ const (
 	// EInvalidSignature: the decision is not signed by the device's key.
 	EInvalidSignature = "invalid_signature"
 	// ERecoveryCodeRequired: the account has a device; replacing it needs
-	// a recovery code.
+	// a recovery code. No longer answered: without a recovery code the old
+	// device is asked to approve (SPEC §6.1); kept, as codes are never
+	// taken back.
 	ERecoveryCodeRequired = "recovery_code_required"
 	// EInvalidRecoveryCode: not one of the account's unused recovery codes.
 	EInvalidRecoveryCode = "invalid_recovery_code"
@@ -49,4 +51,10 @@ const (
 	EStepUpRequired = "step_up_required"
 	// ETwoFactorOff: 2-step verification is off.
 	ETwoFactorOff = "two_factor_off"
+	// EInvalidPushEndpoint: a Web Push subscription's endpoint is not an
+	// https URL of a push service (http only on loopback).
+	EInvalidPushEndpoint = "invalid_push_endpoint"
+	// EInvalidPushKeys: a Web Push subscription's keys are not a P-256
+	// point (p256dh) and 16 bytes (auth), base64url.
+	EInvalidPushKeys = "invalid_push_keys"
 )

@@ -243,6 +243,9 @@ type Event struct {
 	Application string
 	Outcome     string
 	Detail      string // short, safe, human text: never a secret
+	// Count is how many identical occurrences the event stands for: 0 or
+	// 1 for one, more for repeated mail login failures recorded once.
+	Count int64
 
 	// Where the event stands in the history (see ChainOf), set on append.
 	Chain    string

@@ -28,11 +28,13 @@ import (
 func (e *env) authenticatorCommand() *ucli.Command {
 	keyFlag := &ucli.StringFlag{Name: "key-file", Usage: "the authenticator's key file"}
 	requestFlag := &ucli.StringFlag{Name: "request", Usage: "the request to answer (default: the only pending one)"}
-	enroll := e.authLeaf("enroll", "sign in with e-mail and password and register a new device key (2-step verification turns on); prints the recovery codes", []ucli.Flag{
+	enroll := e.authLeaf("enroll", "sign in with e-mail and password and register a new device key (2-step verification turns on); prints the recovery codes. "+
+		"When the account has a device, the new one replaces it: with --recovery-code at once, else once the old device approves with the number printed here", []ucli.Flag{
 		&ucli.StringFlag{Name: "server", Usage: "varco's base URL"},
 		&ucli.StringFlag{Name: "email", Usage: "the account's login e-mail"},
 		keyFlag,
-		&ucli.StringFlag{Name: "recovery-code", Usage: "one of the recovery codes, to replace the account's device"},
+		&ucli.StringFlag{Name: "recovery-code", Usage: "one of the recovery codes, to replace the account's device without asking it"},
+		&ucli.DurationFlag{Name: "wait", Value: 3 * time.Minute, Usage: "how long to wait for the old device's approval"},
 	}, e.enrollAuthenticator)
 	pending := e.authLeaf("pending", "list the pending approval requests as JSON", []ucli.Flag{keyFlag}, e.pendingRequests)
 	approve := e.authLeaf("approve", "approve a request, typing the number the sign-in page shows", []ucli.Flag{
@@ -159,17 +161,20 @@ func (e *env) enrollAuthenticator(ctx context.Context, cmd *ucli.Command) error 
 	if err != nil {
 		return err
 	}
-	var out struct {
-		DeviceID      string   `json:"device_id"`
-		DeviceToken   string   `json:"device_token"`
-		RecoveryCodes []string `json:"recovery_codes"`
-	}
+	var out enrollAnswer
 	body := map[string]string{"email": email, "password": pw, "public_key": base64.RawURLEncoding.EncodeToString(k.Public)}
 	if c := cmd.String("recovery-code"); c != "" {
 		body["recovery_code"] = c
 	}
 	if err := apiCall(ctx, http.MethodPost, server, "/api/v1/authenticator/enroll", "", body, &out); err != nil {
 		return err
+	}
+	if out.State == "approval_required" {
+		// SPEC §6.1: the account has a device, and it must approve.
+		fmt.Fprintf(e.stdout, "This account already has an authenticator. On it, approve the request to replace it, typing the number %s\n", out.Number)
+		if out, err = e.waitForOldDevice(ctx, server, out.Enrollment, cmd.Duration("wait")); err != nil {
+			return err
+		}
 	}
 	if err := k.SetDevice(out.DeviceID, out.DeviceToken, pin); err != nil {
 		return err
@@ -182,6 +187,52 @@ func (e *env) enrollAuthenticator(ctx context.Context, cmd *ucli.Command) error 
 		fmt.Fprintln(e.stdout, c)
 	}
 	return nil
+}
+
+// enrollAnswer is POST /authenticator/enroll's answer, and the poll's.
+type enrollAnswer struct {
+	State         string   `json:"state"` // "" (enrolled at once), approval_required, enrolled, push_denied, expired
+	Enrollment    string   `json:"enrollment"`
+	Number        string   `json:"number"`
+	DeviceID      string   `json:"device_id"`
+	DeviceToken   string   `json:"device_token"`
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// enrollPoll is how often the new device asks whether the old one
+// answered.
+const enrollPoll = time.Second
+
+// waitForOldDevice polls the replacement until the old device answered:
+// the new device's token and codes when it approved, an error when it
+// denied, the request expired or wait passed.
+func (e *env) waitForOldDevice(ctx context.Context, server, enrollment string, wait time.Duration) (enrollAnswer, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(enrollPoll)
+	defer tick.Stop()
+	for {
+		var st enrollAnswer
+		if err := apiCall(ctx, http.MethodGet, server, "/api/v1/authenticator/enroll/"+url.PathEscape(enrollment), "", nil, &st); err != nil {
+			return st, err
+		}
+		switch st.State {
+		case "enrolled":
+			if st.DeviceToken == "" {
+				return st, errors.New("the replacement was already collected")
+			}
+			return st, nil
+		case "push_denied":
+			return st, errors.New("the old device refused the replacement (push_denied)")
+		case "expired":
+			return st, errors.New("the old device did not approve in time (expired)")
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("no answer from the old device: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // openKey opens the key file of cmd with the PIN.
@@ -202,15 +253,18 @@ func (e *env) openKey(cmd *ucli.Command) (*keyfile.Key, error) {
 
 // pendingItem is what `varco authenticator pending` prints of a request.
 type pendingItem struct {
-	ID          string    `json:"id"`
-	Purpose     string    `json:"purpose"`
-	Application string    `json:"application"`
-	IP          string    `json:"ip"`
-	Location    string    `json:"location"`
-	Browser     string    `json:"browser"`
-	Time        time.Time `json:"time"`
-	Risky       bool      `json:"risky"`
-	Digits      int       `json:"digits"`
+	ID          string `json:"id"`
+	Purpose     string `json:"purpose"`
+	Application string `json:"application"`
+	// ApplicationName is what to show: the display name in the account's
+	// language.
+	ApplicationName string    `json:"application_name"`
+	IP              string    `json:"ip"`
+	Location        string    `json:"location"`
+	Browser         string    `json:"browser"`
+	Time            time.Time `json:"time"`
+	Risky           bool      `json:"risky"`
+	Digits          int       `json:"digits"`
 }
 
 // pendingJSON is a request as GET /api/v1/authenticator/requests answers

@@ -295,6 +295,7 @@ func (s *Server) requirePasswordChange(w http.ResponseWriter, r *http.Request) {
 
 type outboxJSON struct {
 	ID          int64      `json:"id"`
+	Channel     string     `json:"channel"` // email, sms or webpush
 	Event       string     `json:"event"`
 	To          string     `json:"to"` // masked
 	Status      string     `json:"status"`
@@ -326,7 +327,7 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]outboxJSON, 0, len(list))
 	for _, e := range list {
-		j := outboxJSON{ID: e.ID, Event: e.Event, To: e.To, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError,
+		j := outboxJSON{ID: e.ID, Channel: store.Message{Channel: e.Channel}.ChannelName(), Event: e.Event, To: e.To, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError,
 			CreatedAt: e.CreatedAt}
 		if e.Status == "pending" {
 			t := e.NextAttempt

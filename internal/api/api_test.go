@@ -335,6 +335,8 @@ func TestBadInputAnswers4xx(t *testing.T) {
 		{"over-long password", "POST", "/api/v1/login", "application/json", `{"email":"a@b.co","password":"` + strings.Repeat("p", 5000) + `"}`, 400, "invalid_request"},
 		{"missing fields", "POST", "/api/v1/login", "application/json", `{}`, 400, "invalid_request"},
 		{"bad app", "POST", "/api/v1/login", "application/json", `{"email":"a@b.co","password":"x","app":"<x>"}`, 400, "invalid_request"},
+		{"unknown app", "POST", "/api/v1/login", "application/json", `{"email":"a@b.co","password":"x","app":"nosuch"}`, 400, "unknown_application"},
+		{"no app", "POST", "/api/v1/login", "application/json", `{"email":"nobody@b.co","password":"x"}`, 401, "invalid_credentials"},
 		{"invalid utf-8", "POST", "/api/v1/login", "application/json", "{\"email\":\"\xff@b.co\",\"password\":\"x\"}", 401, "invalid_credentials"},
 		{"password wrong type", "POST", "/api/v1/me/password", "application/json", `{"current_password":1}`, 400, "invalid_request"},
 		{"bad cursor", "GET", "/api/v1/me/activity?cursor=-1", "", ``, 400, "invalid_request"},

@@ -78,7 +78,7 @@ func TestSpec_3_DeviceField(t *testing.T) {
 			if err != nil || len(rows) < 2 {
 				t.Fatalf("csv: %v %s", err, r.raw)
 			}
-			if got := strings.Join(rows[0], ","); got != "id,time,event,actor,ip,location,user_agent,application,outcome,detail" {
+			if got := strings.Join(rows[0], ","); got != "id,time,event,actor,ip,location,user_agent,application,outcome,detail,count" {
 				t.Errorf("csv header %s", got)
 			}
 			if !strings.Contains(string(r.raw), chrome) || strings.Contains(string(r.raw), "Chrome 148 su Linux") {

@@ -40,7 +40,7 @@ func TestLoginAlert(t *testing.T) {
 				t.Fatalf("login with a new device: %s", r.raw)
 			}
 			m := h.sink.Wait(t, smtpsink.EventIs(varco.EventLoginAlertSent), 10*time.Second)
-			for _, want := range []string{homeIP, "Dispositivo: Thunderbird 128 su Windows", "webmail", "http://varco.test/profile/sessions"} {
+			for _, want := range []string{homeIP, "Dispositivo: Thunderbird 128 su Windows", "Applicazione: Webmail", "http://varco.test/profile/sessions"} {
 				if !bytesContain([]byte(m.Text), want) {
 					t.Fatalf("alert lacks %q:\n%s", want, m.Text)
 				}

@@ -44,6 +44,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, httpx.Invalid("error.app_field"))
 		return
 	}
+	// `app` is optional (SPEC §9a); when given it names a configured
+	// application, whose name the push request shows.
+	if _, ok := s.Auth.Config().Applications.Lookup(req.App); req.App != "" && !ok {
+		s.fail(w, r, varco.E(varco.EUnknownApplication, "error.unknown_application", req.App))
+		return
+	}
 	res, err := s.Auth.Login(r.Context(), req.Email, req.Password, s.meta(r, req.App))
 	if err != nil {
 		s.fail(w, r, err)
@@ -199,6 +205,7 @@ type eventJSON struct {
 	Device      string    `json:"device"` // UserAgent as "Chrome 148 on Linux", in the reader's language
 	Application string    `json:"application"`
 	Outcome     string    `json:"outcome"`
+	Count       int64     `json:"count"` // identical occurrences the entry stands for (repeated mail login failures)
 	Detail      string    `json:"detail,omitempty"`
 	AccountID   int64     `json:"account_id,omitempty"`
 }
@@ -206,7 +213,7 @@ type eventJSON struct {
 func toEventJSON(e *varco.Event, withAccount bool, lang string) eventJSON {
 	j := eventJSON{ID: e.ID, Time: e.Time, Event: e.Event, Actor: e.Actor, IP: e.IP, Location: e.Location,
 		UserAgent: e.UserAgent, Device: device.Describe(e.UserAgent, lang), Application: e.Application,
-		Outcome: e.Outcome, Detail: e.Detail}
+		Outcome: e.Outcome, Count: max(e.Count, 1), Detail: e.Detail}
 	if withAccount {
 		j.AccountID = e.AccountID
 	}
@@ -324,14 +331,15 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, list eventL
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	cw := csv.NewWriter(w)
-	header := []string{"id", "time", "event", "actor", "ip", "location", "user_agent", "application", "outcome", "detail"}
+	header := []string{"id", "time", "event", "actor", "ip", "location", "user_agent", "application", "outcome", "detail", "count"}
 	if withAccount {
 		header = append(header, "account_id")
 	}
 	_ = cw.Write(header)
 	for _, e := range all {
 		row := []string{strconv.FormatInt(e.ID, 10), e.Time.Format(time.RFC3339), e.Event, e.Actor, e.IP,
-			csvSafe(e.Location), csvSafe(e.UserAgent), csvSafe(e.Application), e.Outcome, csvSafe(e.Detail)}
+			csvSafe(e.Location), csvSafe(e.UserAgent), csvSafe(e.Application), e.Outcome, csvSafe(e.Detail),
+			strconv.FormatInt(e.Count, 10)}
 		if withAccount {
 			row = append(row, strconv.FormatInt(e.AccountID, 10))
 		}

@@ -148,7 +148,7 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 	bare := &accountJSON{ID: 1, Email: "help@provider.test", Role: "support", Status: "active", Language: "en",
 		PasswordChangedAt: now, CreatedAt: now, TimeZone: "UTC"}
 	ev := eventJSON{ID: 3, Time: now, Event: "login_failed", Actor: "self", IP: "192.0.2.1", Outcome: "failure",
-		UserAgent: "curl/8.14.1", Device: "curl 8", Detail: "wrong password", AccountID: 7}
+		UserAgent: "curl/8.14.1", Device: "curl 8", Detail: "wrong password", AccountID: 7, Count: 3}
 	cursor := "3"
 	for _, tc := range []struct {
 		schema string
@@ -165,7 +165,7 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"SessionList", map[string]any{"sessions": []sessionJSON{{ID: 1, CreatedAt: now, LastSeenAt: now, ExpiresAt: now, IP: "::1",
 			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/148.0", Device: "Chrome 148 on Linux", Current: true}}}},
 		{"RevokedCount", map[string]int64{"revoked": 2}},
-		{"EventPage", map[string]any{"events": []eventJSON{ev, {ID: 2, Time: now, Event: "logout", Actor: "self", Outcome: "success"}}, "next_cursor": &cursor}},
+		{"EventPage", map[string]any{"events": []eventJSON{ev, {ID: 2, Time: now, Event: "logout", Actor: "self", Outcome: "success", Count: 1}}, "next_cursor": &cursor}},
 		{"EventPage", map[string]any{"events": []eventJSON{}, "next_cursor": (*string)(nil)}},
 		{"EventExport", map[string]any{"events": []eventJSON{ev}}},
 		{"OrgList", map[string]any{"orgs": []orgJSON{{ID: 1, Name: "acme", Plan: "pro"}}}},
@@ -180,8 +180,11 @@ func TestOpenAPISchemasMatchJSON(t *testing.T) {
 		{"CodeRequest", codeRequest{Code: "123456"}},
 		{"ContactEmailRequest", contactEmailRequest{ContactEmail: "m@home.test"}},
 		{"TokenRequest", tokenRequest{Token: "abc"}},
-		{"OutboxPage", map[string]any{"messages": []outboxJSON{{ID: 1, Event: "password_changed", To: "m***@acme.test", Status: "dead",
-			Attempts: 10, LastError: "550 no such user", CreatedAt: now}}, "next_cursor": (*string)(nil)}},
+		{"OutboxPage", map[string]any{"messages": []outboxJSON{{ID: 1, Channel: "email", Event: "password_changed", To: "m***@acme.test", Status: "dead",
+			Attempts: 10, LastError: "550 no such user", CreatedAt: now},
+			{ID: 2, Channel: "webpush", Event: "push_sent", To: "webpush:3q2-7wE0ZmQ9X1cT5b6v8A", Status: "dead",
+				Attempts: 1, LastError: "expired before it could be delivered", CreatedAt: now}}, "next_cursor": (*string)(nil)}},
+		{"PushKey", pushKeyJSON{PublicKey: "BG8hAqJUsy6OTXbfdRkPLdg-jGotsmpx-DN36BuSe7L0ZyGU4zHm8XisWMS8qvyKTDZuk44QWSDKhcTaztkmxjc"}},
 		{"AlertList", map[string]any{"alerts": []alertJSON{{ID: 1, Kind: "password_expiry", Message: "x", CreatedAt: now}}}},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.DefaultPolicy()})},
 		{"OrgPolicy", toPolicyJSON(&varco.Org{ID: 1, Policy: varco.Policy{MaxAgeDays: 30, InactivityDays: 1, SuspensionGraceDays: 1}})},

@@ -9,6 +9,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/i18n"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smssink"
 )
@@ -233,5 +234,10 @@ func TestTenSMSPerDayIncludePhoneCodes(t *testing.T) {
 		}
 	}
 	h.clock.Advance(time.Minute)
-	wantError(t, h.askOTP(flow), http.StatusTooManyRequests, varco.EOTPRateLimited)
+	r := h.askOTP(flow)
+	wantError(t, r, http.StatusTooManyRequests, varco.EOTPRateLimited)
+	// The message names the day's limit, not the minute between codes.
+	if m := r.str("message"); m != i18n.T(i18n.IT, "error.sms_day_limit") && m != i18n.T(i18n.EN, "error.sms_day_limit") {
+		t.Errorf("message = %q, want the day's SMS limit", m)
+	}
 }

@@ -3,11 +3,13 @@ package api
 import (
 	"encoding/base64"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/push"
 )
@@ -45,7 +47,45 @@ func (s *Server) enrollAuthenticator(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if out.Pending {
+		exp := out.ExpiresAt.UTC()
+		httpx.WriteJSON(w, http.StatusAccepted, enrollmentJSON{State: auth.EnrollApprovalRequired, Enrollment: out.Enrollment,
+			Number: out.Number, ExpiresAt: &exp})
+		return
+	}
 	httpx.WriteJSON(w, http.StatusCreated, enrolledJSON{DeviceID: out.DeviceID, DeviceToken: out.Token, RecoveryCodes: out.RecoveryCodes})
+}
+
+// enrollmentJSON is a device replacement waiting for the old device's
+// approval, or its outcome (SPEC §6.1).
+type enrollmentJSON struct {
+	State         string     `json:"state"`
+	Enrollment    string     `json:"enrollment,omitempty"`
+	Number        string     `json:"number,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	DeviceID      string     `json:"device_id,omitempty"`
+	DeviceToken   string     `json:"device_token,omitempty"`
+	RecoveryCodes []string   `json:"recovery_codes,omitempty"`
+}
+
+// enrollment is the new device's poll of a replacement: approval_required,
+// then enrolled (with the device token and recovery codes, once),
+// push_denied or expired.
+func (s *Server) enrollment(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Auth.PollEnrollment(r.Context(), r.PathValue("enrollment"), s.meta(r, "authenticator"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := enrollmentJSON{State: st.State}
+	if st.State == auth.EnrollApprovalRequired {
+		exp := st.ExpiresAt.UTC()
+		out.ExpiresAt = &exp
+	}
+	if e := st.Enrolled; e != nil {
+		out.DeviceID, out.DeviceToken, out.RecoveryCodes = e.DeviceID, e.Token, e.RecoveryCodes
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // deviceToken is the Bearer token of a device call: the Authorization
@@ -59,17 +99,20 @@ func deviceToken(r *http.Request) string {
 }
 
 type pushItemJSON struct {
-	ID          string    `json:"id"`
-	Purpose     string    `json:"purpose"`
-	Application string    `json:"application"`
-	IP          string    `json:"ip"`
-	Location    string    `json:"location"`
-	Browser     string    `json:"browser"`
-	Time        time.Time `json:"time"`
-	Risky       bool      `json:"risky"`
-	Digits      int       `json:"digits"`
-	Nonce       string    `json:"nonce"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	ID          string `json:"id"`
+	Purpose     string `json:"purpose"`
+	Application string `json:"application"`
+	// ApplicationName is the application's display name in the account's
+	// language; the signature covers the id.
+	ApplicationName string    `json:"application_name"`
+	IP              string    `json:"ip"`
+	Location        string    `json:"location"`
+	Browser         string    `json:"browser"`
+	Time            time.Time `json:"time"`
+	Risky           bool      `json:"risky"`
+	Digits          int       `json:"digits"`
+	Nonce           string    `json:"nonce"`
+	ExpiresAt       time.Time `json:"expires_at"`
 }
 
 type pushListJSON struct {
@@ -85,7 +128,7 @@ func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
 	out := pushListJSON{Requests: make([]pushItemJSON, 0, len(items))}
 	for _, it := range items {
 		c := it.Context
-		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, IP: c.IP,
+		out.Requests = append(out.Requests, pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, ApplicationName: it.ApplicationName, IP: c.IP,
 			Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
 			Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()})
 	}
@@ -153,4 +196,52 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
+}
+
+type pushKeyJSON struct {
+	PublicKey string `json:"public_key"` // uncompressed P-256 point, base64url without padding
+}
+
+// pushKey answers the server's VAPID public key: the authenticator's
+// applicationServerKey when it subscribes to Web Push (SPEC §6.6).
+func (s *Server) pushKey(w http.ResponseWriter, r *http.Request) {
+	key, err := s.Auth.PushKey()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, pushKeyJSON{PublicKey: key})
+}
+
+// putPushSubscription stores the device's Web Push subscription, replacing
+// any other; the body is checked strictly (push.ParseSubscription).
+func (s *Server) putPushSubscription(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.body_not_json"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, push.MaxSubscriptionBytes))
+	if err != nil {
+		s.fail(w, r, varco.E(varco.EInvalid, "error.push_subscription"))
+		return
+	}
+	sub, err := push.ParseSubscription(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Auth.SubscribePush(r.Context(), deviceToken(r), sub); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deletePushSubscription(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.UnsubscribePush(r.Context(), deviceToken(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -35,6 +35,7 @@ import (
 	"varco.dev/varco/internal/recovery"
 	"varco.dev/varco/internal/sms"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/webpush"
 )
 
 // App is a running varco: its store, services and HTTP handler.
@@ -55,12 +56,16 @@ type App struct {
 	// AppPasswords are the app passwords of mail clients and the mail
 	// servers' logins (SPEC §7).
 	AppPasswords *apppassword.Service
-	Metrics      *metrics.Metrics
-	Log          *slog.Logger
-	Handler      http.Handler
+	// VAPID is the server's Web Push identity (SPEC §6.6) and WebPush the
+	// sender of the authenticator's notifications.
+	VAPID   *webpush.VAPID
+	WebPush *notify.WebPush
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Handler http.Handler
 
 	backlog atomic.Int64
-	noMail  bool // no sender configured for any channel: leave the outbox alone
+	noMail  bool // no e-mail or SMS sender configured: deliver Web Push only
 	// senderNote says which channel has no sender; Run logs it, so only the
 	// process that sends (serve) warns, not every command of the CLI.
 	senderNote  string
@@ -132,14 +137,31 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Hasher = password.NewHasher(hopts)
 	policy := password.DefaultPolicy()
 
-	sender := opts.Sender
-	if sender == nil {
-		if sender, err = a.defaultSender(gateway); err != nil {
-			db.Close()
-			return nil, err
-		}
+	vapid, err := openVAPID(ctx, db, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
-	a.Worker = notify.NewWorker(db, sender, notify.WorkerOptions{Clock: opts.Clock, Logger: opts.Logger})
+	a.VAPID = vapid
+	wl := opts.WorkerLogger
+	if wl == nil {
+		wl = opts.Logger
+	}
+	a.WebPush = &notify.WebPush{Store: db, Sender: &webpush.Sender{VAPID: vapid, AllowLoopback: cfg.Dev || cfg.WebPushLoopback}, Clock: opts.Clock, Logger: wl}
+	var sender notify.Sender
+	if opts.Sender != nil {
+		sender = notify.Router{Email: opts.Sender, SMS: opts.Sender, Push: a.WebPush}
+	} else if sender, err = a.defaultSender(gateway); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// With no e-mail or SMS sender the worker delivers Web Push only, and
+	// e-mails wait in the outbox untouched until a sender is configured.
+	var outbox notify.Outbox = db
+	if a.noMail {
+		outbox = store.ChannelOutbox{Q: db.Q, Channel: store.ChannelWebPush}
+	}
+	a.Worker = notify.NewWorker(outbox, sender, notify.WorkerOptions{Clock: opts.Clock, Logger: opts.Logger})
 	a.Metrics = metrics.New(metrics.Gauges{
 		HashInFlight:  func() float64 { return float64(a.Hasher.InFlight()) },
 		HashQueued:    func() float64 { return float64(a.Hasher.Queued()) },
@@ -153,7 +175,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Geo = geo.New(geo.Options{Path: cfg.GeoIPDB, Logger: opts.Logger, Clock: opts.Clock})
 	a.Auth = auth.New(auth.Deps{DB: db, Hasher: a.Hasher, Policy: policy, Clock: opts.Clock, Mailer: mailer,
 		Metrics: a.Metrics, Logger: opts.Logger, Risk: auth.GeoRisk{DB: a.Geo}}, auth.Config{SessionIdle: cfg.SessionIdle,
-		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait})
+		SessionAbsolute: cfg.SessionAbsolute, BaseURL: cfg.BaseURL, WriteWait: opts.LoginWriteWait, PushKey: vapid.PublicKey(),
+		Applications: cfg.Applications})
 	a.Recovery = recovery.New(recovery.Deps{DB: db, Accounts: a.Auth, Clock: opts.Clock, Mailer: mailer})
 	a.Auth.SetResets(a.Recovery) // "this wasn't me" starts a reset
 	a.Admin = admin.New(db, a.Hasher, policy, opts.Clock, mailer, a.Auth)
@@ -163,7 +186,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher})
+	a.AppPasswords = apppassword.NewService(apppassword.Deps{DB: db, Keys: apKeys, Clock: opts.Clock, Verifier: a.Hasher,
+		Logger: opts.Logger})
 	a.Handler = a.routes()
 	return a, nil
 }
@@ -193,9 +217,10 @@ func (a *App) defaultSender(gateway *sms.Sender) (notify.Sender, error) {
 	case a.Cfg.Dev:
 		r.SMS = notify.NewDevMailbox(a.DB)
 	}
+	r.Push = a.WebPush
 	switch {
 	case r.Email == nil && r.SMS == nil:
-		a.senderNote, a.senderLevel = "no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: messages wait in the outbox until one is", slog.LevelWarn
+		a.senderNote, a.senderLevel = "no SMTP server (VARCO_SMTP_URL) nor SMS gateway (VARCO_SMS_URL) configured: e-mails and SMS wait in the outbox until one is (Web Push is delivered)", slog.LevelWarn
 		a.noMail = true
 	case r.Email == nil:
 		a.senderNote, a.senderLevel = "no SMTP server configured (VARCO_SMTP_URL): e-mails are retried and fail until one is", slog.LevelWarn
@@ -217,6 +242,11 @@ func (a *App) Close() error {
 	// Anchor what this process recorded since the last checkpoint, so that
 	// a CLI command's change is covered as soon as it returns.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// First the mail logins' queued records and open windows of repeated
+	// failures, so that the checkpoint covers them.
+	if err := a.AppPasswords.Close(ctx); err != nil {
+		a.Log.Error("record mail logins", "err", err)
+	}
 	if _, err := a.Checkpoint(ctx, false); err != nil {
 		a.Log.Error("audit checkpoint", "err", err)
 	}
@@ -240,21 +270,21 @@ func (a *App) Run(ctx context.Context) {
 	if a.senderNote != "" {
 		a.Log.Log(ctx, a.senderLevel, a.senderNote)
 	}
+	a.AppPasswords.Start() // stopped by Close, after the HTTP server
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Jobs.Run(ctx, JobsInterval) })
 	wg.Go(func() { a.watchBacklog(ctx) })
 	wg.Go(func() { a.checkpoints(ctx, a.Cfg.CheckpointInterval) })
 	if a.DB.Engine() == "postgres" {
 		wg.Go(func() {
-			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening})
+			a.DB.ListenPush(ctx, a.Auth.WakePush, store.ListenOptions{Logger: a.Log, Listening: a.pushListening,
+				WakeAccount: a.Auth.WakePushFor})
 		})
 		// Until it listens, sessions are read from the database on every
 		// request; then from memory while no process changed them.
 		wg.Go(func() { a.DB.ListenChanges(ctx, store.ListenOptions{Logger: a.Log}) })
 	}
-	if !a.noMail {
-		wg.Go(func() { a.Worker.Run(ctx) })
-	}
+	wg.Go(func() { a.Worker.Run(ctx) })
 	wg.Wait()
 }
 

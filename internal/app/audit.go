@@ -12,6 +12,7 @@ import (
 	"varco.dev/varco/internal/audit"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/webpush"
 )
 
 // AuditDir is where the audit keys and checkpoints of cfg live.
@@ -121,4 +122,33 @@ func openAppPasswordKeys(ctx context.Context, db *store.DB, cfg *config.Config) 
 		return nil, fmt.Errorf("%w: app passwords are hashed with keys kept in %s (VARCO_AUDIT_DIR); restore them from the backup", err, dir)
 	}
 	return keys, err
+}
+
+// openVAPID loads the server's VAPID key (webpush.KeyFile), kept beside the
+// audit keys, and its subject. It is generated while no push subscription
+// exists; once one does, a missing key refuses to start rather than make
+// a new key the push services would refuse for every subscription (and
+// different processes would each hold a key of their own). An unreadable
+// or malformed file always refuses to start.
+func openVAPID(ctx context.Context, db *store.DB, cfg *config.Config) (*webpush.VAPID, error) {
+	dir := AuditDir(cfg)
+	exist, err := db.Reader().HasPushSubscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key, err := webpush.LoadKey(dir, !exist)
+	if errors.Is(err, webpush.ErrNoKey) {
+		return nil, fmt.Errorf("%w: the authenticator's push subscriptions were made under the key kept in %s (VARCO_AUDIT_DIR); restore it from the backup", err, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	subject := cfg.VAPIDSubject
+	if subject == "" {
+		subject = config.DefaultVAPIDSubject(cfg.BaseURL, cfg.MailFrom)
+	}
+	if subject == "" {
+		subject = "mailto:varco@localhost.localdomain"
+	}
+	return &webpush.VAPID{Key: key, Subject: subject}, nil
 }

@@ -11,9 +11,6 @@ func (a *App) RunDue(ctx context.Context) error {
 	if _, err := a.Jobs.RunOnce(ctx); err != nil {
 		return fmt.Errorf("lifecycle jobs: %w", err)
 	}
-	if a.noMail {
-		return nil
-	}
 	if _, _, err := a.Worker.DrainOnce(ctx); err != nil {
 		return fmt.Errorf("drain outbox: %w", err)
 	}

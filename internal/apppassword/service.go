@@ -3,8 +3,8 @@ package apppassword
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,24 +27,21 @@ const (
 
 // Store is what the service reads and writes.
 type Store interface {
-	AccountByEmail(ctx context.Context, email string) (*varco.Account, error)
 	OrgByID(ctx context.Context, id int64) (*varco.Org, error)
-	OrgMailAccountPassword(ctx context.Context, orgID int64) (bool, error)
 	PushDevice(ctx context.Context, accountID int64) (*store.PushDevice, error)
 	AppPasswords(ctx context.Context, accountID int64) ([]store.AppPassword, error)
 	AppPasswordByID(ctx context.Context, accountID, id int64) (*store.AppPassword, error)
 	InsertAppPassword(ctx context.Context, p *store.AppPassword) error
 	RotateAppPassword(ctx context.Context, p *store.AppPassword) error
 	DeleteAppPassword(ctx context.Context, accountID, id int64) error
-	TouchAppPassword(ctx context.Context, id int64, at time.Time, ip, protocol string) error
-	MarkMailLogin(ctx context.Context, accountID, credential int64, ip, protocol string, now, since time.Time) (bool, error)
 	MailAccess(ctx context.Context, accountID int64) (store.MailAccess, error)
 	SetMailAccess(ctx context.Context, accountID int64, m store.MailAccess) error
 	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
-	ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (store.Throttle, error)
-	ThrottleBlock(ctx context.Context, key string, until time.Time) error
-	ThrottleReset(ctx context.Context, key string) error
+	MailLogin(ctx context.Context, email, acctKey, ipKey string) (*store.MailLoginView, error)
 	AppendEvent(ctx context.Context, e *varco.Event) error
+	// The recorder (recorder.go) writes through *store.Q in its batches:
+	// ThrottleFailures, ThrottleBlock, ThrottleReset, CountMailFailures,
+	// CloseMailFailureWindows, MarkMailLogin, TouchAppPassword, AppendEvents.
 }
 
 var _ Store = (*store.Q)(nil)
@@ -112,6 +109,8 @@ type Service struct {
 	clock    clock.Clock
 	verifier PasswordVerifier
 	throttle Throttling
+	log      *slog.Logger
+	rec      *recorder
 }
 
 // Deps are what a Service needs.
@@ -121,13 +120,34 @@ type Deps struct {
 	Clock    clock.Clock
 	Verifier PasswordVerifier
 	Throttle Throttling
+	Batching Batching
+	Logger   *slog.Logger // errors of writes nobody waits for; nil: none logged
 }
 
-// NewService returns a Service.
+// NewService returns a Service. Close it to write what it has queued.
 func NewService(d Deps) *Service {
 	d.Throttle.defaults()
-	return &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle}
+	s := &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, log: d.Logger}
+	s.rec = newRecorder(s, d.Batching)
+	return s
 }
+
+// Start starts writing mail logins' records before the first login, so
+// that windows of repeated failures a previous process left open are
+// closed from the start (varco serve).
+func (s *Service) Start() { s.rec.start() }
+
+// Close writes every queued record of mail logins and, when this service
+// recorded any, records every window of repeated failures still open,
+// then returns; records that come after are written one by one. Call it
+// once the HTTP server has stopped.
+func (s *Service) Close(ctx context.Context) error { return s.rec.close(ctx) }
+
+// Throttling keys of mail logins.
+const (
+	acctKeyPrefix = "mail:acct:"
+	ipKeyPrefix   = "mail:ip:"
+)
 
 func (s *Service) read() Store { return s.db.Reader() }
 
@@ -151,6 +171,16 @@ type Created struct {
 	ID        int64
 	Password  string
 	ExpiresAt time.Time
+	// PrevValidUntil is, after a rotation, until when the previous secret
+	// keeps working (RotateGrace, never past its own expiry).
+	PrevValidUntil time.Time
+}
+
+// CanGenerate returns nil when the account may generate app passwords,
+// else two_factor_required or no_mail_protocol_enabled (SPEC §7.2): the
+// pages say so before the user tries.
+func (s *Service) CanGenerate(ctx context.Context, a *varco.Account) error {
+	return mayGenerate(ctx, s.read(), a.ID)
 }
 
 // mayGenerate checks SPEC §7.2: 2-step verification on and a mail
@@ -251,7 +281,7 @@ func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varc
 		if err := q.RotateAppPassword(ctx, p); err != nil {
 			return err
 		}
-		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt}
+		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt, PrevValidUntil: p.PrevValidUntil}
 		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordRotated, varco.OutcomeSuccess, m, p.Label))
 	})
 	if err != nil {
@@ -398,59 +428,74 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 		return err
 	}
 	now := s.clock.Now()
-	acctKey, ipKey := "mail:acct:"+l.Username, "mail:ip:"+l.ClientIP
-	states, err := s.read().ThrottleStates(ctx, acctKey, ipKey)
-	if err != nil {
+	acctKey, ipKey := acctKeyPrefix+l.Username, ipKeyPrefix+l.ClientIP
+	// One query reads the throttling state and the account (a second one
+	// the state alone when there is no such account).
+	v, err := s.read().MailLogin(ctx, l.Username, acctKey, ipKey)
+	var states map[string]store.Throttle
+	switch {
+	case varco.IsCode(err, varco.ENotFound):
+		v = nil
+		if states, err = s.read().ThrottleStates(ctx, acctKey, ipKey); err != nil {
+			return fmt.Errorf("mail login: %w", err)
+		}
+	case err != nil:
 		return fmt.Errorf("mail login: %w", err)
+	default:
+		states = v.Throttles
 	}
 	var wait time.Duration
 	for _, st := range states {
 		wait = max(wait, st.BlockedUntil.Sub(now))
 	}
 	if wait > 0 {
+		// Nothing is written for a blocked login, and no password is
+		// checked: a flood of them costs one read each.
 		return varco.TooManyAttempts(wait)
 	}
-	m := varco.Meta{IP: l.ClientIP, Application: l.Protocol}
-	a, credential, why, err := s.check(ctx, l, now)
+	a, credential, why, err := s.check(ctx, l, v, now)
 	if err != nil {
 		return fmt.Errorf("mail login: %w", err)
 	}
 	if why != "" {
-		return s.fail(ctx, now, a, acctKey, ipKey, m, why)
+		f := &failure{account: a, username: l.Username, acctKey: acctKey, ipKey: ipKey, ip: l.ClientIP,
+			protocol: l.Protocol, why: why, at: now}
+		if err := s.rec.submit(ctx, &record{failure: f}, true); err != nil {
+			return fmt.Errorf("record failed mail login: %w", err)
+		}
+		return wrongCredentials()
 	}
-	err = s.inTx(ctx, func(q Store) error {
-		if _, failed := states[acctKey]; failed {
-			if err := q.ThrottleReset(ctx, acctKey); err != nil {
-				return err
-			}
+	// A success writes only what is due: the reset of counted failures,
+	// the hourly mail_login_succeeded (both waited for: an answer never
+	// runs ahead of them), the last use of the app password (not waited
+	// for, at most once a minute per IP and protocol).
+	sc := &success{account: a, credential: credential, ip: l.ClientIP, protocol: l.Protocol, resource: l.Resource, at: now}
+	if _, failed := states[acctKey]; failed {
+		sc.reset = acctKey
+	}
+	sc.mark = s.rec.markDue(markKey{a.ID, credential, l.ClientIP, l.Protocol}, now)
+	r := &record{success: sc}
+	if credential != 0 {
+		if u := (touch{credential: credential, at: now, ip: l.ClientIP, protocol: l.Protocol}); s.rec.touchDue(u) {
+			r.touch = &u
 		}
-		if credential != 0 {
-			if err := q.TouchAppPassword(ctx, credential, now, l.ClientIP, l.Protocol); err != nil {
-				return err
-			}
+	}
+	switch {
+	case sc.reset != "" || sc.mark:
+		if err := s.rec.submit(ctx, r, true); err != nil {
+			return fmt.Errorf("mail login: %w", err)
 		}
-		fresh, err := q.MarkMailLogin(ctx, a.ID, credential, l.ClientIP, l.Protocol, now, now.Add(-SuccessEvery))
-		if err != nil || !fresh {
-			return err
-		}
-		detail := "account password"
-		if credential != 0 {
-			detail = "app password " + strconv.FormatInt(credential, 10)
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginSucceeded, varco.OutcomeSuccess, m, detail+", "+l.Resource))
-	})
-	if err != nil {
-		return fmt.Errorf("mail login: %w", err)
+	case r.touch != nil:
+		_ = s.rec.submit(ctx, r, false)
 	}
 	return nil
 }
 
-// check decides l: the account, the app password that matched (0 for the
+// check decides l with v, what store.Q.MailLogin read of its account (nil:
+// there is none): the account, the app password that matched (0 for the
 // account password), or why it is refused.
-func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *varco.Account, credential int64, why string, err error) {
-	q := s.read()
-	a, err = q.AccountByEmail(ctx, l.Username)
-	if varco.IsCode(err, varco.ENotFound) {
+func (s *Service) check(ctx context.Context, l MailLogin, v *store.MailLoginView, now time.Time) (a *varco.Account, credential int64, why string, err error) {
+	if v == nil {
 		// The same work as an account without 2-step verification, so
 		// that timing does not tell who exists.
 		if err := s.verifier.DummyVerify(ctx, l.Password); err != nil && varco.IsCode(err, varco.EOverloaded) {
@@ -458,24 +503,11 @@ func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *var
 		}
 		return nil, 0, "unknown account", nil
 	}
-	if err != nil {
-		return nil, 0, "", err
-	}
-	credential, ok, err := s.matchAppPassword(ctx, q, a.ID, l.Password, now)
-	if err != nil {
-		return nil, 0, "", err
-	}
+	a = v.Account
+	credential, ok := s.matchAppPassword(v.AppPasswords, l.Password, now)
 	if !ok {
-		_, err := q.PushDevice(ctx, a.ID)
-		switch {
-		case err == nil:
+		if v.TwoFactor {
 			return a, 0, "not an app password with 2-step verification on", nil
-		case !varco.IsCode(err, varco.ENotFound):
-			return nil, 0, "", err
-		}
-		allowed, err := q.OrgMailAccountPassword(ctx, a.OrgID)
-		if err != nil {
-			return nil, 0, "", err
 		}
 		good, err := s.verifier.Verify(ctx, l.Password, a.PasswordHash)
 		if err != nil && varco.IsCode(err, varco.EOverloaded) {
@@ -484,85 +516,40 @@ func (s *Service) check(ctx context.Context, l MailLogin, now time.Time) (a *var
 		if !good {
 			return a, 0, "wrong password", nil
 		}
-		if !allowed {
+		if !v.AccountPassword {
 			return a, 0, "account password not allowed for mail", nil
 		}
 	}
 	if a.Status != varco.StatusActive {
 		return a, 0, "account " + a.Status, nil
 	}
-	access, err := q.MailAccess(ctx, a.ID)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	if on := map[string]bool{varco.ProtocolIMAP: access.IMAP, varco.ProtocolPOP3: access.POP3, varco.ProtocolSMTP: access.SMTP}; !on[l.Protocol] {
+	if on := map[string]bool{varco.ProtocolIMAP: v.Access.IMAP, varco.ProtocolPOP3: v.Access.POP3, varco.ProtocolSMTP: v.Access.SMTP}; !on[l.Protocol] {
 		return a, 0, l.Protocol + " disabled", nil
 	}
-	if l.Resource == varco.ResourceArchive {
-		archive, err := s.archive(ctx, q, a)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		if !archive {
-			return a, 0, "no archive on this plan", nil
-		}
+	if l.Resource == varco.ResourceArchive && (a.OrgID == 0 || !varco.ArchivePlan(v.Plan)) {
+		return a, 0, "no archive on this plan", nil
 	}
 	return a, credential, "", nil
 }
 
-// matchAppPassword returns the app password of the account that pw is,
-// still valid at now: its current secret before expiry, or its previous
-// one within the grace after a rotation. Without a server key nothing
+// matchAppPassword returns the app password of list that pw is, still
+// valid at now: its current secret before expiry, or its previous one
+// within the grace after a rotation. Without a server key nothing
 // matches.
-func (s *Service) matchAppPassword(ctx context.Context, q Store, accountID int64, pw string, now time.Time) (int64, bool, error) {
+func (s *Service) matchAppPassword(list []store.AppPassword, pw string, now time.Time) (int64, bool) {
 	norm, err := Normalize(pw)
 	if err != nil || s.keys == nil {
-		return 0, false, nil
-	}
-	list, err := q.AppPasswords(ctx, accountID)
-	if err != nil {
-		return 0, false, err
+		return 0, false
 	}
 	for _, p := range list {
 		if now.Before(p.ExpiresAt) && s.keys.Check(norm, p.KeyID, p.Hash) {
-			return p.ID, true, nil
+			return p.ID, true
 		}
 		if now.Before(p.PrevValidUntil) && len(p.PrevHash) > 0 && s.keys.Check(norm, p.PrevKeyID, p.PrevHash) {
-			return p.ID, true, nil
+			return p.ID, true
 		}
 	}
-	return 0, false, nil
-}
-
-// fail counts a refused mail login against the account and the IP and
-// records it, then answers invalid_credentials.
-func (s *Service) fail(ctx context.Context, now time.Time, a *varco.Account, acctKey, ipKey string, m varco.Meta, why string) error {
-	err := s.inTx(ctx, func(q Store) error {
-		t := &s.throttle
-		acct, err := q.ThrottleFailure(ctx, acctKey, now, now.Add(-t.AccountWindow))
-		if err != nil {
-			return err
-		}
-		if d := t.backoff(acct.Failures, t.AccountFailures); d > 0 {
-			if err := q.ThrottleBlock(ctx, acctKey, now.Add(d)); err != nil {
-				return err
-			}
-		}
-		ip, err := q.ThrottleFailure(ctx, ipKey, now, now.Add(-t.IPWindow))
-		if err != nil {
-			return err
-		}
-		if d := t.backoff(ip.Failures, t.IPFailures); d > 0 {
-			if err := q.ThrottleBlock(ctx, ipKey, now.Add(d)); err != nil {
-				return err
-			}
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventMailLoginFailed, varco.OutcomeFailure, m, why))
-	})
-	if err != nil {
-		return fmt.Errorf("record failed mail login: %w", err)
-	}
-	return wrongCredentials()
+	return 0, false
 }
 
 // Now is the service's clock: what "expired" is measured against.

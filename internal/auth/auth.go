@@ -45,6 +45,13 @@ type Config struct {
 	BaseURL   string // public URL, for links in e-mails
 	StepUp    stepup.Config
 	Push      push.Config
+	// PushKey is the server's VAPID public key (base64url, uncompressed
+	// P-256) that the authenticator subscribes to Web Push with; empty
+	// turns Web Push off.
+	PushKey string
+	// Applications are the applications behind varco (SPEC §1): their
+	// display names in push requests and e-mails; nil is the defaults.
+	Applications *varco.Applications
 }
 
 func (c *Config) defaults() {
@@ -116,6 +123,10 @@ type Store interface {
 	AlertByID(ctx context.Context, accountID, id int64) (store.Alert, error)
 	DismissAlert(ctx context.Context, accountID, id int64, at time.Time) error
 	PushRequestByFlow(ctx context.Context, flowID int64) (*store.PushRequest, error)
+	PushRequestFor(ctx context.Context, purpose string, flowID int64) (*store.PushRequest, error)
+	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment) error
+	PushEnrollmentByHash(ctx context.Context, hash []byte) (*store.PushEnrollment, error)
+	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error
 	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters

@@ -71,7 +71,7 @@ func (s *Service) loginAlert(ctx context.Context, q Store, a *varco.Account, ses
 		return err
 	}
 	return s.mailer.Enqueue(ctx, q, a, varco.EventLoginAlertSent, notify.Data{Time: now, IP: m.IP, Location: m.Location,
-		Device: text.Record(m.UserAgent, text.MaxUserAgent), Application: m.Application, SessionID: sess.ID,
+		Device: text.Record(m.UserAgent, text.MaxUserAgent), Application: s.appName(m.Application, a), SessionID: sess.ID,
 		NotMeURL: strings.TrimRight(s.mailer.BaseURL, "/") + PathNotMe + "?token=" + url.QueryEscape(token)})
 }
 

@@ -9,11 +9,18 @@ import (
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/webpush"
 )
 
 // AppAuthenticator is the application the authenticator signs in to
 // (SPEC §9a).
 const AppAuthenticator = "authenticator"
+
+// appName is application id's display name in the account's language,
+// as e-mails and the device show it (SPEC §6.2).
+func (s *Service) appName(id string, a *varco.Account) string {
+	return s.cfg.Applications.Name(id, a.Language())
+}
 
 // twoFactorOn reports whether the account has an authenticator device.
 func (s *Service) twoFactorOn(ctx context.Context, accountID int64) (bool, error) {
@@ -48,6 +55,9 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 			return err
 		}
 		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
+			return err
+		}
+		if err := s.notifyDevice(ctx, q, st); err != nil {
 			return err
 		}
 		res.Flow, res.Number = id, st.Request.Number
@@ -131,18 +141,36 @@ func (s *Service) pollPush(ctx context.Context, flowID string) (*FlowStatus, err
 	return st, nil
 }
 
-// Enrolled is a device just registered, with what is shown once.
+// Enrolled is a device just registered, with what is shown once; or,
+// when the account has a device and no recovery code was given, a
+// replacement waiting for the old device's approval (Pending).
 type Enrolled struct {
 	DeviceID      string
 	Token         string
 	RecoveryCodes []string
+
+	// Pending: the old device was asked (a push request of purpose
+	// replace_device); the new one polls PollEnrollment with Enrollment
+	// and the user types Number on the old device before ExpiresAt.
+	Pending    bool
+	Enrollment string
+	Number     string
+	ExpiresAt  time.Time
 }
+
+// States of a device replacement (GET /authenticator/enroll/{id}).
+const (
+	EnrollApprovalRequired = "approval_required"
+	EnrollEnrolled         = "enrolled"
+)
 
 // EnrollAuthenticator signs in to the application authenticator with an
 // e-mail and password (the same throttling, status and risk rules as any
 // sign-in) and registers pub as the account's device: 2-step verification
-// turns on (SPEC §6.1). An account that has a device needs one of its
-// recovery codes to replace it. A risky sign-in is refused with
+// turns on (SPEC §6.1). An account that has a device replaces it with one
+// of its recovery codes or, without one, with an approval on the old
+// device: the answer is then Pending, and the old device gets a request
+// to approve with the number. A risky sign-in is refused with
 // step_up_required: the command-line authenticator cannot do a step-up.
 func (s *Service) EnrollAuthenticator(ctx context.Context, email, pw string, pub []byte, recovery string, m Meta) (*Enrolled, error) {
 	start := time.Now()
@@ -202,34 +230,20 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		}
 		if old != nil {
 			if recovery == "" {
-				answer = varco.E(varco.ERecoveryCodeRequired, "error.recovery_code_required")
-				return nil
+				out, err = s.askOldDevice(ctx, q, a, pub, m, now)
+				return err
 			}
 			if err := s.push.UseRecoveryCode(ctx, q, a.ID, recovery, now); err != nil {
 				answer = err
 				return q.AppendEvent(ctx, s.event(a, varco.EventLoginFailed, varco.OutcomeFailure, m, "wrong recovery code"))
 			}
 		}
-		e, err := s.push.Enroll(ctx, q, a.ID, pub, now)
-		if err != nil {
-			return err
-		}
-		out = &Enrolled{DeviceID: e.Device.PublicID, Token: e.Token, RecoveryCodes: e.RecoveryCodes}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
+		why := ""
 		if old != nil {
-			if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, "replaced with a recovery code")); err != nil {
-				return err
-			}
+			why = "replaced with a recovery code"
 		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, push.KindCLI)); err != nil {
-			return err
-		}
-		if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
-			return err
-		}
-		return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
+		out, err = s.installDevice(ctx, q, a, pub, m, now, why)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enroll authenticator: %w", err)
@@ -240,14 +254,175 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	return out, nil
 }
 
+// installDevice registers pub as the account's device, in place of the
+// old one when why says how it was replaced, and records and e-mails it.
+func (s *Service) installDevice(ctx context.Context, q Store, a *varco.Account, pub []byte, m Meta, now time.Time, why string) (*Enrolled, error) {
+	e, err := s.push.Enroll(ctx, q, a.ID, pub, now)
+	if err != nil {
+		return nil, err
+	}
+	out := &Enrolled{DeviceID: e.Device.PublicID, Token: e.Token, RecoveryCodes: e.RecoveryCodes}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
+		return nil, err
+	}
+	if why != "" {
+		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, why)); err != nil {
+			return nil, err
+		}
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, push.KindCLI)); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
+		return nil, err
+	}
+	err = s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location,
+		Application: s.appName(m.Application, a)})
+	return out, err
+}
+
+// enrollmentTTL is how long a device replacement may be finished after
+// it started: the request expires after 2 minutes, and an approved one
+// must be collected by the new device within this.
+const enrollmentTTL = 15 * time.Minute
+
+// askOldDevice starts replacing the account's device with an approval on
+// it (SPEC §6.1): the new key waits, and the old device gets a request of
+// purpose replace_device with the number to type, under the limits of
+// every request (push_muted, push_rate_limited).
+func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, pub []byte, m Meta, now time.Time) (*Enrolled, error) {
+	if len(pub) != 32 {
+		return nil, varco.E(varco.EInvalid, "error.push_public_key")
+	}
+	id, hash, err := varco.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	e := &store.PushEnrollment{IDHash: hash, AccountID: a.ID, PublicKey: pub, CreatedAt: now, ExpiresAt: now.Add(enrollmentTTL)}
+	if err := q.InsertPushEnrollment(ctx, e); err != nil {
+		return nil, err
+	}
+	pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
+	st, err := s.push.Start(ctx, q, a.ID, push.PurposeReplaceDevice, e.ID, pc, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeReplaceDevice)); err != nil {
+		return nil, err
+	}
+	return &Enrolled{Pending: true, Enrollment: id, Number: st.Request.Number, ExpiresAt: st.Request.ExpiresAt}, nil
+}
+
+// EnrollmentStatus is where a device replacement stands.
+type EnrollmentStatus struct {
+	// State is approval_required while the old device has not answered,
+	// then enrolled, push_denied or expired.
+	State     string
+	ExpiresAt time.Time // of the request, while approval_required
+	// Enrolled is the new device's token and recovery codes, given once:
+	// to the poll that installed it.
+	Enrolled *Enrolled
+}
+
+// PollEnrollment is the new device's poll of a replacement waiting for
+// the old device (GET /authenticator/enroll/{id}). Once the old device
+// approved (a signed decision with the right number, as for a sign-in),
+// the first poll installs the new device in its place — device_removed,
+// device_enrolled and the e-mail, as any enrollment — and answers its
+// token and recovery codes; a denial or a report is push_denied; a
+// request unanswered after 2 minutes, an approved one not collected in
+// time, or an old device that is no longer the account's is expired. An
+// unknown id is expired too.
+func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*EnrollmentStatus, error) {
+	if !validFlowID(id) {
+		return &EnrollmentStatus{State: varco.StateExpired}, nil
+	}
+	now := s.clock.Now()
+	m.Application = AppAuthenticator
+	m = repaired(m)
+	var st *EnrollmentStatus
+	err := s.inTx(ctx, func(q Store) error {
+		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
+		if varco.IsCode(err, varco.ENotFound) {
+			st = &EnrollmentStatus{State: varco.StateExpired}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !e.DoneAt.IsZero() {
+			st = &EnrollmentStatus{State: EnrollEnrolled}
+			return nil
+		}
+		req, err := q.PushRequestFor(ctx, push.PurposeReplaceDevice, e.ID)
+		if err != nil {
+			return err
+		}
+		a, err := q.AccountByID(ctx, e.AccountID)
+		if err != nil {
+			return err
+		}
+		st = &EnrollmentStatus{State: varco.StateExpired}
+		switch req.Status {
+		case push.StatusPending:
+			if now.Before(req.ExpiresAt) {
+				st = &EnrollmentStatus{State: EnrollApprovalRequired, ExpiresAt: req.ExpiresAt}
+				return nil
+			}
+			ok, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt)
+			if err != nil || !ok {
+				return err
+			}
+			return s.recordExpired(ctx, q, a, []store.PushRequest{*req})
+		case push.StatusApproved:
+			if !now.Before(e.ExpiresAt) {
+				return nil
+			}
+			dev, err := q.PushDevice(ctx, a.ID)
+			if varco.IsCode(err, varco.ENotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if dev.ID != req.DeviceID {
+				return nil // the device that approved is no longer the account's
+			}
+			done, err := q.FinishPushEnrollment(ctx, e.ID, now)
+			if err != nil || !done {
+				return err
+			}
+			m = s.located(m, a.Language())
+			out, err := s.installDevice(ctx, q, a, e.PublicKey, m, now, "replaced with an approval on the old device")
+			if err != nil {
+				return err
+			}
+			st = &EnrollmentStatus{State: EnrollEnrolled, Enrolled: out}
+		case push.StatusDenied, push.StatusReported:
+			st = &EnrollmentStatus{State: varco.StatePushDenied}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("poll enrollment: %w", err)
+	}
+	return st, nil
+}
+
 // PushItem is a pending request as the device shows it.
 type PushItem struct {
-	ID        string
-	Purpose   string
-	Number    int // digits the user must type: 3, or 6 when risky
-	Nonce     []byte
-	Context   push.Context
-	ExpiresAt time.Time
+	ID      string
+	Purpose string
+	// ApplicationName is Context.Application's display name in the
+	// account's language; the device signs the id, and shows this.
+	ApplicationName string
+	Number          int // digits the user must type: 3, or 6 when risky
+	Nonce           []byte
+	Context         push.Context
+	ExpiresAt       time.Time
 }
 
 // PendingPush returns the pending requests of the device with token.
@@ -261,10 +436,14 @@ func (s *Service) PendingPush(ctx context.Context, token string) ([]PushItem, er
 	if err != nil {
 		return nil, err
 	}
+	a, err := q.AccountByID(ctx, dev.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PushItem, 0, len(reqs))
 	for i := range reqs {
 		r := &reqs[i]
-		out = append(out, PushItem{ID: r.PublicID, Purpose: r.Purpose, Number: len(r.Number), Nonce: r.Nonce,
+		out = append(out, PushItem{ID: r.PublicID, Purpose: r.Purpose, ApplicationName: s.appName(r.Application, a), Number: len(r.Number), Nonce: r.Nonce,
 			Context: push.ContextOf(r), ExpiresAt: r.ExpiresAt})
 	}
 	return out, nil
@@ -279,6 +458,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	now := s.clock.Now()
 	var status string
 	var answer error
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		dev, err := s.push.Device(ctx, q, token)
 		if err != nil {
@@ -290,6 +470,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		}
 		status = out.Status
 		r := out.Request
+		accountID = r.AccountID
 		a, err := q.AccountByID(ctx, r.AccountID)
 		if err != nil {
 			return err
@@ -317,7 +498,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 		}
 		if out.Status == push.StatusReported {
 			if err := s.mailer.Enqueue(ctx, q, a, varco.EventPushReported, notify.Data{Time: r.CreatedAt, IP: r.IP,
-				Location: r.Location, Application: r.Application, Device: r.UserAgent}); err != nil {
+				Location: r.Location, Application: s.appName(r.Application, a), Device: r.UserAgent}); err != nil {
 				return err
 			}
 		}
@@ -325,6 +506,10 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 			if out.Status == push.StatusApproved {
 				return s.turnOff(ctx, q, a, m, now, "approved on the device")
 			}
+			return nil
+		}
+		if r.Purpose == push.PurposeReplaceDevice {
+			// The new device collects the outcome (PollEnrollment).
 			return nil
 		}
 		f, err := q.LoginFlowByID(ctx, r.FlowID)
@@ -347,7 +532,7 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 	if err != nil {
 		return "", fmt.Errorf("push decision: %w", err)
 	}
-	s.decided.Broadcast()
+	s.decided.BroadcastTo(accountID)
 	if answer != nil {
 		return "", answer
 	}
@@ -377,7 +562,7 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 		}
 	}
 	m = s.located(repaired(m), a.Language())
-	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: m.Application})
+	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
 }
 
 // SignOutDevice is the authenticator's sign-out: it removes the device
@@ -415,6 +600,9 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
 			return err
 		}
+		if err := s.notifyDevice(ctx, q, st); err != nil {
+			return err
+		}
 		id, number = st.Request.PublicID, st.Request.Number
 		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeDisable))
 	})
@@ -424,21 +612,30 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 	return id, number, nil
 }
 
-// PushDecided returns a channel closed at the next push decision taken in
-// this process or, on PostgreSQL, heard from another one (WakePush): a
-// waiting page re-reads its flow then (PushWait).
-func (s *Service) PushDecided() <-chan struct{} { return s.decided.Wait() }
+// PushDecided returns a channel closed at the next push decision of the
+// account taken in this process or, on PostgreSQL, heard from another one
+// (WakePushFor), or at a WakePush; a waiting page re-reads its flow then
+// (PushWait). The page calls release when it stops waiting.
+func (s *Service) PushDecided(accountID int64) (ch <-chan struct{}, release func()) {
+	return s.decided.WaitFor(accountID)
+}
 
-// WakePush wakes every page waiting for a push decision, as a decision
-// taken in this process does. The PostgreSQL listener calls it when
-// another process notifies a decision (store.Q.NotifyPush).
+// WakePush wakes every page waiting for a push decision. The PostgreSQL
+// listener calls it when it (re)connects, since a notification sent while
+// it was away is lost.
 func (s *Service) WakePush() { s.decided.Broadcast() }
+
+// WakePushFor wakes the pages waiting for the account's push decisions,
+// as a decision taken in this process does. The PostgreSQL listener calls
+// it when another process notifies one (store.Q.NotifyPush).
+func (s *Service) WakePushFor(accountID int64) { s.decided.BroadcastTo(accountID) }
 
 // PushWaiting is a sign-in waiting for the device, as its page shows it.
 type PushWaiting struct {
 	// State is push_required while the request is pending, then
 	// push_approved, push_denied or expired.
 	State       string
+	AccountID   int64  // whose decision ends the wait (PushDecided)
 	Number      string // the number to type on the device
 	Application string
 	Time        time.Time // when the request was made
@@ -473,10 +670,69 @@ func (s *Service) PushWait(ctx context.Context, flowID string) (*PushWaiting, er
 	if err != nil {
 		return nil, fmt.Errorf("push wait: %w", err)
 	}
-	w := &PushWaiting{State: f.State, Number: req.Number, Application: req.Application, Time: req.CreatedAt, ExpiresAt: req.ExpiresAt}
+	w := &PushWaiting{State: f.State, AccountID: f.AccountID, Number: req.Number, Application: req.Application, Time: req.CreatedAt, ExpiresAt: req.ExpiresAt}
 	now := s.clock.Now()
 	if f.State == varco.StatePushRequired && (!now.Before(req.ExpiresAt) || !now.Before(f.ExpiresAt)) {
 		w.State = varco.StateExpired
 	}
 	return w, nil
+}
+
+// notifyDevice queues, in the request's transaction, the Web Push message
+// that reaches the authenticator app while it is closed (SPEC §6.6), when
+// its device has a subscription. An open app hears of the request from
+// the server directly.
+func (s *Service) notifyDevice(ctx context.Context, q Store, st *push.Started) error {
+	if s.cfg.PushKey == "" {
+		return nil
+	}
+	has, err := q.HasPushSubscription(ctx, st.Device.ID)
+	if err != nil || !has {
+		return err
+	}
+	return s.mailer.QueuePushRequest(ctx, q, st.Device.PublicID, st.Request)
+}
+
+// PushKey returns the server's VAPID public key, which the authenticator
+// subscribes to Web Push with: not_found when Web Push is off.
+func (s *Service) PushKey() (string, error) {
+	if s.cfg.PushKey == "" {
+		return "", varco.E(varco.ENotFound, "error.web_push_off")
+	}
+	return s.cfg.PushKey, nil
+}
+
+// SubscribePush makes sub the push subscription of the device with token,
+// replacing any other (SPEC §6.6). sub was checked by push.ParseSubscription.
+func (s *Service) SubscribePush(ctx context.Context, token string, sub webpush.Subscription) error {
+	if s.cfg.PushKey == "" {
+		return varco.E(varco.ENotFound, "error.web_push_off")
+	}
+	err := s.inTx(ctx, func(q Store) error {
+		dev, err := s.push.Device(ctx, q, token)
+		if err != nil {
+			return err
+		}
+		return s.push.Subscribe(ctx, q, dev, sub, s.cfg.PushKey, s.clock.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("push subscription: %w", err)
+	}
+	return nil
+}
+
+// UnsubscribePush removes the push subscription of the device with
+// token; removing none is no error.
+func (s *Service) UnsubscribePush(ctx context.Context, token string) error {
+	err := s.inTx(ctx, func(q Store) error {
+		dev, err := s.push.Device(ctx, q, token)
+		if err != nil {
+			return err
+		}
+		return s.push.Unsubscribe(ctx, q, dev)
+	})
+	if err != nil {
+		return fmt.Errorf("push subscription: %w", err)
+	}
+	return nil
 }

@@ -303,10 +303,11 @@ func (s *Service) VerifyStepUp(ctx context.Context, flowID, code string, m Meta)
 			answer = varco.E(varco.EAccountLocked, statusKey(varco.StatusLocked))
 			return nil
 		}
+		// The message stays the catalogue's; how many attempts are left is
+		// the attempts_left field, which the page spells out in its language.
 		e := varco.E(varco.EInvalidCode, "error.code_wrong")
 		if left > 0 {
 			e.AttemptsLeft = left
-			e.Message = fmt.Sprintf("The code is wrong. %d more wrong code(s) will lock the account.", left)
 		}
 		answer = e
 		return nil

@@ -4,15 +4,19 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"varco.dev/varco"
 	"varco.dev/varco/internal/httpx"
 )
 
@@ -37,7 +41,19 @@ type Config struct {
 	// VARCO_AUDIT_CHECKPOINT_INTERVAL: how often serve writes a signed
 	// checkpoint when the history changed; 0 means the default, 1m.
 	CheckpointInterval time.Duration
-	ShutdownTimeout    time.Duration
+	// VAPIDSubject (VARCO_VAPID_SUBJECT) is the contact Web Push services
+	// see on varco's messages (RFC 8292 "sub"): a mailto: or https: URI;
+	// default the base URL when it is https, else mailto: the sender.
+	VAPIDSubject string
+	// WebPushLoopback (VARCO_WEBPUSH_LOOPBACK) lets Web Push reach a push
+	// service on loopback: development and tests only (dev mode implies
+	// it). Otherwise varco sends only to public addresses.
+	WebPushLoopback bool
+	ShutdownTimeout time.Duration
+	// VARCO_APPLICATIONS: a JSON file of applications (SPEC §1): display
+	// names and return_to prefixes, merged into the defaults.
+	ApplicationsFile string
+	Applications     *varco.Applications
 }
 
 // Setting is one setting: its flag, its VARCO_* variable, its default and
@@ -71,6 +87,9 @@ var Settings = []Setting{
 	{Flag: "session-idle", Env: "VARCO_SESSION_IDLE", Default: "30m", Usage: "sign out after this long without activity"},
 	{Flag: "session-absolute", Env: "VARCO_SESSION_ABSOLUTE", Default: "12h", Usage: "sign out this long after sign-in"},
 	{Flag: "audit-dir", Env: "VARCO_AUDIT_DIR", Usage: "directory of the audit keys and signed checkpoints; keep a copy of the checkpoints off this machine (default: beside the SQLite file, ./varco-audit for PostgreSQL)"},
+	{Flag: "webpush-loopback", Env: "VARCO_WEBPUSH_LOOPBACK", Bool: true, Usage: "let Web Push reach push services on loopback (development and tests only)"},
+	{Flag: "vapid-subject", Env: "VARCO_VAPID_SUBJECT", Usage: "contact shown to Web Push services, mailto: or https: (default: the base URL when https, else mailto: the mail sender)"},
+	{Flag: "applications", Env: "VARCO_APPLICATIONS", Usage: "JSON file of the applications behind varco: ids, it/en display names, return_to URL prefixes (docs/integration.md)"},
 	{Flag: "audit-checkpoint-interval", Env: "VARCO_AUDIT_CHECKPOINT_INTERVAL", Default: "1m", Usage: "how often serve writes a signed checkpoint of the activity history when it changed"},
 }
 
@@ -111,7 +130,8 @@ func Load(value func(flag string) string) (*Config, error) {
 	c := &Config{DatabaseURL: value("database-url"), Listen: value("listen"), BaseURL: value("base-url"),
 		SMTPURL: value("smtp-url"), MailFrom: value("mail-from"), SMSURL: value("sms-url"), SMSToken: value("sms-token"),
 		MailAuthSecret: value("mail-auth-secret"),
-		GeoIPDB:        value("geoip-db"), Dev: ParseBool(value("dev")), LogLevel: value("log-level"), AuditDir: value("audit-dir")}
+		GeoIPDB:        value("geoip-db"), Dev: ParseBool(value("dev")), LogLevel: value("log-level"), AuditDir: value("audit-dir"),
+		ApplicationsFile: value("applications")}
 	proxies, idle, absolute := value("trusted-proxies"), value("session-idle"), value("session-absolute")
 	var err error
 	if c.TrustedProxies, err = httpx.ParseProxies(proxies); err != nil {
@@ -141,9 +161,17 @@ func Load(value func(flag string) string) (*Config, error) {
 		}
 		c.MailBackends[proto] = ap
 	}
+	if c.Applications, err = LoadApplications(c.ApplicationsFile); err != nil {
+		return nil, err
+	}
 	c.ShutdownTimeout = 10 * time.Second
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
+	}
+	c.VAPIDSubject = value("vapid-subject")
+	c.WebPushLoopback = ParseBool(value("webpush-loopback"))
+	if c.VAPIDSubject == "" {
+		c.VAPIDSubject = DefaultVAPIDSubject(c.BaseURL, c.MailFrom)
 	}
 	return c, c.Validate()
 }
@@ -168,6 +196,9 @@ func (c *Config) Validate() error {
 		}
 	} else if c.SMSToken != "" {
 		errs = append(errs, errors.New("sms-token is set but sms-url is not"))
+	}
+	if c.VAPIDSubject != "" && !validVAPIDSubject(c.VAPIDSubject) {
+		errs = append(errs, fmt.Errorf("vapid-subject %q: want mailto:address or https://host", c.VAPIDSubject))
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
@@ -194,8 +225,78 @@ func checkSMSURL(raw string) error {
 	return errors.New("sms-url: the scheme must be https, http (loopback) or twilio")
 }
 
+// DefaultVAPIDSubject is the Web Push contact when none is set: the base
+// URL's origin when it is https, else mailto: the bare address of
+// mailFrom ("Varco <varco@example.it>" gives mailto:varco@example.it).
+func DefaultVAPIDSubject(baseURL, mailFrom string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Scheme == "https" && u.Host != "" {
+		return "https://" + u.Host
+	}
+	addr := mailFrom
+	if i := strings.LastIndexByte(addr, '<'); i >= 0 {
+		addr = strings.TrimSuffix(addr[i+1:], ">")
+	}
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return ""
+	}
+	return "mailto:" + addr
+}
+
+func validVAPIDSubject(s string) bool {
+	if strings.ContainsAny(s, " \t\r\n") {
+		return false
+	}
+	if addr, ok := strings.CutPrefix(s, "mailto:"); ok {
+		at := strings.LastIndexByte(addr, '@')
+		return at > 0 && at < len(addr)-1
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
 // SecureCookies reports whether cookies must carry Secure: always, except in
 // dev mode served over plain http.
 func (c *Config) SecureCookies() bool {
 	return !(c.Dev && strings.HasPrefix(c.BaseURL, "http://"))
+}
+
+// applicationsFile is the shape of VARCO_APPLICATIONS:
+//
+//	{"applications": [{"id": "webmail", "name": {"it": "Posta", "en": "Webmail"},
+//	  "return_to": ["https://webmail.example.it/"]}]}
+type applicationsFile struct {
+	Applications []struct {
+		ID       string            `json:"id"`
+		Name     map[string]string `json:"name"`
+		ReturnTo []string          `json:"return_to"`
+	} `json:"applications"`
+}
+
+// LoadApplications reads the applications file at path into the default
+// applications; "" is the defaults alone. Unknown fields, a bad id, name
+// or prefix fail the start.
+func LoadApplications(path string) (*varco.Applications, error) {
+	if path == "" {
+		return varco.DefaultApplications(), nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("applications: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var f applicationsFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("applications %s: %w", path, err)
+	}
+	list := make([]varco.Application, 0, len(f.Applications))
+	for _, a := range f.Applications {
+		list = append(list, varco.Application{ID: a.ID, Names: a.Name, ReturnTo: a.ReturnTo})
+	}
+	apps, err := varco.NewApplications(list)
+	if err != nil {
+		return nil, fmt.Errorf("applications %s: %w", path, err)
+	}
+	return apps, nil
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +106,46 @@ func TestSMSErrorHidesCredentials(t *testing.T) {
 	_, err := load(nil, map[string]string{"VARCO_SMS_URL": "twilio://AC1:hush-hush@api.twilio.com:port?from=1"})
 	if err == nil || strings.Contains(err.Error(), "hush-hush") {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestLoadApplications: VARCO_APPLICATIONS adds applications and return_to
+// prefixes to the defaults; a malformed file or entry stops the start.
+func TestLoadApplications(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	apps, err := LoadApplications("")
+	if err != nil || apps.Name("webmail", "en") != "Webmail" {
+		t.Fatalf("defaults: %v", err)
+	}
+	good := write("good.json", `{"applications": [
+		{"id": "webmail", "return_to": ["https://webmail.example.it/"]},
+		{"id": "crm", "name": {"it": "Gestionale", "en": "CRM"}, "return_to": ["https://crm.example.it/app/"]}]}`)
+	apps, err = LoadApplications(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := apps.ReturnTo("webmail", "https://webmail.example.it/inbox"); !ok || apps.Name("crm", "it") != "Gestionale" {
+		t.Fatal("the file's applications are missing")
+	}
+	for name, body := range map[string]string{
+		"unknown-field.json": `{"applications": [{"id": "webmail", "url": "x"}]}`,
+		"bad-id.json":        `{"applications": [{"id": "Web Mail"}]}`,
+		"no-names.json":      `{"applications": [{"id": "crm"}]}`,
+		"bad-prefix.json":    `{"applications": [{"id": "webmail", "return_to": ["javascript:alert(1)"]}]}`,
+		"not-json.json":      `applications: webmail`,
+	} {
+		if _, err := LoadApplications(write(name, body)); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+	if _, err := LoadApplications(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("a missing file accepted")
 	}
 }

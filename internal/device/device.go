@@ -23,6 +23,8 @@ import (
 
 	useragent "github.com/medama-io/go-useragent"
 	"github.com/medama-io/go-useragent/agents"
+
+	"varco.dev/varco/internal/i18n"
 )
 
 // Operating systems as shown.
@@ -68,33 +70,97 @@ func Describe(ua, lang string) string {
 }
 
 func describe(in Info, lang string) string {
-	it := isItalian(lang)
-	on := " on "
-	if it {
-		on = " su "
-	}
+	w := wordsIn(lang)
 	name := in.Client
 	if name != "" && in.Version != "" {
 		name += " " + in.Version
 	}
 	switch {
 	case name != "" && in.OS != "":
-		return name + on + in.OS
+		return w.on.fill(name, in.OS)
 	case name != "":
 		return name
-	case in.OS != "" && it:
-		return "App sconosciuta su " + in.OS
 	case in.OS != "":
-		return "Unknown app on " + in.OS
-	case it:
-		return "Dispositivo sconosciuto"
+		return w.unknownApp.fill(in.OS)
 	default:
-		return "Unknown device"
+		return w.unknown
 	}
 }
 
-func isItalian(lang string) bool {
-	return len(lang) >= 2 && strings.EqualFold(lang[:2], "it") && (len(lang) == 2 || lang[2] == '-' || lang[2] == '_')
+// words are the catalogue's texts of Describe in one language, read once:
+// the history describes a user agent on every row.
+type words struct {
+	on, unknownApp pattern
+	unknown        string
+}
+
+var catalogueWords = sync.OnceValue(func() map[string]words {
+	m := map[string]words{}
+	for _, lang := range i18n.Langs {
+		m[lang] = words{on: parsePattern(i18n.T(lang, "device.on")),
+			unknownApp: parsePattern(i18n.T(lang, "device.unknown_app")), unknown: i18n.T(lang, "device.unknown")}
+	}
+	return m
+})
+
+// pattern is a catalogue text cut at its verbs (%s, %[1]s, %[2]s), so that
+// filling it costs one allocation rather than fmt's.
+type pattern struct {
+	lits []string // len(args)+1 pieces around the verbs
+	args []int    // which argument each verb takes
+}
+
+func parsePattern(s string) pattern {
+	var p pattern
+	var lit strings.Builder
+	next := 0
+	for i := 0; i < len(s); i++ {
+		arg := -1
+		switch {
+		case strings.HasPrefix(s[i:], "%s"):
+			arg = next
+			i++
+		case len(s) >= i+5 && s[i] == '%' && s[i+1] == '[' && s[i+2] >= '1' && s[i+2] <= '9' && s[i+3:i+5] == "]s":
+			arg = int(s[i+2] - '1')
+			i += 4
+		default:
+			lit.WriteByte(s[i])
+			continue
+		}
+		p.lits = append(p.lits, lit.String())
+		p.args = append(p.args, arg)
+		lit.Reset()
+		next = arg + 1
+	}
+	p.lits = append(p.lits, lit.String())
+	return p
+}
+
+// fill writes the pattern with args.
+func (p pattern) fill(args ...string) string {
+	n := 0
+	for _, l := range p.lits {
+		n += len(l)
+	}
+	for _, a := range args {
+		n += len(a)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, a := range p.args {
+		b.WriteString(p.lits[i])
+		if a >= 0 && a < len(args) {
+			b.WriteString(args[a])
+		}
+	}
+	b.WriteString(p.lits[len(p.lits)-1])
+	return b.String()
+}
+
+// wordsIn returns the words of lang ("it", "it-IT"…), English for any
+// language the catalogue does not have.
+func wordsIn(lang string) words {
+	return catalogueWords()[i18n.Lang(lang)]
 }
 
 // Cache: the history shows the same few user agents on every row, and a

@@ -248,3 +248,22 @@ func TestDescribeConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+func TestPattern(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		args    []string
+		want    string
+	}{
+		{"%[1]s su %[2]s", []string{"Chrome 148", "Linux"}, "Chrome 148 su Linux"},
+		{"%[2]s: %[1]s", []string{"a", "b"}, "b: a"},
+		{"App sconosciuta su %s", []string{"Windows"}, "App sconosciuta su Windows"},
+		{"100% %s", []string{"x"}, "100% x"},
+		{"%s", nil, ""},
+		{"no verbs", []string{"x"}, "no verbs"},
+	} {
+		if got := parsePattern(tc.pattern).fill(tc.args...); got != tc.want {
+			t.Errorf("%q with %q = %q, want %q", tc.pattern, tc.args, got, tc.want)
+		}
+	}
+}

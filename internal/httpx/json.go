@@ -133,7 +133,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func Status(code string) int {
 	switch code {
 	case varco.EInvalid, varco.EInvalidInput, varco.EInvalidOrExpiredToken, varco.EPasswordTooShort, varco.EPasswordTooLong, varco.EPasswordNeedsLetterDigit,
-		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused, varco.EMethodUnavailable:
+		varco.EPasswordTooCommon, varco.EPasswordContainsEmail, varco.EPasswordReused, varco.EMethodUnavailable,
+		varco.EUnknownApplication:
 		return http.StatusBadRequest
 	case varco.EUnauthorized, varco.EInvalidCredentials, varco.EInvalidCode, varco.EInvalidSignature, varco.EInvalidRecoveryCode:
 		return http.StatusUnauthorized
@@ -141,6 +142,8 @@ func Status(code string) int {
 		varco.ERecoveryCodeRequired, varco.EStepUpRequired:
 		return http.StatusForbidden
 	case varco.EInvalidPhone: // contact verification
+		return http.StatusBadRequest
+	case varco.EInvalidPushEndpoint, varco.EInvalidPushKeys: // Web Push subscription
 		return http.StatusBadRequest
 	case varco.ENotFound, varco.EFlowNotFound, varco.EPushNotFound:
 		return http.StatusNotFound

@@ -6,7 +6,9 @@
 // plural forms ("one", "other", …) chosen by the CLDR plural rules of the
 // language. Texts take printf verbs (%s, %d, or %[2]s to reorder), filled
 // with fmt, never with the locale's number grouping: the numbers in texts
-// are days, codes and years.
+// are days, codes and years. The texts of e-mails and SMS instead name
+// their arguments, {email} or {count}, filled by Named (see Fill): their
+// templates pass the arguments by name, and a translation may reorder them.
 //
 // The package depends on nothing else of varco's, so that the root package
 // can give an error its English message.
@@ -16,8 +18,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -86,7 +90,13 @@ func Keys(lang string) []string {
 
 // Has reports whether key is in the catalogue.
 func Has(key string) bool {
-	_, ok := slices.BinarySearch(mustLoad().keys[EN], key)
+	return HasIn(EN, key)
+}
+
+// HasIn reports whether lang's file has key; false for a language the
+// catalogue does not have.
+func HasIn(lang, key string) bool {
+	_, ok := slices.BinarySearch(mustLoad().keys[lang], key)
 	return ok
 }
 
@@ -119,6 +129,107 @@ func N(lang, key string, n int, args ...any) string {
 		args = []any{n}
 	}
 	return fmt.Sprintf(s, args...)
+}
+
+// Named returns the text of key in lang with its {name} placeholders
+// filled from args (see Fill); with a count, the plural form for it, whose
+// {count} is the count unless args names it. escape, when not nil, is
+// applied to the text around the placeholders (not to args): an HTML
+// caller escapes the text and gives args already escaped. It returns an
+// error when lang's file lacks key, rather than English: a message must
+// not switch language half-way.
+func Named(lang, key string, count *int, args map[string]string, escape func(string) string) (string, error) {
+	if !HasIn(lang, key) {
+		return "", fmt.Errorf("i18n: no key %q in %s", key, lang)
+	}
+	var c any
+	if count != nil {
+		c = *count
+		if _, ok := args["count"]; !ok {
+			args = maps.Clone(args)
+			if args == nil {
+				args = map[string]string{}
+			}
+			args["count"] = strconv.Itoa(*count)
+		}
+	}
+	s, ok := lookup(lang, key, c)
+	if !ok {
+		return "", fmt.Errorf("i18n: no text for %q in %s", key, lang)
+	}
+	out, err := Fill(s, args, escape)
+	if err != nil {
+		return "", fmt.Errorf("i18n: %s in %s: %w", key, lang, err)
+	}
+	return out, nil
+}
+
+// Fill replaces each {name} of text with args[name]. An empty argument
+// also takes away the space before its placeholder, so that an optional
+// part ("your account {email}.") leaves no gap when it is missing. A brace
+// not followed by a name and "}" is text. escape, when not nil, is applied
+// to the text around the placeholders. It returns an error for a
+// placeholder without an argument.
+func Fill(text string, args map[string]string, escape func(string) string) (string, error) {
+	if escape == nil {
+		escape = func(s string) string { return s }
+	}
+	var b strings.Builder
+	lit := 0 // start of the text not yet written
+	for i := 0; i < len(text); i++ {
+		if text[i] != '{' {
+			continue
+		}
+		name, ok := placeholderAt(text, i)
+		if !ok {
+			continue
+		}
+		v, ok := args[name]
+		if !ok {
+			return "", fmt.Errorf("no argument for {%s}", name)
+		}
+		before := text[lit:i]
+		if v == "" {
+			before = strings.TrimSuffix(before, " ")
+		}
+		b.WriteString(escape(before))
+		b.WriteString(v)
+		i += len(name) + 1
+		lit = i + 1
+	}
+	b.WriteString(escape(text[lit:]))
+	return b.String(), nil
+}
+
+// Placeholders returns the names of text's {name} placeholders, in order.
+func Placeholders(text string) []string {
+	var out []string
+	for i := 0; i < len(text); i++ {
+		if name, ok := placeholderAt(text, i); ok {
+			out = append(out, name)
+			i += len(name) + 1
+		}
+	}
+	return out
+}
+
+// placeholderAt returns the name of the placeholder starting at text[i]:
+// "{", a name of lower-case letters, digits and "_", "}".
+func placeholderAt(text string, i int) (string, bool) {
+	if text[i] != '{' {
+		return "", false
+	}
+	for j := i + 1; j < len(text); j++ {
+		c := text[j]
+		switch {
+		case c == '}' && j > i+1:
+			return text[i+1 : j], true
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		default:
+			return "", false
+		}
+	}
+	return "", false
 }
 
 func lookup(lang, key string, count any) (string, bool) {

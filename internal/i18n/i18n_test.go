@@ -164,3 +164,81 @@ func FuzzMatchAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+// TestNamedArgumentsMatch: a key names the same {placeholders} in every
+// language, so that a translation cannot drop an argument; a plural form
+// may leave out {count} ("tomorrow") but name nothing its "other" lacks.
+func TestNamedArgumentsMatch(t *testing.T) {
+	set := func(s string) []string {
+		p := Placeholders(s)
+		slices.Sort(p)
+		return slices.Compact(p)
+	}
+	all := map[string]map[string]map[string]string{}
+	for _, l := range Langs {
+		all[l] = messages(t, l)
+	}
+	for key, forms := range all[IT] {
+		if a, b := set(forms["other"]), set(all[EN][key]["other"]); !slices.Equal(a, b) {
+			t.Errorf("key %q: it names %v, en names %v", key, a, b)
+		}
+	}
+	for _, l := range Langs {
+		for key, forms := range all[l] {
+			other := set(forms["other"])
+			for form, text := range forms {
+				for _, p := range set(text) {
+					if !slices.Contains(other, p) {
+						t.Errorf("%s.json: key %q form %q names {%s}, its \"other\" form does not", l, key, form, p)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestFill(t *testing.T) {
+	esc := func(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
+	tests := []struct {
+		text string
+		args map[string]string
+		esc  func(string) string
+		want string
+	}{
+		{"account {email} changed.", map[string]string{"email": "a@b.it"}, nil, "account a@b.it changed."},
+		{"account {email}.", map[string]string{"email": ""}, nil, "account."},
+		{"account {email} changed.", map[string]string{"email": ""}, nil, "account changed."},
+		{"{a}{b} {a}", map[string]string{"a": "1", "b": "2"}, nil, "12 1"},
+		{"not {A} nor {} nor {x", nil, nil, "not {A} nor {} nor {x"},
+		{"<b>{v}</b>", map[string]string{"v": "<i>"}, esc, "&lt;b><i>&lt;/b>"},
+	}
+	for _, tt := range tests {
+		got, err := Fill(tt.text, tt.args, tt.esc)
+		if err != nil || got != tt.want {
+			t.Errorf("Fill(%q) = %q, %v; want %q", tt.text, got, err, tt.want)
+		}
+	}
+	if _, err := Fill("hello {name}", nil, nil); err == nil {
+		t.Error("Fill without the argument succeeded")
+	}
+	if got := Placeholders("{a} {b_2} {C} {a}"); !slices.Equal(got, []string{"a", "b_2", "a"}) {
+		t.Errorf("Placeholders = %v", got)
+	}
+}
+
+func TestNamed(t *testing.T) {
+	one, five := 1, 5
+	if got, err := Named(IT, "duration.seconds", &five, nil, nil); err != nil || got != "%d secondi" {
+		// duration.seconds is a printf text: Named leaves its verb alone.
+		t.Errorf("Named(duration.seconds) = %q, %v", got, err)
+	}
+	if got, err := Named(EN, "policy.history", &one, nil, nil); err != nil || got != "the last one" {
+		t.Errorf("Named(policy.history, 1) = %q, %v", got, err)
+	}
+	if _, err := Named(IT, "no.such.key", nil, nil, nil); err == nil {
+		t.Error("Named of a missing key succeeded")
+	}
+	if _, err := Named("fr", "policy.history", &one, nil, nil); err == nil {
+		t.Error("Named in a language the catalogue lacks succeeded")
+	}
+}

@@ -30,6 +30,9 @@ var dynamicKeys = map[string][]string{
 	"alert.":     {"password_expiry", "suspension_coming", "account_locked", "account_unlocked", "new_login", "contact_changed", "app_password_expiry"},
 	"appname.":   {"account_management", "api", "authenticator", "customer_area", "mail_panel", "support_portal", "webmail"},
 	"err.title.": {"400", "403", "404", "500"},
+	// why no app password can be generated, and the mail protocols
+	"apppw.blocked.": {varco.ETwoFactorRequired, varco.ENoMailProtocol},
+	"apppw.proto.":   {varco.ProtocolIMAP, varco.ProtocolPOP3, varco.ProtocolSMTP},
 	// why an account locked (store lock reasons)
 	"admin.lock_reason.": {"otp_total", "pin_consecutive", "pin_total"},
 	// the web's message of each error code
@@ -51,6 +54,10 @@ var literal = regexp.MustCompile("\"((?:[^\"\\\\\\n]|\\\\.)*)\"|`([^`]*)`")
 // action matches a template action, {{…}}.
 var action = regexp.MustCompile(`\{\{.*?\}\}`)
 
+// scanned are the extensions of the files that name keys: Go code and the
+// templates of pages (.html), e-mails (.tmpl) and SMS (.txt).
+var scanned = map[string]bool{".go": true, ".html": true, ".tmpl": true, ".txt": true}
+
 // usedLiterals collects every string literal of the module's code and
 // templates, tests excluded.
 func usedLiterals(t *testing.T) map[string]bool {
@@ -68,7 +75,7 @@ func usedLiterals(t *testing.T) map[string]bool {
 			return nil
 		}
 		ext := filepath.Ext(p)
-		if strings.HasSuffix(p, "_test.go") || (ext != ".go" && ext != ".html" && ext != ".txt") {
+		if strings.HasSuffix(p, "_test.go") || !scanned[ext] {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -121,5 +128,8 @@ func TestUnusedKeyIsFound(t *testing.T) {
 	}
 	if !used["date.short"] {
 		t.Fatal("the scan missed a key the web uses")
+	}
+	if !used["mail.greeting"] || !used["sms.otp_sent"] {
+		t.Fatal("the scan missed a key the e-mail or SMS templates use")
 	}
 }

@@ -42,6 +42,9 @@ func redactAddress(text, addr string) string {
 
 // redactRecipient replaces m's recipient in text with its mask.
 func redactRecipient(text string, m Message) string {
+	if m.ChannelName() == ChannelWebPush {
+		return text // the device id is no secret; errors never carry the endpoint
+	}
 	if m.IsSMS() {
 		return redact(text, m.To, MaskPhone)
 	}

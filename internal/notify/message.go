@@ -10,20 +10,26 @@ import "varco.dev/varco/internal/store"
 type Message = store.Message
 
 // E-mail events with a template (SPEC §9a lists the full set the product
-// needs; each one gets a template pair per language as it is built).
+// needs; each one gets a language-neutral template, templates/mail/<event>.tmpl,
+// and its sentences in the catalogue as it is built).
 const (
 	EventPasswordChanged = "password_changed"
 )
 
 // Delivery channels of a Message.
 const (
-	ChannelEmail = store.ChannelEmail
-	ChannelSMS   = store.ChannelSMS
+	ChannelEmail   = store.ChannelEmail
+	ChannelSMS     = store.ChannelSMS
+	ChannelWebPush = store.ChannelWebPush
 )
 
 // MaskedTo returns m's recipient masked for logs: MaskPhone for an SMS,
-// MaskEmail otherwise.
+// "webpush:" and the device id for Web Push (the endpoint is never in the
+// outbox), MaskEmail otherwise.
 func MaskedTo(m Message) string {
+	if m.ChannelName() == ChannelWebPush {
+		return "webpush:" + m.To
+	}
 	if m.IsSMS() {
 		return MaskPhone(m.To)
 	}

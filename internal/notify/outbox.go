@@ -213,6 +213,9 @@ func (w *Worker) DrainOnce(ctx context.Context) (sent, failed int, err error) {
 	}
 }
 
+// errExpired is the last error of a message dead-lettered at its expiry.
+const errExpired = "expired before it could be delivered"
+
 // markTimeout bounds recording a delivery's outcome.
 const markTimeout = 10 * time.Second
 
@@ -221,6 +224,16 @@ const markTimeout = 10 * time.Second
 func (w *Worker) deliver(ctx context.Context, m Message) (bool, error) {
 	attempt := m.Attempts + 1
 	log := w.log.With("message_id", m.ID, "event", m.Event, "channel", m.ChannelName(), "to", MaskedTo(m), "attempt", attempt)
+	if !m.ExpiresAt.IsZero() && !w.opts.Clock.Now().Before(m.ExpiresAt) {
+		// Worthless now (a push request that expired): never sent late.
+		mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+		defer mcancel()
+		if err := w.outbox.MarkFailed(mctx, m.ID, w.opts.Clock.Now(), errExpired, true); err != nil {
+			return false, fmt.Errorf("mark message %d failed: %w", m.ID, err)
+		}
+		log.Info("message expired before delivery, dead-lettered", "expires_at", m.ExpiresAt)
+		return false, nil
+	}
 	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 	sendErr := w.sender.Send(sctx, m)
 	cancel()
@@ -248,8 +261,14 @@ func (w *Worker) deliver(ctx context.Context, m Message) (bool, error) {
 	dead := permanent || attempt >= w.opts.MaxAttempts
 	now := w.opts.Clock.Now()
 	next := now
+	expiring := false
 	if !dead {
 		next = now.Add(w.Backoff(attempt))
+		// Not retried past its expiry: the retry would find it worthless.
+		if !m.ExpiresAt.IsZero() && !next.Before(m.ExpiresAt) {
+			dead, expiring, next = true, true, now
+			lastError += "; " + errExpired
+		}
 	}
 	if err := w.outbox.MarkFailed(mctx, m.ID, next, lastError, dead); err != nil {
 		log.Error("message failed and not marked", "error", lastError, "mark_error", err.Error())
@@ -258,6 +277,8 @@ func (w *Worker) deliver(ctx context.Context, m Message) (bool, error) {
 	switch {
 	case permanent:
 		log.Error("message rejected permanently, dead-lettered", "error", lastError)
+	case expiring:
+		log.Warn("message failed and expires before its next attempt, dead-lettered", "error", lastError, "expires_at", m.ExpiresAt)
 	case dead:
 		log.Error("message failed too many times, dead-lettered", "error", lastError, "max_attempts", w.opts.MaxAttempts)
 	default:

@@ -11,6 +11,9 @@ import (
 // TestTemplatesMatchTheEventRegistry: an e-mail (SMS) template exists for
 // exactly the events the registry says send one, so a new event with a
 // message cannot ship without its text, nor a template outlive its event.
+// Templates are language-neutral; loading them (Events, SMSEvents) fails
+// when one names a catalogue key that a language lacks, so every event
+// also has its strings in both languages.
 func TestTemplatesMatchTheEventRegistry(t *testing.T) {
 	var wantEmail, wantSMS []string
 	for _, e := range varco.Events() {

@@ -14,27 +14,35 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"varco.dev/varco/internal/device"
 	"varco.dev/varco/internal/i18n"
 )
 
-// Templates live in templates/<lang>/<event>.txt and .html:
+// Templates are language-neutral: every sentence comes from the message
+// catalogue (internal/i18n, keys "mail.<event>.…" and shared "mail.…"), so
+// that the text/plain and HTML parts of a message, and its languages, share
+// one definition of each sentence. The files:
 //
-//   - <event>.txt defines "subject" (one line) and "text" (the text/plain body);
-//   - <event>.html defines "body", placed by templates/layout.html into a
-//     complete HTML document;
-//   - <lang>/_common.txt and _common.html hold the greeting and signature
-//     every message shares ("greeting", "signature").
+//   - templates/mail/<event>.tmpl defines "subject" (one line), "text" (the
+//     text/plain body) and "html" (the HTML body, placed by
+//     templates/layout.html into a complete HTML document);
+//   - templates/mail/_common.tmpl holds what every message shares: the
+//     greeting and the signature of each part;
+//   - templates/sms/<event>.txt is an SMS (see sms.go).
 //
-// Every language must have every event: loading fails otherwise, and the
-// tests load them. To add an event, write the four files, add the fields it
-// needs to Data (or pass its own struct embedding Common) and add the event
-// to the table in templates_test.go.
+// Templates call {{t "key" "name" value …}} for a text with named
+// arguments, {{n "key" count …}} for its CLDR plural form, and strong,
+// paren and link for the pieces of a sentence (see catalogue.go). In the
+// HTML part these escape every argument but what they built themselves.
+// Loading fails for a template that names a key some language lacks, so
+// every event has its strings in every language. To add an event, write its
+// .tmpl and its keys in both locales, add the fields it needs to Data (or
+// pass its own struct embedding Common) and add the event to sampleData in
+// templates_test.go (and run its golden test with -update).
 //
 //go:embed all:templates
 var templateFS embed.FS
 
-// Languages lists the languages templates are written in; Render falls back
+// Languages lists the languages messages are rendered in; Render falls back
 // to the first one, English, for anything else.
 var Languages = []string{"en", "it"}
 
@@ -202,47 +210,44 @@ func tidyText(s string) string {
 	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
 }
 
+// mailDir holds the e-mail templates.
+const mailDir = "templates/mail"
+
 func parseTemplates(fsys fs.FS) (templateSet, error) {
 	layout, err := fs.ReadFile(fsys, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("load templates: %w", err)
 	}
+	events, err := listEvents(fsys, mailDir)
+	if err != nil {
+		return nil, err
+	}
+	common := path.Join(mailDir, "_common.tmpl")
 	set := templateSet{}
-	var want []string // events of the first language; every other must match
 	for _, lang := range Languages {
-		dir := path.Join("templates", lang)
-		events, err := listEvents(fsys, dir)
-		if err != nil {
-			return nil, err
-		}
-		if want == nil {
-			want = events
-		} else if !slices.Equal(events, want) {
-			return nil, fmt.Errorf("load templates: %s has events %v, %s has %v", lang, events, Languages[0], want)
-		}
-		funcs := templateFuncs(lang)
 		set[lang] = map[string]eventTemplates{}
 		for _, event := range events {
-			tt, err := texttemplate.New(event).Funcs(texttemplate.FuncMap(funcs)).Option("missingkey=error").
-				ParseFS(fsys, path.Join(dir, "_common.txt"), path.Join(dir, event+".txt"))
+			file := path.Join(mailDir, event+".tmpl")
+			tt, err := texttemplate.New(event).Funcs(textFuncs(lang)).Option("missingkey=error").
+				ParseFS(fsys, common, file)
 			if err != nil {
 				return nil, fmt.Errorf("load templates: %w", err)
 			}
-			ht, err := htmltemplate.New("layout").Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").
+			for _, name := range []string{"subject", "text", "html"} {
+				if tt.Lookup(name) == nil {
+					return nil, fmt.Errorf("load templates: %s does not define %q", file, name)
+				}
+			}
+			if err := checkKeys(tt); err != nil {
+				return nil, fmt.Errorf("load templates: %s: %w", file, err)
+			}
+			ht, err := htmltemplate.New("layout").Funcs(htmlFuncs(lang)).Option("missingkey=error").
 				Parse(string(layout))
 			if err != nil {
 				return nil, fmt.Errorf("load templates: layout: %w", err)
 			}
-			if ht, err = ht.ParseFS(fsys, path.Join(dir, "_common.html"), path.Join(dir, event+".html")); err != nil {
+			if ht, err = ht.ParseFS(fsys, common, file); err != nil {
 				return nil, fmt.Errorf("load templates: %w", err)
-			}
-			for _, name := range []string{"subject", "text"} {
-				if tt.Lookup(name) == nil {
-					return nil, fmt.Errorf("load templates: %s/%s.txt does not define %q", lang, event, name)
-				}
-			}
-			if ht.Lookup("body") == nil {
-				return nil, fmt.Errorf("load templates: %s/%s.html does not define \"body\"", lang, event)
 			}
 			set[lang][event] = eventTemplates{text: tt, html: ht}
 		}
@@ -250,48 +255,24 @@ func parseTemplates(fsys fs.FS) (templateSet, error) {
 	return set, nil
 }
 
-// listEvents returns the events of a language directory: every <event>.txt,
-// which must have its <event>.html.
+// listEvents returns the events of dir: every <event>.tmpl but _common.
 func listEvents(fsys fs.FS, dir string) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("load templates: %w", err)
 	}
 	var events []string
-	files := map[string]bool{}
 	for _, e := range entries {
-		files[e.Name()] = true
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, "_") {
-			continue
+		event, ok := strings.CutSuffix(e.Name(), ".tmpl")
+		if !ok || e.IsDir() {
+			return nil, fmt.Errorf("load templates: unexpected file %s/%s", dir, e.Name())
 		}
-		event, ok := strings.CutSuffix(name, ".txt")
-		if !ok {
-			if ev, isHTML := strings.CutSuffix(name, ".html"); !isHTML || !files[ev+".txt"] {
-				return nil, fmt.Errorf("load templates: unexpected file %s/%s", dir, name)
-			}
-			continue
+		if !strings.HasPrefix(event, "_") {
+			events = append(events, event)
 		}
-		if !files[event+".html"] {
-			return nil, fmt.Errorf("load templates: %s/%s.txt has no .html", dir, event)
-		}
-		events = append(events, event)
 	}
 	slices.Sort(events)
 	return events, nil
-}
-
-// templateFuncs are the functions templates of lang may call.
-func templateFuncs(lang string) map[string]any {
-	return map[string]any{
-		"lang":     func() string { return lang },
-		"when":     func(t time.Time) string { return FormatTime(t, lang) },
-		"duration": func(d time.Duration) string { return FormatDuration(d, lang) },
-		// device names a user agent as "Chrome 148 on Linux" (SPEC §3).
-		"device": func(userAgent string) string { return device.Describe(userAgent, lang) },
-	}
 }
 
 // FormatTime writes t in its own time zone, which it names, the way lang

@@ -2,10 +2,13 @@ package notify
 
 import (
 	"errors"
+	htmltemplate "html/template"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -473,5 +476,120 @@ func TestRenderLoginAlertDevice(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEveryEventEscapesUntrustedData: names, e-mails, places, user agents,
+// labels and support contacts come from users; in every event and language
+// the HTML part shows them escaped (markup and quotes), and the text/plain
+// part as they are.
+func TestEveryEventEscapesUntrustedData(t *testing.T) {
+	events, err := Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, event := range events {
+		d, _ := sampleData[event].(Data)
+		d.DisplayName = `<script>alert("x")</script>`
+		d.Email = `a"b@example.it`
+		d.Location = `Roma <b>&</b> "centro"`
+		d.Device = `<script>alert("ua")</script>`
+		d.Label = `<u>"mine"</u>`
+		d.Support = `<i>help</i>`
+		d.ContactEmail = `<c>@example.it`
+		for _, lang := range Languages {
+			_, text, html, err := Render(event, lang, d)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", event, lang, err)
+			}
+			for _, raw := range []string{"<script", "<b>", "<u>", "<i>", "<c>", `a"b`, `"centro"`, `"mine"`} {
+				if strings.Contains(html, raw) {
+					t.Errorf("%s/%s: the HTML part has %q unescaped:\n%s", event, lang, raw, html)
+				}
+			}
+			if !strings.Contains(html, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+				t.Errorf("%s/%s: the HTML part lacks the escaped display name:\n%s", event, lang, html)
+			}
+			if !strings.Contains(text, `<script>alert("x")</script>`) {
+				t.Errorf("%s/%s: the text part should show the display name as it is:\n%s", event, lang, text)
+			}
+			if strings.Contains(text, "&lt;") || strings.Contains(text, "&#34;") {
+				t.Errorf("%s/%s: the text part is HTML-escaped:\n%s", event, lang, text)
+			}
+		}
+	}
+	// The login alert shows where and from what device, in both parts.
+	d := sampleData["login_alert_sent"].(Data)
+	d.Location = `<script>"x"</script>`
+	d.Device = `"><script>alert(1)</script>`
+	_, text, html, err := Render("login_alert_sent", "en", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, "&lt;script&gt;&#34;x&#34;&lt;/script&gt;") || !strings.Contains(text, `<script>"x"</script>`) {
+		t.Errorf("the location is not shown escaped in HTML and as it is in text:\n%s\n%s", html, text)
+	}
+}
+
+// TestLoadRefusesMissingStrings: a template naming a key that a language's
+// catalogue lacks does not load, nor one building its key at run time
+// (which no check could see); so no event ships without its strings in
+// every language.
+func TestLoadRefusesMissingStrings(t *testing.T) {
+	layout, err := fs.ReadFile(templateFS, "templates/layout.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	common, err := fs.ReadFile(templateFS, "templates/mail/_common.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ tmpl, want string }{
+		"missing key": {`{{define "subject"}}{{t "mail.zz_never.subject"}}{{end}}{{define "text"}}x{{end}}{{define "html"}}x{{end}}`,
+			`key "mail.zz_never.subject" is not in the en catalogue`},
+		"dynamic key": {`{{define "subject"}}{{t (printf "mail.%s" "greeting") "name" ""}}{{end}}{{define "text"}}x{{end}}{{define "html"}}x{{end}}`,
+			errDynamicKey.Error()},
+		"no html": {`{{define "subject"}}{{t "mail.signature"}}{{end}}{{define "text"}}x{{end}}`, `does not define "html"`},
+	} {
+		fsys := fstest.MapFS{
+			"templates/layout.html":          {Data: layout},
+			"templates/mail/_common.tmpl":    {Data: common},
+			"templates/mail/some_event.tmpl": {Data: []byte(tc.tmpl)},
+		}
+		if _, err := parseTemplates(fsys); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+	}
+	sms := fstest.MapFS{"templates/sms/otp_sent.txt": {Data: []byte(`{{t "sms.zz_never"}}`)}}
+	if _, err := parseSMSTemplates(sms); err == nil || !strings.Contains(err.Error(), "sms.zz_never") {
+		t.Error("an SMS template with a missing key loaded")
+	}
+}
+
+// TestCatalogueFuncs: t, n, strong, paren and link in both parts.
+func TestCatalogueFuncs(t *testing.T) {
+	tf, hf := textFuncs("it"), htmlFuncs("en")
+	if s, err := tf["n"].(func(string, int, ...any) (string, error))("mail.days", 1); err != nil || s != "1 giorno" {
+		t.Errorf("n mail.days 1 = %q, %v", s, err)
+	}
+	if s, err := tf["n"].(func(string, int, ...any) (string, error))("mail.days", 21); err != nil || s != "21 giorni" {
+		t.Errorf("n mail.days 21 = %q, %v", s, err)
+	}
+	if _, err := tf["t"].(func(string, ...any) (string, error))("mail.greeting", "name"); err == nil {
+		t.Error("t with an odd number of arguments succeeded")
+	}
+	if _, err := tf["t"].(func(string, ...any) (string, error))("mail.greeting"); err == nil {
+		t.Error("t without the text's argument succeeded")
+	}
+	link := hf["link"].(func(string, any) (htmltemplate.HTML, error))
+	if h, err := link("javascript:alert(1)", `<b>`); err != nil || strings.Contains(string(h), "javascript:") || !strings.Contains(string(h), "&lt;b&gt;") {
+		t.Errorf("link = %q, %v", h, err)
+	}
+	if h, err := link("https://a.example/x?token=a&b=c", "ok"); err != nil || string(h) != `<a href="https://a.example/x?token=a&amp;b=c">ok</a>` {
+		t.Errorf("link = %q, %v", h, err)
+	}
+	strong := hf["strong"].(func(any) (htmltemplate.HTML, error))
+	if h, _ := strong(""); h != "" {
+		t.Errorf("strong of nothing = %q", h)
 	}
 }

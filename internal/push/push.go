@@ -26,6 +26,9 @@ import (
 const (
 	PurposeLogin   = "login"
 	PurposeDisable = "disable"
+	// PurposeReplaceDevice: a new device asks to take this one's place
+	// (SPEC §6.1, "an approval on the old device").
+	PurposeReplaceDevice = "replace_device"
 )
 
 // Statuses of a request.
@@ -86,6 +89,9 @@ type Store interface {
 	AnswerPushRequest(ctx context.Context, id int64, status string, at time.Time) (bool, error)
 	PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error)
 	MutePush(ctx context.Context, accountID int64, until time.Time) error
+	ReplacePushSubscription(ctx context.Context, s *store.PushSubscription) error
+	HasPushSubscription(ctx context.Context, deviceID int64) (bool, error)
+	DeletePushSubscription(ctx context.Context, deviceID int64) (bool, error)
 }
 
 var _ Store = (*store.Q)(nil)
@@ -206,6 +212,7 @@ func ContextOf(r *store.PushRequest) Context {
 // caller's).
 type Started struct {
 	Request *store.PushRequest
+	Device  *store.PushDevice // the device the request is for
 	Expired []store.PushRequest
 }
 
@@ -233,7 +240,7 @@ func (r *Rules) Start(ctx context.Context, q Store, accountID int64, purpose str
 	if err != nil {
 		return nil, err
 	}
-	out := &Started{}
+	out := &Started{Device: dev}
 	for i := range recent {
 		p := &recent[i]
 		if p.Status == StatusPending && !now.Before(p.ExpiresAt) {

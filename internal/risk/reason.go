@@ -5,34 +5,30 @@ import (
 	"strconv"
 
 	"varco.dev/varco/internal/geo"
+	"varco.dev/varco/internal/i18n"
 )
 
 // Reason returns a short text saying why the login needs a step-up, in
-// Italian for lang "it" and in English otherwise, for the step-up page, the
-// push request and the activity history: "new country: France", "nuovo
-// paese: Francia", "far from usual places: 850 km", "impossible travel:
-// 6400 km/h", "new network". It is "" when no step-up is needed.
+// lang (English for a language the catalogue does not have), for the
+// step-up page, the push request and the activity history: "new country:
+// France", "nuovo paese: Francia", "far from usual places: 850 km",
+// "impossible travel: 6400 km/h", "new network". It is "" when no step-up
+// is needed.
 func (d Decision) Reason(lang string) string {
-	it := lang == "it"
-	pick := func(en, itText string) string {
-		if it {
-			return itText
-		}
-		return en
-	}
+	lang = i18n.Lang(lang)
 	switch d.Rule {
 	case RuleNewCountry:
-		name := geo.CountryName(d.Country, pick("en", "it"))
+		name := geo.CountryName(d.Country, lang)
 		if name == "" {
-			return pick("new country", "nuovo paese")
+			return i18n.T(lang, "risk.reason.new_country_unknown")
 		}
-		return pick("new country: ", "nuovo paese: ") + name
+		return i18n.T(lang, "risk.reason.new_country", name)
 	case RuleFarAway:
-		return pick("far from usual places: ", "lontano dai luoghi abituali: ") + whole(d.DistanceKm) + " km"
+		return i18n.T(lang, "risk.reason.far_away", whole(d.DistanceKm))
 	case RuleImpossibleTravel:
-		return pick("impossible travel: ", "viaggio impossibile: ") + whole(d.SpeedKmh) + " km/h"
+		return i18n.T(lang, "risk.reason.impossible_travel", whole(d.SpeedKmh))
 	case RuleNewNetwork:
-		return pick("new network", "nuova rete")
+		return i18n.T(lang, "risk.reason.new_network")
 	}
 	return ""
 }

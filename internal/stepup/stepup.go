@@ -174,13 +174,13 @@ func (r *Rules) CheckSend(ctx context.Context, q Store, accountID int64, method 
 	if err != nil {
 		return err
 	}
-	limited := func(wait time.Duration) *varco.Error {
-		e := varco.E(varco.EOTPRateLimited, "error.code_just_sent")
+	limited := func(key string, wait time.Duration) *varco.Error {
+		e := varco.E(varco.EOTPRateLimited, key)
 		e.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
 		return e
 	}
 	if n > 0 && now.Sub(last) < r.cfg.OTPInterval {
-		return limited(r.cfg.OTPInterval - now.Sub(last))
+		return limited("error.code_just_sent", r.cfg.OTPInterval-now.Sub(last))
 	}
 	// The day's SMS budget is shared with phone verification codes; the
 	// account row lock makes the two count one by one.
@@ -192,9 +192,7 @@ func (r *Rules) CheckSend(ctx context.Context, q Store, accountID int64, method 
 		return err
 	}
 	if today >= r.cfg.OTPPerDay {
-		e := limited(oldest.Add(24 * time.Hour).Sub(now))
-		e.Message = "Too many codes were sent by SMS today. Ask for a PIN by e-mail or try again later."
-		return e
+		return limited("error.sms_day_limit", oldest.Add(24*time.Hour).Sub(now))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"varco.dev/varco"
 )
 
 // AppPassword is one app password for mail clients (SPEC §7): only its
@@ -213,4 +215,77 @@ func (q *Q) SetOrgMailAccountPassword(ctx context.Context, orgID int64, allowed 
 		return fmt.Errorf("set org mail account password: %w", err)
 	}
 	return nil
+}
+
+// MailLoginView is everything a mail login decides on about its account,
+// read in one query (SPEC §7): the throttling state of the keys asked for,
+// the account, whether its organization lets it use the account password
+// for mail, its plan, its mail protocols, whether 2-step verification is
+// on, and its app passwords.
+type MailLoginView struct {
+	Throttles       map[string]Throttle // as ThrottleStates: keys without state are absent
+	Account         *varco.Account
+	AccountPassword bool   // the organization allows the account password for mail
+	Plan            string // "" without an organization
+	Access          MailAccess
+	TwoFactor       bool
+	AppPasswords    []AppPassword // secrets and validity only: no label, no last use
+}
+
+// MailLogin returns the MailLoginView of the account with that
+// (normalized) login, with the throttling state of acctKey and ipKey, or
+// ENotFound when there is no such account (ask ThrottleStates then).
+func (q *Q) MailLogin(ctx context.Context, email, acctKey, ipKey string) (*MailLoginView, error) {
+	rows, err := q.query(ctx, `SELECT COALESCE(ta.failures, -1), COALESCE(ta.window_start, 0), COALESCE(ta.blocked_until, 0),
+		COALESCE(ti.failures, -1), COALESCE(ti.window_start, 0), COALESCE(ti.blocked_until, 0),
+		`+accountColumns+`, COALESCE(o.mail_account_password, TRUE), COALESCE(o.plan, ''),
+		COALESCE(m.imap, TRUE), COALESCE(m.pop3, TRUE), COALESCE(m.smtp, TRUE),
+		EXISTS (SELECT 1 FROM push_devices d WHERE d.account_id = a.id),
+		COALESCE(p.id, 0), COALESCE(p.key_id, ''), p.hash, COALESCE(p.prev_key_id, ''), p.prev_hash,
+		COALESCE(p.prev_valid_until, 0), COALESCE(p.expires_at, 0)`+accountFrom+`
+		LEFT JOIN mail_access m ON m.account_id = a.id
+		LEFT JOIN app_passwords p ON p.account_id = a.id
+		LEFT JOIN throttle ta ON ta.key = $2
+		LEFT JOIN throttle ti ON ti.key = $3
+		WHERE a.email = $1 ORDER BY p.id`, email, acctKey, ipKey)
+	if err != nil {
+		return nil, fmt.Errorf("mail login: %w", err)
+	}
+	defer rows.Close()
+	var v *MailLoginView
+	for rows.Next() {
+		var cur MailLoginView
+		var p AppPassword
+		var prevUntil, expires int64
+		var th [2]struct{ failures, start, blocked int64 }
+		a, err := scanAccount(scanFunc(func(dest ...any) error {
+			head := []any{&th[0].failures, &th[0].start, &th[0].blocked, &th[1].failures, &th[1].start, &th[1].blocked}
+			return rows.Scan(append(append(head, dest...), &cur.AccountPassword, &cur.Plan, &cur.Access.IMAP, &cur.Access.POP3, &cur.Access.SMTP,
+				&cur.TwoFactor, &p.ID, &p.KeyID, &p.Hash, &p.PrevKeyID, &p.PrevHash, &prevUntil, &expires)...)
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("mail login: %w", err)
+		}
+		if v == nil {
+			cur.Account = a
+			cur.Throttles = make(map[string]Throttle, 2)
+			for i, k := range []string{acctKey, ipKey} {
+				if th[i].failures >= 0 {
+					cur.Throttles[k] = Throttle{Failures: int(th[i].failures), WindowStart: tm(th[i].start), BlockedUntil: tm(th[i].blocked)}
+				}
+			}
+			v = &cur
+		}
+		if p.ID != 0 {
+			p.AccountID, p.PrevValidUntil, p.ExpiresAt = a.ID, tm(prevUntil), tm(expires)
+			v.AppPasswords = append(v.AppPasswords, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("mail login: %w", err)
+	}
+	if v == nil {
+		return nil, fmt.Errorf("mail login: %w", notFound(sql.ErrNoRows, "account"))
+	}
+	return v, nil
 }

@@ -112,14 +112,14 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 	for _, e := range es {
 		byPos[position{e.Chain, e.ChainSeq}] = e
 	}
-	err = q.batches(ctx, len(es), 17,
+	err = q.batches(ctx, len(es), 18,
 		`INSERT INTO audit_events (chain, chain_seq, key_id, time, account_id, org_id, event, actor, actor_id,
-		ip, location, user_agent, application, outcome, detail, prev_hash, hash) VALUES `,
+		ip, location, user_agent, application, outcome, detail, prev_hash, hash, occurrences) VALUES `,
 		` RETURNING seq, chain, chain_seq`,
 		func(i int) []any {
 			e := es[i]
 			return []any{e.Chain, e.ChainSeq, e.KeyID, ts(e.Time), e.AccountID, e.OrgID, e.Event, e.Actor, e.ActorID,
-				e.IP, e.Location, e.UserAgent, e.Application, e.Outcome, e.Detail, e.PrevHash, e.Hash}
+				e.IP, e.Location, e.UserAgent, e.Application, e.Outcome, e.Detail, e.PrevHash, e.Hash, max(e.Count, 1)}
 		},
 		func(scan func(...any) error) error {
 			var id, pos int64
@@ -204,13 +204,13 @@ func (q *Q) eachRow(ctx context.Context, query string, args []any, each func(sca
 }
 
 const eventColumns = `seq, chain, chain_seq, key_id, time, account_id, org_id, event, actor, actor_id, ip, location,
-	user_agent, application, outcome, detail, prev_hash, hash`
+	user_agent, application, outcome, detail, prev_hash, hash, occurrences`
 
 func scanEvent(row interface{ Scan(...any) error }) (*varco.Event, error) {
 	var e varco.Event
 	var t int64
 	err := row.Scan(&e.ID, &e.Chain, &e.ChainSeq, &e.KeyID, &t, &e.AccountID, &e.OrgID, &e.Event, &e.Actor,
-		&e.ActorID, &e.IP, &e.Location, &e.UserAgent, &e.Application, &e.Outcome, &e.Detail, &e.PrevHash, &e.Hash)
+		&e.ActorID, &e.IP, &e.Location, &e.UserAgent, &e.Application, &e.Outcome, &e.Detail, &e.PrevHash, &e.Hash, &e.Count)
 	if err != nil {
 		return nil, err
 	}

@@ -175,6 +175,6 @@ func (db *DB) ListenChanges(ctx context.Context, o ListenOptions) {
 			listening()
 		}
 	}
-	db.listenLoop(ctx, ChangesChannel, ChangesListenerName, "changes listener", func() { c.gen.Add(1) },
+	db.listenLoop(ctx, ChangesChannel, ChangesListenerName, "changes listener", func(string) { c.gen.Add(1) },
 		func() { c.listening.Store(false); c.gen.Add(1) }, o)
 }

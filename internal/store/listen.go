@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,10 +25,16 @@ type ListenOptions struct {
 	Listening func()
 	// Notified, if set, is called after each notification was acted on.
 	Notified func()
+	// WakeAccount, if set, is called instead of wake for a push
+	// notification that names its account (NotifyPush's payload), so that
+	// only that account's waiters wake.
+	WakeAccount func(accountID int64)
 }
 
-// ListenPush calls wake for every push notification (NotifyPush) of any
-// process on the database, until ctx ends. It holds one connection of its
+// ListenPush calls o.WakeAccount with the account of every push
+// notification (NotifyPush) of any process on the database — or wake,
+// without WakeAccount or for a payload that names no account — until ctx
+// ends. It holds one connection of its
 // own, outside the pool, and when that connection drops it reconnects
 // after a backoff and calls wake once, since a notification sent while it
 // was away is lost: the woken waiters re-read their state, and their own
@@ -44,14 +51,20 @@ func (db *DB) ListenPush(ctx context.Context, wake func(), o ListenOptions) {
 			listening()
 		}
 	}
-	db.listenLoop(ctx, PushChannel, ListenerName, "push listener", wake, nil, o)
+	db.listenLoop(ctx, PushChannel, ListenerName, "push listener", func(payload string) {
+		if id, err := strconv.ParseInt(payload, 10, 64); err == nil && id > 0 && o.WakeAccount != nil {
+			o.WakeAccount(id)
+			return
+		}
+		wake()
+	}, nil, o)
 }
 
-// listenLoop listens on channel (connection named name) and calls wake for
-// each notification until ctx ends; o.Listening each time it is connected
+// listenLoop listens on channel (connection named name) and calls notified
+// with each notification's payload until ctx ends; o.Listening each time it is connected
 // and listening, lost (if set) each time the connection is gone, and it
 // reconnects after a backoff.
-func (db *DB) listenLoop(ctx context.Context, channel, name, what string, wake, lost func(), o ListenOptions) {
+func (db *DB) listenLoop(ctx context.Context, channel, name, what string, notified func(payload string), lost func(), o ListenOptions) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -62,8 +75,8 @@ func (db *DB) listenLoop(ctx context.Context, channel, name, what string, wake, 
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.Notified != nil {
-		w := wake
-		wake = func() { w(); o.Notified() }
+		n := notified
+		notified = func(payload string) { n(payload); o.Notified() }
 	}
 	backoff := o.MinBackoff
 	for {
@@ -72,7 +85,7 @@ func (db *DB) listenLoop(ctx context.Context, channel, name, what string, wake, 
 			if o.Listening != nil {
 				o.Listening()
 			}
-		}, wake)
+		}, notified)
 		if lost != nil {
 			lost()
 		}
@@ -91,9 +104,10 @@ func (db *DB) listenLoop(ctx context.Context, channel, name, what string, wake, 
 	}
 }
 
-// listen connects, listens on channel, calls listening, then wake for
-// each notification until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, channel, name string, listening, wake func()) error {
+// listen connects, listens on channel, calls listening, then notified
+// with each notification's payload until the connection fails or ctx
+// ends.
+func (db *DB) listen(ctx context.Context, channel, name string, listening func(), notified func(payload string)) error {
 	cfg, err := pgx.ParseConfig(db.url)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
@@ -113,9 +127,10 @@ func (db *DB) listen(ctx context.Context, channel, name string, listening, wake 
 	}
 	listening()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		wake()
+		notified(n.Payload)
 	}
 }

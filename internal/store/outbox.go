@@ -21,12 +21,20 @@ type Message struct {
 	MessageID string // RFC 5322 Message-ID, fixed at enqueue so a re-delivery carries the same one
 	Attempts  int    // delivery attempts made before this one
 	CreatedAt time.Time
+	// ExpiresAt, when set, is when the message becomes worthless (a push
+	// request's notification once the request expired): it is neither sent
+	// nor retried from then on.
+	ExpiresAt time.Time
 }
 
 // Delivery channels of a Message.
 const (
 	ChannelEmail = "email"
 	ChannelSMS   = "sms"
+	// ChannelWebPush is a Web Push message to an authenticator device: To
+	// is the device's public id, Text the payload (JSON); the subscription
+	// is looked up at delivery, so the endpoint never enters the outbox.
+	ChannelWebPush = "webpush"
 )
 
 // IsSMS reports whether m goes out by SMS.
@@ -52,21 +60,21 @@ const (
 // exists exactly when the change does.
 func (q *Q) EnqueueMessage(ctx context.Context, m *Message) error {
 	err := q.queryRow(ctx, `INSERT INTO outbox (event, recipient, lang, subject, text_body, html_body,
-		message_id, next_attempt_at, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
-		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), m.ChannelName()).Scan(&m.ID)
+		message_id, next_attempt_at, created_at, channel, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id`,
+		m.Event, m.To, m.Lang, m.Subject, m.Text, m.HTML, m.MessageID, ts(m.CreatedAt), m.ChannelName(), ts(m.ExpiresAt)).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("enqueue message: %w", err)
 	}
 	return nil
 }
 
-const outboxColumns = `id, channel, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at`
+const outboxColumns = `id, channel, event, recipient, lang, subject, text_body, html_body, message_id, attempts, created_at, expires_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
 	var m Message
-	var created int64
-	err := row.Scan(&m.ID, &m.Channel, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created)
-	m.CreatedAt = tm(created)
+	var created, expires int64
+	err := row.Scan(&m.ID, &m.Channel, &m.Event, &m.To, &m.Lang, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.Attempts, &created, &expires)
+	m.CreatedAt, m.ExpiresAt = tm(created), tm(expires)
 	return m, err
 }
 
@@ -75,10 +83,16 @@ func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
 // lease to expire, and the message is claimed again: delivery is at least
 // once, never lost.
 func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error) {
+	return q.claimDue(ctx, "", now, leaseUntil, limit)
+}
+
+// claimDue is ClaimDue, of one channel only when channel is not empty.
+func (q *Q) claimDue(ctx context.Context, channel string, now, leaseUntil time.Time, limit int) ([]Message, error) {
 	rows, err := q.query(ctx, `UPDATE outbox SET lease_until = $2
 		WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1
+			AND ($4 = '' OR channel = $4)
 			ORDER BY id LIMIT $3`+q.d.skipLocked()+`)
-		RETURNING `+outboxColumns, ts(now), ts(leaseUntil), limit)
+		RETURNING `+outboxColumns, ts(now), ts(leaseUntil), limit, channel)
 	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
@@ -92,6 +106,29 @@ func (q *Q) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) 
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// ChannelOutbox is the outbox of one channel: a worker over it claims only
+// that channel's messages. varco runs one for Web Push when no e-mail or
+// SMS sender is configured, so e-mails keep waiting untouched meanwhile.
+type ChannelOutbox struct {
+	Q       *Q
+	Channel string
+}
+
+// ClaimDue is Q.ClaimDue of the channel's messages only.
+func (c ChannelOutbox) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error) {
+	return c.Q.claimDue(ctx, c.Channel, now, leaseUntil, limit)
+}
+
+// MarkSent is Q.MarkSent.
+func (c ChannelOutbox) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	return c.Q.MarkSent(ctx, id, at)
+}
+
+// MarkFailed is Q.MarkFailed.
+func (c ChannelOutbox) MarkFailed(ctx context.Context, id int64, nextAttempt time.Time, lastError string, dead bool) error {
+	return c.Q.MarkFailed(ctx, id, nextAttempt, lastError, dead)
 }
 
 // MarkSent records a delivered message.
@@ -146,7 +183,7 @@ func (q *Q) SaveDevMessage(ctx context.Context, m Message) error {
 
 // ListDevMessages returns the newest dev-mode messages first.
 func (q *Q) ListDevMessages(ctx context.Context, limit int) ([]Message, error) {
-	rows, err := q.query(ctx, `SELECT id, channel, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at
+	rows, err := q.query(ctx, `SELECT id, channel, event, recipient, '', subject, text_body, html_body, message_id, 0, created_at, 0
 		FROM dev_messages ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list dev messages: %w", err)

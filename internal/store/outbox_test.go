@@ -101,3 +101,38 @@ func TestSentMessagesForgetTheirBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestChannelOutboxClaimsItsChannelOnly: the Web Push worker of a varco
+// with no e-mail or SMS sender claims Web Push messages only, with their
+// expiry; the e-mails stay pending and unclaimed.
+func TestChannelOutboxClaimsItsChannelOnly(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		in := []store.Message{
+			{Event: "password_changed", To: "a@example.it", Lang: "it", Subject: "s", Text: "t", MessageID: "<1@varco>", CreatedAt: t0},
+			{Channel: store.ChannelWebPush, Event: "push_sent", To: "dev-1", Text: `{"type":"push_request"}`, MessageID: "<2@varco>",
+				CreatedAt: t0, ExpiresAt: t0.Add(2 * time.Minute)},
+		}
+		for i := range in {
+			if err := db.EnqueueMessage(ctx, &in[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		push := store.ChannelOutbox{Q: db.Q, Channel: store.ChannelWebPush}
+		got, err := push.ClaimDue(ctx, t0, t0.Add(time.Minute), 10)
+		if err != nil || len(got) != 1 || got[0].Channel != store.ChannelWebPush || !got[0].ExpiresAt.Equal(in[1].ExpiresAt) ||
+			got[0].To != "dev-1" || got[0].Text != in[1].Text {
+			t.Fatalf("ClaimDue(webpush) = %+v, %v", got, err)
+		}
+		if again, err := push.ClaimDue(ctx, t0.Add(2*time.Minute), t0.Add(3*time.Minute), 10); err != nil || len(again) != 1 {
+			t.Fatalf("after the lease, ClaimDue(webpush) = %+v, %v", again, err)
+		}
+		if err := push.MarkSent(ctx, got[0].ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.ClaimDue(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour), 10)
+		if err != nil || len(all) != 1 || all[0].Channel != store.ChannelEmail || !all[0].ExpiresAt.IsZero() {
+			t.Fatalf("ClaimDue = %+v, %v", all, err)
+		}
+	})
+}

@@ -25,8 +25,8 @@ type PushRequest struct {
 	PublicID    string
 	AccountID   int64
 	DeviceID    int64
-	Purpose     string // login or disable
-	FlowID      int64  // the login flow's row id (purpose login)
+	Purpose     string // login, disable or replace_device
+	FlowID      int64  // the login flow's row id (purpose login), the enrollment's (replace_device)
 	Number      string
 	Nonce       []byte
 	Application string
@@ -87,9 +87,12 @@ func (q *Q) ReplacePushDevice(ctx context.Context, d *PushDevice) error {
 	return nil
 }
 
-// DeletePushDevice removes the account's device and its recovery codes and
-// reports whether there was a device.
+// DeletePushDevice removes the account's device, its push subscription
+// and its recovery codes, and reports whether there was a device.
 func (q *Q) DeletePushDevice(ctx context.Context, accountID int64) (bool, error) {
+	if _, err := q.exec(ctx, `DELETE FROM push_subscriptions WHERE account_id = $1`, accountID); err != nil {
+		return false, fmt.Errorf("delete push subscription: %w", err)
+	}
 	res, err := q.exec(ctx, `DELETE FROM push_devices WHERE account_id = $1`, accountID)
 	if err != nil {
 		return false, fmt.Errorf("delete push device: %w", err)
@@ -180,6 +183,70 @@ func (q *Q) PushRequestByFlow(ctx context.Context, flowID int64) (*PushRequest, 
 		return nil, fmt.Errorf("push request: %w", notFound(err, "push request"))
 	}
 	return r, nil
+}
+
+// PushRequestFor returns the newest request of purpose for the row flowID
+// (a login flow, or an enrollment for replace_device), locking it on
+// PostgreSQL inside a transaction; ENotFound when there is none.
+func (q *Q) PushRequestFor(ctx context.Context, purpose string, flowID int64) (*PushRequest, error) {
+	r, err := scanPushRequest(q.queryRow(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+		WHERE flow_id = $1 AND purpose = $2 ORDER BY id DESC LIMIT 1`+q.forUpdate(), flowID, purpose))
+	if err != nil {
+		return nil, fmt.Errorf("push request: %w", notFound(err, "push request"))
+	}
+	return r, nil
+}
+
+// PushEnrollment is a new device waiting for the old one's approval to
+// replace it (SPEC §6.1).
+type PushEnrollment struct {
+	ID        int64
+	IDHash    []byte // SHA-256 of the id the new device polls with
+	AccountID int64
+	PublicKey []byte // the new device's Ed25519 key
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	DoneAt    time.Time // zero until the new device took the old one's place
+}
+
+// InsertPushEnrollment stores e and sets e.ID.
+func (q *Q) InsertPushEnrollment(ctx context.Context, e *PushEnrollment) error {
+	err := q.queryRow(ctx, `INSERT INTO push_enrollments (id_hash, account_id, public_key, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.IDHash, e.AccountID, e.PublicKey, ts(e.CreatedAt), ts(e.ExpiresAt)).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("insert push enrollment: %w", mapError(err, "push enrollment"))
+	}
+	return nil
+}
+
+// PushEnrollmentByHash returns an enrollment by the hash of its id,
+// locking it on PostgreSQL inside a transaction; ENotFound when there is
+// none.
+func (q *Q) PushEnrollmentByHash(ctx context.Context, hash []byte) (*PushEnrollment, error) {
+	var e PushEnrollment
+	var created, expires, done int64
+	err := q.queryRow(ctx, `SELECT id, id_hash, account_id, public_key, created_at, expires_at, done_at
+		FROM push_enrollments WHERE id_hash = $1`+q.forUpdate(), hash).Scan(&e.ID, &e.IDHash, &e.AccountID, &e.PublicKey,
+		&created, &expires, &done)
+	if err != nil {
+		return nil, fmt.Errorf("push enrollment: %w", notFound(err, "push enrollment"))
+	}
+	e.CreatedAt, e.ExpiresAt, e.DoneAt = tm(created), tm(expires), tm(done)
+	return &e, nil
+}
+
+// FinishPushEnrollment marks an enrollment done at at; false when it
+// already was.
+func (q *Q) FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_enrollments SET done_at = $2 WHERE id = $1 AND done_at = 0`, id, ts(at))
+	if err != nil {
+		return false, fmt.Errorf("finish push enrollment: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("finish push enrollment: %w", err)
+	}
+	return n == 1, nil
 }
 
 // PushRequestsSince returns the account's requests created at or after
@@ -277,8 +344,12 @@ func (q *Q) LoginFlowByID(ctx context.Context, id int64) (*LoginFlow, error) {
 }
 
 // DeletePushRequestsBefore removes the requests that expired before
-// before: answered or not, they no longer count towards any limit.
+// before: answered or not, they no longer count towards any limit. The
+// device replacements that expired by then go with them.
 func (q *Q) DeletePushRequestsBefore(ctx context.Context, before time.Time) (int64, error) {
+	if _, err := q.exec(ctx, `DELETE FROM push_enrollments WHERE expires_at < $1`, ts(before)); err != nil {
+		return 0, fmt.Errorf("delete old push enrollments: %w", err)
+	}
 	res, err := q.exec(ctx, `DELETE FROM push_requests WHERE expires_at < $1`, ts(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete old push requests: %w", err)

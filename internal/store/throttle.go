@@ -77,15 +77,21 @@ func (q *Q) ThrottleStates(ctx context.Context, keys ...string) (map[string]Thro
 // state. A window that started before windowCutoff starts again at now with
 // this failure as its first.
 func (q *Q) ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (Throttle, error) {
+	return q.ThrottleFailures(ctx, key, 1, now, windowCutoff)
+}
+
+// ThrottleFailures is ThrottleFailure for n failures at once (a batch of
+// mail logins counts each key once).
+func (q *Q) ThrottleFailures(ctx context.Context, key string, n int, now, windowCutoff time.Time) (Throttle, error) {
 	var t Throttle
 	var start, blocked int64
 	err := q.queryRow(ctx, `INSERT INTO throttle (key, failures, window_start, updated_at)
-		VALUES ($1, 1, $2, $2)
+		VALUES ($1, $4, $2, $2)
 		ON CONFLICT (key) DO UPDATE SET
-			failures = CASE WHEN throttle.window_start < $3 THEN 1 ELSE throttle.failures + 1 END,
+			failures = CASE WHEN throttle.window_start < $3 THEN $4 ELSE throttle.failures + $4 END,
 			window_start = CASE WHEN throttle.window_start < $3 THEN $2 ELSE throttle.window_start END,
 			updated_at = $2
-		RETURNING failures, window_start, blocked_until`, key, ts(now), ts(windowCutoff)).Scan(&t.Failures, &start, &blocked)
+		RETURNING failures, window_start, blocked_until`, key, ts(now), ts(windowCutoff), n).Scan(&t.Failures, &start, &blocked)
 	if err != nil {
 		return Throttle{}, fmt.Errorf("throttle failure: %w", err)
 	}

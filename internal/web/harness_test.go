@@ -58,6 +58,8 @@ type siteOptions struct {
 	proxies bool
 	// manualClock runs the services on a manual clock (s.app.Clock).
 	manualClock bool
+	// apps are the configured applications (nil: the defaults).
+	apps *varco.Applications
 	// worker runs the background work (app.Run) as serve does: on
 	// PostgreSQL that includes the push listener.
 	worker bool
@@ -80,6 +82,7 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	}
 	cfg := fixture.Config(t, o.engine)
 	cfg.Dev = o.dev
+	cfg.Applications = o.apps
 	opt := fixture.Options{Worker: o.smtp || o.worker, PushRecheck: o.pushRecheck, PushListening: o.pushListening}
 	var sink *smtpsink.Sink
 	if o.smtp {

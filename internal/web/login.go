@@ -19,17 +19,33 @@ func (h *Handler) root(w http.ResponseWriter, r *http.Request, rq *request) {
 
 type loginData struct {
 	Email string
+	// App and ReturnTo are the application signing in and where to go
+	// afterwards (hidden fields); AppName is what the page shows.
+	App, ReturnTo, AppName string
 }
 
+// loginData returns the form's data for t.
+func (h *Handler) loginData(p *page, t target, email string) loginData {
+	d := loginData{Email: email, App: t.App, ReturnTo: t.ReturnTo}
+	if t.App != "" {
+		d.AppName = p.apps.Name(t.App, p.Lang)
+	}
+	return d
+}
+
+// loginForm shows the sign-in form, for ?app= and ?return_to= when an
+// application sent the browser here; someone already signed in goes
+// straight on.
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, rq *request) {
+	t := h.targetFromQuery(r)
 	if rq.account != nil {
-		redirect(w, r, "/profile")
+		redirect(w, r, t.destination())
 		return
 	}
 	p := h.newPage(r, rq, "login.title", "login")
 	notice(p, r, map[string]string{"signedout": "login.signedout", "reset": "login.reset_done",
 		"signin_again": "login.signin_again"})
-	p.Data = loginData{}
+	p.Data = h.loginData(p, t, "")
 	h.render(w, r, http.StatusOK, "login", p)
 }
 
@@ -47,17 +63,20 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 		return
 	}
 	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
-	data := loginData{Email: email}
-	if len(data.Email) > varco.MaxEmailLen {
-		data.Email = ""
+	t := h.targetOf(r.PostForm.Get("app"), r.PostForm.Get("return_to"))
+	shown := email
+	if len(shown) > varco.MaxEmailLen {
+		shown = ""
 	}
-	p.Data = data
+	p.Data = h.loginData(p, t, shown)
 	if email == "" || pw == "" {
 		p.Error = p.T("login.missing")
 		h.render(w, r, http.StatusBadRequest, "login", p)
 		return
 	}
-	res, err := h.auth.Login(r.Context(), email, pw, h.meta(r))
+	m := h.meta(r)
+	m.Application = t.application()
+	res, err := h.auth.Login(r.Context(), email, pw, m)
 	if err != nil {
 		switch varco.ErrorCode(err) {
 		case varco.EInvalid:
@@ -74,27 +93,31 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	if res.State == varco.StatePushRequired {
 		h.setFlowCookie(w, res.Flow)
+		h.setTargetCookie(w, t)
 		redirect(w, r, "/login/push")
 		return
 	}
 	if res.State == varco.StateStepUpRequired {
 		h.setFlowCookie(w, res.Flow)
+		h.setTargetCookie(w, t)
 		redirect(w, r, "/login/step-up")
 		return
 	}
-	h.signedIn(w, r, res)
+	h.signedIn(w, r, res, t)
 }
 
 // signedIn sets the session cookie of a finished sign-in (after the
 // password, a step-up or a push approval) and goes where it leads: the
-// password page for a session that may only change it, else the profile.
-func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *auth.LoginResult) {
+// password page for a session that may only change it, else the
+// application's return_to when it is allowed, else the profile.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *auth.LoginResult, t target) {
 	httpx.SetSessionCookie(w, res.Token, int(h.auth.Config().SessionAbsolute.Seconds()), h.secure)
+	h.clearTargetCookie(w)
 	if res.State == varco.StatePasswordChangeRequired || (res.Session != nil && res.Session.Restricted) {
 		redirect(w, r, "/profile/password")
 		return
 	}
-	redirect(w, r, "/profile")
+	redirect(w, r, t.destination())
 }
 
 // logout ends the current session and forgets the cookie.

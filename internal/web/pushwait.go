@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -32,11 +33,14 @@ var pushJSVersion = func() string {
 // open, and re-reads its flow when woken by a decision (taken in this
 // process or, on PostgreSQL, notified by another), at the request's
 // expiry, and otherwise every pushRecheck (Deps.PushRecheck): the bound
-// when a notification is lost, e.g. while the listener reconnects.
+// when a notification is lost and nothing else wakes the stream (a
+// listener reconnecting wakes every stream itself). With 10,000 waiting
+// pages, a re-check every 10 s was 1,000 reads a second that delayed the
+// reads decisions wait for (docs/performance.md, "Push").
 const (
 	pushStreamLife = 2*time.Minute + 30*time.Second
 	pushHeartbeat  = 15 * time.Second
-	pushRecheck    = 10 * time.Second
+	pushRecheck    = 30 * time.Second
 )
 
 type pushWaitData struct {
@@ -105,7 +109,7 @@ func (h *Handler) pushCheck(w http.ResponseWriter, r *http.Request, rq *request)
 			return
 		}
 		h.clearFlowCookie(w)
-		h.signedIn(w, r, res)
+		h.signedIn(w, r, res, h.targetFromCookie(r))
 	default:
 		h.signInAgain(w, r)
 	}
@@ -142,7 +146,7 @@ func (h *Handler) pushPage(w http.ResponseWriter, r *http.Request, p *page, stat
 func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request, state string) {
 	h.clearFlowCookie(w)
 	p := h.newPage(r, rq, "login.title", "login")
-	p.Data = loginData{}
+	p.Data = h.loginData(p, h.targetFromCookie(r), "")
 	status := http.StatusOK
 	if state == varco.StatePushDenied {
 		p.Error = p.T("pushwait.denied")
@@ -160,16 +164,20 @@ func (h *Handler) pushEnded(w http.ResponseWriter, r *http.Request, rq *request,
 func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request) {
 	ctx := r.Context()
 	id := flowID(r)
-	decided := h.auth.PushDecided()
-	wt, err := h.auth.PushWait(ctx, id)
+	wt, err := h.pushWaitShallow(ctx, id)
 	if err != nil {
-		if !varco.IsCode(err, varco.EFlowNotFound) {
+		if !varco.IsCode(err, varco.EFlowNotFound) && ctx.Err() == nil {
 			h.log.ErrorContext(ctx, "push events", "error", err)
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	// Only the decisions of this account wake this stream; one taken
+	// between the read above and this wait is seen by the read below.
+	account := wt.AccountID
+	decided, release := h.auth.PushDecided(account)
+	defer func() { release() }()
 	rc := http.NewResponseController(w)
 	// The server's write timeout is shorter than a stream's life.
 	_ = rc.SetWriteDeadline(time.Now().Add(pushStreamLife + 30*time.Second))
@@ -194,6 +202,17 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 	recheck := time.NewTicker(h.recheck)
 	defer recheck.Stop()
 	for {
+		wt, err = h.pushWaitShallow(ctx, id)
+		switch {
+		case varco.IsCode(err, varco.EFlowNotFound):
+			// Finished elsewhere (e.g. by the button): the page checks.
+			wt = &auth.PushWaiting{State: varco.StateExpired}
+		case err != nil:
+			if ctx.Err() == nil { // not the browser leaving
+				h.log.ErrorContext(ctx, "push events", "error", err)
+			}
+			return
+		}
 		if wt.State != varco.StatePushRequired {
 			send("event: state\ndata: " + wt.State + "\n\n")
 			return
@@ -222,17 +241,28 @@ func (h *Handler) pushEvents(w http.ResponseWriter, r *http.Request, rq *request
 			}
 		}
 		expiry.Stop()
-		decided = h.auth.PushDecided()
-		wt, err = h.auth.PushWait(ctx, id)
-		switch {
-		case varco.IsCode(err, varco.EFlowNotFound):
-			// Finished elsewhere (e.g. by the button): the page checks.
-			wt = &auth.PushWaiting{State: varco.StateExpired}
-		case err != nil:
-			h.log.ErrorContext(ctx, "push events", "error", err)
-			return
-		}
+		release()
+		decided, release = h.auth.PushDecided(account)
 	}
+}
+
+// pushWaitShallow is PushWait on a goroutine of its own. A database read
+// runs deep (the SQLite driver most of all), and a goroutine whose stack
+// grew for it keeps that stack while it waits; with thousands of waiting
+// pages that was most of their memory (docs/performance.md, "Push"). The
+// short-lived goroutine's stack goes back to the runtime when it ends.
+func (h *Handler) pushWaitShallow(ctx context.Context, id string) (*auth.PushWaiting, error) {
+	type result struct {
+		wt  *auth.PushWaiting
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		wt, err := h.auth.PushWait(ctx, id)
+		done <- result{wt, err}
+	}()
+	r := <-done
+	return r.wt, r.err
 }
 
 func (h *Handler) pushScript(w http.ResponseWriter, r *http.Request) {

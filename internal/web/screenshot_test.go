@@ -154,6 +154,7 @@ func TestScreenshots(t *testing.T) {
 			{"password", "/profile/password", 200},
 			{"sessions", "/profile/sessions", 200},
 			{"activity", "/profile/activity", 200},
+			{"app-passwords", "/profile/app-passwords", 200}, // no 2-step verification: two_factor_required
 			{"mailbox", "/dev/mailbox", 200},
 			{"mailbox-message", fmt.Sprintf("/dev/mailbox/%d", msgs[0].ID), 200},
 			{"forbidden", "/admin", 403},

@@ -148,7 +148,7 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *reque
 		return
 	}
 	h.clearFlowCookie(w)
-	h.signedIn(w, r, res)
+	h.signedIn(w, r, res, h.targetFromCookie(r))
 }
 
 // stepUpError answers a failed send or verify in the page's language.

@@ -24,6 +24,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
+	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/device"
@@ -51,8 +52,11 @@ type Deps struct {
 	Auth     *auth.Service
 	Recovery *recovery.Service // password reset, contact verification
 	Admin    *admin.Service
-	DB       *store.DB
-	Proxies  httpx.Proxies
+	// AppPasswords are the app passwords of mail clients (nil: the page
+	// answers 404).
+	AppPasswords *apppassword.Service
+	DB           *store.DB
+	Proxies      httpx.Proxies
 	// SecureCookies marks cookies Secure; off only in dev mode over http.
 	SecureCookies bool
 	// Dev serves /dev/mailbox.
@@ -62,7 +66,7 @@ type Deps struct {
 	// default the wall clock).
 	Clock clock.Clock
 	// PushRecheck is how often a push waiting page's event stream re-reads
-	// its flow when nothing woke it (default 10 s): the bound on the delay
+	// its flow when nothing woke it (default 30 s): the bound on the delay
 	// when a decision's notification is lost. Tests set it long, to see
 	// that the notification alone delivers.
 	PushRecheck time.Duration
@@ -73,6 +77,7 @@ type Handler struct {
 	auth     *auth.Service
 	recovery *recovery.Service
 	admin    *admin.Service
+	apppw    *apppassword.Service
 	db       *store.DB
 	proxies  httpx.Proxies
 	secure   bool
@@ -110,7 +115,7 @@ func New(d Deps) *Handler {
 	}
 	sum := sha256.Sum256(css)
 	v := hex.EncodeToString(sum[:8])
-	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
+	return &Handler{auth: d.Auth, recovery: d.Recovery, admin: d.Admin, apppw: d.AppPasswords, db: d.DB, proxies: d.Proxies, secure: d.SecureCookies,
 		dev: d.Dev, log: d.Log, clock: d.Clock, recheck: d.PushRecheck, pages: pages, cssURL: "/static/varco.css?v=" + v, cssETag: `"` + v + `"`}
 }
 
@@ -194,6 +199,11 @@ var routes = []route{
 	{"POST /profile/sessions/{id}/revoke", signedIn, (*Handler).revokeSession},
 	{"POST /profile/sessions/revoke-others", signedIn, (*Handler).revokeOtherSessions},
 	{"GET /profile/activity", signedIn, (*Handler).activity},
+	{"GET /profile/app-passwords", signedIn, (*Handler).appPasswords},
+	{"POST /profile/app-passwords", signedIn, (*Handler).appPasswordCreate},
+	{"POST /profile/app-passwords/{id}/rotate", signedIn, (*Handler).appPasswordRotate},
+	{"POST /profile/app-passwords/{id}/delete", signedIn, (*Handler).appPasswordDelete},
+	{"POST /profile/mail-access", signedIn, (*Handler).mailAccessSubmit},
 	{"GET /admin", staff, (*Handler).adminSearch},
 	{"GET /admin/users/{id}", staff, (*Handler).adminUser},
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
@@ -329,6 +339,7 @@ type page struct {
 	Notice     string
 	Error      string
 	Data       any
+	apps       *varco.Applications
 }
 
 type langLink struct {
@@ -341,7 +352,13 @@ func (p *page) T(key string, args ...any) string { return translate(p.Lang, key,
 
 // Label is the human name of an event, role, status, outcome, actor or
 // application (prefix "event.", "role." …), or the raw name.
-func (p *page) Label(prefix, name string) string { return label(p.Lang, prefix, name) }
+func (p *page) Label(prefix, name string) string {
+	if prefix == "appname." {
+		// Configured applications have their own display names (SPEC §1).
+		return p.apps.Name(name, p.Lang)
+	}
+	return label(p.Lang, prefix, name)
+}
 
 // Time formats t for the page's language in the reader's time zone, naming it.
 func (p *page) Time(t time.Time) string { return formatTime(p.Lang, p.loc(), t) }
@@ -365,7 +382,7 @@ func (p *page) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (h *Handler) newPage(r *http.Request, rq *request, titleKey, section string) *page {
 	p := &page{Lang: rq.lang, Section: section, CSS: h.cssURL, Account: rq.account, Staff: rq.staff(), Dev: h.dev,
-		Support: rq.account != nil && rq.account.Role == varco.RoleSupport}
+		Support: rq.account != nil && rq.account.Role == varco.RoleSupport, apps: h.auth.Config().Applications}
 	p.Title = p.T(titleKey)
 	p.Restricted = rq.session != nil && rq.session.Restricted
 	for _, l := range languages {

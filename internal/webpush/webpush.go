@@ -24,10 +24,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -62,15 +65,21 @@ func (s Subscription) Check() error {
 	if err != nil || u.Host == "" || len(s.Endpoint) > 2048 {
 		return errors.New("subscription endpoint: not a URL")
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
 		return errors.New("subscription endpoint: want https")
 	}
 	_, _, err = s.keys()
 	return err
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+// IsLoopback reports whether host (a URL's Hostname) is localhost or a
+// loopback address; "127.example.com" is not.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // recordSize is the aes128gcm record size: one record holds any message a
@@ -322,10 +331,14 @@ var (
 // Sender delivers messages to push services.
 type Sender struct {
 	VAPID  *VAPID
-	Client *http.Client                // default: 10 s timeout
-	Now    func() time.Time            // default: time.Now
-	Pad    func(payload []byte) int    // default: pad to a multiple of 256 bytes
-	Log    func(status int, err error) // optional
+	Client *http.Client // default: 10 s timeout, no redirects, public addresses only
+	// AllowLoopback lets the default client connect to loopback
+	// addresses: for a development or test install whose push service
+	// stand-in runs on the same machine.
+	AllowLoopback bool
+	Now           func() time.Time            // default: time.Now
+	Pad           func(payload []byte) int    // default: pad to a multiple of 256 bytes
+	Log           func(status int, err error) // optional
 }
 
 // Options of one message.
@@ -377,11 +390,20 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 	}
 	client := snd.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = defaultClient
+		if snd.AllowLoopback {
+			client = loopbackClient
+		}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webpush: post: %w", err)
+		// A *url.Error names the endpoint, a bearer capability: keep only
+		// its origin.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("webpush: post to %s: %w", Origin(s.Endpoint), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
@@ -395,6 +417,73 @@ func (snd *Sender) Send(ctx context.Context, s Subscription, payload []byte, o O
 	default:
 		return fmt.Errorf("%w: push service answered %d", ErrRejected, resp.StatusCode)
 	}
+}
+
+// defaultClient gives up after 10 s and follows no redirect: a push
+// service answers, it does not send elsewhere, and a redirect would take
+// the message (and its VAPID token) where the subscription did not say.
+// It connects to public addresses only, checked on the address it dials
+// after name resolution: a subscription is the device holder's text, and
+// a name that resolves to varco's own network must not turn varco into a
+// way to reach it. It uses no proxy.
+var (
+	defaultClient  = newClient(false)
+	loopbackClient = newClient(true)
+)
+
+func newClient(allowLoopback bool) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
+		return checkDialAddr(address, allowLoopback)
+	}}
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         d.DialContext,
+			TLSHandshakeTimeout: 5 * time.Second,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// ErrForbiddenAddress: the push service's name resolved to an address
+// varco does not send to (its own network).
+var ErrForbiddenAddress = errors.New("webpush: push service address not public")
+
+// checkDialAddr refuses to connect to private, link-local, unspecified,
+// multicast and (unless allowed) loopback addresses.
+func checkDialAddr(address string, allowLoopback bool) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrForbiddenAddress, err)
+	}
+	ip := ap.Addr().Unmap()
+	switch {
+	case ip.IsLoopback():
+		if allowLoopback {
+			return nil
+		}
+		return ErrForbiddenAddress
+	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsUnspecified(),
+		ip.IsMulticast(), ip.IsInterfaceLocalMulticast(), cgnat.Contains(ip):
+		return ErrForbiddenAddress
+	}
+	return nil
+}
+
+// cgnat is the shared address space of RFC 6598, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// Origin returns the scheme and host of a subscription's endpoint, what
+// logs may show of it: the path is the capability to push to the device.
+func Origin(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return "(bad endpoint)"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func enc(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

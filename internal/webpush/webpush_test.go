@@ -168,7 +168,7 @@ func TestSend(t *testing.T) {
 	}))
 	defer srv.Close()
 	key, _ := GenerateKey()
-	snd := &Sender{VAPID: &VAPID{Key: key, Subject: "mailto:s@p.example"}}
+	snd := &Sender{VAPID: &VAPID{Key: key, Subject: "mailto:s@p.example"}, AllowLoopback: true}
 	sub, priv, auth := newSubscription(t, srv.URL+"/push/1")
 	if err := snd.Send(context.Background(), sub, []byte("hello"), Options{TTL: time.Minute}); err != nil {
 		t.Fatal(err)
@@ -220,4 +220,59 @@ func FuzzVerifyVAPID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		_, _ = VerifyVAPID(h, "https://push.example", time.Now())
 	})
+}
+
+// A subscription is the device holder's text: varco's default client
+// connects only to public addresses, checked after name resolution, so a
+// name that resolves to varco's own network reaches nothing.
+func TestSendRefusesVarcosOwnNetwork(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	key, _ := GenerateKey()
+	snd := &Sender{VAPID: &VAPID{Key: key, Subject: "mailto:s@p.example"}}
+	_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	for _, endpoint := range []string{srv.URL + "/push/1", "http://localhost:" + port + "/push/1"} {
+		sub, _, _ := newSubscription(t, endpoint)
+		err := snd.Send(context.Background(), sub, []byte("x"), Options{})
+		if !errors.Is(err, ErrForbiddenAddress) {
+			t.Errorf("%s: %v, want ErrForbiddenAddress", endpoint, err)
+		}
+	}
+	if hits != 0 {
+		t.Errorf("the loopback server was reached %d times", hits)
+	}
+}
+
+func TestCheckDialAddr(t *testing.T) {
+	for _, c := range []struct {
+		addr     string
+		loopback bool
+		ok       bool
+	}{
+		{"93.184.216.34:443", false, true},
+		{"[2606:4700::1111]:443", false, true},
+		{"127.0.0.1:443", false, false},
+		{"127.0.0.1:443", true, true},
+		{"[::1]:443", false, false},
+		{"[::ffff:127.0.0.1]:443", false, false},
+		{"10.1.2.3:443", true, false},
+		{"192.168.1.1:443", false, false},
+		{"172.16.0.1:443", false, false},
+		{"169.254.169.254:80", true, false},
+		{"[fe80::1]:443", false, false},
+		{"[fd00::1]:443", false, false},
+		{"0.0.0.0:443", true, false},
+		{"100.64.0.1:443", false, false},
+		{"224.0.0.1:443", false, false},
+		{"not-an-address", false, false},
+	} {
+		err := checkDialAddr(c.addr, c.loopback)
+		if (err == nil) != c.ok {
+			t.Errorf("checkDialAddr(%q, loopback %v) = %v, want ok %v", c.addr, c.loopback, err, c.ok)
+		}
+	}
 }

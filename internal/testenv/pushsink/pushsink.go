@@ -10,6 +10,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,9 +30,47 @@ type Message struct {
 	Subscription string // the endpoint it was posted to
 	Payload      []byte // decrypted
 	VAPIDKey     string // the sender's public key from its Authorization
-	TTL          string
-	Urgency      string
+	// Authorization is the header as received, its signature already
+	// checked against VAPIDKey (Claims reads its JWT claims).
+	Authorization string
+	TTL           string
+	Urgency       string
+	Topic         string
 }
+
+// Claims are the claims of a VAPID JWT (RFC 8292 §2).
+type Claims struct {
+	Aud string `json:"aud"`
+	Exp int64  `json:"exp"`
+	Sub string `json:"sub"`
+}
+
+// Claims returns the claims of m's VAPID JWT, whose signature the sink
+// verified on receipt.
+func (m Message) Claims() (Claims, error) {
+	var c Claims
+	rest, _ := strings.CutPrefix(m.Authorization, "vapid ")
+	for _, part := range strings.Split(rest, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if k != "t" {
+			continue
+		}
+		parts := strings.Split(v, ".")
+		if len(parts) != 3 {
+			return c, fmt.Errorf("vapid token of %d parts", len(parts))
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			return c, fmt.Errorf("vapid claims: %w", err)
+		}
+		return c, json.Unmarshal(raw, &c)
+	}
+	return c, fmt.Errorf("no vapid token")
+}
+
+// Origin returns the sink's origin, the audience of the VAPID tokens sent
+// to it.
+func (s *Sink) Origin() string { return s.srv.URL }
 
 type browser struct {
 	priv *ecdh.PrivateKey
@@ -163,7 +202,7 @@ func (s *Sink) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inbox.Add(Message{Subscription: s.srv.URL + r.URL.Path, Payload: payload, VAPIDKey: key,
-		TTL: r.Header.Get("TTL"), Urgency: r.Header.Get("Urgency")})
+		Authorization: r.Header.Get("Authorization"), TTL: r.Header.Get("TTL"), Urgency: r.Header.Get("Urgency"), Topic: r.Header.Get("Topic")})
 	w.WriteHeader(http.StatusCreated)
 }
 
