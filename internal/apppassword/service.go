@@ -443,7 +443,9 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 	}
 	if wait > 0 {
 		// Nothing is written for a blocked login, and no password is
-		// checked: a flood of them costs one read each.
+		// checked: a flood of them costs one read each at most (none
+		// while the cached state stands: the block is compared with the
+		// clock here, on every login).
 		return varco.TooManyAttempts(wait)
 	}
 	a, credential, why, err := s.check(ctx, l, v, now)
