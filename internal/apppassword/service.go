@@ -50,6 +50,9 @@ var _ Store = (*store.Q)(nil)
 type DB interface {
 	Reader() *store.Q
 	InTx(ctx context.Context, fn func(q *store.Q) error) error
+	// ChangeVersion moves whenever anything a mail login reads may have
+	// changed, by any process (the login cache, logincache.go).
+	ChangeVersion(ctx context.Context) (uint64, bool)
 }
 
 var _ DB = (*store.DB)(nil)
@@ -117,6 +120,7 @@ type Service struct {
 	throttle Throttling
 	log      *slog.Logger
 	rec      *recorder
+	logins   loginCache
 
 	mailCache MailCache // nil: none
 }
@@ -453,20 +457,9 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 	}
 	now := s.clock.Now()
 	acctKey, ipKey := acctKeyPrefix+l.Username, ipKeyPrefix+l.ClientIP
-	// One query reads the throttling state and the account (a second one
-	// the state alone when there is no such account).
-	v, err := s.read().MailLogin(ctx, l.Username, acctKey, ipKey)
-	var states map[string]store.Throttle
-	switch {
-	case varco.IsCode(err, varco.ENotFound):
-		v = nil
-		if states, err = s.read().ThrottleStates(ctx, acctKey, ipKey); err != nil {
-			return fmt.Errorf("mail login: %w", err)
-		}
-	case err != nil:
+	states, v, err := s.view(ctx, l.Username, acctKey, ipKey)
+	if err != nil {
 		return fmt.Errorf("mail login: %w", err)
-	default:
-		states = v.Throttles
 	}
 	var wait time.Duration
 	for _, st := range states {
@@ -474,7 +467,9 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 	}
 	if wait > 0 {
 		// Nothing is written for a blocked login, and no password is
-		// checked: a flood of them costs one read each.
+		// checked: a flood of them costs one read each at most (none
+		// while the cached state stands: the block is compared with the
+		// clock here, on every login).
 		return varco.TooManyAttempts(wait)
 	}
 	a, credential, why, err := s.check(ctx, l, v, now)
@@ -513,6 +508,35 @@ func (s *Service) Authenticate(ctx context.Context, l MailLogin) error {
 		_ = s.rec.submit(ctx, r, false)
 	}
 	return nil
+}
+
+// view returns the throttling state of acctKey and ipKey and what
+// store.Q.MailLogin reads of username's account (nil: there is none). The
+// rows come from memory while nothing has changed since they were read
+// (loginCache: the change version is read first, then the rows); every
+// decision is taken on them afresh. One query reads them otherwise (a
+// second one the state alone when there is no such account).
+func (s *Service) view(ctx context.Context, username, acctKey, ipKey string) (map[string]store.Throttle, *store.MailLoginView, error) {
+	version, cacheable := s.db.ChangeVersion(ctx)
+	if cacheable {
+		if v := s.logins.get(username, acctKey, ipKey, version); v != nil {
+			return v.Throttles, v, nil
+		}
+	}
+	read := time.Now()
+	v, err := s.read().MailLogin(ctx, username, acctKey, ipKey)
+	switch {
+	case varco.IsCode(err, varco.ENotFound):
+		// Not kept: a bot guessing names would fill the cache.
+		states, err := s.read().ThrottleStates(ctx, acctKey, ipKey)
+		return states, nil, err
+	case err != nil:
+		return nil, nil, err
+	}
+	if cacheable {
+		s.logins.put(username, acctKey, ipKey, version, read, v)
+	}
+	return v.Throttles, v, nil
 }
 
 // check decides l with v, what store.Q.MailLogin read of its account (nil:

@@ -12,7 +12,10 @@ import (
 
 // ChangesChannel is the PostgreSQL notification channel on which the
 // triggers of migration 0021 announce every change to sessions, accounts
-// and organizations, from any process: the rows a session's lookup reads.
+// and organizations, from any process: the rows a session's lookup reads;
+// those of 0022 every change to app passwords, mail protocols,
+// authenticator devices and mail logins' throttling: the rest of what a
+// mail login reads (Q.MailLogin).
 const ChangesChannel = "varco_changes"
 
 // ChangesListenerName is the application_name of the connection that
@@ -45,7 +48,8 @@ type changes struct {
 // tell now, and then nothing read before may be trusted as current. A
 // caller that reads the version first, then the rows, may keep those rows
 // for as long as the version it read is still the one ChangeVersion
-// returns. auth's session cache is built on it.
+// returns. auth's session cache and apppassword's mail login cache are
+// built on it.
 //
 // On SQLite it is one PRAGMA data_version on a connection kept for it
 // (every commit of another connection moves it; the CLI is another
