@@ -150,6 +150,9 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, "authenticator-request-en-desktop.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
