@@ -110,7 +110,6 @@ type Store interface {
 	HasPlaces(ctx context.Context, accountID int64) (bool, error)
 	LockAccount(ctx context.Context, accountID int64, reason string) (bool, error)
 	TouchPlace(ctx context.Context, accountID int64, p store.Place) error
-	PlaceSeenSince(ctx context.Context, accountID int64, key string, since time.Time) (seen, any bool, err error)
 	TouchDevice(ctx context.Context, accountID int64, key string, since, at time.Time) (bool, error)
 	CreateSession(ctx context.Context, s *varco.Session) error
 	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
