@@ -10,23 +10,25 @@ import (
 	"varco.dev/varco/internal/store"
 )
 
-// expiryAlert raises the expiry alert when the password expires within the
-// policy's first warning day, and clears it otherwise. Once the password
-// has expired, a plain user's account is told that suspension is coming
-// (SPEC §2.6); staff are never suspended.
-func (s *Service) expiryAlert(ctx context.Context, q Store, a *varco.Account, p varco.Policy, expires, now time.Time) error {
+// expiryAlertPlan is what a sign-in does with the expiry alert: the kind
+// of alert to clear first ("": none), then the alert to raise (nil: none).
+// The expiry alert is raised when the password expires within the policy's
+// first warning day, and cleared otherwise. Once the password has expired,
+// a plain user's account is told that suspension is coming (SPEC §2.6);
+// staff are never suspended. A sign-in clears in its one statement
+// (store.Q.SignIn) and raises after.
+func expiryAlertPlan(a *varco.Account, p varco.Policy, expires, now time.Time) (clear string, raise *store.Alert) {
 	left := varco.DaysLeft(expires, now)
 	if left <= 0 && a.Role == varco.RoleUser && p.SuspensionGraceDays > 0 {
-		if err := q.ClearAlert(ctx, a.ID, notify.AlertPasswordExpiry); err != nil {
-			return err
-		}
 		suspendAt := expires.Add(time.Duration(p.SuspensionGraceDays) * varco.Day)
-		return q.RaiseAlert(ctx, a.ID, notify.SuspensionAlert(a, suspendAt), now)
+		al := notify.SuspensionAlert(a, suspendAt)
+		return notify.AlertPasswordExpiry, &al
 	}
 	if left <= 0 || left > p.FirstWarning() {
-		return q.ClearAlert(ctx, a.ID, notify.AlertPasswordExpiry)
+		return notify.AlertPasswordExpiry, nil
 	}
-	return q.RaiseAlert(ctx, a.ID, notify.ExpiryAlert(a, left, expires), now)
+	al := notify.ExpiryAlert(a, left, expires)
+	return "", &al
 }
 
 // Alerts returns the account's visible in-app alerts.

@@ -78,6 +78,8 @@ func (c *Config) defaults() {
 // Reader is what auth reads outside a transaction.
 type Reader interface {
 	AccountByEmail(ctx context.Context, email string) (*varco.Account, error)
+	// Login is what a sign-in reads before its password is checked.
+	Login(ctx context.Context, email, acctKey, ipKey string) (*store.LoginView, error)
 	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
 	OrgByID(ctx context.Context, id int64) (*varco.Org, error)
 	OrgForLogin(ctx context.Context, id int64) (*varco.Org, store.RiskThresholds, error)
@@ -104,9 +106,10 @@ type Store interface {
 	ThrottleBlock(ctx context.Context, key string, until time.Time) error
 	SetPassword(ctx context.Context, id int64, hash string, at time.Time) error
 	RecordLogin(ctx context.Context, id int64, at time.Time) error
+	SignIn(ctx context.Context, in *store.SignIn) (store.SignInResult, error)
+	HasPlaces(ctx context.Context, accountID int64) (bool, error)
 	LockAccount(ctx context.Context, accountID int64, reason string) (bool, error)
 	TouchPlace(ctx context.Context, accountID int64, p store.Place) error
-	PlaceSeenSince(ctx context.Context, accountID int64, key string, since time.Time) (seen, any bool, err error)
 	TouchDevice(ctx context.Context, accountID int64, key string, since, at time.Time) (bool, error)
 	CreateSession(ctx context.Context, s *varco.Session) error
 	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
@@ -340,14 +343,14 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	// hashing slot after.
 	wait, cancel := context.WithTimeout(ctx, s.hasher.MaxWait())
 	defer cancel()
-	a, failures, err := s.checkPassword(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	v, failures, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
 	if err != nil {
 		return nil, busy(ctx, wait, err)
 	}
 	// The password is right: the sign-in's writes have WriteWait more.
 	fin, cancelFin := context.WithTimeout(ctx, s.cfg.WriteWait)
 	defer cancelFin()
-	res, err := s.finishLogin(fin, a, pw, acctKey, failures, m, now)
+	res, err := s.finishLogin(fin, v, pw, acctKey, failures, m, now)
 	return res, busy(ctx, fin, err)
 }
 
@@ -357,18 +360,41 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 // Reads and the hashing slot wait under wait; a failure is recorded under
 // ctx, so that no deadline lets a guess go uncounted.
 func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (a *varco.Account, failures bool, err error) {
-	// Both keys in one query; the account's state also tells whether a
-	// right password has failures to forget.
-	states, err := s.throttleStates(wait, now, acctKey, ipKey)
+	v, failures, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
 	if err != nil {
 		return nil, false, err
 	}
-	_, failures = states[acctKey]
-	a, err = s.read().AccountByEmail(wait, email)
-	if err != nil && !varco.IsCode(err, varco.ENotFound) {
+	return v.Account, failures, nil
+}
+
+// checkLogin is checkPassword with everything else the sign-in read with
+// the account, in the same query (store.Q.Login): both throttling keys,
+// the organization's policy and thresholds, whether 2-step verification
+// is on. Nothing is read after the hash that could be read before it, and
+// no transaction is open while it runs: the writes come after, in their
+// own short transaction.
+func (s *Service) checkLogin(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (v *store.LoginView, failures bool, err error) {
+	v, err = s.read().Login(wait, email, acctKey, ipKey)
+	var states map[string]store.Throttle
+	switch {
+	case err == nil:
+		states = v.Throttles
+	case varco.IsCode(err, varco.ENotFound):
+		// No such account: the keys' states alone, in one query.
+		v = nil
+		if states, err = s.read().ThrottleStates(wait, acctKey, ipKey); err != nil {
+			return nil, false, err
+		}
+	default:
 		return nil, false, err
 	}
-	if a == nil {
+	if err := s.refuseBlocked(states, now); err != nil {
+		return nil, false, err
+	}
+	// The account's state also tells whether a right password has
+	// failures to forget.
+	_, failures = states[acctKey]
+	if v == nil {
 		// Spend the same time as a real verification so timing does not
 		// tell whether the account exists.
 		if err := s.hasher.DummyVerify(wait, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
@@ -376,6 +402,7 @@ func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email,
 		}
 		return nil, false, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
 	}
+	a := v.Account
 	ok, err := s.hasher.Verify(wait, pw, a.PasswordHash)
 	if err != nil && varco.IsCode(err, varco.EOverloaded) {
 		return nil, false, err
@@ -387,7 +414,7 @@ func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email,
 	if !ok {
 		return nil, false, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
 	}
-	return a, failures, nil
+	return v, failures, nil
 }
 
 // busy turns an error caused by the deadline of dl (not by the caller's
@@ -404,7 +431,8 @@ func busy(ctx, dl context.Context, err error) error {
 
 // finishLogin completes a sign-in whose password is right: the account's
 // status, a rehash, the risk rules, then the session or the step-up.
-func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
+func (s *Service) finishLogin(ctx context.Context, v *store.LoginView, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
+	a := v.Account
 	if err := s.passwordAccepted(ctx, a, acctKey, failures, m); err != nil {
 		return nil, err
 	}
@@ -415,15 +443,9 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 			}
 		}
 	}
-	// The organization's policy and risk thresholds in one read.
-	policy, th := varco.DefaultPolicy(), store.DefaultRiskThresholds()
-	if a.OrgID != 0 {
-		org, t, err := s.read().OrgForLogin(ctx, a.OrgID)
-		if err != nil {
-			return nil, err
-		}
-		policy, th = org.Policy, t
-	}
+	// The organization's policy and risk thresholds were read with the
+	// account.
+	policy, th := v.Policy, v.Risk
 	expires := policy.ExpiresAt(a.PasswordChangedAt)
 	// A password that must change first is changed after the step-up,
 	// never instead of it (SPEC §2.6, §5.3).
@@ -435,9 +457,7 @@ func (s *Service) finishLogin(ctx context.Context, a *varco.Account, pw, acctKey
 	m.Location = risk.Location
 	// With 2-step verification on, the device's approval replaces the
 	// step-up of a risky sign-in (SPEC §9a).
-	if on, err := s.twoFactorOn(ctx, a.ID); err != nil {
-		return nil, err
-	} else if on {
+	if v.TwoFactor {
 		return s.startPush(ctx, a, m, now, risk, mustChange)
 	}
 	if risk.StepUp {
@@ -502,11 +522,22 @@ func (s *Service) completeLogin(ctx context.Context, q Store, in signIn) (*Login
 		state, kind = varco.StatePasswordChangeRequired, restrictedSession
 	}
 	res := &LoginResult{State: state, Account: a}
-	tok, sess, err := s.openSession(ctx, q, a, now, m, kind)
+	tok, sess, err := s.newSession(a, now, m, kind)
 	if err != nil {
 		return nil, err
 	}
 	res.Token, res.Session = tok, sess
+	// The session, the last sign-in, the usual place and device, the
+	// expiry alert's removal: one statement on PostgreSQL. The place and
+	// device are touched there only when they are usual; a new one is
+	// recorded by loginAlert.
+	place.LastSeenAt = now
+	clear, raise := expiryAlertPlan(a, in.policy, in.expires, now)
+	seen, err := q.SignIn(ctx, &store.SignIn{Session: sess, Place: place, DeviceKey: deviceKey(m.UserAgent),
+		Since: now.Add(-alertWindow), At: now, ClearAlert: clear})
+	if err != nil {
+		return nil, err
+	}
 	if mustChange {
 		res.Flow = in.flow
 		if in.flow == "" {
@@ -515,20 +546,13 @@ func (s *Service) completeLogin(ctx context.Context, q Store, in signIn) (*Login
 			}
 		}
 	}
-	if err := q.RecordLogin(ctx, a.ID, now); err != nil {
+	if err := s.loginAlert(ctx, q, a, sess, m, place, now, seen); err != nil {
 		return nil, err
 	}
-	if err := s.loginAlert(ctx, q, a, sess, m, place, now); err != nil {
-		return nil, err
-	}
-	place.LastSeenAt = now
-	if place.Key != "" {
-		if err := q.TouchPlace(ctx, a.ID, place); err != nil {
+	if raise != nil {
+		if err := q.RaiseAlert(ctx, a.ID, *raise, now); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.expiryAlert(ctx, q, a, in.policy, in.expires, now); err != nil {
-		return nil, err
 	}
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventLoginSucceeded, varco.OutcomeSuccess, m, "")); err != nil {
 		return nil, err
@@ -571,6 +595,14 @@ func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...str
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseBlocked(states, now); err != nil {
+		return nil, err
+	}
+	return states, nil
+}
+
+// refuseBlocked answers too_many_attempts while any of states is blocked.
+func (s *Service) refuseBlocked(states map[string]store.Throttle, now time.Time) error {
 	var wait time.Duration
 	for _, st := range states {
 		if d := st.BlockedUntil.Sub(now); d > wait {
@@ -578,9 +610,9 @@ func (s *Service) throttleStates(ctx context.Context, now time.Time, keys ...str
 		}
 	}
 	if wait > 0 {
-		return nil, varco.TooManyAttempts(wait)
+		return varco.TooManyAttempts(wait)
 	}
-	return states, nil
+	return nil
 }
 
 // backoff returns the wait after the n-th counted failure when waiting
@@ -659,16 +691,25 @@ const (
 )
 
 func (s *Service) openSession(ctx context.Context, q Store, a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
-	tok, hash, err := varco.NewToken()
+	tok, sess, err := s.newSession(a, now, m, kind)
 	if err != nil {
 		return "", nil, err
 	}
-	sess := &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent), Restricted: kind == restrictedSession}
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return "", nil, err
 	}
 	return tok, sess, nil
+}
+
+// newSession is a session of a not stored yet, and its token.
+func (s *Service) newSession(a *varco.Account, now time.Time, m Meta, kind sessionKind) (string, *varco.Session, error) {
+	tok, hash, err := varco.NewToken()
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, &varco.Session{AccountID: a.ID, TokenHash: hash, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.SessionAbsolute), IP: text.Record(m.IP, 64), UserAgent: text.Record(m.UserAgent, text.MaxUserAgent),
+		Restricted: kind == restrictedSession}, nil
 }
 
 // passwordExpiry returns when the account's password expires under its

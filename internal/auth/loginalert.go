@@ -31,24 +31,34 @@ func deviceKey(userAgent string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// loginAlert records the sign-in's device and, when its place or device is
-// new to the account, queues the alert. Call it in the sign-in's
-// transaction before the place is touched. The account's first sign-in sets
-// the baseline and alerts nobody.
+// loginAlert records the sign-in's place and device when they are new to
+// the account (seen says which store.Q.SignIn found usual, and touched)
+// and, when either is, queues the alert. Call it in the sign-in's
+// transaction right after SignIn. The account's first sign-in sets the
+// baseline and alerts nobody.
 func (s *Service) loginAlert(ctx context.Context, q Store, a *varco.Account, sess *varco.Session, m Meta,
-	place store.Place, now time.Time) error {
+	place store.Place, now time.Time, seen store.SignInResult) error {
 	since := now.Add(-alertWindow)
 	newPlace, anyPlace := false, false
 	if place.Key != "" {
-		seen, any, err := q.PlaceSeenSince(ctx, a.ID, place.Key, since)
-		if err != nil {
+		newPlace, anyPlace = !seen.PlaceSeen, true
+		if newPlace {
+			// Whether the account has any place, before this one is added.
+			any, err := q.HasPlaces(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			anyPlace = any
+			if err := q.TouchPlace(ctx, a.ID, place); err != nil {
+				return err
+			}
+		}
+	}
+	seenDevice := seen.DeviceSeen
+	if !seenDevice {
+		if _, err := q.TouchDevice(ctx, a.ID, deviceKey(m.UserAgent), since, now); err != nil {
 			return err
 		}
-		newPlace, anyPlace = !seen, any
-	}
-	seenDevice, err := q.TouchDevice(ctx, a.ID, deviceKey(m.UserAgent), since, now)
-	if err != nil {
-		return err
 	}
 	if !anyPlace || (!newPlace && seenDevice) {
 		return nil

@@ -112,28 +112,46 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 	for _, e := range es {
 		byPos[position{e.Chain, e.ChainSeq}] = e
 	}
-	err = q.batches(ctx, len(es), 18,
-		`INSERT INTO audit_events (chain, chain_seq, key_id, time, account_id, org_id, event, actor, actor_id,
-		ip, location, user_agent, application, outcome, detail, prev_hash, hash, occurrences) VALUES `,
-		` RETURNING seq, chain, chain_seq`,
-		func(i int) []any {
-			e := es[i]
-			return []any{e.Chain, e.ChainSeq, e.KeyID, ts(e.Time), e.AccountID, e.OrgID, e.Event, e.Actor, e.ActorID,
-				e.IP, e.Location, e.UserAgent, e.Application, e.Outcome, e.Detail, e.PrevHash, e.Hash, max(e.Count, 1)}
-		},
-		func(scan func(...any) error) error {
-			var id, pos int64
-			var c string
-			if err := scan(&id, &c, &pos); err != nil {
-				return err
-			}
-			if e := byPos[position{c, pos}]; e != nil {
-				e.ID = id
-			}
-			return nil
-		})
+	values := func(i int) []any {
+		e := es[i]
+		return []any{e.Chain, e.ChainSeq, e.KeyID, ts(e.Time), e.AccountID, e.OrgID, e.Event, e.Actor, e.ActorID,
+			e.IP, e.Location, e.UserAgent, e.Application, e.Outcome, e.Detail, e.PrevHash, e.Hash, max(e.Count, 1)}
+	}
+	setID := func(scan func(...any) error) error {
+		var id, pos int64
+		var c string
+		if err := scan(&id, &c, &pos); err != nil {
+			return err
+		}
+		if e := byPos[position{c, pos}]; e != nil {
+			e.ID = id
+		}
+		return nil
+	}
+	// On PostgreSQL, the head of a single chain moves in the statement
+	// that inserts its last event (a sign-in's one event: two statements,
+	// not three). The head row is the chain's own, taken above.
+	oneChain := q.d == dialectPostgres && len(chains) == 1
+	first := len(es)
+	if oneChain {
+		first--
+	}
+	err = q.batches(ctx, first, 18, insertEvents+` VALUES `, ` RETURNING seq, chain, chain_seq`, values, setID)
 	if err != nil {
 		return fmt.Errorf("append events: insert: %w", err)
+	}
+	if oneChain {
+		e := es[len(es)-1]
+		err = q.eachRow(ctx, `WITH h AS (UPDATE audit_heads SET hash = $17 WHERE chain = $1) `+insertEvents+
+			` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING seq, chain, chain_seq`,
+			values(len(es)-1), setID)
+		if err != nil {
+			return fmt.Errorf("append events: insert: %w", err)
+		}
+		if e.ID == 0 {
+			return fmt.Errorf("append events: event %d of chain %s not returned", e.ChainSeq, e.Chain)
+		}
+		return nil
 	}
 
 	last := func(c string) *varco.Event { l := byChain[c]; return l[len(l)-1] }
@@ -147,6 +165,9 @@ func (q *Q) AppendEvents(ctx context.Context, es []*varco.Event) error {
 	}
 	return nil
 }
+
+const insertEvents = `INSERT INTO audit_events (chain, chain_seq, key_id, time, account_id, org_id, event, actor, actor_id,
+		ip, location, user_agent, application, outcome, detail, prev_hash, hash, occurrences)`
 
 // batches runs prefix + VALUES rows + suffix for n rows of cols columns,
 // rowsPerStatement rows a statement (single rows for the rest, so that

@@ -8,18 +8,6 @@ import (
 	"time"
 )
 
-// PlaceSeenSince reports whether the account signed in from the place key
-// at or after since, and whether it has any place at all.
-func (q *Q) PlaceSeenSince(ctx context.Context, accountID int64, key string, since time.Time) (seen, any bool, err error) {
-	err = q.queryRow(ctx, `SELECT
-		EXISTS (SELECT 1 FROM login_places WHERE account_id = $1 AND place_key = $2 AND last_seen_at >= $3),
-		EXISTS (SELECT 1 FROM login_places WHERE account_id = $1)`, accountID, key, ts(since)).Scan(&seen, &any)
-	if err != nil {
-		return false, false, fmt.Errorf("place seen: %w", err)
-	}
-	return seen, any, nil
-}
-
 // TouchDevice records a sign-in with the device key at at and reports
 // whether the account had used that device at or after since.
 func (q *Q) TouchDevice(ctx context.Context, accountID int64, key string, since, at time.Time) (bool, error) {
