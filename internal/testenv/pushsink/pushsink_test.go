@@ -21,7 +21,7 @@ func TestSinkOpensWhatASenderSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	vapid := &webpush.VAPID{Key: key, Subject: "mailto:security@provider.test"}
-	snd := &webpush.Sender{VAPID: vapid}
+	snd := &webpush.Sender{VAPID: vapid, AllowLoopback: true}
 	sub := sink.Subscribe(t)
 	if err := snd.Send(context.Background(), sub, []byte(`{"kind":"push_request"}`), webpush.Options{TTL: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
