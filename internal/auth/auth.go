@@ -90,6 +90,7 @@ type Reader interface {
 	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]*varco.Event, error)
 	ListAlerts(ctx context.Context, accountID int64) ([]store.Alert, error)
+	UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error)
 	// push.Store: the authenticator's device and its pending requests are
 	// read outside a transaction too (push.Rules.Device and Pending).
 	push.Store

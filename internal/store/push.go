@@ -191,6 +191,15 @@ func (q *Q) ReplaceRecoveryCodes(ctx context.Context, accountID int64, hashes []
 	return nil
 }
 
+// UnusedRecoveryCodes counts the account's recovery codes not spent yet.
+func (q *Q) UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM push_recovery_codes WHERE account_id = $1 AND used_at = 0`, accountID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count recovery codes: %w", err)
+	}
+	return n, nil
+}
+
 // UseRecoveryCode spends an unused recovery code of the account and
 // reports whether there was one.
 func (q *Q) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) (bool, error) {
