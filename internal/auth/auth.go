@@ -128,6 +128,7 @@ type Store interface {
 	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment) error
 	PushEnrollmentByHash(ctx context.Context, hash []byte) (*store.PushEnrollment, error)
 	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
+	UseApprovedPushRequest(ctx context.Context, id int64) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error
 	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters

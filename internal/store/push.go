@@ -390,6 +390,21 @@ func (q *Q) AnswerPushRequest(ctx context.Context, id int64, status string, at t
 	return n == 1, nil
 }
 
+// UseApprovedPushRequest marks an approved request as used (status
+// "used"), so that what it approved is given once; it reports false when
+// the request was not approved or already used.
+func (q *Q) UseApprovedPushRequest(ctx context.Context, id int64) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_requests SET status = 'used' WHERE id = $1 AND status = 'approved'`, id)
+	if err != nil {
+		return false, fmt.Errorf("use push request: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("use push request: %w", err)
+	}
+	return n == 1, nil
+}
+
 // PushMutedUntil returns until when push is muted for the account (the
 // zero time when it is not).
 func (q *Q) PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error) {

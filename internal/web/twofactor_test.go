@@ -118,3 +118,63 @@ func TestTwoFactorTurnOffDeniedOrExpired(t *testing.T) {
 	}
 	wantRedirect(t, s.browser().get("/profile/two-factor"), "/login")
 }
+
+var codesRe = regexp.MustCompile(`<code class="recovery-code">([A-Z0-9-]+)</code>`)
+
+// TestRecoveryCodesPage: new recovery codes from the profile need an
+// approval on the device (SPEC §6.1 "regenerable"): before it the button
+// shows no codes; after it the button shows 10 new codes once, with
+// Cache-Control no-store, and the page counts 10 unused codes; a denial
+// shows none and says the old ones still work.
+func TestRecoveryCodesPage(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			s := newSite(t, siteOptions{dev: true, engine: engine, manualClock: true})
+			s.standard()
+			b := s.browser("Accept-Language", "en")
+			b.login("luigi@other.test", luigiPW)
+			dev := s.enrollDevice("luigi@other.test", luigiPW)
+			want(t, b.get("/profile/two-factor"), 200, `action="/profile/two-factor/recovery-codes"`, "Create new recovery codes")
+
+			p := b.post("/profile/two-factor/recovery-codes", nil)
+			path := p.header.Get("Location")
+			if p.status != http.StatusSeeOther || !strings.HasPrefix(path, "/profile/two-factor/recovery-codes/") {
+				t.Fatalf("new codes: %d %q", p.status, path)
+			}
+			p = b.get(path)
+			want(t, p, 200, "approve the new recovery codes", `method="post" action="`+path+`"`)
+			number := numberRe.FindStringSubmatch(p.body)[1]
+			p = b.post(path, nil)
+			want(t, p, 200, "has not been approved yet", number)
+			if codesRe.MatchString(p.body) {
+				t.Fatal("codes shown before the approval")
+			}
+			if st := dev.decide(push.DecisionApprove, number); st != push.StatusApproved {
+				t.Fatalf("decision: %s", st)
+			}
+			p = b.post(path, nil)
+			want(t, p, 200, "New recovery codes created.", "shown only this once", `<dd id="recovery-left">10</dd>`)
+			if n := len(codesRe.FindAllStringSubmatch(p.body, -1)); n != 10 || p.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("%d codes, Cache-Control %q", n, p.header.Get("Cache-Control"))
+			}
+			// Shown once.
+			want(t, b.post(path, nil), http.StatusNotFound)
+			want(t, b.get(path), http.StatusNotFound)
+
+			// A denial: no codes, the old ones still work.
+			s.app.Clock.(*clock.Manual).Advance(time.Minute)
+			p = b.post("/profile/two-factor/recovery-codes", nil)
+			path = p.header.Get("Location")
+			dev.decide(push.DecisionDeny, "")
+			p = b.post(path, nil)
+			want(t, p, http.StatusForbidden, `role="alert"`, "the old codes still work")
+			if codesRe.MatchString(p.body) {
+				t.Fatal("codes shown after a denial")
+			}
+			want(t, b.get(path), http.StatusForbidden, "the old codes still work")
+			if p := b.post("/profile/two-factor/recovery-codes", nil, "Sec-Fetch-Site", "cross-site"); p.status != http.StatusForbidden {
+				t.Fatalf("cross-site POST: %d", p.status)
+			}
+		})
+	}
+}
