@@ -23,6 +23,9 @@ const (
 	EventPushDenied        = "push_denied"
 	EventPushReported      = "push_reported"
 	EventPushExpired       = "push_expired"
+	// EventRecoveryCodesRegenerated: new recovery codes replaced the old
+	// ones after an approval on the device (SPEC §6.1 "regenerable").
+	EventRecoveryCodesRegenerated = "recovery_codes_regenerated"
 )
 
 // Error codes of push verification.

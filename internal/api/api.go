@@ -127,6 +127,8 @@ var routes = []route{
 	{"DELETE /api/v1/authenticator/push-subscription", (*Server).deletePushSubscription, deviceAuth},
 	{"GET /api/v1/me/two-factor", (*Server).getTwoFactor, signedIn},
 	{"DELETE /api/v1/me/two-factor", (*Server).disableTwoFactor, signedIn},
+	{"POST /api/v1/me/two-factor/recovery-codes", (*Server).newRecoveryCodes, signedIn},
+	{"GET /api/v1/me/two-factor/recovery-codes/{flow}", (*Server).recoveryCodes, signedIn},
 	{"GET /api/v1/me/app-passwords", (*Server).listAppPasswords, signedIn},
 	{"POST /api/v1/me/app-passwords", (*Server).createAppPassword, signedIn},
 	{"DELETE /api/v1/me/app-passwords/{id}", (*Server).deleteAppPassword, signedIn},

@@ -372,6 +372,9 @@ var webForms = map[string][]string{
 	"POST /profile/app-passwords":                    {"label"},
 	"POST /profile/app-passwords/{id}/rotate":        nil,
 	"POST /profile/app-passwords/{id}/delete":        nil,
+	"POST /profile/two-factor/disable":               nil,
+	"POST /profile/two-factor/recovery-codes":        nil,
+	"POST /profile/two-factor/recovery-codes/{id}":   nil,
 	"POST /profile/mail-access":                      {"imap", "pop3", "smtp"},
 	"POST /admin/users/{id}/disable":                 {"confirm"},
 	"POST /admin/users/{id}/reactivate":              {"confirm"},
@@ -386,7 +389,7 @@ var webForms = map[string][]string{
 }
 
 // webQuery are the query parameters pages read.
-var webQuery = []string{"q", "type", "from", "to", "token", "cursor", "done", "lang", "others", "status"}
+var webQuery = []string{"q", "type", "from", "to", "token", "cursor", "done", "lang", "others", "status", "check"}
 
 func (e *corpusEnv) webSweep(t *testing.T) {
 	for _, pattern := range web.Patterns() {

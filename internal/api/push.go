@@ -204,6 +204,44 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
 }
 
+// newRecoveryCodes asks the device to approve new recovery codes
+// (SPEC §6.1 "regenerable"): 202 {flow, number}, as turning 2-step
+// verification off.
+func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	id, number, err := s.Auth.StartRecoveryCodes(r.Context(), account(r), s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
+}
+
+type recoveryCodesJSON struct {
+	State         string     `json:"state"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	RecoveryCodes []string   `json:"recovery_codes,omitempty"`
+}
+
+// recoveryCodes is the poll of a request for new recovery codes:
+// approval_required, then regenerated with the codes (once: later polls
+// answer 404 push_not_found), push_denied or expired.
+func (s *Server) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Auth.CollectRecoveryCodes(r.Context(), account(r), r.PathValue("flow"), s.meta(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := recoveryCodesJSON{State: st.State, RecoveryCodes: st.Codes}
+	if st.State == auth.EnrollApprovalRequired {
+		exp := st.ExpiresAt.UTC()
+		out.ExpiresAt = &exp
+	}
+	if st.Codes != nil {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
 type pushKeyJSON struct {
 	PublicKey string `json:"public_key"` // uncompressed P-256 point, base64url without padding
 }

@@ -92,6 +92,7 @@ type Reader interface {
 	ListSessions(ctx context.Context, accountID int64, now time.Time) ([]*varco.Session, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]*varco.Event, error)
 	ListAlerts(ctx context.Context, accountID int64) ([]store.Alert, error)
+	UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error)
 	// push.Store: the authenticator's device and its pending requests are
 	// read outside a transaction too (push.Rules.Device and Pending).
 	push.Store
@@ -130,6 +131,7 @@ type Store interface {
 	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment) error
 	PushEnrollmentByHash(ctx context.Context, hash []byte) (*store.PushEnrollment, error)
 	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
+	UseApprovedPushRequest(ctx context.Context, id int64) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error
 	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters

@@ -539,8 +539,9 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 			}
 			return nil
 		}
-		if r.Purpose == push.PurposeReplaceDevice {
-			// The new device collects the outcome (PollEnrollment).
+		if r.Purpose == push.PurposeReplaceDevice || r.Purpose == push.PurposeRecoveryCodes {
+			// The new device collects the outcome (PollEnrollment), or
+			// the account its new recovery codes (CollectRecoveryCodes).
 			return nil
 		}
 		f, err := q.LoginFlowByID(ctx, r.FlowID)
@@ -630,11 +631,21 @@ func (s *Service) SignOutDevice(ctx context.Context, token string, m Meta) error
 // StartDisable asks the device to approve turning 2-step verification off
 // (DELETE /me/two-factor): the request's id and the number to type.
 func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (id, number string, err error) {
+	id, number, err = s.startAccountPush(ctx, a, m, push.PurposeDisable)
+	if err != nil {
+		return "", "", fmt.Errorf("disable 2-step verification: %w", err)
+	}
+	return id, number, nil
+}
+
+// startAccountPush asks the device to approve an account-management
+// action (purpose): the request's id and the number to type.
+func (s *Service) startAccountPush(ctx context.Context, a *varco.Account, m Meta, purpose string) (id, number string, err error) {
 	now := s.clock.Now()
 	m = s.located(repaired(m), a.Language())
 	err = s.inTx(ctx, func(q Store) error {
 		pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
-		st, err := s.push.Start(ctx, q, a.ID, push.PurposeDisable, 0, pc, now)
+		st, err := s.push.Start(ctx, q, a.ID, purpose, 0, pc, now)
 		if err != nil {
 			return err
 		}
@@ -648,10 +659,10 @@ func (s *Service) StartDisable(ctx context.Context, a *varco.Account, m Meta) (i
 		if err := q.NotifyPush(ctx, a.ID); err != nil {
 			return err
 		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeDisable))
+		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, purpose))
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("disable 2-step verification: %w", err)
+		return "", "", err
 	}
 	s.decided.BroadcastTo(a.ID)
 	return id, number, nil

@@ -29,6 +29,9 @@ const (
 	// PurposeReplaceDevice: a new device asks to take this one's place
 	// (SPEC §6.1, "an approval on the old device").
 	PurposeReplaceDevice = "replace_device"
+	// PurposeRecoveryCodes: the account asks for new recovery codes
+	// (SPEC §6.1, "regenerable").
+	PurposeRecoveryCodes = "recovery_codes"
 )
 
 // Statuses of a request.
@@ -38,6 +41,9 @@ const (
 	StatusDenied   = "denied"
 	StatusReported = "reported"
 	StatusExpired  = "expired"
+	// StatusUsed: an approved request whose outcome was given (new
+	// recovery codes), so that it is given once.
+	StatusUsed = "used"
 )
 
 // KindCLI is the command-line authenticator's device kind.
@@ -150,9 +156,20 @@ func (r *Rules) EnrollDevice(ctx context.Context, q Store, accountID int64, d *s
 	if err := q.ReplacePushDevice(ctx, d); err != nil {
 		return nil, err
 	}
+	codes, err := r.NewRecoveryCodes(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return &Enrollment{Device: d, Token: tok, RecoveryCodes: codes}, nil
+}
+
+// NewRecoveryCodes makes new recovery codes the account's only ones (the
+// old ones stop working) and returns them, to be shown once.
+func (r *Rules) NewRecoveryCodes(ctx context.Context, q Store, accountID int64) ([]string, error) {
 	codes := make([]string, r.cfg.RecoveryCodes)
 	hashes := make([][]byte, len(codes))
 	for i := range codes {
+		var err error
 		if codes[i], err = newRecoveryCode(); err != nil {
 			return nil, err
 		}
@@ -161,7 +178,7 @@ func (r *Rules) EnrollDevice(ctx context.Context, q Store, accountID int64, d *s
 	if err := q.ReplaceRecoveryCodes(ctx, accountID, hashes); err != nil {
 		return nil, err
 	}
-	return &Enrollment{Device: d, Token: tok, RecoveryCodes: codes}, nil
+	return codes, nil
 }
 
 // UseRecoveryCode spends one of the account's unused recovery codes:

@@ -191,6 +191,15 @@ func (q *Q) ReplaceRecoveryCodes(ctx context.Context, accountID int64, hashes []
 	return nil
 }
 
+// UnusedRecoveryCodes counts the account's recovery codes not spent yet.
+func (q *Q) UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM push_recovery_codes WHERE account_id = $1 AND used_at = 0`, accountID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count recovery codes: %w", err)
+	}
+	return n, nil
+}
+
 // UseRecoveryCode spends an unused recovery code of the account and
 // reports whether there was one.
 func (q *Q) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, now time.Time) (bool, error) {
@@ -377,6 +386,21 @@ func (q *Q) AnswerPushRequest(ctx context.Context, id int64, status string, at t
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("answer push request: %w", err)
+	}
+	return n == 1, nil
+}
+
+// UseApprovedPushRequest marks an approved request as used (status
+// "used"), so that what it approved is given once; it reports false when
+// the request was not approved or already used.
+func (q *Q) UseApprovedPushRequest(ctx context.Context, id int64) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_requests SET status = 'used' WHERE id = $1 AND status = 'approved'`, id)
+	if err != nil {
+		return false, fmt.Errorf("use push request: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("use push request: %w", err)
 	}
 	return n == 1, nil
 }

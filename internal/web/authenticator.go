@@ -47,7 +47,7 @@ const AuthenticatorScope = "/authenticator"
 var authenticatorStrings = []string{
 	"authenticator.approved", "authenticator.denied", "authenticator.reported", "authenticator.expired",
 	"authenticator.enrolling", "authenticator.enrolled", "authenticator.signed_out", "authenticator.failed",
-	"authenticator.unsupported", "authenticator.purpose_disable", "authenticator.purpose_replace", "authenticator.confirming",
+	"authenticator.unsupported", "authenticator.purpose_disable", "authenticator.purpose_replace", "authenticator.purpose_recovery_codes", "authenticator.confirming",
 	"authenticator.number_missing", "authenticator.offline",
 }
 

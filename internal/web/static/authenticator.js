@@ -223,6 +223,8 @@
       title = t("authenticator.purpose_disable");
     } else if (r.purpose === "replace_device") {
       title = t("authenticator.purpose_replace");
+    } else if (r.purpose === "recovery_codes") {
+      title = t("authenticator.purpose_recovery_codes");
     }
     li.querySelector(".request-title").textContent = title;
     li.querySelector(".request-location").textContent = r.location || "—";
