@@ -62,7 +62,7 @@ var events = []EventInfo{
 	{Name: EventTwoFactorDisabled, IT: "Verifica in due passaggi disattivata", EN: "2-step verification turned off", Place: true, Email: true},
 	{Name: EventDeviceEnrolled, IT: "Dispositivo di verifica registrato", EN: "Authenticator device enrolled", Place: true},
 	{Name: EventDeviceRemoved, IT: "Dispositivo di verifica rimosso", EN: "Authenticator device removed", Place: true},
-	{Name: EventRecoveryCodesRegenerated, IT: "Codici di recupero rigenerati", EN: "Recovery codes regenerated", Place: true},
+	{Name: EventRecoveryCodesRegenerated, IT: "Codici di recupero rigenerati", EN: "Recovery codes regenerated", Place: true, Email: true},
 	{Name: EventPushSent, IT: "Richiesta di approvazione inviata", EN: "Approval request sent", Place: true},
 	{Name: EventPushApproved, IT: "Richiesta di approvazione accettata", EN: "Approval request approved", Place: true},
 	{Name: EventPushDenied, IT: "Richiesta di approvazione rifiutata", EN: "Approval request denied", Place: true},

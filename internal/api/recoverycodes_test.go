@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/smtpsink"
 	"varco.dev/varco/internal/testenv/softkey"
 )
 
@@ -70,6 +72,10 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 			wantError(t, h.do("GET", "/api/v1/me/two-factor/recovery-codes/"+flow, session, nil), http.StatusNotFound, "push_request_not_found")
 			if ev := h.lastEvent("mario@acme.test", varco.EventRecoveryCodesRegenerated); ev == nil || ev.Outcome != varco.OutcomeSuccess {
 				t.Fatalf("event %+v", ev)
+			}
+			// A change to 2-step verification e-mails the user (SPEC §6.5).
+			if m := h.sink.Wait(t, smtpsink.EventIs(varco.EventRecoveryCodesRegenerated), wait); !strings.Contains(m.Text, "mario@acme.test") {
+				t.Fatalf("e-mail text %q", m.Text)
 			}
 			if r := h.do("GET", "/api/v1/me/two-factor", session, nil); r.body["enabled"] != true {
 				t.Fatalf("2-step verification: %s", r.raw)

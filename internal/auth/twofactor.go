@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/store"
 )
@@ -162,6 +163,11 @@ func (s *Service) CollectRecoveryCodes(ctx context.Context, a *varco.Account, id
 			}
 			m = s.located(m, a.Language())
 			if err := q.AppendEvent(ctx, s.event(a, varco.EventRecoveryCodesRegenerated, varco.OutcomeSuccess, m, "approved on the device")); err != nil {
+				return err
+			}
+			// A change to 2-step verification e-mails the user (SPEC §6.5).
+			if err := s.mailer.Enqueue(ctx, q, a, varco.EventRecoveryCodesRegenerated, notify.Data{Time: now, IP: m.IP,
+				Location: m.Location}); err != nil {
 				return err
 			}
 			out = &RecoveryCodes{State: RecoveryCodesRegenerated, Codes: codes}

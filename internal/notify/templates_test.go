@@ -22,6 +22,10 @@ var sampleData = map[string]any{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia",
 	},
+	"recovery_codes_regenerated": Data{
+		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
+		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia",
+	},
 	"two_factor_disabled": Data{
 		Common: Common{BaseURL: "https://account.example.it", DisplayName: "Mario Rossi", Email: "mario@example.it"},
 		Time:   t0, IP: "203.0.113.7", Location: "Milano, Italia",
