@@ -17,6 +17,7 @@ import (
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/recovery"
+	"varco.dev/varco/internal/sse"
 )
 
 // Server serves the JSON API.
@@ -41,6 +42,8 @@ type Server struct {
 	// PushRecheck is how often the device event stream re-reads the
 	// device's requests when nothing woke it (default 10 s).
 	PushRecheck time.Duration
+	// Streams holds the device event streams while they wait.
+	Streams *sse.Hub
 }
 
 // HistoryVerifier checks one account's chain of the activity history

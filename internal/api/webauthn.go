@@ -1,14 +1,17 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/auth"
 	"varco.dev/varco/internal/httpx"
+	"varco.dev/varco/internal/sse"
 )
 
 // The authenticator web app's routes (SPEC §6.1, §6.6, §6.7): its
@@ -67,7 +70,6 @@ func (s *Server) finishWebAuthnEnrollment(w http.ResponseWriter, r *http.Request
 // notification is lost.
 const (
 	deviceStreamLife = 10 * time.Minute
-	deviceHeartbeat  = 15 * time.Second
 	deviceRecheck    = 10 * time.Second
 )
 
@@ -80,116 +82,101 @@ type closedJSON struct {
 // the device's requests. Each pending request is sent once as a "request"
 // event (the JSON of an item of GET /api/v1/authenticator/requests), and
 // a "closed" event {id, state} follows when it leaves the pending list:
-// approved, denied, reported or expired.
+// approved, denied, reported or expired; "signed_out" ends the stream
+// when the device is gone. Once the device's requests are read, the
+// stream waits in the hub (internal/sse), without this handler's
+// goroutine where the connection can be hijacked, and is read again
+// when its account's requests change (here or, on PostgreSQL, in another
+// process), at the next expiry, and otherwise every Server.PushRecheck.
 func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := deviceToken(r)
-	items, woken, release, err := s.Auth.DeviceRequests(ctx, token)
-	if err != nil {
-		s.fail(w, r, err)
+	if s.Streams == nil {
+		s.fail(w, r, errors.New("device events: no event-stream hub"))
 		return
 	}
-	defer func() { release() }()
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(deviceStreamLife + 30*time.Second))
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	send := func(s string) bool {
-		if _, err := fmt.Fprint(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	event := func(name string, v any) bool {
-		b, _ := json.Marshal(v)
-		return send("event: " + name + "\ndata: " + string(b) + "\n\n")
-	}
-	if !send("retry: 3000\n: listening\n\n") {
+	// A copy: the header's value would keep the whole request's headers
+	// alive for the stream's life.
+	token := strings.Clone(deviceToken(r))
+	since := time.Now()
+	account, items, err := s.Auth.DevicePending(ctx, token)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	recheck := s.PushRecheck
 	if recheck <= 0 {
 		recheck = deviceRecheck
 	}
-	life := time.NewTimer(deviceStreamLife)
-	defer life.Stop()
-	beat := time.NewTicker(deviceHeartbeat)
-	defer beat.Stop()
-	poll := time.NewTicker(recheck)
-	defer poll.Stop()
-	known := map[string]time.Time{} // pending requests sent, and their expiry
-	for {
-		now := s.Auth.Now()
-		seen := map[string]bool{}
-		for _, it := range items {
-			seen[it.ID] = true
-			if _, ok := known[it.ID]; ok {
-				continue
-			}
-			known[it.ID] = it.ExpiresAt
-			if !event("request", pushItem(it)) {
-				return
-			}
+	st := &deviceStream{s: s, token: token, known: map[string]time.Time{}}
+	first := append([]byte("retry: 3000\n: listening\n\n"), st.update(ctx, items)...)
+	s.Streams.Serve(w, r, sse.Subscription{Key: account, Since: since, First: first, Life: deviceStreamLife,
+		Recheck: recheck, Next: st.next(), Stream: st})
+}
+
+// deviceStream is what a device's event stream waits for: changes to its
+// requests. The hub never runs two Checks of one stream at once.
+type deviceStream struct {
+	s     *Server
+	token string
+	known map[string]time.Time // pending requests sent, and their expiry
+}
+
+var signedOutEvent = []byte("event: signed_out\ndata: {}\n\n")
+
+// Check re-reads the device's pending requests and writes what changed.
+func (d *deviceStream) Check(ctx context.Context) (sse.Result, error) {
+	_, items, err := d.s.Auth.DevicePending(ctx, d.token)
+	if varco.IsCode(err, varco.EUnauthorized) {
+		return sse.Result{Event: signedOutEvent, Done: true}, nil // the device token is gone
+	}
+	if err != nil {
+		return sse.Result{}, err
+	}
+	return sse.Result{Event: d.update(ctx, items), Next: d.next()}, nil
+}
+
+// update returns the events that bring the app from what it was sent to
+// items: a "request" for each new one, a "closed" for each gone.
+func (d *deviceStream) update(ctx context.Context, items []auth.PushItem) []byte {
+	var b []byte
+	event := func(name string, v any) {
+		j, _ := json.Marshal(v)
+		b = append(b, "event: "+name+"\ndata: "...)
+		b = append(b, j...)
+		b = append(b, "\n\n"...)
+	}
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		seen[it.ID] = true
+		if _, ok := d.known[it.ID]; ok {
+			continue
 		}
-		for id := range known {
-			if seen[id] {
-				continue
-			}
-			state, err := s.Auth.PushRequestState(ctx, token, id)
-			if err != nil {
-				state = "expired" // gone: cleaned up, or the device signed out
-			}
-			delete(known, id)
-			if !event("closed", closedJSON{ID: id, State: state}) {
-				return
-			}
+		d.known[it.ID] = it.ExpiresAt
+		event("request", pushItem(it))
+	}
+	for id := range d.known {
+		if seen[id] {
+			continue
 		}
-		next := recheck
-		for _, exp := range known {
-			next = min(next, max(exp.Sub(now), 0)+time.Millisecond)
-		}
-		expiry := time.NewTimer(next)
-		read := false
-		for !read {
-			select {
-			case <-ctx.Done():
-				expiry.Stop()
-				return
-			case <-life.C:
-				expiry.Stop()
-				return
-			case <-beat.C:
-				if !send(": keep-alive\n\n") {
-					expiry.Stop()
-					return
-				}
-			case <-woken:
-				read = true
-			case <-expiry.C:
-				read = true
-			case <-poll.C:
-				read = true
-			}
-		}
-		expiry.Stop()
-		release()
-		items, woken, release, err = s.Auth.DeviceRequests(ctx, token)
+		state, err := d.s.Auth.PushRequestState(ctx, d.token, id)
 		if err != nil {
-			release = func() {}
+			state = "expired" // gone: cleaned up, or the device signed out
 		}
-		switch {
-		case varco.IsCode(err, varco.EUnauthorized):
-			// Signed out: the device token is gone.
-			send("event: signed_out\ndata: {}\n\n")
-			return
-		case err != nil:
-			if ctx.Err() == nil {
-				s.Log.ErrorContext(ctx, "device events", "error", err)
-			}
-			return
+		delete(d.known, id)
+		event("closed", closedJSON{ID: id, State: state})
+	}
+	return b
+}
+
+// next is when the stream must be read again at the latest: just after
+// the first expiry of a request it sent (0: none, the hub's Recheck).
+func (d *deviceStream) next() time.Duration {
+	now := d.s.Auth.Now()
+	var next time.Duration
+	for _, exp := range d.known {
+		if n := max(exp.Sub(now), 0) + time.Millisecond; next == 0 || n < next {
+			next = n
 		}
 	}
+	return next
 }

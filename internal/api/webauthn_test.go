@@ -454,9 +454,14 @@ func TestDeviceEvents(t *testing.T) {
 			mario := h.enrollWeb("mario@acme.test", marioPW)
 			wantError(t, h.do("GET", "/api/v1/authenticator/events", "not-a-token", nil), 401, "unauthorized")
 
+			held := h.app.Streams.Len()
 			next := h.deviceStream(t, mario.token)
 			_, number := h.startLogin("mario@acme.test", marioPW)
 			name, data := next()
+			// The stream waits in the hub, not in a handler of its own.
+			if n := h.app.Streams.Len(); n != held+1 {
+				t.Fatalf("the hub holds %d streams, want %d", n, held+1)
+			}
 			var p pending
 			if err := json.Unmarshal([]byte(data), &p); name != "request" || err != nil || p.Digits != 3 || p.Nonce == "" {
 				t.Fatalf("first event %s %s", name, data)

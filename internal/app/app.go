@@ -346,7 +346,7 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	apiServer := &api.Server{Auth: a.Auth, Recovery: a.Recovery, Admin: a.Admin, AppPasswords: a.AppPasswords,
 		MailAuthSecret: a.Cfg.MailAuthSecret, MailBackends: a.Cfg.MailBackends, Proxies: a.Cfg.TrustedProxies,
-		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a, PushRecheck: a.pushRecheck}
+		SecureCookies: a.Cfg.SecureCookies(), Log: a.Log, History: a, PushRecheck: a.pushRecheck, Streams: a.Streams}
 	apiServer.Register(mux)
 	apiServer.RegisterMailAuthHTTP(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -190,22 +190,16 @@ func (s *Service) PushRequestState(ctx context.Context, token, id string) (strin
 // request expiries with.
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
-// DeviceRequests returns the pending requests of the device with token
-// and a channel closed at the next change of its account's requests (a
-// new one, a decision, the device's sign-out), here or, on PostgreSQL, in
-// another process (WakePushFor), with the release the waiter calls when it
-// stops waiting: what the device's event stream waits on. unauthorized
-// for an unknown token.
-func (s *Service) DeviceRequests(ctx context.Context, token string) ([]PushItem, <-chan struct{}, func(), error) {
+// DevicePending returns the account of the device with token and its
+// pending requests; unauthorized when the token names no device.
+func (s *Service) DevicePending(ctx context.Context, token string) (int64, []PushItem, error) {
 	dev, err := s.push.Device(ctx, s.read(), token)
 	if err != nil {
-		return nil, nil, nil, err
+		return 0, nil, err
 	}
-	changed, release := s.decided.WaitFor(dev.AccountID)
 	items, err := s.PendingPush(ctx, token)
 	if err != nil {
-		release()
-		return nil, nil, nil, err
+		return 0, nil, err
 	}
-	return items, changed, release, nil
+	return dev.AccountID, items, nil
 }
