@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 type blackbox struct {
-	t    *testing.T
+	t    testing.TB
 	env  []string
 	url  string
 	sink *smtpsink.Sink
@@ -150,7 +150,7 @@ func newBlackbox(t *testing.T, engine string) *blackbox {
 }
 
 // setupBlackbox creates org acme and user mario, without starting varco.
-func setupBlackbox(t *testing.T, engine string) *blackbox {
+func setupBlackbox(t testing.TB, engine string) *blackbox {
 	sink := smtpsink.Start(t)
 	b := &blackbox{t: t, sink: sink, env: append(os.Environ(),
 		"VARCO_DATABASE_URL="+testenv.DatabaseURL(t, engine), "VARCO_AUDIT_DIR="+t.TempDir(),
