@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"varco.dev/varco"
@@ -59,11 +60,19 @@ func (h *Handler) renderTwoFactor(w http.ResponseWriter, r *http.Request, rq *re
 // asked to approve it (as DELETE /api/v1/me/two-factor), and the browser
 // goes to the page that waits for the answer.
 func (h *Handler) twoFactorDisable(w http.ResponseWriter, r *http.Request, rq *request) {
+	h.startApproval(w, r, rq, h.auth.StartDisable, "/profile/two-factor/disable/")
+}
+
+// startApproval asks the device to approve an action on the account
+// (start) and sends the browser to waitPath+id, the page that waits for
+// the answer; a refusal to start is said on the 2-step verification page.
+func (h *Handler) startApproval(w http.ResponseWriter, r *http.Request, rq *request,
+	start func(context.Context, *varco.Account, auth.Meta) (string, string, error), waitPath string) {
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, rq, err)
 		return
 	}
-	id, _, err := h.auth.StartDisable(r.Context(), rq.account, h.meta(r))
+	id, _, err := start(r.Context(), rq.account, h.meta(r))
 	if err != nil {
 		p := h.newPage(r, rq, "twofactor.title", "twofactor")
 		msg, ok := formError(p.Lang, err)
@@ -76,7 +85,7 @@ func (h *Handler) twoFactorDisable(w http.ResponseWriter, r *http.Request, rq *r
 		h.renderTwoFactor(w, r, rq, p, errorStatus(err), nil)
 		return
 	}
-	redirect(w, r, "/profile/two-factor/disable/"+id)
+	redirect(w, r, waitPath+id)
 }
 
 // twoFactorDisableWait shows the number to type while the request is
@@ -118,24 +127,7 @@ func (h *Handler) twoFactorDisableWait(w http.ResponseWriter, r *http.Request, r
 // POST /api/v1/me/two-factor/recovery-codes); the browser goes to the
 // page that waits for the answer.
 func (h *Handler) recoveryCodesStart(w http.ResponseWriter, r *http.Request, rq *request) {
-	if err := parseForm(w, r); err != nil {
-		h.fail(w, r, rq, err)
-		return
-	}
-	id, _, err := h.auth.StartRecoveryCodes(r.Context(), rq.account, h.meta(r))
-	if err != nil {
-		p := h.newPage(r, rq, "twofactor.title", "twofactor")
-		msg, ok := formError(p.Lang, err)
-		if !ok {
-			h.fail(w, r, rq, err)
-			return
-		}
-		setRetryAfter(w, err)
-		p.Error = msg
-		h.renderTwoFactor(w, r, rq, p, errorStatus(err), nil)
-		return
-	}
-	redirect(w, r, "/profile/two-factor/recovery-codes/"+id)
+	h.startApproval(w, r, rq, h.auth.StartRecoveryCodes, "/profile/two-factor/recovery-codes/")
 }
 
 // recoveryCodesWait shows the number to type while the request waits for
