@@ -11,24 +11,8 @@ import (
 // afterID, whose next_notice_at has come by now: the ones the lifecycle
 // jobs must look at for their expiry notices (SPEC §7.3).
 func (q *Q) DueAppPasswords(ctx context.Context, now time.Time, afterID int64, limit int) ([]AppPassword, error) {
-	rows, err := q.query(ctx, `SELECT `+appPasswordColumns+` FROM app_passwords
+	return queryList(ctx, q, "due app passwords", scanAppPassword, `SELECT `+appPasswordColumns+` FROM app_passwords
 		WHERE next_notice_at <= $1 AND id > $2 ORDER BY id LIMIT $3`, ts(now), afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("due app passwords: %w", err)
-	}
-	defer rows.Close()
-	var out []AppPassword
-	for rows.Next() {
-		p, err := scanAppPassword(rows)
-		if err != nil {
-			return nil, fmt.Errorf("due app passwords: %w", err)
-		}
-		out = append(out, *p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("due app passwords: %w", err)
-	}
-	return out, nil
 }
 
 // SetAppPasswordNextNotice sets when the jobs next look at app password id,

@@ -50,23 +50,7 @@ func scanAppPassword(row interface{ Scan(...any) error }) (*AppPassword, error) 
 
 // AppPasswords returns the account's app passwords, oldest first.
 func (q *Q) AppPasswords(ctx context.Context, accountID int64) ([]AppPassword, error) {
-	rows, err := q.query(ctx, `SELECT `+appPasswordColumns+` FROM app_passwords WHERE account_id = $1 ORDER BY id`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("app passwords: %w", err)
-	}
-	defer rows.Close()
-	var out []AppPassword
-	for rows.Next() {
-		p, err := scanAppPassword(rows)
-		if err != nil {
-			return nil, fmt.Errorf("app passwords: %w", err)
-		}
-		out = append(out, *p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("app passwords: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, q, "app passwords", scanAppPassword, `SELECT `+appPasswordColumns+` FROM app_passwords WHERE account_id = $1 ORDER BY id`, accountID)
 }
 
 // AppPasswordByID returns the account's app password id, or ENotFound.

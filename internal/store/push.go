@@ -218,9 +218,7 @@ func (q *Q) UseRecoveryCode(ctx context.Context, accountID int64, hash []byte, n
 const pushRequestColumns = `id, public_id, account_id, device_id, purpose, flow_id, number, nonce, application, ip,
 	location, user_agent, risky, context_hash, status, created_at, expires_at, answered_at`
 
-type rowScanner interface{ Scan(dest ...any) error }
-
-func scanPushRequest(row rowScanner) (*PushRequest, error) {
+func scanPushRequest(row interface{ Scan(...any) error }) (*PushRequest, error) {
 	var r PushRequest
 	var created, expires, answered int64
 	if err := row.Scan(&r.ID, &r.PublicID, &r.AccountID, &r.DeviceID, &r.Purpose, &r.FlowID, &r.Number, &r.Nonce,
@@ -332,47 +330,15 @@ func (q *Q) FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (b
 // PushRequestsSince returns the account's requests created at or after
 // since, newest first.
 func (q *Q) PushRequestsSince(ctx context.Context, accountID int64, since time.Time) ([]PushRequest, error) {
-	rows, err := q.query(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+	return queryList(ctx, q, "push requests", scanPushRequest, `SELECT `+pushRequestColumns+` FROM push_requests
 		WHERE account_id = $1 AND created_at >= $2 ORDER BY id DESC`, accountID, ts(since))
-	if err != nil {
-		return nil, fmt.Errorf("push requests: %w", err)
-	}
-	defer rows.Close()
-	var out []PushRequest
-	for rows.Next() {
-		r, err := scanPushRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("push requests: %w", err)
-		}
-		out = append(out, *r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("push requests: %w", err)
-	}
-	return out, nil
 }
 
 // PendingPushRequests returns the device's pending requests that have not
 // expired at now, oldest first.
 func (q *Q) PendingPushRequests(ctx context.Context, deviceID int64, now time.Time) ([]PushRequest, error) {
-	rows, err := q.query(ctx, `SELECT `+pushRequestColumns+` FROM push_requests
+	return queryList(ctx, q, "pending push requests", scanPushRequest, `SELECT `+pushRequestColumns+` FROM push_requests
 		WHERE device_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY id`, deviceID, ts(now))
-	if err != nil {
-		return nil, fmt.Errorf("pending push requests: %w", err)
-	}
-	defer rows.Close()
-	var out []PushRequest
-	for rows.Next() {
-		r, err := scanPushRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("pending push requests: %w", err)
-		}
-		out = append(out, *r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pending push requests: %w", err)
-	}
-	return out, nil
 }
 
 // AnswerPushRequest moves a pending request to status at at; it reports
