@@ -399,28 +399,17 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 		st = &EnrollmentStatus{State: varco.StateExpired}
 		switch req.Status {
 		case push.StatusPending:
-			if now.Before(req.ExpiresAt) {
+			pending, err := s.stillPending(ctx, q, a, req, now)
+			if pending {
 				st = &EnrollmentStatus{State: EnrollApprovalRequired, ExpiresAt: req.ExpiresAt}
-				return nil
 			}
-			ok, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt)
-			if err != nil || !ok {
-				return err
-			}
-			return s.recordExpired(ctx, q, a, []store.PushRequest{*req})
+			return err
 		case push.StatusApproved:
 			if !now.Before(e.ExpiresAt) {
 				return nil
 			}
-			dev, err := q.PushDevice(ctx, a.ID)
-			if varco.IsCode(err, varco.ENotFound) {
-				return nil
-			}
-			if err != nil {
+			if ok, err := s.approvedByItsDevice(ctx, q, a, req); !ok || err != nil {
 				return err
-			}
-			if dev.ID != req.DeviceID {
-				return nil // the device that approved is no longer the account's
 			}
 			done, err := q.FinishPushEnrollment(ctx, e.ID, now)
 			if err != nil || !done {
@@ -796,4 +785,32 @@ func (s *Service) UnsubscribePush(ctx context.Context, token string) error {
 		return fmt.Errorf("push subscription: %w", err)
 	}
 	return nil
+}
+
+// stillPending reports whether pending request r is still within its
+// life at now; past it, r is marked expired and recorded (unless it was
+// answered meanwhile), and stillPending reports false.
+func (s *Service) stillPending(ctx context.Context, q Store, a *varco.Account, r *store.PushRequest, now time.Time) (bool, error) {
+	if now.Before(r.ExpiresAt) {
+		return true, nil
+	}
+	ok, err := q.AnswerPushRequest(ctx, r.ID, push.StatusExpired, r.ExpiresAt)
+	if err != nil || !ok {
+		return false, err
+	}
+	return false, s.recordExpired(ctx, q, a, []store.PushRequest{*r})
+}
+
+// approvedByItsDevice reports whether the device that approved r is
+// still the account's: an approval of a device replaced or removed since
+// counts for nothing.
+func (s *Service) approvedByItsDevice(ctx context.Context, q Store, a *varco.Account, r *store.PushRequest) (bool, error) {
+	dev, err := q.PushDevice(ctx, a.ID)
+	if varco.IsCode(err, varco.ENotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return dev.ID == r.DeviceID, nil
 }

@@ -8,7 +8,6 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/notify"
 	"varco.dev/varco/internal/push"
-	"varco.dev/varco/internal/store"
 )
 
 // TwoFactorStatus is the account's 2-step verification as its profile
@@ -127,28 +126,17 @@ func (s *Service) CollectRecoveryCodes(ctx context.Context, a *varco.Account, id
 		out = &RecoveryCodes{State: varco.StateExpired}
 		switch r.Status {
 		case push.StatusPending:
-			if now.Before(r.ExpiresAt) {
+			pending, err := s.stillPending(ctx, q, a, r, now)
+			if pending {
 				out = &RecoveryCodes{State: EnrollApprovalRequired, ExpiresAt: r.ExpiresAt}
-				return nil
 			}
-			ok, err := q.AnswerPushRequest(ctx, r.ID, push.StatusExpired, r.ExpiresAt)
-			if err != nil || !ok {
-				return err
-			}
-			return s.recordExpired(ctx, q, a, []store.PushRequest{*r})
+			return err
 		case push.StatusApproved:
 			if !now.Before(r.CreatedAt.Add(recoveryCollectWindow)) {
 				return nil
 			}
-			dev, err := q.PushDevice(ctx, a.ID)
-			if varco.IsCode(err, varco.ENotFound) {
-				return nil
-			}
-			if err != nil {
+			if ok, err := s.approvedByItsDevice(ctx, q, a, r); !ok || err != nil {
 				return err
-			}
-			if dev.ID != r.DeviceID {
-				return nil // the device that approved is no longer the account's
 			}
 			used, err := q.UseApprovedPushRequest(ctx, r.ID)
 			if err != nil {
