@@ -28,25 +28,14 @@ log() { printf '== %s\n' "$*" >&2; }
 D=${DURATION:-10s}
 ENGINES=${ENGINES:-sqlite postgres}
 
-if ! command -v wrk >/dev/null; then
-  [ "$(id -u)" = 0 ] || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-  log "installing wrk"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-
-log "building varco and varco-bench"
-tags=()
-[ -z "${PROFILE:-}" ] || tags=(-tags pprof) # the profiler exists only in such a build
-go build "${tags[@]}" -o "$work/varco" ./cmd/varco
-go build -o "$work/varco-bench" ./cmd/varco-bench
-bench="$work/varco-bench"
+need_wrk
+build_bench
 
 # wrk's requests/s of one URL, with an optional header.
 wrk_rate() {
   local url=$1; shift
   wrk -t2 -c64 -d"$D" "$@" "$url" | tee -a "$work/wrk.txt" | awk '/^Requests\/sec:/ { print $2 }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 # row ENGINE MEASURE VALUE CEILING TARGET: one line of the table, the ratio
 # checked against its target.
 row() {
@@ -56,12 +45,9 @@ row() {
 }
 # alive PID: the process runs (an exited child stays a zombie until waited).
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat")" != Z ]; }
-field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
 log "ceilings: bare net/http JSON handler, raw argon2id"
-"$bench" bare -listen 127.0.0.1:0 >"$work/bare.addr" &
-pids_to_stop+=($!)
-until [ -s "$work/bare.addr" ]; do sleep 0.1; done
+start_bare
 bare_rate=$(wrk_rate "http://$(cat "$work/bare.addr")/")
 argon2_rate=$("$bench" argon2 -d "$D" | awk '{ print $2 }')
 

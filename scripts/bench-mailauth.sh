@@ -31,18 +31,8 @@ SECRET=bench-mail-servers-secret-0123456789
 USER_EMAIL=load@bench.test
 USER_PW=Bench-Mark-2026
 
-if ! command -v wrk >/dev/null; then
-  [ "$(id -u)" = 0 ] || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-  log "installing wrk"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-
-log "building varco and varco-bench"
-tags=()
-[ -z "${PROFILE:-}" ] || tags=(-tags pprof) # the profiler exists only in such a build
-go build "${tags[@]}" -o "$work/varco" ./cmd/varco
-go build -o "$work/varco-bench" ./cmd/varco-bench
-bench="$work/varco-bench"
+need_wrk
+build_bench
 
 # wrk's requests/s of POST url with body, plus the status lines it saw.
 wrk_post() {
@@ -55,14 +45,10 @@ wrk.headers["Authorization"] = "Bearer $SECRET"
 EOF
   wrk -t2 -c64 -d"$D" -s "$work/post.lua" "$url" | tee -a "$work/wrk.txt" | awk '/^Requests\/sec:/ { print $2 }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 json_str() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 
 log "ceiling: a bare net/http handler answering the same POST"
-"$bench" bare -listen 127.0.0.1:0 >"$work/bare.addr" &
-pids_to_stop+=($!)
-until [ -s "$work/bare.addr" ]; do sleep 0.1; done
+start_bare
 
 results=()
 for engine in $ENGINES; do

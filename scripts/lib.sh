@@ -49,3 +49,35 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port"
 }
 
+
+# --- load measurements (bench-http.sh, bench-mailauth.sh) ------------------
+# need_wrk installs wrk (Debian's package) when it is missing, as root.
+need_wrk() {
+  command -v wrk >/dev/null && return
+  [ "$(id -u)" = 0 ] || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+  log "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+}
+
+# build_bench builds varco (with the profiler when PROFILE is set) and
+# varco-bench into $work; bench is varco-bench's path.
+build_bench() {
+  log "building varco and varco-bench"
+  local tags=()
+  [ -z "${PROFILE:-}" ] || tags=(-tags pprof) # the profiler exists only in such a build
+  go build "${tags[@]}" -o "$work/varco" ./cmd/varco
+  go build -o "$work/varco-bench" ./cmd/varco-bench
+  bench="$work/varco-bench"
+}
+
+# start_bare starts the ceiling, varco-bench's bare net/http handler, and
+# returns once its address is in $work/bare.addr.
+start_bare() {
+  "$bench" bare -listen 127.0.0.1:0 >"$work/bare.addr" &
+  pids_to_stop+=($!)
+  until [ -s "$work/bare.addr" ]; do sleep 0.1; done
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# field NAME LINE: the number after NAME= in LINE.
+field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
