@@ -75,10 +75,11 @@ func (c *loginCache) get(username, acctKey, ipKey string, version uint64) *store
 	a := *e.view.Account
 	v.Account = &a
 	v.Throttles = make(map[string]store.Throttle, 2)
-	for k, t := range map[string]*cachedThrottle{acctKey: ta, ipKey: ti} {
-		if t.exists {
-			v.Throttles[k] = t.state
-		}
+	if ta.exists {
+		v.Throttles[acctKey] = ta.state
+	}
+	if ti.exists {
+		v.Throttles[ipKey] = ti.state
 	}
 	return &v
 }
