@@ -134,9 +134,8 @@ func (r *cacheRig) warm(user, pw, proto, resource string, firstWrites int) {
 		r.t.Fatalf("second sign-in: %q", code)
 	}
 	code, n := r.login(user, pw, proto, resource)
-	want := map[string]int64{"sqlite": 1, "postgres": 0}[r.db.Engine()]
-	if code != "" || n != want {
-		r.t.Fatalf("third sign-in: %q with %d statements, want signed in with %d (from the cache)", code, n, want)
+	if code != "" || n != 0 {
+		r.t.Fatalf("third sign-in: %q with %d statements, want signed in with none (from the cache)", code, n)
 	}
 }
 
@@ -294,9 +293,8 @@ func TestLoginCacheExpiry(t *testing.T) {
 			r.clk.Set(c.ExpiresAt.Add(-time.Second))
 			r.warm(a.Email, c.Password, "imap", "", 1)
 			r.clk.Advance(time.Second)
-			code, n := r.login(a.Email, c.Password, "imap", "")
-			if want := map[string]int64{"sqlite": 1, "postgres": 0}[engine]; code != varco.EInvalidCredentials || n < want {
-				t.Fatalf("expired while cached: %q (%d statements)", code, n)
+			if code, _ := r.login(a.Email, c.Password, "imap", ""); code != varco.EInvalidCredentials {
+				t.Fatalf("expired while cached: %q", code)
 			}
 			r.settled(1)
 		})

@@ -24,16 +24,22 @@ const ChangesListenerName = "varco-changes-listener"
 
 // changes is what ChangeVersion reads. One per DB, shared by its Qs.
 type changes struct {
-	// SQLite: a connection of its own whose PRAGMA data_version moves
-	// with every commit of any other connection, in this process or not.
-	// epoch counts the connections it had: a new connection's
-	// data_version is unrelated to the old one's.
-	mu    sync.Mutex
-	sqlDB *sql.DB
-	conn  *sql.Conn
-	stmt  driver.Stmt // prepared on conn's driver connection
-	dest  []driver.Value
-	epoch uint64
+	// SQLite: the header of the WAL index, mapped while conn is open
+	// (nil before, or when it could not be read: walFailed); and a
+	// connection of its own whose PRAGMA data_version moves with every
+	// commit of any other connection, in this process or not, asked when
+	// the header cannot be read. Open, conn also keeps the WAL index file
+	// from being deleted. epoch counts the connections it had: a new
+	// connection's data_version is unrelated to the old one's.
+	path      string
+	wal       atomic.Pointer[walIndex]
+	walFailed bool
+	mu        sync.Mutex
+	sqlDB     *sql.DB
+	conn      *sql.Conn
+	stmt      driver.Stmt // prepared on conn's driver connection
+	dest      []driver.Value
+	epoch     uint64
 
 	// PostgreSQL: moved after each write this process commits (Q.changed)
 	// and at each notification on ChangesChannel; listening is true while
@@ -51,9 +57,10 @@ type changes struct {
 // returns. auth's session cache and apppassword's mail login cache are
 // built on it.
 //
-// On SQLite it is one PRAGMA data_version on a connection kept for it
-// (every commit of another connection moves it; the CLI is another
-// process). On PostgreSQL it costs nothing: a counter moved after every
+// On SQLite it reads the header of the WAL index, which every commit of
+// every connection rewrites (the CLI is another process), and asks PRAGMA
+// data_version on a connection kept for it while that header cannot be
+// read (not mapped yet, or a writer is rewriting it). On PostgreSQL it costs nothing: a counter moved after every
 // write this process commits and at every notification of the triggers
 // of migration 0021, which every process's writes fire; false while
 // ListenChanges is not connected (and in processes that do not run it).
@@ -64,6 +71,11 @@ func (db *DB) ChangeVersion(ctx context.Context) (uint64, bool) {
 			return 0, false
 		}
 		return c.gen.Load(), true
+	}
+	if w := c.wal.Load(); w != nil {
+		if v, ok := w.version(); ok {
+			return v, true
+		}
 	}
 	// Not under the caller's deadline: an interrupted query would only
 	// cost the next caller a new connection.
@@ -120,10 +132,25 @@ func (db *DB) ChangeVersion(ctx context.Context) (uint64, bool) {
 		c.dropLocked()
 		return 0, false
 	}
+	if c.wal.Load() == nil && !c.walFailed {
+		// conn has read: the WAL index exists, and stays while conn is open.
+		w, err := openWALIndex(c.path)
+		c.walFailed = err != nil
+		c.wal.Store(w)
+		if err == nil {
+			if v, ok := w.version(); ok {
+				return v, true // as the next callers will read it
+			}
+		}
+	}
 	return c.epoch<<40 | uint64(v)&(1<<40-1), true
 }
 
 func (c *changes) dropLocked() {
+	// The WAL index is read only while conn keeps it: mapped again with
+	// the next connection.
+	c.wal.Store(nil)
+	c.walFailed = false
 	if c.conn == nil {
 		return
 	}

@@ -3,17 +3,20 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
 
-// TestChangeVersionSeesEveryEarlierCommit: on SQLite concurrent callers
-// share one read of data_version, yet a caller never gets a version read
-// before its call, so a commit made before the call is always seen — what
-// the session and mail login caches rely on for immediate revocation.
+// TestChangeVersionSeesEveryEarlierCommit: on SQLite, with other callers
+// reading the version at the same time, a caller never gets a version
+// read before its call, so a commit made before the call is always seen —
+// what the session and mail login caches rely on for immediate
+// revocation.
 func TestChangeVersionSeesEveryEarlierCommit(t *testing.T) {
 	db := testenv.OpenDB(t, "sqlite")
 	ctx := context.Background()
@@ -49,6 +52,56 @@ func TestChangeVersionSeesEveryEarlierCommit(t *testing.T) {
 		}
 		if after == before {
 			t.Fatalf("commit %d: version %d unchanged after the commit", i, after)
+		}
+	}
+}
+
+// TestChangeVersionSeesOtherProcesses: on SQLite the version moves with
+// every commit made through another connection to the file (the CLI is
+// another process), and reading it sends no statement once the WAL
+// index's header is mapped: it is read on every request.
+func TestChangeVersionSeesOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "varco.db")
+	open := func() *store.DB {
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db.SetAuditKeys(testenv.AuditKeys(t))
+		return db
+	}
+	server, cli := open(), open()
+	org := newOrg(t, cli.Q, "acme")
+	version := func() uint64 {
+		t.Helper()
+		v, ok := server.ChangeVersion(ctx)
+		if !ok {
+			t.Fatal("ChangeVersion not ok")
+		}
+		return v
+	}
+	version() // maps the header
+	for i := range 50 {
+		before := version()
+		sent := server.Statements()
+		if again := version(); again != before {
+			t.Fatalf("commit %d: version moved without a commit", i)
+		}
+		if n := server.Statements() - sent; n != 0 {
+			t.Fatalf("reading the version sent %d statements, want 0", n)
+		}
+		newAccount(t, cli.Q, org, fmt.Sprintf("u%d@acme.test", i))
+		if after := version(); after == before {
+			t.Fatalf("commit %d by another connection: version unchanged", i)
+		}
+		newAccount(t, server.Q, org, fmt.Sprintf("s%d@acme.test", i))
+		if after := version(); after == before {
+			t.Fatalf("commit %d by this process: version unchanged", i)
 		}
 	}
 }

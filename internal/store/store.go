@@ -154,7 +154,7 @@ func openSQLite(ctx context.Context, rawURL string) (*DB, error) {
 		read:    r,
 		reader:  &Q{q: r, d: dialectSQLite, stmts: newStmtCache(r), audit: audit, statements: count},
 		d:       dialectSQLite,
-		changes: &changes{sqlDB: v},
+		changes: &changes{sqlDB: v, path: path},
 	}, nil
 }
 
