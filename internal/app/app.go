@@ -93,6 +93,11 @@ type Options struct {
 	Sender       notify.Sender    // default: from Cfg (SMTP and SMS gateway, or the dev mailbox; see defaultSender)
 	SkipMigrate  bool
 	WorkerLogger *slog.Logger
+	// HashSlots is how many argon2id hashes run at once (zero: GOMAXPROCS,
+	// see password.HasherOptions.MaxConcurrent). serve gives the process
+	// one more P than this, so that a request never waits for a hash to be
+	// preempted before it can run.
+	HashSlots int
 	// LoginWait and LoginWriteWait bound how long a sign-in waits before its
 	// password is checked and for its writes after (zero: 2 s and 500 ms,
 	// see auth.Config.WriteWait); tests under the race detector on a busy
@@ -140,7 +145,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys,
 		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening}
-	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
+	hopts := password.HasherOptions{MaxWait: opts.LoginWait, MaxConcurrent: opts.HashSlots}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
 	}

@@ -262,3 +262,45 @@ func median(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// BenchmarkMeHandler: GET /api/v1/me through varco's whole handler chain
+// (logging, headers, session cache, JSON) without the network, with its
+// allocations: what a request costs varco beyond what net/http costs every
+// handler, the bare one included.
+func BenchmarkMeHandler(b *testing.B) {
+	a, srv := benchApp(b)
+	_, out, err := post(client(), srv.URL+"/api/v1/login", `{"email":"load@bench.test","password":"Bench-Mark-2026"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := between(string(out), `"session_token":"`, `"`)
+	req := httptest.NewRequest("GET", "/api/v1/me", nil)
+	req.RemoteAddr = "127.0.0.1:5555"
+	req.Header.Set("Authorization", "Bearer "+tok)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := discardWriter{h: http.Header{}}
+		a.Handler.ServeHTTP(&w, req)
+		if w.status != 200 {
+			b.Fatalf("me: %d", w.status)
+		}
+	}
+}
+
+// discardWriter is the least a handler can write to.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	return len(p), nil
+}
