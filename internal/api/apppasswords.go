@@ -161,5 +161,8 @@ func (s *Server) mailAuth(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"result": "ok"})
+	httpx.WriteJSONBody(w, http.StatusOK, mailAuthOK)
 }
+
+// mailAuthOK is what every accepted mail login answers.
+var mailAuthOK = []byte(`{"result":"ok"}` + "\n")

@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -284,6 +287,67 @@ func BenchmarkMeHandler(b *testing.B) {
 		a.Handler.ServeHTTP(&w, req)
 		if w.status != 200 {
 			b.Fatalf("me: %d", w.status)
+		}
+	}
+}
+
+// BenchmarkMailAuthHandler: POST /api/v1/mail/auth with a valid app
+// password through varco's whole handler chain, without the network (the
+// login already read: the mail login cache).
+func BenchmarkMailAuthHandler(b *testing.B) {
+	const secret = "mail-servers-secret-0123456789"
+	cfg := fixture.Config(b, "sqlite")
+	cfg.MailAuthSecret = secret
+	a, err := app.New(context.Background(), cfg, app.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := fixture.New(b, a.Admin, a.DB)
+	f.Org("bench", "pro")
+	f.User(admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"})
+	srv := httptest.NewServer(a.Handler)
+	b.Cleanup(func() { srv.Close(); a.Close() })
+	c := client()
+	_, out, err := post(c, srv.URL+"/api/v1/login", `{"email":"load@bench.test","password":"Bench-Mark-2026"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := between(string(out), `"session_token":"`, `"`)
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	if st, out, err := post(c, srv.URL+"/api/v1/authenticator/enroll", `{"email":"load@bench.test","password":"Bench-Mark-2026",`+
+		`"public_key":"`+base64.RawURLEncoding.EncodeToString(pub)+`"}`); err != nil || st != 201 {
+		b.Fatalf("enroll: %d %s %v", st, out, err)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/me/app-passwords", strings.NewReader(`{"label":"Thunderbird"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	created, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	pw := between(string(created), `"password":"`, `"`)
+	body := `{"username":"load@bench.test","password":"` + pw + `","protocol":"imap","client_ip":"203.0.113.9"}`
+	do := func() int {
+		r := httptest.NewRequest("POST", "/api/v1/mail/auth", strings.NewReader(body))
+		r.RemoteAddr = "127.0.0.1:5555"
+		r.Header.Set("Authorization", "Bearer "+secret)
+		r.Header.Set("Content-Type", "application/json")
+		w := discardWriter{h: http.Header{}}
+		a.Handler.ServeHTTP(&w, r)
+		return w.status
+	}
+	for range 3 { // the first logins write their last use and success event
+		if st := do(); st != 200 {
+			b.Fatalf("mail auth: %d", st)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if st := do(); st != 200 {
+			b.Fatalf("mail auth: %d", st)
 		}
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // Length is how many letters an app password has (SPEC §7.2: 16 lowercase
@@ -89,6 +91,11 @@ func Normalize(input string) (string, error) {
 type Keys struct {
 	Current string
 	Secrets map[string][]byte
+
+	// macs keeps, per key id, HMACs already keyed (sync.Pool of
+	// hash.Hash): a mail login then hashes the password alone, without
+	// keying a new HMAC first. Secrets must not change once in use.
+	macs sync.Map
 }
 
 // Hash returns the keyed hash of the normalized password p under the
@@ -98,7 +105,7 @@ func (k *Keys) Hash(p string) (keyID string, sum []byte, err error) {
 	if !ok || len(secret) < 32 {
 		return "", nil, errors.New("apppassword: no current key")
 	}
-	return k.Current, mac(secret, p), nil
+	return k.Current, k.mac(k.Current, secret, p), nil
 }
 
 // Check reports, in constant time, whether p hashes to sum under the key
@@ -108,12 +115,25 @@ func (k *Keys) Check(p, keyID string, sum []byte) bool {
 	if !ok || len(secret) < 32 {
 		return false
 	}
-	return hmac.Equal(mac(secret, p), sum)
+	var out [sha256.Size]byte
+	return hmac.Equal(k.macTo(out[:0], keyID, secret, p), sum)
 }
 
-func mac(secret []byte, p string) []byte {
-	h := hmac.New(sha256.New, secret)
+func (k *Keys) mac(keyID string, secret []byte, p string) []byte {
+	return k.macTo(nil, keyID, secret, p)
+}
+
+// macTo appends to b the keyed hash of p under secret, the key keyID.
+func (k *Keys) macTo(b []byte, keyID string, secret []byte, p string) []byte {
+	pool, ok := k.macs.Load(keyID)
+	if !ok {
+		pool, _ = k.macs.LoadOrStore(keyID, &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }})
+	}
+	h := pool.(*sync.Pool).Get().(hash.Hash)
+	h.Reset()
 	h.Write([]byte("varco-app-password-v1\x00"))
 	h.Write([]byte(p))
-	return h.Sum(nil)
+	b = h.Sum(b)
+	pool.(*sync.Pool).Put(h)
+	return b
 }

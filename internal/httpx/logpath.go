@@ -14,6 +14,9 @@ const Redacted = "REDACTED"
 // or a capital letter) become REDACTED. Logs never show the query string,
 // where reset, not-me and verification links carry their tokens.
 func LogPath(path string) string {
+	if !needsRedaction(path) {
+		return (&url.URL{Path: path}).EscapedPath()
+	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
 		if (i == 4 && segs[1] == "api" && segs[2] == "v1" && segs[3] == "login" && s != "") || tokenLike(s) {
@@ -40,4 +43,18 @@ func tokenLike(s string) bool {
 		}
 	}
 	return mixed
+}
+
+// needsRedaction reports, without allocating, whether LogPath has a
+// segment of path to redact: most paths have none.
+func needsRedaction(path string) bool {
+	if strings.HasPrefix(path, "/api/v1/login/") {
+		return true
+	}
+	for s := range strings.SplitSeq(path, "/") {
+		if tokenLike(s) {
+			return true
+		}
+	}
+	return false
 }

@@ -45,7 +45,7 @@ func CheckValues(v url.Values) error {
 func CheckURL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := text.Check("path", r.URL.Path)
-		if err == nil {
+		if err == nil && r.URL.RawQuery != "" {
 			err = CheckValues(r.URL.Query())
 		}
 		if err == nil {
