@@ -204,9 +204,10 @@ type Deps struct {
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
 	// IP network" (SPEC §5.3).
 	Risk RiskEngine
-	// MailCache, if set, is told the account once turning 2-step
-	// verification off (which revokes its app passwords) or a lockout
-	// committed.
+	// MailCache, if set, is told the account once a change of what its
+	// mail logins accept committed: the password changed or reset, 2-step
+	// verification turned on or off (which revokes its app passwords), a
+	// lockout (varco.MailCredentialsChanged).
 	MailCache varco.MailCache
 }
 
