@@ -17,6 +17,7 @@ import (
 
 	ucli "github.com/urfave/cli/v3"
 
+	"varco.dev/varco/internal/api"
 	"varco.dev/varco/internal/keyfile"
 	"varco.dev/varco/internal/push"
 )
@@ -251,33 +252,11 @@ func (e *env) openKey(cmd *ucli.Command) (*keyfile.Key, error) {
 	return k, nil
 }
 
-// pendingItem is what `varco authenticator pending` prints of a request.
-type pendingItem struct {
-	ID          string `json:"id"`
-	Purpose     string `json:"purpose"`
-	Application string `json:"application"`
-	// ApplicationName is what to show: the display name in the account's
-	// language.
-	ApplicationName string    `json:"application_name"`
-	IP              string    `json:"ip"`
-	Location        string    `json:"location"`
-	Browser         string    `json:"browser"`
-	Time            time.Time `json:"time"`
-	Risky           bool      `json:"risky"`
-	Digits          int       `json:"digits"`
-}
-
-// pendingJSON is a request as GET /api/v1/authenticator/requests answers
-// it: what is printed, and the nonce the decision signs.
-type pendingJSON struct {
-	pendingItem
-	Nonce string `json:"nonce"`
-}
-
-func fetchPending(ctx context.Context, k *keyfile.Key) ([]pendingJSON, error) {
-	var out struct {
-		Requests []pendingJSON `json:"requests"`
-	}
+// fetchPending reads the pending requests in the API's own type: what
+// `pending` prints of each is its api.PushRequestInfo, and the decision
+// signs its nonce.
+func fetchPending(ctx context.Context, k *keyfile.Key) ([]api.PushRequest, error) {
+	var out api.PushRequestList
 	if err := apiCall(ctx, http.MethodGet, k.Server, "/api/v1/authenticator/requests", k.Token(), nil, &out); err != nil {
 		return nil, err
 	}
@@ -293,9 +272,9 @@ func (e *env) pendingRequests(ctx context.Context, cmd *ucli.Command) error {
 	if err != nil {
 		return err
 	}
-	list := make([]pendingItem, 0, len(reqs))
+	list := make([]api.PushRequestInfo, 0, len(reqs))
 	for _, r := range reqs {
-		list = append(list, r.pendingItem)
+		list = append(list, r.PushRequestInfo)
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
@@ -312,7 +291,7 @@ func (e *env) decide(ctx context.Context, cmd *ucli.Command, decision, number st
 	if err != nil {
 		return err
 	}
-	var r *pendingJSON
+	var r *api.PushRequest
 	for i := range reqs {
 		if id := cmd.String("request"); id == "" || reqs[i].ID == id {
 			if r != nil {

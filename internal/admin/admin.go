@@ -30,7 +30,7 @@ type Service struct {
 	mailer *notify.Mailer
 	loc    Locator
 
-	mailCache MailCache // nil: none
+	mailCache varco.MailCache // nil: none
 }
 
 // Locator names where an IP is, in a language ("" when unknown): the
@@ -382,21 +382,14 @@ func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error 
 		if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
 			return err
 		}
-		if s.mailCache != nil { // a disabled account's mail logins end too
-			q.AfterCommit(func() { s.mailCache.Flush(a.Email) })
-		}
+		varco.MailCredentialsChanged(s.mailCache, q, a.Email) // a disabled account's mail logins end too
 		return q.AppendEvent(ctx, s.event(ctx, actor, a, now, varco.EventAccountDisabled, ""))
 	})
 }
 
-// MailCache forgets what the mail servers' authentication caches hold of
-// accounts (*mailcache.Flusher): best effort, never blocking.
-type MailCache interface {
-	Flush(users ...string)
-}
-
-// SetMailCache makes DisableUser tell c the account once it committed.
-func (s *Service) SetMailCache(c MailCache) { s.mailCache = c }
+// SetMailCache makes DisableUser tell c the account once it committed
+// (varco.MailCredentialsChanged).
+func (s *Service) SetMailCache(c varco.MailCache) { s.mailCache = c }
 
 // OrgPolicy returns an organization's password policy: support for any
 // organization, an org admin for its own (another is ENotFound).

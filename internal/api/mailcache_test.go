@@ -17,10 +17,11 @@ import (
 )
 
 // TestMailCacheFlushCommand: SPEC §7.6 with VARCO_DOVECOT_CACHE_FLUSH set —
-// deleting and rotating an app password, changing the mail access, turning
-// 2-step verification off, a lockout and a disabling each run the command
-// with the account's login name appended, in the background; creating an
-// app password does not.
+// turning 2-step verification on (the account password stops working for
+// mail), deleting and rotating an app password, changing the mail access,
+// turning 2-step verification off, a lockout and a disabling each run the
+// command with the account's login name appended, in the background;
+// creating an app password does not.
 func TestMailCacheFlushCommand(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
@@ -29,19 +30,9 @@ func TestMailCacheFlushCommand(t *testing.T) {
 			standard(h)
 			const email = "mario@acme.test"
 			tok := h.login(email, marioPW)
+			waitFlush := flushWaiter(t, lines, email)
 			device := h.enroll(email, marioPW)
-			// waitFlush waits for the next run of the command.
-			waitFlush := func(what string) {
-				t.Helper()
-				select {
-				case l := <-lines:
-					if l != "auth cache flush "+email {
-						t.Fatalf("%s: the command got %q", what, l)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatalf("%s: the flush command did not run", what)
-				}
-			}
+			waitFlush("after 2-step verification on")
 
 			r := h.do("POST", "/api/v1/me/app-passwords", tok, map[string]string{"label": "Thunderbird"})
 			id := strconv.FormatInt(int64(r.body["id"].(float64)), 10)
@@ -89,6 +80,57 @@ func TestMailCacheFlushCommand(t *testing.T) {
 			default:
 			}
 		})
+	}
+}
+
+// TestMailCacheFlushedOnPasswordChange: SPEC §7.6 — a change of the account
+// password and a reset through the e-mailed link each run the flush command
+// for the account: the old password may be what Dovecot cached for a mail
+// client without 2-step verification. A failed change does not.
+func TestMailCacheFlushedOnPasswordChange(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			lines, cmd := flushCommand(t)
+			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.DovecotCacheFlush = cmd + " auth cache flush" })
+			standard(h)
+			const email = "mario@acme.test"
+			waitFlush := flushWaiter(t, lines, email)
+			tok := h.login(email, marioPW)
+			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": "wrong-" + marioPW,
+				"new_password": "Changed-pass-2026"}); r.status == 200 {
+				t.Fatalf("a wrong current password changed it: %s", r.raw)
+			}
+			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW,
+				"new_password": "Changed-pass-2026"}); r.status != 200 {
+				t.Fatalf("change: %d %s", r.status, r.raw)
+			}
+			waitFlush("after a password change")
+			if r := h.complete(h.resetToken(email, 1), "Reset-pass-2026"); r.status != 200 {
+				t.Fatalf("reset: %d %s", r.status, r.raw)
+			}
+			waitFlush("after a password reset")
+			select {
+			case l := <-lines:
+				t.Fatalf("one more flush: %q", l)
+			default:
+			}
+		})
+	}
+}
+
+// flushWaiter returns a function that waits for the next line of the
+// flush command (flushCommand), which must name email.
+func flushWaiter(t *testing.T, lines <-chan string, email string) func(what string) {
+	return func(what string) {
+		t.Helper()
+		select {
+		case l := <-lines:
+			if l != "auth cache flush "+email {
+				t.Fatalf("%s: the command got %q", what, l)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the flush command did not run", what)
+		}
 	}
 }
 

@@ -98,7 +98,11 @@ func deviceToken(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-type pushItemJSON struct {
+// PushRequestInfo is what a pending push request tells of the sign-in
+// that asks (schema PushRequest): what the device shows, and exactly what
+// `varco authenticator pending` prints of each request (SPEC §9a), which
+// decodes the API's answer into PushRequestList.
+type PushRequestInfo struct {
 	ID          string `json:"id"`
 	Purpose     string `json:"purpose"`
 	Application string `json:"application"`
@@ -111,12 +115,21 @@ type pushItemJSON struct {
 	Time            time.Time `json:"time"`
 	Risky           bool      `json:"risky"`
 	Digits          int       `json:"digits"`
-	Nonce           string    `json:"nonce"`
-	ExpiresAt       time.Time `json:"expires_at"`
 }
 
-type pushListJSON struct {
-	Requests []pushItemJSON `json:"requests"`
+// PushRequest is a pending push request as the device reads it, in the
+// list and in the event stream (schema PushRequest): what it shows, the
+// nonce its decision signs, and when the request expires.
+type PushRequest struct {
+	PushRequestInfo
+	Nonce     string    `json:"nonce"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PushRequestList is the answer of GET /api/v1/authenticator/requests
+// (schema PushRequestList).
+type PushRequestList struct {
+	Requests []PushRequest `json:"requests"`
 }
 
 func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +138,7 @@ func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := pushListJSON{Requests: make([]pushItemJSON, 0, len(items))}
+	out := PushRequestList{Requests: make([]PushRequest, 0, len(items))}
 	for _, it := range items {
 		out.Requests = append(out.Requests, pushItem(it))
 	}
@@ -134,10 +147,11 @@ func (s *Server) pendingPush(w http.ResponseWriter, r *http.Request) {
 
 // pushItem is a pending request as the device reads it, in the list and
 // in the event stream.
-func pushItem(it auth.PushItem) pushItemJSON {
+func pushItem(it auth.PushItem) PushRequest {
 	c := it.Context
-	return pushItemJSON{ID: it.ID, Purpose: it.Purpose, Application: c.Application, ApplicationName: it.ApplicationName, IP: c.IP,
-		Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(), Risky: c.Risky, Digits: it.Number,
+	return PushRequest{PushRequestInfo: PushRequestInfo{ID: it.ID, Purpose: it.Purpose, Application: c.Application,
+		ApplicationName: it.ApplicationName, IP: c.IP, Location: c.Location, Browser: c.Browser, Time: c.Time.UTC(),
+		Risky: c.Risky, Digits: it.Number},
 		Nonce: base64.RawURLEncoding.EncodeToString(it.Nonce), ExpiresAt: it.ExpiresAt.UTC()}
 }
 

@@ -275,7 +275,8 @@ func (a *App) CloseStreams() {
 	}
 }
 
-// Close ends the event streams and releases the database.
+// Close ends the event streams, runs the mail auth cache flushes still
+// waiting and releases the database.
 func (a *App) Close() error {
 	a.CloseStreams()
 	// Anchor what this process recorded since the last checkpoint, so that
@@ -290,6 +291,9 @@ func (a *App) Close() error {
 		a.Log.Error("audit checkpoint", "err", err)
 	}
 	cancel()
+	// A flush a CLI command asked for (which runs no Run), or one asked
+	// for as serve stopped, runs now: bounded by mailcache.Timeout.
+	a.MailCache.Drain(context.Background())
 	if a.Geo != nil {
 		a.Geo.Close()
 	}

@@ -39,6 +39,7 @@ type Store interface {
 	ThrottleStates(ctx context.Context, keys ...string) (map[string]store.Throttle, error)
 	MailLogin(ctx context.Context, email, acctKey, ipKey string) (*store.MailLoginView, error)
 	AppendEvent(ctx context.Context, e *varco.Event) error
+	AfterCommit(f func())
 	// The recorder (recorder.go) writes through *store.Q in its batches:
 	// ThrottleFailures, ThrottleBlock, ThrottleReset, CountMailFailures,
 	// CloseMailFailureWindows, MarkMailLogin, TouchAppPassword, AppendEvents.
@@ -105,12 +106,6 @@ func (t *Throttling) backoff(n, threshold int) time.Duration {
 	return min(d, t.Max)
 }
 
-// MailCache forgets what the mail servers' authentication caches hold of
-// accounts (*mailcache.Flusher): best effort, never blocking.
-type MailCache interface {
-	Flush(users ...string)
-}
-
 // Service manages app passwords and answers mail logins.
 type Service struct {
 	db       DB
@@ -122,7 +117,7 @@ type Service struct {
 	rec      *recorder
 	logins   loginCache
 
-	mailCache MailCache // nil: none
+	mailCache varco.MailCache // nil: none
 }
 
 // Deps are what a Service needs.
@@ -136,8 +131,8 @@ type Deps struct {
 	Logger   *slog.Logger // errors of writes nobody waits for; nil: none logged
 	// MailCache, if set, is told the account after each change that may
 	// end a mail login Dovecot has cached (deletion, rotation, mail
-	// access), once it committed.
-	MailCache MailCache
+	// access), once it committed (varco.MailCredentialsChanged).
+	MailCache varco.MailCache
 }
 
 // NewService returns a Service. Close it to write what it has queued.
@@ -149,12 +144,10 @@ func NewService(d Deps) *Service {
 	return s
 }
 
-// flushMailCache asks the mail servers to forget a's cached logins; call
-// it after the change committed.
-func (s *Service) flushMailCache(a *varco.Account) {
-	if s.mailCache != nil {
-		s.mailCache.Flush(a.Email)
-	}
+// mailCredentialsChanged tells the mail servers to forget a's cached
+// logins once q's transaction has committed (varco.MailCredentialsChanged).
+func (s *Service) mailCredentialsChanged(q Store, a *varco.Account) {
+	varco.MailCredentialsChanged(s.mailCache, q, a.Email)
 }
 
 // Start starts writing mail logins' records before the first login, so
@@ -307,12 +300,14 @@ func (s *Service) Rotate(ctx context.Context, a *varco.Account, id int64, m varc
 			return err
 		}
 		out = &Created{ID: p.ID, Password: Format(pw), ExpiresAt: p.ExpiresAt, PrevValidUntil: p.PrevValidUntil}
+		// A rotation during the grace of an earlier one ends that
+		// earlier secret at once.
+		s.mailCredentialsChanged(q, a)
 		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordRotated, varco.OutcomeSuccess, m, p.Label))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate app password: %w", err)
 	}
-	s.flushMailCache(a)
 	return out, nil
 }
 
@@ -326,12 +321,12 @@ func (s *Service) Delete(ctx context.Context, a *varco.Account, id int64, m varc
 		if err := q.DeleteAppPassword(ctx, a.ID, id); err != nil {
 			return err
 		}
+		s.mailCredentialsChanged(q, a)
 		return q.AppendEvent(ctx, s.event(a, varco.EventAppPasswordDeleted, varco.OutcomeSuccess, m, p.Label))
 	})
 	if err != nil {
 		return fmt.Errorf("delete app password: %w", err)
 	}
-	s.flushMailCache(a)
 	return nil
 }
 
@@ -373,10 +368,13 @@ func (s *Service) MailAccess(ctx context.Context, a *varco.Account) (*Access, er
 
 // SetMailAccess sets the account's mail protocols (PUT /me/mail-access).
 func (s *Service) SetMailAccess(ctx context.Context, a *varco.Account, m store.MailAccess) (*Access, error) {
-	if err := s.db.InTx(ctx, func(q *store.Q) error { return q.SetMailAccess(ctx, a.ID, m) }); err != nil {
+	err := s.inTx(ctx, func(q Store) error {
+		s.mailCredentialsChanged(q, a)
+		return q.SetMailAccess(ctx, a.ID, m)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("set mail access: %w", err)
 	}
-	s.flushMailCache(a)
 	return s.MailAccess(ctx, a)
 }
 

@@ -182,21 +182,14 @@ type Service struct {
 	decided   push.Signal // broadcast after each push decision, here or (PostgreSQL) in another process
 	sessions  sessionCache
 
-	mailCache MailCache // nil: none
+	mailCache varco.MailCache // nil: none
 }
 
-// MailCache forgets what the mail servers' authentication caches hold of
-// accounts (*mailcache.Flusher): best effort, never blocking.
-type MailCache interface {
-	Flush(users ...string)
-}
-
-// flushMailCache asks the mail servers to forget a's cached logins once
-// q's transaction has committed: a change in it ends them (SPEC §7.6).
-func (s *Service) flushMailCache(q Store, a *varco.Account) {
-	if s.mailCache != nil {
-		q.AfterCommit(func() { s.mailCache.Flush(a.Email) })
-	}
+// mailCredentialsChanged tells the mail servers to forget a's cached
+// logins once q's transaction has committed: a change in it ends them
+// (SPEC §7.6; varco.MailCredentialsChanged).
+func (s *Service) mailCredentialsChanged(q Store, a *varco.Account) {
+	varco.MailCredentialsChanged(s.mailCache, q, a.Email)
 }
 
 // Deps are what a Service needs.
@@ -211,10 +204,11 @@ type Deps struct {
 	// Risk places sign-ins and decides on step-up; nil falls back to "new
 	// IP network" (SPEC §5.3).
 	Risk RiskEngine
-	// MailCache, if set, is told the account once turning 2-step
-	// verification off (which revokes its app passwords) or a lockout
-	// committed.
-	MailCache MailCache
+	// MailCache, if set, is told the account once a change of what its
+	// mail logins accept committed: the password changed or reset, 2-step
+	// verification turned on or off (which revokes its app passwords), a
+	// lockout (varco.MailCredentialsChanged).
+	MailCache varco.MailCache
 }
 
 // New returns a Service.

@@ -114,6 +114,8 @@ func (s *Service) setPassword(ctx context.Context, a *varco.Account, next string
 		if err := q.SetPassword(ctx, a.ID, hash, now); err != nil {
 			return err
 		}
+		// The old password may be what Dovecot cached for a mail client.
+		s.mailCredentialsChanged(q, a)
 		for _, kind := range []string{notify.AlertPasswordExpiry, notify.AlertSuspensionComing} {
 			if err := q.ClearAlert(ctx, a.ID, kind); err != nil {
 				return err

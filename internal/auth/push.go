@@ -307,6 +307,9 @@ func (s *Service) recordDevice(ctx context.Context, q Store, a *varco.Account, e
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventTwoFactorEnabled, varco.OutcomeSuccess, m, "")); err != nil {
 		return nil, err
 	}
+	// With 2-step verification on, the account password no longer works
+	// for mail (SPEC §7.1): a login Dovecot cached with it must end.
+	s.mailCredentialsChanged(q, a)
 	err := s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorEnabled, notify.Data{Time: now, IP: m.IP, Location: m.Location,
 		Application: s.appName(m.Application, a)})
 	return out, err
@@ -585,7 +588,7 @@ func (s *Service) turnOff(ctx context.Context, q Store, a *varco.Account, m Meta
 	// Without 2-step verification the account password may work for mail
 	// again, and the app passwords are gone: either way Dovecot must ask
 	// anew.
-	s.flushMailCache(q, a)
+	s.mailCredentialsChanged(q, a)
 	m = s.located(repaired(m), a.Language())
 	return s.mailer.Enqueue(ctx, q, a, varco.EventTwoFactorDisabled, notify.Data{Time: now, IP: m.IP, Location: m.Location, Application: s.appName(m.Application, a)})
 }

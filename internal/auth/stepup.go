@@ -331,7 +331,7 @@ func (s *Service) lock(ctx context.Context, q Store, a *varco.Account, reason st
 	if err != nil || !ok {
 		return err
 	}
-	s.flushMailCache(q, a)
+	s.mailCredentialsChanged(q, a)
 	if err := q.EndLoginFlows(ctx, a.ID, varco.StateLocked); err != nil {
 		return err
 	}

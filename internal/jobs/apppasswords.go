@@ -121,11 +121,57 @@ func (r *Runner) appPassword(ctx context.Context, q *store.Q, p *store.AppPasswo
 	}
 	if pl.expired {
 		rep.AppPasswordsExpired++
-		if r.mailCache != nil {
-			q.AfterCommit(func() { r.mailCache.Flush(a.Email) })
-		}
+		varco.MailCredentialsChanged(r.mailCache, q, a.Email)
 	} else {
 		rep.AppPasswordWarnings++
 	}
 	return nil
+}
+
+// appPasswordGraces ends the grace of the previous secrets of rotated app
+// passwords (SPEC §7.4): once the 72 hours are over, each is forgotten and
+// the mail servers' auth cache is told its account, once per ended grace,
+// so that a mail client Dovecot let in with the old secret must log in
+// again (SPEC §7.6). Logins stop accepting the old secret at the end of
+// the grace whether or not this has run yet; this run only makes the
+// cached ones end too.
+func (r *Runner) appPasswordGraces(ctx context.Context, rep *Report) error {
+	now := r.clock.Now()
+	var after int64
+	for {
+		ended, err := r.db.Reader().EndedAppPasswordGraces(ctx, now, after, batchSize)
+		if err != nil {
+			return err
+		}
+		if len(ended) == 0 {
+			return nil
+		}
+		after = ended[len(ended)-1].ID
+		n := 0
+		if err := r.db.InTx(ctx, func(q *store.Q) error {
+			n = 0
+			for _, p := range ended {
+				ok, err := q.EndAppPasswordGrace(ctx, p.ID, p.PrevValidUntil)
+				if err != nil {
+					return fmt.Errorf("app password %d: %w", p.ID, err)
+				}
+				if !ok { // rotated again or deleted since the read: that change flushed
+					continue
+				}
+				a, err := q.AccountByID(ctx, p.AccountID)
+				if err != nil {
+					return fmt.Errorf("app password %d: %w", p.ID, err)
+				}
+				varco.MailCredentialsChanged(r.mailCache, q, a.Email)
+				n++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		rep.AppPasswordGracesEnded += n
+		if len(ended) < batchSize {
+			return nil
+		}
+	}
 }

@@ -44,19 +44,14 @@ type Runner struct {
 	mailer *notify.Mailer
 	log    *slog.Logger
 
-	mailCache MailCache // nil: none
-}
-
-// MailCache forgets what the mail servers' authentication caches hold of
-// accounts (*mailcache.Flusher): best effort, never blocking.
-type MailCache interface {
-	Flush(users ...string)
+	mailCache varco.MailCache // nil: none
 }
 
 // SetMailCache makes the runner tell c the account of each app password
-// that expired and each account it suspended, once the run's transaction
-// committed.
-func (r *Runner) SetMailCache(c MailCache) { r.mailCache = c }
+// that expired or whose previous secret's grace ended, and of each account
+// it suspended, once the run's transaction committed
+// (varco.MailCredentialsChanged).
+func (r *Runner) SetMailCache(c varco.MailCache) { r.mailCache = c }
 
 // New returns a Runner.
 func New(db *store.DB, c clock.Clock, m *notify.Mailer, log *slog.Logger) *Runner {
@@ -72,9 +67,12 @@ type Report struct {
 	ExpiryWarnings      int
 	InactivityWarnings  int
 	Suspended           int
-	AppPasswordWarnings int   // app password expiry warnings (SPEC §7.3)
-	AppPasswordsExpired int   // app password expiry notices
-	Deleted             int64 // expired reset tokens and old sessions removed
+	AppPasswordWarnings int // app password expiry warnings (SPEC §7.3)
+	AppPasswordsExpired int // app password expiry notices
+	// rotated app passwords' previous secrets forgotten at the end of
+	// their grace (SPEC §7.4)
+	AppPasswordGracesEnded int
+	Deleted                int64 // expired reset tokens and old sessions removed
 }
 
 // Retention keeps expired reset tokens and ended sessions this long before
@@ -108,6 +106,9 @@ func (r *Runner) RunOnce(ctx context.Context) (Report, error) {
 	if err := r.appPasswords(ctx, &rep); err != nil {
 		errs = append(errs, fmt.Errorf("app password notices: %w", err))
 	}
+	if err := r.appPasswordGraces(ctx, &rep); err != nil {
+		errs = append(errs, fmt.Errorf("app password graces: %w", err))
+	}
 	n, err := r.cleanup(ctx)
 	rep.Deleted = n
 	errs = append(errs, err)
@@ -121,11 +122,13 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 	for {
 		if rep, err := r.RunOnce(ctx); err != nil {
 			r.log.ErrorContext(ctx, "lifecycle jobs", "error", err)
-		} else if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended+rep.AppPasswordWarnings+rep.AppPasswordsExpired > 0 ||
+		} else if rep.ExpiryWarnings+rep.InactivityWarnings+rep.Suspended+rep.AppPasswordWarnings+rep.AppPasswordsExpired+
+			rep.AppPasswordGracesEnded > 0 ||
 			rep.Deleted > 0 {
 			r.log.InfoContext(ctx, "lifecycle jobs", "examined", rep.Examined, "expiry_warnings", rep.ExpiryWarnings,
 				"inactivity_warnings", rep.InactivityWarnings, "suspended", rep.Suspended,
 				"app_password_warnings", rep.AppPasswordWarnings, "app_passwords_expired", rep.AppPasswordsExpired,
+				"app_password_graces_ended", rep.AppPasswordGracesEnded,
 				"deleted", rep.Deleted)
 		}
 		select {
@@ -457,10 +460,7 @@ func (r *Runner) handle(ctx context.Context, q *store.Q, orgID int64, b *batch, 
 			if _, err := q.RevokeAllSessions(ctx, a.ID, 0, now); err != nil {
 				return fmt.Errorf("suspend account %d: %w", a.ID, err)
 			}
-			if r.mailCache != nil { // a suspended account's mail logins end too
-				email := a.Email
-				q.AfterCommit(func() { r.mailCache.Flush(email) })
-			}
+			varco.MailCredentialsChanged(r.mailCache, q, a.Email) // a suspended account's mail logins end too
 			events = append(events, systemEvent(a, now, varco.EventAccountSuspended,
 				fmt.Sprintf("password not renewed within %d days of expiry", p.SuspensionGraceDays)))
 			mail = append(mail, it.mail[varco.EventAccountSuspended])

@@ -1,9 +1,12 @@
 package jobs_test
 
 import (
+	"context"
 	"reflect"
 	"testing"
+	"time"
 
+	"varco.dev/varco"
 	"varco.dev/varco/internal/testenv"
 )
 
@@ -57,6 +60,66 @@ func TestSuspensionFlushesMailCache(t *testing.T) {
 			}
 			if s := e.Account("mario@acme.test").Status; s != "suspended" {
 				t.Fatalf("status %q", s)
+			}
+		})
+	}
+}
+
+// TestAppPasswordGraceEndFlushesMailCache: SPEC §7.4/§7.6 — when the 72
+// hours in which a rotated app password's previous secret still works are
+// over, the run that finds it forgets that secret and tells the mail
+// servers' auth cache to forget its account, once; the runs before, and a
+// grace that a second rotation or a deletion ended first, do not.
+func TestAppPasswordGraceEndFlushesMailCache(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			var got flushes
+			e.app.Jobs.SetMailCache(&got)
+			a := e.withTwoFactor()
+			ctx := context.Background()
+			id := e.createAppPassword(a, "Thunderbird")
+			e.at(10 * day)
+			c, err := e.app.AppPasswords.Rotate(ctx, a, id, varco.Meta{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := e.clock.Now().Add(72 * time.Hour); !c.PrevValidUntil.Equal(want) {
+				t.Fatalf("grace until %v, want %v", c.PrevValidUntil, want)
+			}
+			e.at(10*day + 71*time.Hour)
+			if len(got) != 0 {
+				t.Fatalf("within the grace: flushed %q", got)
+			}
+			e.at(10*day + 72*time.Hour) // the grace is over
+			if want := (flushes{a.Email}); !reflect.DeepEqual(got, want) {
+				t.Fatalf("flushed %q, want %q", got, want)
+			}
+			p, err := e.app.DB.AppPasswordByID(ctx, a.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.PrevHash) != 0 || p.PrevKeyID != "" || !p.PrevValidUntil.IsZero() {
+				t.Fatalf("the previous secret is still kept: %q %v", p.PrevKeyID, p.PrevValidUntil)
+			}
+			e.at(10*day + 73*time.Hour)
+			e.at(11 * day)
+			if len(got) != 1 {
+				t.Fatalf("the ended grace flushed again: %q", got)
+			}
+
+			// A grace that a deletion ended first is not flushed again by
+			// the jobs (the deletion did).
+			id2 := e.createAppPassword(a, "Phone")
+			if _, err := e.app.AppPasswords.Rotate(ctx, a, id2, varco.Meta{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.app.AppPasswords.Delete(ctx, a, id2, varco.Meta{}); err != nil {
+				t.Fatal(err)
+			}
+			e.at(15 * day)
+			if len(got) != 1 {
+				t.Fatalf("a deleted app password's grace flushed: %q", got)
 			}
 		})
 	}

@@ -107,6 +107,17 @@ func (f *Flusher) Run(ctx context.Context) {
 	}
 }
 
+// Drain runs the command now, and waits for it, for the names still
+// waiting: what a process that never ran Run (a command-line command such
+// as "varco user disable") or whose Run has ended asked for. Call it
+// before the process exits.
+func (f *Flusher) Drain(ctx context.Context) {
+	if f == nil {
+		return
+	}
+	f.flushPending(ctx)
+}
+
 // flushPending runs the command once for the names waiting now.
 func (f *Flusher) flushPending(ctx context.Context) {
 	f.mu.Lock()

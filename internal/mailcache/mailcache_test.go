@@ -194,3 +194,21 @@ func TestCheck(t *testing.T) {
 		t.Fatal("Check found a missing program")
 	}
 }
+
+// TestDrainRunsWhatWaits: Drain runs the command at once for the names
+// still waiting, without Run (a command-line command), and nothing when
+// none wait.
+func TestDrainRunsWhatWaits(t *testing.T) {
+	f := New("doveadm auth cache flush", nil)
+	var got [][]string
+	f.run = func(_ context.Context, argv []string) error { got = append(got, argv); return nil }
+	f.Drain(context.Background())
+	f.Flush("mario@acme.test")
+	f.Drain(context.Background())
+	f.Drain(context.Background())
+	if want := [][]string{{"doveadm", "auth", "cache", "flush", "mario@acme.test"}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("runs %q, want %q", got, want)
+	}
+	var none *Flusher
+	none.Drain(context.Background()) // no command: nothing, no panic
+}
