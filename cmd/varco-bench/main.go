@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -248,15 +249,18 @@ func mailAuth(args []string) error {
 	if *rate <= 0 {
 		return errors.New("rate must be positive")
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConnsPerHost: *workers, MaxConnsPerHost: *workers, DisableCompression: true}}
-	bodies := make([][]byte, max(*ips, 1))
-	for i := range bodies {
+	// Requests written whole, answers read by hand on kept connections: a
+	// client on the same cores as varco must cost far less than net/http's
+	// client does per request, or it is the client whose queue shows.
+	reqs := make([][]byte, max(*ips, 1))
+	for i := range reqs {
 		ip := "198.51.100.7"
 		if *ips > 0 {
 			ip = fmt.Sprintf("10.77.%d.%d", i/250, 1+i%250)
 		}
-		bodies[i], _ = json.Marshal(map[string]string{"username": *user, "password": *pw, "protocol": "imap", "client_ip": ip})
+		body, _ := json.Marshal(map[string]string{"username": *user, "password": *pw, "protocol": "imap", "client_ip": ip})
+		reqs[i] = fmt.Appendf(nil, "POST /api/v1/mail/auth HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", u.Host, *secret, len(body), body)
 	}
 	type result struct {
 		status int
@@ -270,22 +274,29 @@ func mailAuth(args []string) error {
 	var wg sync.WaitGroup
 	for range *workers {
 		wg.Go(func() {
+			var c *rawConn
 			for i := range jobs {
 				due := start.Add(time.Duration(i) * interval)
 				if w := time.Until(due); w > 0 {
 					time.Sleep(w)
 				}
-				req, _ := http.NewRequest("POST", *base+"/api/v1/mail/auth", bytes.NewReader(bodies[i%len(bodies)]))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+*secret)
-				resp, err := client.Do(req)
-				if err != nil {
-					results[i] = result{status: -1, took: time.Since(due)}
-					continue
+				if c == nil {
+					var err error
+					if c, err = dialRaw(u.Host); err != nil {
+						results[i] = result{status: -1, took: time.Since(due)}
+						continue
+					}
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				results[i] = result{status: resp.StatusCode, took: time.Since(due)}
+				status, err := c.do(reqs[i%len(reqs)])
+				if err != nil {
+					c.close()
+					c = nil
+					status = -1
+				}
+				results[i] = result{status: status, took: time.Since(due)}
+			}
+			if c != nil {
+				c.close()
 			}
 		})
 	}
@@ -324,4 +335,65 @@ func mailAuth(args []string) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// rawConn is a kept HTTP/1.1 connection that sends requests written whole
+// and reads answers that carry a Content-Length, as varco's do.
+type rawConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(addr string) (*rawConn, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{c: c, r: bufio.NewReaderSize(c, 4096)}, nil
+}
+
+func (rc *rawConn) close() { _ = rc.c.Close() }
+
+// do sends req and reads its answer, returning its status.
+func (rc *rawConn) do(req []byte) (int, error) {
+	if err := rc.c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return 0, err
+	}
+	if _, err := rc.c.Write(req); err != nil {
+		return 0, err
+	}
+	line, err := rc.r.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	length := -1
+	for {
+		line, err := rc.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		h := bytes.TrimSpace(line)
+		if len(h) == 0 {
+			break
+		}
+		if name, value, ok := bytes.Cut(h, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, fmt.Errorf("bad Content-Length %q", value)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, errors.New("answer without a Content-Length")
+	}
+	if _, err := rc.r.Discard(length); err != nil {
+		return 0, err
+	}
+	return status, nil
 }
