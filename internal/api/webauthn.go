@@ -18,15 +18,23 @@ import (
 // two-step WebAuthn enrollment and the device's event stream.
 
 type webAuthnBeginRequest struct {
-	Email        string `json:"email"`
-	Password     string `json:"password"`
-	RecoveryCode string `json:"recovery_code,omitempty"`
+	Email              string `json:"email"`
+	Password           string `json:"password"`
+	RecoveryCode       string `json:"recovery_code,omitempty"`
+	ApproveOnOldDevice bool   `json:"approve_on_old_device,omitempty"`
 }
 
 type webAuthnBeginJSON struct {
 	Enrollment string          `json:"enrollment"`
 	Options    json.RawMessage `json:"options"`
 	ExpiresAt  time.Time       `json:"expires_at"`
+	// While the old device is asked (202): approval_required, the id to
+	// poll GET /api/v1/authenticator/enroll/{enrollment} with, the number
+	// to type on the old device and the request's expiry.
+	State             string     `json:"state,omitempty"`
+	Approval          string     `json:"approval,omitempty"`
+	Number            string     `json:"number,omitempty"`
+	ApprovalExpiresAt *time.Time `json:"approval_expires_at,omitempty"`
 }
 
 func (s *Server) beginWebAuthnEnrollment(w http.ResponseWriter, r *http.Request) {
@@ -35,12 +43,20 @@ func (s *Server) beginWebAuthnEnrollment(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	out, err := s.Auth.BeginWebAuthnEnrollment(r.Context(), req.Email, req.Password, req.RecoveryCode, s.meta(r, auth.AppAuthenticator))
+	b := auth.WebAuthnBegin{Email: req.Email, Password: req.Password, RecoveryCode: req.RecoveryCode, ApproveOnOldDevice: req.ApproveOnOldDevice}
+	out, err := s.Auth.BeginWebAuthnEnrollment(r.Context(), b, s.meta(r, auth.AppAuthenticator))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, webAuthnBeginJSON{Enrollment: out.Token, Options: out.Options, ExpiresAt: out.ExpiresAt.UTC()})
+	res := webAuthnBeginJSON{Enrollment: out.Token, Options: out.Options, ExpiresAt: out.ExpiresAt.UTC()}
+	if p := out.Approval; p != nil {
+		exp := p.ExpiresAt.UTC()
+		res.State, res.Approval, res.Number, res.ApprovalExpiresAt = auth.EnrollApprovalRequired, p.Enrollment, p.Number, &exp
+		httpx.WriteJSON(w, http.StatusAccepted, res)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
 type webAuthnFinishRequest struct {
