@@ -285,9 +285,9 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	if answer != nil {
 		return nil, answer
 	}
-	if out.Pending {
-		s.decided.BroadcastTo(a.ID) // the old device's event stream
-	}
+	// The old device's event stream hears of the request, or of its
+	// replacement.
+	s.decided.BroadcastTo(a.ID)
 	return out, nil
 }
 
@@ -311,6 +311,11 @@ func (s *Service) recordDevice(ctx context.Context, q Store, a *varco.Account, e
 	}
 	if why != "" {
 		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, why)); err != nil {
+			return nil, err
+		}
+		// The old device's event stream, here or in another process,
+		// ends once this commits (signed_out).
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -432,6 +437,7 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 	m.Application = AppAuthenticator
 	m = repaired(m)
 	var st *EnrollmentStatus
+	var accountID int64 // of a device just replaced
 	err := s.inTx(ctx, func(q Store) error {
 		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
 		if varco.IsCode(err, varco.ENotFound) {
@@ -477,11 +483,15 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 				return err
 			}
 			st = &EnrollmentStatus{State: EnrollEnrolled, Enrolled: out}
+			accountID = a.ID
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("poll enrollment: %w", err)
+	}
+	if accountID != 0 {
+		s.decided.BroadcastTo(accountID) // the old device's event stream ends
 	}
 	return st, nil
 }

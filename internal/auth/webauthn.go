@@ -142,6 +142,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 	now := s.clock.Now()
 	var out *Enrolled
 	var answer error
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		e, err := q.TakeWebAuthnEnrollment(ctx, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) {
@@ -160,6 +161,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 		if err != nil {
 			return err
 		}
+		accountID = a.ID
 		dev, err := s.push.FinishRegistration(e.UserHandle, e.Challenge, response)
 		if err != nil {
 			// The enrollment is spent: the app starts again.
@@ -207,6 +209,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 	if answer != nil {
 		return nil, answer
 	}
+	s.decided.BroadcastTo(accountID) // a replaced device's event stream ends
 	return out, nil
 }
 

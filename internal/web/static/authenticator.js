@@ -398,7 +398,11 @@
         requestError(li, res.body.message || t("authenticator.failed"), res.body.error);
         return;
       }
-      status(t("authenticator." + res.body.status) || "");
+      if (res.body.status === "approved" && r.purpose === "replace_device") {
+        status(t("authenticator.approved_replace"));
+      } else {
+        status(t("authenticator." + res.body.status) || "");
+      }
       removeRequest(r.id);
     }).catch(function () {
       busy(li, false);
