@@ -123,7 +123,7 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 	if recheck <= 0 {
 		recheck = deviceRecheck
 	}
-	st := &deviceStream{s: s, token: token, known: map[string]time.Time{}}
+	st := &deviceStream{s: s, token: token, account: account, known: map[string]time.Time{}}
 	first := append([]byte("retry: 3000\n: listening\n\n"), st.update(ctx, items)...)
 	s.Streams.Serve(w, r, sse.Subscription{Key: account, Since: since, First: first, Life: deviceStreamLife,
 		Recheck: recheck, Next: st.next(), Stream: st})
@@ -132,18 +132,33 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 // deviceStream is what a device's event stream waits for: changes to its
 // requests. The hub never runs two Checks of one stream at once.
 type deviceStream struct {
-	s     *Server
-	token string
-	known map[string]time.Time // pending requests sent, and their expiry
+	s       *Server
+	token   string
+	account int64
+	known   map[string]time.Time // pending requests sent, and their expiry
 }
 
-var signedOutEvent = []byte("event: signed_out\ndata: {}\n\n")
+// signedOutEvent ends the stream of a device that is gone; replacedEvent
+// of one gone because another device took its place (SPEC §6.1), while
+// 2-step verification stays on.
+var (
+	signedOutEvent = []byte("event: signed_out\ndata: {}\n\n")
+	replacedEvent  = []byte("event: signed_out\ndata: {\"replaced\":true}\n\n")
+)
 
 // Check re-reads the device's pending requests and writes what changed.
 func (d *deviceStream) Check(ctx context.Context) (sse.Result, error) {
 	_, items, err := d.s.Auth.DevicePending(ctx, d.token)
 	if varco.IsCode(err, varco.EUnauthorized) {
-		return sse.Result{Event: signedOutEvent, Done: true}, nil // the device token is gone
+		// The device token is gone.
+		replaced, err := d.s.Auth.HasDevice(ctx, d.account)
+		if err != nil {
+			return sse.Result{}, err
+		}
+		if replaced {
+			return sse.Result{Event: replacedEvent, Done: true}, nil
+		}
+		return sse.Result{Event: signedOutEvent, Done: true}, nil
 	}
 	if err != nil {
 		return sse.Result{}, err

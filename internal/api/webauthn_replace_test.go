@@ -166,12 +166,23 @@ func TestWebAuthnReplaceOnOldDevice(t *testing.T) {
 				wantError(t, r, http.StatusForbidden, varco.EForbidden)
 				stillOld("another enrollment finished")
 
+				// The old device's open event stream hears of its replacement.
+				events := h.deviceStream(t, old.token)
 				r, key := h.finishReplacement(approved)
 				codes, _ := r.body["recovery_codes"].([]any)
 				if r.status != http.StatusCreated || r.str("device_token") == "" || len(codes) != 10 {
 					t.Fatalf("finish the approved replacement: %d %s", r.status, r.raw)
 				}
 				dev := &webDevice{token: r.str("device_token"), key: key, codes: codes}
+				for {
+					name, data := events()
+					if name == "signed_out" {
+						if data != `{"replaced":true}` {
+							t.Fatalf("the old device's stream ended with %s", data)
+						}
+						break
+					}
+				}
 				// Used once.
 				r, _ = h.finishReplacement(approved)
 				wantError(t, r, http.StatusBadRequest, varco.EInvalidOrExpiredToken)

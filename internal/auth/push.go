@@ -31,6 +31,13 @@ func (s *Service) twoFactorOn(ctx context.Context, accountID int64) (bool, error
 	return err == nil, err
 }
 
+// HasDevice reports whether the account has an authenticator device: for
+// a device's event stream whose token is gone, whether another device
+// replaced it.
+func (s *Service) HasDevice(ctx context.Context, accountID int64) (bool, error) {
+	return s.twoFactorOn(ctx, accountID)
+}
+
 // TwoFactorEnabled reports whether 2-step verification is on for the
 // account (GET /me/two-factor).
 func (s *Service) TwoFactorEnabled(ctx context.Context, a *varco.Account) (bool, error) {

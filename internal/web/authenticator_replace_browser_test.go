@@ -151,6 +151,9 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 		t.Fatalf("the account's device %+v (%v), the new app's %q", dev, err, stored)
 	}
 	run(old, "the old app signed out", chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)))
+	if st := text(old, `#app-status`); !strings.Contains(st, "a new device replaced this one") {
+		t.Fatalf("the old app after the replacement: %q", st)
+	}
 	mail := s.sink.Wait(t, smtpsink.EventIs(varco.EventTwoFactorEnabled), 10*time.Second)
 	if len(mail.To) != 1 || mail.To[0] != "mario@acme.test" {
 		t.Fatalf("two_factor_enabled e-mail to %v", mail.To)

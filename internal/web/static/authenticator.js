@@ -487,7 +487,7 @@
     } else if (name === "closed") {
       removeRequest(v.id);
     } else if (name === "signed_out") {
-      signedOut();
+      signedOut(v.replaced === true);
     }
   }
 
@@ -527,7 +527,9 @@
   }
 
   // --- sign-out --------------------------------------------------------
-  function signedOut() {
+  // signedOut forgets the device, gone by a sign-out or, when replaced,
+  // because another device took its place.
+  function signedOut(replaced) {
     forget();
     if (stream) {
       var s = stream;
@@ -535,7 +537,7 @@
       s.abort();
     }
     Object.keys(shown).forEach(removeRequest);
-    status(t("authenticator.signed_out"));
+    status(t(replaced === true ? "authenticator.replaced" : "authenticator.signed_out"));
     show("enroll");
   }
 
