@@ -99,6 +99,14 @@ func TestWebAuthnReplaceOnOldDevice(t *testing.T) {
 			// Past the waits that denied and unanswered requests set.
 			later := func() { h.clock.Advance(16 * time.Minute) }
 
+			// Without a device there is nothing to approve: an ordinary
+			// enrollment.
+			r := h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
+				map[string]any{"email": "luigi@other.test", "password": luigiPW, "approve_on_old_device": true})
+			if r.status != http.StatusOK || r.str("enrollment") == "" || r.str("approval") != "" {
+				t.Fatalf("begin without a device: %d %s", r.status, r.raw)
+			}
+
 			// One way to replace, not both; the sign-in is still needed,
 			// and a wrong password asks nothing of the old device.
 			wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "", map[string]any{"email": "mario@acme.test",

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,18 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 			chromedp.Click(css(`#enroll-old-device`)),
 			chromedp.WaitVisible(css(`#replace-number`)),
 		)
+		if dir := os.Getenv("VARCO_SCREENSHOT_DIR"); dir != "" {
+			png, err := chromedp.Run(fresh, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "authenticator-replace-en-desktop.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		n := text(fresh, `#replace-number`)
 		if len(n) != 3 {
 			t.Fatalf("number %q", n)
