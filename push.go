@@ -43,9 +43,9 @@ const (
 	// EInvalidSignature: the decision is not signed by the device's key.
 	EInvalidSignature = "invalid_signature"
 	// ERecoveryCodeRequired: the account has a device; replacing it needs
-	// a recovery code. No longer answered: without a recovery code the old
-	// device is asked to approve (SPEC §6.1); kept, as codes are never
-	// taken back.
+	// a recovery code or an approval on the old device (SPEC §6.1). The
+	// web app's enrollment answers it when it asked for neither (the
+	// command-line authenticator asks the old device by default).
 	ERecoveryCodeRequired = "recovery_code_required"
 	// EInvalidRecoveryCode: not one of the account's unused recovery codes.
 	EInvalidRecoveryCode = "invalid_recovery_code"

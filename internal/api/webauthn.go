@@ -18,15 +18,23 @@ import (
 // two-step WebAuthn enrollment and the device's event stream.
 
 type webAuthnBeginRequest struct {
-	Email        string `json:"email"`
-	Password     string `json:"password"`
-	RecoveryCode string `json:"recovery_code,omitempty"`
+	Email              string `json:"email"`
+	Password           string `json:"password"`
+	RecoveryCode       string `json:"recovery_code,omitempty"`
+	ApproveOnOldDevice bool   `json:"approve_on_old_device,omitempty"`
 }
 
 type webAuthnBeginJSON struct {
 	Enrollment string          `json:"enrollment"`
 	Options    json.RawMessage `json:"options"`
 	ExpiresAt  time.Time       `json:"expires_at"`
+	// While the old device is asked (202): approval_required, the id to
+	// poll GET /api/v1/authenticator/enroll/{enrollment} with, the number
+	// to type on the old device and the request's expiry.
+	State             string     `json:"state,omitempty"`
+	Approval          string     `json:"approval,omitempty"`
+	Number            string     `json:"number,omitempty"`
+	ApprovalExpiresAt *time.Time `json:"approval_expires_at,omitempty"`
 }
 
 func (s *Server) beginWebAuthnEnrollment(w http.ResponseWriter, r *http.Request) {
@@ -35,12 +43,20 @@ func (s *Server) beginWebAuthnEnrollment(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	out, err := s.Auth.BeginWebAuthnEnrollment(r.Context(), req.Email, req.Password, req.RecoveryCode, s.meta(r, auth.AppAuthenticator))
+	b := auth.WebAuthnBegin{Email: req.Email, Password: req.Password, RecoveryCode: req.RecoveryCode, ApproveOnOldDevice: req.ApproveOnOldDevice}
+	out, err := s.Auth.BeginWebAuthnEnrollment(r.Context(), b, s.meta(r, auth.AppAuthenticator))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, webAuthnBeginJSON{Enrollment: out.Token, Options: out.Options, ExpiresAt: out.ExpiresAt.UTC()})
+	res := webAuthnBeginJSON{Enrollment: out.Token, Options: out.Options, ExpiresAt: out.ExpiresAt.UTC()}
+	if p := out.Approval; p != nil {
+		exp := p.ExpiresAt.UTC()
+		res.State, res.Approval, res.Number, res.ApprovalExpiresAt = auth.EnrollApprovalRequired, p.Enrollment, p.Number, &exp
+		httpx.WriteJSON(w, http.StatusAccepted, res)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
 type webAuthnFinishRequest struct {
@@ -107,7 +123,7 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 	if recheck <= 0 {
 		recheck = deviceRecheck
 	}
-	st := &deviceStream{s: s, token: token, known: map[string]time.Time{}}
+	st := &deviceStream{s: s, token: token, account: account, known: map[string]time.Time{}}
 	first := append([]byte("retry: 3000\n: listening\n\n"), st.update(ctx, items)...)
 	s.Streams.Serve(w, r, sse.Subscription{Key: account, Since: since, First: first, Life: deviceStreamLife,
 		Recheck: recheck, Next: st.next(), Stream: st})
@@ -116,18 +132,33 @@ func (s *Server) deviceEvents(w http.ResponseWriter, r *http.Request) {
 // deviceStream is what a device's event stream waits for: changes to its
 // requests. The hub never runs two Checks of one stream at once.
 type deviceStream struct {
-	s     *Server
-	token string
-	known map[string]time.Time // pending requests sent, and their expiry
+	s       *Server
+	token   string
+	account int64
+	known   map[string]time.Time // pending requests sent, and their expiry
 }
 
-var signedOutEvent = []byte("event: signed_out\ndata: {}\n\n")
+// signedOutEvent ends the stream of a device that is gone; replacedEvent
+// of one gone because another device took its place (SPEC §6.1), while
+// 2-step verification stays on.
+var (
+	signedOutEvent = []byte("event: signed_out\ndata: {}\n\n")
+	replacedEvent  = []byte("event: signed_out\ndata: {\"replaced\":true}\n\n")
+)
 
 // Check re-reads the device's pending requests and writes what changed.
 func (d *deviceStream) Check(ctx context.Context) (sse.Result, error) {
 	_, items, err := d.s.Auth.DevicePending(ctx, d.token)
 	if varco.IsCode(err, varco.EUnauthorized) {
-		return sse.Result{Event: signedOutEvent, Done: true}, nil // the device token is gone
+		// The device token is gone.
+		replaced, err := d.s.Auth.HasDevice(ctx, d.account)
+		if err != nil {
+			return sse.Result{}, err
+		}
+		if replaced {
+			return sse.Result{Event: replacedEvent, Done: true}, nil
+		}
+		return sse.Result{Event: signedOutEvent, Done: true}, nil
 	}
 	if err != nil {
 		return sse.Result{}, err

@@ -130,6 +130,7 @@ type Store interface {
 	PushRequestFor(ctx context.Context, purpose string, flowID int64) (*store.PushRequest, error)
 	InsertPushEnrollment(ctx context.Context, e *store.PushEnrollment) error
 	PushEnrollmentByHash(ctx context.Context, hash []byte) (*store.PushEnrollment, error)
+	PushEnrollmentByID(ctx context.Context, id int64) (*store.PushEnrollment, error)
 	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
 	UseApprovedPushRequest(ctx context.Context, id int64) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error

@@ -31,6 +31,13 @@ func (s *Service) twoFactorOn(ctx context.Context, accountID int64) (bool, error
 	return err == nil, err
 }
 
+// HasDevice reports whether the account has an authenticator device: for
+// a device's event stream whose token is gone, whether another device
+// replaced it.
+func (s *Service) HasDevice(ctx context.Context, accountID int64) (bool, error) {
+	return s.twoFactorOn(ctx, accountID)
+}
+
 // TwoFactorEnabled reports whether 2-step verification is on for the
 // account (GET /me/two-factor).
 func (s *Service) TwoFactorEnabled(ctx context.Context, a *varco.Account) (bool, error) {
@@ -167,8 +174,15 @@ type Enrolled struct {
 // States of a device replacement (GET /authenticator/enroll/{id}).
 const (
 	EnrollApprovalRequired = "approval_required"
-	EnrollEnrolled         = "enrolled"
+	// EnrollApproved: the old device approved the web app's replacement,
+	// which the app finishes with its credential.
+	EnrollApproved = "approved"
+	EnrollEnrolled = "enrolled"
 )
+
+// replacedByApproval is the device_removed detail of a replacement
+// approved on the old device.
+const replacedByApproval = "replaced with an approval on the old device"
 
 // EnrollAuthenticator signs in to the application authenticator with an
 // e-mail and password (the same throttling, status and risk rules as any
@@ -254,7 +268,10 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 		}
 		if old != nil {
 			if recovery == "" {
-				out, err = s.askOldDevice(ctx, q, a, pub, m, now)
+				if len(pub) != 32 {
+					return varco.E(varco.EInvalid, "error.push_public_key")
+				}
+				out, err = s.askOldDevice(ctx, q, a, &store.PushEnrollment{Kind: push.KindCLI, PublicKey: pub}, m, now)
 				return err
 			}
 			if err := s.push.UseRecoveryCode(ctx, q, a.ID, recovery, now); err != nil {
@@ -275,6 +292,9 @@ func (s *Service) enroll(ctx context.Context, email, pw string, pub []byte, reco
 	if answer != nil {
 		return nil, answer
 	}
+	// The old device's event stream hears of the request, or of its
+	// replacement.
+	s.decided.BroadcastTo(a.ID)
 	return out, nil
 }
 
@@ -300,6 +320,11 @@ func (s *Service) recordDevice(ctx context.Context, q Store, a *varco.Account, e
 		if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceRemoved, varco.OutcomeSuccess, m, why)); err != nil {
 			return nil, err
 		}
+		// The old device's event stream, here or in another process,
+		// ends once this commits (signed_out).
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
+			return nil, err
+		}
 	}
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventDeviceEnrolled, varco.OutcomeSuccess, m, e.Device.Kind)); err != nil {
 		return nil, err
@@ -321,18 +346,19 @@ func (s *Service) recordDevice(ctx context.Context, q Store, a *varco.Account, e
 const enrollmentTTL = 15 * time.Minute
 
 // askOldDevice starts replacing the account's device with an approval on
-// it (SPEC §6.1): the new key waits, and the old device gets a request of
-// purpose replace_device with the number to type, under the limits of
-// every request (push_muted, push_rate_limited).
-func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, pub []byte, m Meta, now time.Time) (*Enrolled, error) {
-	if len(pub) != 32 {
-		return nil, varco.E(varco.EInvalid, "error.push_public_key")
-	}
+// it (SPEC §6.1), for the command-line authenticator and the web app
+// alike: e, the new device (its kind, and the key of a command-line one),
+// is stored to wait, and the old device gets a request of purpose
+// replace_device with the number to type, under the limits of every
+// request (push_muted, push_rate_limited), by its event stream and Web
+// Push. e.ID is set. The caller wakes the account's waiting streams once
+// q commits (s.decided.BroadcastTo).
+func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, e *store.PushEnrollment, m Meta, now time.Time) (*Enrolled, error) {
 	id, hash, err := varco.NewToken()
 	if err != nil {
 		return nil, err
 	}
-	e := &store.PushEnrollment{IDHash: hash, AccountID: a.ID, PublicKey: pub, CreatedAt: now, ExpiresAt: now.Add(enrollmentTTL)}
+	e.IDHash, e.AccountID, e.CreatedAt, e.ExpiresAt = hash, a.ID, now, now.Add(enrollmentTTL)
 	if err := q.InsertPushEnrollment(ctx, e); err != nil {
 		return nil, err
 	}
@@ -344,10 +370,51 @@ func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, p
 	if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
 		return nil, err
 	}
+	if err := s.notifyDevice(ctx, q, st); err != nil {
+		return nil, err
+	}
+	if err := q.NotifyPush(ctx, a.ID); err != nil {
+		return nil, err
+	}
 	if err := q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeReplaceDevice)); err != nil {
 		return nil, err
 	}
 	return &Enrolled{Pending: true, Enrollment: id, Number: st.Request.Number, ExpiresAt: st.Request.ExpiresAt}, nil
+}
+
+// replacement reads, in q, where the replacement e stands: approval_required
+// while its request is pending within its life (the request is returned),
+// approved once the old device approved it and e can still be collected,
+// push_denied when the old device denied or reported it, and expired
+// otherwise: the request went unanswered, the approval was not collected
+// before e expired, or the device that approved is no longer the
+// account's. The new device — either kind — takes an approved replacement
+// once (q.FinishPushEnrollment).
+func (s *Service) replacement(ctx context.Context, q Store, a *varco.Account, e *store.PushEnrollment, now time.Time) (string, *store.PushRequest, error) {
+	req, err := q.PushRequestFor(ctx, push.PurposeReplaceDevice, e.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	switch req.Status {
+	case push.StatusPending:
+		pending, err := s.stillPending(ctx, q, a, req, now)
+		if pending {
+			return EnrollApprovalRequired, req, err
+		}
+		return varco.StateExpired, req, err
+	case push.StatusApproved:
+		if !now.Before(e.ExpiresAt) {
+			return varco.StateExpired, req, nil
+		}
+		ok, err := s.approvedByItsDevice(ctx, q, a, req)
+		if !ok || err != nil {
+			return varco.StateExpired, req, err
+		}
+		return EnrollApproved, req, nil
+	case push.StatusDenied, push.StatusReported:
+		return varco.StatePushDenied, req, nil
+	}
+	return varco.StateExpired, req, nil
 }
 
 // EnrollmentStatus is where a device replacement stands.
@@ -366,7 +433,9 @@ type EnrollmentStatus struct {
 // approved (a signed decision with the right number, as for a sign-in),
 // the first poll installs the new device in its place — device_removed,
 // device_enrolled and the e-mail, as any enrollment — and answers its
-// token and recovery codes; a denial or a report is push_denied; a
+// token and recovery codes (the web app's poll answers approved instead,
+// and the app finishes with its credential: FinishWebAuthnEnrollment); a
+// denial or a report is push_denied; a
 // request unanswered after 2 minutes, an approved one not collected in
 // time, or an old device that is no longer the account's is expired. An
 // unknown id is expired too.
@@ -378,6 +447,7 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 	m.Application = AppAuthenticator
 	m = repaired(m)
 	var st *EnrollmentStatus
+	var accountID int64 // of a device just replaced
 	err := s.inTx(ctx, func(q Store) error {
 		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
 		if varco.IsCode(err, varco.ENotFound) {
@@ -391,46 +461,47 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 			st = &EnrollmentStatus{State: EnrollEnrolled}
 			return nil
 		}
-		req, err := q.PushRequestFor(ctx, push.PurposeReplaceDevice, e.ID)
-		if err != nil {
-			return err
-		}
 		a, err := q.AccountByID(ctx, e.AccountID)
 		if err != nil {
 			return err
 		}
-		st = &EnrollmentStatus{State: varco.StateExpired}
-		switch req.Status {
-		case push.StatusPending:
-			pending, err := s.stillPending(ctx, q, a, req, now)
-			if pending {
-				st = &EnrollmentStatus{State: EnrollApprovalRequired, ExpiresAt: req.ExpiresAt}
-			}
+		state, req, err := s.replacement(ctx, q, a, e, now)
+		if err != nil {
 			return err
-		case push.StatusApproved:
-			if !now.Before(e.ExpiresAt) {
+		}
+		st = &EnrollmentStatus{State: state}
+		switch state {
+		case EnrollApprovalRequired:
+			st.ExpiresAt = req.ExpiresAt
+		case EnrollApproved:
+			if e.Kind != push.KindCLI {
+				// The web app registers its credential now and finishes
+				// with FinishWebAuthnEnrollment, which takes the approval.
 				return nil
 			}
-			if ok, err := s.approvedByItsDevice(ctx, q, a, req); !ok || err != nil {
+			done, err := q.FinishPushEnrollment(ctx, e.ID, now)
+			if err != nil {
 				return err
 			}
-			done, err := q.FinishPushEnrollment(ctx, e.ID, now)
-			if err != nil || !done {
-				return err
+			if !done {
+				st = &EnrollmentStatus{State: varco.StateExpired}
+				return nil
 			}
 			m = s.located(m, a.Language())
-			out, err := s.installDevice(ctx, q, a, e.PublicKey, m, now, "replaced with an approval on the old device")
+			out, err := s.installDevice(ctx, q, a, e.PublicKey, m, now, replacedByApproval)
 			if err != nil {
 				return err
 			}
 			st = &EnrollmentStatus{State: EnrollEnrolled, Enrolled: out}
-		case push.StatusDenied, push.StatusReported:
-			st = &EnrollmentStatus{State: varco.StatePushDenied}
+			accountID = a.ID
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("poll enrollment: %w", err)
+	}
+	if accountID != 0 {
+		s.decided.BroadcastTo(accountID) // the old device's event stream ends
 	}
 	return st, nil
 }

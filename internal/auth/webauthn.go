@@ -26,32 +26,52 @@ type WebAuthnStart struct {
 	Token     string          // finishes the enrollment, once
 	Options   json.RawMessage // for navigator.credentials.create
 	ExpiresAt time.Time
+	// Approval, when the account's device was asked to approve its
+	// replacement: the id the app polls (PollEnrollment) until approved,
+	// the number to type on the old device and the request's expiry.
+	Approval *Enrolled
+}
+
+// WebAuthnBegin is the web app's sign-in that starts an enrollment. An
+// account that has a device replaces it with one of its recovery codes or
+// with an approval on the old device (ApproveOnOldDevice), not both.
+type WebAuthnBegin struct {
+	Email              string
+	Password           string
+	RecoveryCode       string
+	ApproveOnOldDevice bool
 }
 
 // BeginWebAuthnEnrollment signs in to the application authenticator with
 // an e-mail and password and starts the registration of the app's
 // platform credential. An account that has a device needs one of its
-// recovery codes to replace it (recovery_code_required); the code is
-// spent when the enrollment finishes. Risky sign-ins are refused with
+// recovery codes to replace it, spent when the enrollment finishes, or an
+// approval on the old device: with ApproveOnOldDevice the old device gets
+// a request of purpose replace_device, as for the command-line
+// authenticator, and the answer has the Approval to wait for; without
+// either, recovery_code_required. Risky sign-ins are refused with
 // step_up_required, as for the command-line authenticator.
-func (s *Service) BeginWebAuthnEnrollment(ctx context.Context, email, pw, recovery string, m Meta) (*WebAuthnStart, error) {
+func (s *Service) BeginWebAuthnEnrollment(ctx context.Context, b WebAuthnBegin, m Meta) (*WebAuthnStart, error) {
+	if b.RecoveryCode != "" && b.ApproveOnOldDevice {
+		return nil, varco.E(varco.EInvalid, "error.replace_one_way")
+	}
 	start := time.Now()
 	m.Application = AppAuthenticator
-	out, err := s.beginWebAuthn(ctx, email, pw, recovery, m)
+	out, err := s.beginWebAuthn(ctx, b, m)
 	if varco.IsCode(err, varco.EInvalidCredentials) {
 		s.pad.wait(ctx, time.Since(start))
 	}
 	return out, err
 }
 
-func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string, m Meta) (*WebAuthnStart, error) {
-	a, _, err := s.enrollSignIn(ctx, email, pw, m)
+func (s *Service) beginWebAuthn(ctx context.Context, b WebAuthnBegin, m Meta) (*WebAuthnStart, error) {
+	a, m, err := s.enrollSignIn(ctx, b.Email, b.Password, m)
 	if err != nil {
 		return nil, err
 	}
 	var rhash []byte
-	if recovery != "" {
-		if rhash, err = push.RecoveryHash(recovery); err != nil {
+	if b.RecoveryCode != "" {
+		if rhash, err = push.RecoveryHash(b.RecoveryCode); err != nil {
 			return nil, err
 		}
 	}
@@ -67,22 +87,37 @@ func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string,
 	out := &WebAuthnStart{Token: tok, Options: reg.Options, ExpiresAt: now.Add(webAuthnEnrollmentTTL)}
 	var answer error
 	err = s.inTx(ctx, func(q Store) error {
+		// One replacement request at a time for the account, as for the
+		// command-line authenticator.
+		if err := q.LockAccountRow(ctx, a.ID); err != nil {
+			return err
+		}
+		e := &store.WebAuthnEnrollment{TokenHash: hash, AccountID: a.ID, UserHandle: reg.UserHandle,
+			Challenge: reg.Challenge, RecoveryHash: rhash, ExpiresAt: out.ExpiresAt}
 		_, err := q.PushDevice(ctx, a.ID)
 		switch {
+		case err == nil && b.ApproveOnOldDevice:
+			pe := &store.PushEnrollment{Kind: push.KindWebAuthn}
+			if out.Approval, err = s.askOldDevice(ctx, q, a, pe, m, now); err != nil {
+				return err
+			}
+			e.PushEnrollmentID = pe.ID
 		case err == nil && rhash == nil:
 			answer = varco.E(varco.ERecoveryCodeRequired, "error.recovery_code_required")
 			return nil
 		case err != nil && !varco.IsCode(err, varco.ENotFound):
 			return err
 		}
-		return q.InsertWebAuthnEnrollment(ctx, &store.WebAuthnEnrollment{TokenHash: hash, AccountID: a.ID, UserHandle: reg.UserHandle,
-			Challenge: reg.Challenge, RecoveryHash: rhash, ExpiresAt: out.ExpiresAt}, now)
+		return q.InsertWebAuthnEnrollment(ctx, e, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("begin authenticator enrollment: %w", err)
 	}
 	if answer != nil {
 		return nil, answer
+	}
+	if out.Approval != nil {
+		s.decided.BroadcastTo(a.ID) // the old device's event stream
 	}
 	return out, nil
 }
@@ -91,10 +126,13 @@ func (s *Service) beginWebAuthn(ctx context.Context, email, pw, recovery string,
 // of token and registers its credential as the account's only device: 2-step
 // verification turns on (SPEC §6.1). Each enrollment is finished once,
 // whether its answer holds or not: invalid_or_expired_token for an unknown,
-// used or expired token. An account that got a device since the
-// enrollment began (another enrollment, say) needs the recovery code given
-// at the start, which is spent now: so two enrollments racing each other
-// leave one device.
+// used or expired token. An account that has a device needs what the
+// enrollment began with: the recovery code, which is spent now, or the old
+// device's approval of this enrollment's own request, taken now, once
+// (forbidden when it is not there: pending, denied, reported, expired or
+// approved by a device no longer the account's). So an account that got
+// a device since the enrollment began (another enrollment, say) needs one
+// of them too, and two enrollments racing each other leave one device.
 func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, response []byte, m Meta) (*Enrolled, error) {
 	if token == "" || len(token) > 64 {
 		return nil, varco.E(varco.EInvalidOrExpiredToken, "error.enrollment_expired")
@@ -104,6 +142,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 	now := s.clock.Now()
 	var out *Enrolled
 	var answer error
+	var accountID int64
 	err := s.inTx(ctx, func(q Store) error {
 		e, err := q.TakeWebAuthnEnrollment(ctx, varco.HashToken(token), now)
 		if varco.IsCode(err, varco.ENotFound) {
@@ -122,6 +161,7 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 		if err != nil {
 			return err
 		}
+		accountID = a.ID
 		dev, err := s.push.FinishRegistration(e.UserHandle, e.Challenge, response)
 		if err != nil {
 			// The enrollment is spent: the app starts again.
@@ -132,24 +172,33 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 		if err != nil && !varco.IsCode(err, varco.ENotFound) {
 			return err
 		}
-		if old != nil {
-			if len(e.RecoveryHash) == 0 {
-				answer = varco.E(varco.ERecoveryCodeRequired, "error.recovery_code_required")
+		why := ""
+		switch {
+		case old == nil:
+		case e.PushEnrollmentID != 0:
+			ok, err := s.takeApproval(ctx, q, a, e.PushEnrollmentID, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				answer = varco.E(varco.EForbidden, "error.replace_not_approved")
 				return nil
 			}
+			why = replacedByApproval
+		case len(e.RecoveryHash) == 0:
+			answer = varco.E(varco.ERecoveryCodeRequired, "error.recovery_code_required")
+			return nil
+		default:
 			if err := s.push.UseRecoveryHash(ctx, q, a.ID, e.RecoveryHash, now); err != nil {
 				answer = err
 				return q.AppendEvent(ctx, s.event(a, varco.EventLoginFailed, varco.OutcomeFailure, m, "wrong recovery code"))
 			}
+			why = "replaced with a recovery code"
 		}
 		m = s.located(m, a.Language())
 		en, err := s.push.EnrollDevice(ctx, q, a.ID, dev, now)
 		if err != nil {
 			return err
-		}
-		why := ""
-		if old != nil {
-			why = "replaced with a recovery code"
 		}
 		out, err = s.recordDevice(ctx, q, a, en, m, now, why)
 		return err
@@ -160,7 +209,30 @@ func (s *Service) FinishWebAuthnEnrollment(ctx context.Context, token string, re
 	if answer != nil {
 		return nil, answer
 	}
+	s.decided.BroadcastTo(accountID) // a replaced device's event stream ends
 	return out, nil
+}
+
+// takeApproval takes, once, the old device's approval of the web app's
+// replacement with id: true when the replacement is the account's, of
+// the web app, approved by the account's device and not yet taken or
+// expired (replacement); anything else lets nothing through.
+func (s *Service) takeApproval(ctx context.Context, q Store, a *varco.Account, id int64, now time.Time) (bool, error) {
+	pe, err := q.PushEnrollmentByID(ctx, id)
+	if varco.IsCode(err, varco.ENotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if pe.AccountID != a.ID || pe.Kind != push.KindWebAuthn || !pe.DoneAt.IsZero() {
+		return false, nil
+	}
+	state, _, err := s.replacement(ctx, q, a, pe, now)
+	if err != nil || state != EnrollApproved {
+		return false, err
+	}
+	return q.FinishPushEnrollment(ctx, pe.ID, now)
 }
 
 // PushRequestState is the state of one of the device's requests as its

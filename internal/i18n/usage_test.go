@@ -133,3 +133,23 @@ func TestUnusedKeyIsFound(t *testing.T) {
 		t.Fatal("the scan missed a key the e-mail or SMS templates use")
 	}
 }
+
+// errorKey matches the literal of an error message's key, as varco.E
+// takes it.
+var errorKey = regexp.MustCompile(`^error\.[a-z0-9_]+$`)
+
+// TestEveryErrorKeyExists: an error message's key that code names but the
+// catalogue lacks would show the key itself to the user.
+func TestEveryErrorKeyExists(t *testing.T) {
+	for _, lang := range []string{i18n.EN, i18n.IT} {
+		have := map[string]bool{}
+		for _, k := range i18n.Keys(lang) {
+			have[k] = true
+		}
+		for lit := range usedLiterals(t) {
+			if errorKey.MatchString(lit) && !have[lit] {
+				t.Errorf("%s: code names %q, which the catalogue lacks", lang, lit)
+			}
+		}
+	}
+}

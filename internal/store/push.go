@@ -118,7 +118,10 @@ type WebAuthnEnrollment struct {
 	UserHandle   []byte // the WebAuthn user handle, which becomes the device id
 	Challenge    []byte // the registration challenge
 	RecoveryHash []byte // the recovery code given to replace a device, hashed; empty when none
-	ExpiresAt    time.Time
+	// PushEnrollmentID is the replacement whose approval on the old device
+	// the enrollment needs instead of a recovery code; 0 when none.
+	PushEnrollmentID int64
+	ExpiresAt        time.Time
 }
 
 // InsertWebAuthnEnrollment stores e, first removing the enrollments that
@@ -131,8 +134,9 @@ func (q *Q) InsertWebAuthnEnrollment(ctx context.Context, e *WebAuthnEnrollment,
 	if rh == nil {
 		rh = []byte{}
 	}
-	err := q.queryRow(ctx, `INSERT INTO webauthn_enrollments (token_hash, account_id, user_handle, challenge, recovery_hash, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.TokenHash, e.AccountID, e.UserHandle, e.Challenge, rh, ts(e.ExpiresAt)).Scan(&e.ID)
+	err := q.queryRow(ctx, `INSERT INTO webauthn_enrollments (token_hash, account_id, user_handle, challenge, recovery_hash, push_enrollment_id, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.TokenHash, e.AccountID, e.UserHandle, e.Challenge, rh, e.PushEnrollmentID,
+		ts(e.ExpiresAt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("insert webauthn enrollment: %w", mapError(err, "enrollment"))
 	}
@@ -146,8 +150,8 @@ func (q *Q) TakeWebAuthnEnrollment(ctx context.Context, hash []byte, now time.Ti
 	var e WebAuthnEnrollment
 	var expires int64
 	err := q.queryRow(ctx, `DELETE FROM webauthn_enrollments WHERE token_hash = $1
-		RETURNING id, token_hash, account_id, user_handle, challenge, recovery_hash, expires_at`, hash).
-		Scan(&e.ID, &e.TokenHash, &e.AccountID, &e.UserHandle, &e.Challenge, &e.RecoveryHash, &expires)
+		RETURNING id, token_hash, account_id, user_handle, challenge, recovery_hash, push_enrollment_id, expires_at`, hash).
+		Scan(&e.ID, &e.TokenHash, &e.AccountID, &e.UserHandle, &e.Challenge, &e.RecoveryHash, &e.PushEnrollmentID, &expires)
 	if err != nil {
 		return nil, fmt.Errorf("webauthn enrollment: %w", notFound(err, "enrollment"))
 	}
@@ -281,7 +285,11 @@ type PushEnrollment struct {
 	ID        int64
 	IDHash    []byte // SHA-256 of the id the new device polls with
 	AccountID int64
-	PublicKey []byte // the new device's Ed25519 key
+	// Kind is the new device's kind: "cli", whose Ed25519 key waits in
+	// PublicKey, or "webauthn", the web app, which registers its
+	// credential once the old device approved (PublicKey empty).
+	Kind      string
+	PublicKey []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	DoneAt    time.Time // zero until the new device took the old one's place
@@ -289,8 +297,12 @@ type PushEnrollment struct {
 
 // InsertPushEnrollment stores e and sets e.ID.
 func (q *Q) InsertPushEnrollment(ctx context.Context, e *PushEnrollment) error {
-	err := q.queryRow(ctx, `INSERT INTO push_enrollments (id_hash, account_id, public_key, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.IDHash, e.AccountID, e.PublicKey, ts(e.CreatedAt), ts(e.ExpiresAt)).Scan(&e.ID)
+	pub := e.PublicKey
+	if pub == nil {
+		pub = []byte{}
+	}
+	err := q.queryRow(ctx, `INSERT INTO push_enrollments (id_hash, account_id, kind, public_key, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.IDHash, e.AccountID, e.Kind, pub, ts(e.CreatedAt), ts(e.ExpiresAt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("insert push enrollment: %w", mapError(err, "push enrollment"))
 	}
@@ -301,10 +313,20 @@ func (q *Q) InsertPushEnrollment(ctx context.Context, e *PushEnrollment) error {
 // locking it on PostgreSQL inside a transaction; ENotFound when there is
 // none.
 func (q *Q) PushEnrollmentByHash(ctx context.Context, hash []byte) (*PushEnrollment, error) {
+	return q.pushEnrollment(ctx, `id_hash = $1`, hash)
+}
+
+// PushEnrollmentByID returns an enrollment by its id, locking it on
+// PostgreSQL inside a transaction; ENotFound when there is none.
+func (q *Q) PushEnrollmentByID(ctx context.Context, id int64) (*PushEnrollment, error) {
+	return q.pushEnrollment(ctx, `id = $1`, id)
+}
+
+func (q *Q) pushEnrollment(ctx context.Context, where string, arg any) (*PushEnrollment, error) {
 	var e PushEnrollment
 	var created, expires, done int64
-	err := q.queryRow(ctx, `SELECT id, id_hash, account_id, public_key, created_at, expires_at, done_at
-		FROM push_enrollments WHERE id_hash = $1`+q.forUpdate(), hash).Scan(&e.ID, &e.IDHash, &e.AccountID, &e.PublicKey,
+	err := q.queryRow(ctx, `SELECT id, id_hash, account_id, kind, public_key, created_at, expires_at, done_at
+		FROM push_enrollments WHERE `+where+q.forUpdate(), arg).Scan(&e.ID, &e.IDHash, &e.AccountID, &e.Kind, &e.PublicKey,
 		&created, &expires, &done)
 	if err != nil {
 		return nil, fmt.Errorf("push enrollment: %w", notFound(err, "push enrollment"))

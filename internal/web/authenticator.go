@@ -48,7 +48,8 @@ var authenticatorStrings = []string{
 	"authenticator.approved", "authenticator.denied", "authenticator.reported", "authenticator.expired",
 	"authenticator.enrolling", "authenticator.enrolled", "authenticator.signed_out", "authenticator.failed",
 	"authenticator.unsupported", "authenticator.purpose_disable", "authenticator.purpose_replace", "authenticator.purpose_recovery_codes", "authenticator.confirming",
-	"authenticator.number_missing", "authenticator.offline",
+	"authenticator.number_missing", "authenticator.offline", "authenticator.replace_denied", "authenticator.replace_expired",
+	"authenticator.approved_replace", "authenticator.replaced",
 }
 
 type authenticatorData struct {

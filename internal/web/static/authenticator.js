@@ -117,6 +117,7 @@
   function show(state) {
     root.setAttribute("data-state", state);
     $("enroll-form").hidden = state !== "enroll";
+    $("replace").hidden = state !== "replace";
     $("codes").hidden = state !== "codes";
     $("requests").hidden = state !== "requests";
   }
@@ -145,8 +146,14 @@
     return pk;
   }
 
-  function enroll(ev) {
-    ev.preventDefault();
+  // enroll signs in and registers this device's key. An account that
+  // already has a device replaces it with a recovery code or, when the
+  // user chose so, with an approval on the old device: the server asks it
+  // (202) and the app waits for the answer before creating the key.
+  function enroll(ev, oldDevice) {
+    if (ev) {
+      ev.preventDefault();
+    }
     error("");
     if (!window.PublicKeyCredential || !navigator.credentials) {
       error(t("authenticator.unsupported"));
@@ -154,31 +161,94 @@
     }
     var body = { email: $("enroll-email").value, password: $("enroll-password").value };
     var rc = $("enroll-recovery").value.trim();
-    if (rc) {
+    if (oldDevice) {
+      body.approve_on_old_device = true;
+    } else if (rc) {
       body.recovery_code = rc;
     }
-    var enrollment;
     api("POST", "/api/v1/authenticator/webauthn/enroll/begin", body).then(function (r) {
+      if (r.status === 202) {
+        return approval(r.body);
+      }
       if (r.status !== 200) {
+        if (r.body && r.body.error === "recovery_code_required") {
+          $("enroll-replace").hidden = false;
+        }
         throw r;
       }
-      enrollment = r.body.enrollment;
-      status(t("authenticator.enrolling"));
-      return navigator.credentials.create({ publicKey: creationOptions(r.body.options) });
-    }).then(function (cred) {
+      return register(r.body);
+    }).catch(failed);
+  }
+
+  // approval shows the number to type on the old device and polls the
+  // replacement until the old device answered; approved goes on with the
+  // key's registration.
+  var waiting = null;
+  function approval(begun) {
+    var token = {};
+    waiting = token;
+    $("replace-number").textContent = begun.number;
+    status("");
+    show("replace");
+    return new Promise(function (resolve, reject) {
+      function poll() {
+        if (waiting !== token) {
+          resolve(null);
+          return;
+        }
+        api("GET", "/api/v1/authenticator/enroll/" + encodeURIComponent(begun.approval)).then(function (r) {
+          if (waiting !== token) {
+            resolve(null);
+            return;
+          }
+          if (r.status !== 200) {
+            throw r;
+          }
+          root.setAttribute("data-approval", r.body.state);
+          if (r.body.state === "approval_required") {
+            setTimeout(poll, 2000);
+            return;
+          }
+          waiting = null;
+          show("enroll");
+          if (r.body.state === "approved") {
+            resolve(register(begun));
+          } else if (r.body.state === "push_denied") {
+            reject({ body: { error: "push_denied", message: t("authenticator.replace_denied") } });
+          } else {
+            reject({ body: { error: "expired", message: t("authenticator.replace_expired") } });
+          }
+        }).catch(function (e) {
+          if (waiting === token) {
+            waiting = null;
+            show("enroll");
+          }
+          reject(e);
+        });
+      }
+      poll();
+    });
+  }
+
+  // register creates this device's key for a begun enrollment and
+  // finishes it: the recovery codes are shown once.
+  function register(begun) {
+    status(t("authenticator.enrolling"));
+    return navigator.credentials.create({ publicKey: creationOptions(begun.options) }).then(function (cred) {
       var resp = cred.response;
       var json = { id: cred.id, rawId: bytesToB64url(cred.rawId), type: cred.type,
         authenticatorAttachment: cred.authenticatorAttachment || undefined,
         clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
         response: { clientDataJSON: bytesToB64url(resp.clientDataJSON), attestationObject: bytesToB64url(resp.attestationObject),
           transports: resp.getTransports ? resp.getTransports() : [] } };
-      return api("POST", "/api/v1/authenticator/webauthn/enroll/finish", { enrollment: enrollment, credential: json }).then(function (r) {
+      return api("POST", "/api/v1/authenticator/webauthn/enroll/finish", { enrollment: begun.enrollment, credential: json }).then(function (r) {
         if (r.status !== 201) {
           throw r;
         }
         localStorage.setItem(STORE, JSON.stringify({ token: r.body.device_token, device: r.body.device_id, credential: bytesToB64url(cred.rawId) }));
         $("enroll-password").value = "";
         $("enroll-recovery").value = "";
+        $("enroll-replace").hidden = true;
         var list = $("codes-list");
         list.textContent = "";
         (r.body.recovery_codes || []).forEach(function (c) {
@@ -189,7 +259,7 @@
         status(t("authenticator.enrolled"));
         show("codes");
       });
-    }).catch(failed);
+    });
   }
 
   function failed(r) {
@@ -328,7 +398,11 @@
         requestError(li, res.body.message || t("authenticator.failed"), res.body.error);
         return;
       }
-      status(t("authenticator." + res.body.status) || "");
+      if (res.body.status === "approved" && r.purpose === "replace_device") {
+        status(t("authenticator.approved_replace"));
+      } else {
+        status(t("authenticator." + res.body.status) || "");
+      }
       removeRequest(r.id);
     }).catch(function () {
       busy(li, false);
@@ -413,7 +487,7 @@
     } else if (name === "closed") {
       removeRequest(v.id);
     } else if (name === "signed_out") {
-      signedOut();
+      signedOut(v.replaced === true);
     }
   }
 
@@ -453,7 +527,9 @@
   }
 
   // --- sign-out --------------------------------------------------------
-  function signedOut() {
+  // signedOut forgets the device, gone by a sign-out or, when replaced,
+  // because another device took its place.
+  function signedOut(replaced) {
     forget();
     if (stream) {
       var s = stream;
@@ -461,7 +537,7 @@
       s.abort();
     }
     Object.keys(shown).forEach(removeRequest);
-    status(t("authenticator.signed_out"));
+    status(t(replaced === true ? "authenticator.replaced" : "authenticator.signed_out"));
     show("enroll");
   }
 
@@ -497,7 +573,13 @@
     }
   }
 
-  $("enroll-form").addEventListener("submit", enroll);
+  $("enroll-form").addEventListener("submit", function (ev) { enroll(ev, false); });
+  $("enroll-old-device").addEventListener("click", function () { enroll(null, true); });
+  $("replace-cancel").addEventListener("click", function () {
+    waiting = null;
+    status("");
+    show("enroll");
+  });
   $("codes-done").addEventListener("click", function () {
     status("");
     start();

@@ -1,0 +1,175 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdpcall "github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/clock"
+	"varco.dev/varco/internal/push"
+	"varco.dev/varco/internal/testenv/chromium"
+	"varco.dev/varco/internal/testenv/smtpsink"
+)
+
+// TestBrowserAuthenticatorAppReplace: a second authenticator app, in a
+// browser context of its own with its own platform authenticator, enrolls
+// on an account whose device is the first app (SPEC §6.1). Told that the
+// account has a device, the user chooses to approve on the old device:
+// the new app shows the number, the old app shows a request to replace
+// it. A denial ends it with an error in the new app; an approval lets the
+// new app register its key, and it becomes the account's one device while
+// the old app is signed out.
+func TestBrowserAuthenticatorAppReplace(t *testing.T) {
+	chromium.Require(t)
+	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
+	s.standard()
+	bctx := chromium.Start(t, 120*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	run := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(ctx context.Context, sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	// platform gives the tab of ctx a platform authenticator with user
+	// verification, as a phone's.
+	platform := func(ctx context.Context) {
+		t.Helper()
+		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdpcall.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := cdpcall.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+				Options: &webauthn.VirtualAuthenticatorOptions{
+					Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
+					HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+			return err
+		}))
+		if err != nil {
+			t.Fatalf("virtual authenticator: %v", err)
+		}
+	}
+	signIn := func(ctx context.Context, what string) {
+		t.Helper()
+		run(ctx, what,
+			chromedp.Navigate(s.url+"/authenticator"),
+			chromedp.WaitVisible(css(`#enroll-email`)),
+			chromedp.SendKeys(css(`#enroll-email`), "mario@acme.test"),
+			chromedp.SendKeys(css(`#enroll-password`), marioPW),
+			chromedp.Click(css(`#enroll-form button[type=submit]`)),
+		)
+	}
+
+	// The old device: the first app, enrolled.
+	old := bctx
+	platform(old)
+	signIn(old, "enroll the old device")
+	run(old, "the old device enrolled",
+		chromedp.WaitVisible(css(`#codes-list li`)),
+		chromedp.Click(css(`#codes-done`)),
+		chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)),
+	)
+
+	// The new app, in another browser context: another device.
+	fresh, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	platform(fresh)
+	signIn(fresh, "sign in on the new device")
+	run(fresh, "the account has a device", chromedp.WaitVisible(css(`#enroll-old-device`)))
+	if code := text(fresh, `#app-error`); !strings.Contains(code, "recovery code") {
+		t.Fatalf("the new app says %q", code)
+	}
+	ask := func() string {
+		t.Helper()
+		run(fresh, "approve on the old device",
+			chromedp.Click(css(`#enroll-old-device`)),
+			chromedp.WaitVisible(css(`#replace-number`)),
+		)
+		if dir := os.Getenv("VARCO_SCREENSHOT_DIR"); dir != "" {
+			png, err := chromedp.Run(fresh, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "authenticator-replace-en-desktop.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := text(fresh, `#replace-number`)
+		if len(n) != 3 {
+			t.Fatalf("number %q", n)
+		}
+		// The old app shows what is asked.
+		run(old, "the request reaches the old device", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
+		if title := text(old, `li[data-request] .request-title`); title != "Replace this authenticator with a new device" {
+			t.Fatalf("the old device shows %q", title)
+		}
+		return n
+	}
+
+	// A denial on the old device ends it: the new app says so.
+	ask()
+	run(old, "deny",
+		chromedp.Click(css(`li[data-request] .request-deny`)),
+		chromedp.WaitNotPresent(css(`li[data-request]`)),
+	)
+	run(fresh, "refused", chromedp.WaitVisible(css(`#app-error[data-code="push_denied"]`)), chromedp.WaitVisible(css(`#enroll-old-device`)))
+	if e := text(fresh, `#app-error`); !strings.Contains(e, "refused the replacement") {
+		t.Fatalf("the new app after the denial: %q", e)
+	}
+	s.app.Clock.(*clock.Manual).Advance(time.Minute) // past the wait a denial sets
+
+	// An approval: the new app registers its key and shows its codes.
+	number := ask()
+	run(old, "approve",
+		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
+		chromedp.Click(css(`li[data-request] .request-approve-button`)),
+		chromedp.WaitNotPresent(css(`li[data-request]`)),
+	)
+	if st := text(old, `#app-status`); st != "Approved: the new device replaces this one." {
+		t.Fatalf("the old app after approving: %q", st)
+	}
+	run(fresh, "the new device enrolled", chromedp.WaitVisible(css(`#codes-list li`)))
+	codes, err := chromedp.Run(fresh, chromedp.Evaluate[int](`document.querySelectorAll("#codes-list li").length`))
+	if err != nil || codes != 10 {
+		t.Fatalf("%d recovery codes shown (%v)", codes, err)
+	}
+	run(fresh, "codes saved", chromedp.Click(css(`#codes-done`)), chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)))
+
+	// The new app is the account's one device; the old one is signed out.
+	stored, err := chromedp.Run(fresh, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("varco.authenticator")).device`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.Account("mario@acme.test")
+	dev, err := s.app.DB.PushDevice(t.Context(), a.ID)
+	if err != nil || dev.PublicID != stored || dev.Kind != push.KindWebAuthn {
+		t.Fatalf("the account's device %+v (%v), the new app's %q", dev, err, stored)
+	}
+	run(old, "the old app signed out", chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)))
+	if st := text(old, `#app-status`); !strings.Contains(st, "a new device replaced this one") {
+		t.Fatalf("the old app after the replacement: %q", st)
+	}
+	mail := s.sink.Wait(t, smtpsink.EventIs(varco.EventTwoFactorEnabled), 10*time.Second)
+	if len(mail.To) != 1 || mail.To[0] != "mario@acme.test" {
+		t.Fatalf("two_factor_enabled e-mail to %v", mail.To)
+	}
+}
