@@ -26,25 +26,6 @@ func (e *env) serveCommand() *ucli.Command {
 	return c
 }
 
-// hashSlots returns how many argon2id hashes may run at once — one per P
-// the runtime was given (the cores, or the container's CPU limit) — and,
-// unless GOMAXPROCS was set by hand, gives the process two more Ps: one
-// for the requests, one for the garbage collector's worker (each hash
-// allocates 19 MiB, so a collection runs every few). A hash never yields:
-// with no P to spare, a request whose database answer has arrived waits
-// for the scheduler to preempt a hash (up to 10 ms) at each round trip,
-// and on PostgreSQL a sign-in's transaction then held its rows for tens of
-// milliseconds while the other sign-ins queued on them. With Ps to spare
-// the kernel shares the cores between the threads and wakes the request's
-// thread at once.
-func hashSlots() int {
-	n := runtime.GOMAXPROCS(0)
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(n + 2)
-	}
-	return n
-}
-
 func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 	cfg, err := loadConfig(cmd)
 	if err != nil {
@@ -57,10 +38,12 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 		out = lw
 	}
 	log := newLogger(out, cfg.LogLevel)
-	a, err := app.New(ctx, cfg, app.Options{Logger: log, HashSlots: hashSlots()})
+	spare := newSpareProcs(runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") == "", runtime.GOMAXPROCS)
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, HashSlots: spare.base, HashBusy: spare.hashing})
 	if err != nil {
 		return err
 	}
+	spare.watch(a.Hasher.InFlight)
 	defer a.Close()
 	if cfg.Dev {
 		if err := seedDemo(ctx, a, e); err != nil {
