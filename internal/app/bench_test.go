@@ -21,6 +21,7 @@ import (
 
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/app"
+	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/password"
 	"varco.dev/varco/internal/testenv/fixture"
 )
@@ -33,9 +34,16 @@ import (
 // BenchmarkArgon2Raw is the ceiling for BenchmarkLoginHTTP (target ≥ 90 %),
 // BenchmarkBareHandler the ceiling for BenchmarkMeHTTP (target ≥ 50 %).
 
-func benchApp(b *testing.B) (*app.App, *httptest.Server) {
+func benchApp(b *testing.B) (*app.App, *httptest.Server) { return benchAppWith(b, nil) }
+
+// benchAppWith is benchApp with its configuration changed by edit first.
+func benchAppWith(b *testing.B, edit func(*config.Config)) (*app.App, *httptest.Server) {
 	b.Helper()
-	a, err := app.New(context.Background(), fixture.Config(b, "sqlite"), app.Options{}) // the real hashing cost
+	cfg := fixture.Config(b, "sqlite")
+	if edit != nil {
+		edit(cfg)
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{}) // the real hashing cost
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -296,17 +304,7 @@ func BenchmarkMeHandler(b *testing.B) {
 // login already read: the mail login cache).
 func BenchmarkMailAuthHandler(b *testing.B) {
 	const secret = "mail-servers-secret-0123456789"
-	cfg := fixture.Config(b, "sqlite")
-	cfg.MailAuthSecret = secret
-	a, err := app.New(context.Background(), cfg, app.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := fixture.New(b, a.Admin, a.DB)
-	f.Org("bench", "pro")
-	f.User(admin.NewUser{Email: "load@bench.test", Password: "Bench-Mark-2026", Org: "bench"})
-	srv := httptest.NewServer(a.Handler)
-	b.Cleanup(func() { srv.Close(); a.Close() })
+	a, srv := benchAppWith(b, func(c *config.Config) { c.MailAuthSecret = secret })
 	c := client()
 	_, out, err := post(c, srv.URL+"/api/v1/login", `{"email":"load@bench.test","password":"Bench-Mark-2026"}`)
 	if err != nil {

@@ -37,21 +37,6 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
 	s.standard()
 	bctx := chromium.Start(t, 120*time.Second)
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	run := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(ctx context.Context, sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
 	attr := func(ctx context.Context, sel, name string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.AttributeValue(css(sel), name))
@@ -70,20 +55,9 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 
 	// The app's tab, with its platform authenticator.
 	app := bctx
-	var authID webauthn.AuthenticatorID
-	cdp(app, "virtual authenticator", func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdpcall.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-			return err
-		}
-		res, err := cdpcall.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-			Options: &webauthn.VirtualAuthenticatorOptions{
-				Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-				HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
-		authID = res.AuthenticatorID
-		return err
-	})
+	authID := addPlatformAuthenticator(t, app)
 
-	run(app, "open the app",
+	cdpRun(t, app, "open the app",
 		chromedp.Navigate(s.url+"/authenticator"),
 		chromedp.WaitVisible(css(`#enroll-email`)),
 		chromedp.WaitReady(css(`html[lang="en"]`)),
@@ -106,7 +80,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	})
 
 	// Enroll: the sign-in, then the device's key; the recovery codes once.
-	run(app, "enroll",
+	cdpRun(t, app, "enroll",
 		chromedp.SendKeys(css(`#enroll-email`), "mario@acme.test"),
 		chromedp.SendKeys(css(`#enroll-password`), marioPW),
 		chromedp.Click(css(`#enroll-form button[type=submit]`)),
@@ -116,7 +90,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	if err != nil || codes != 10 {
 		t.Fatalf("%d recovery codes shown (%v)", codes, err)
 	}
-	run(app, "codes saved",
+	cdpRun(t, app, "codes saved",
 		chromedp.Click(css(`#codes-done`)),
 		chromedp.WaitReady(css(`#authenticator[data-state="requests"]`)),
 		chromedp.WaitVisible(css(`#requests-empty`)),
@@ -128,7 +102,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	defer cancel()
 	signIn := func() string {
 		t.Helper()
-		run(login, "sign in",
+		cdpRun(t, login, "sign in",
 			chromedp.Navigate(s.url+"/login"),
 			chromedp.WaitVisible(css(`#email`)),
 			chromedp.SendKeys(css(`#email`), "mario@acme.test"),
@@ -136,7 +110,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 			chromedp.Click(css(`form[action="/login"] button[type=submit]`)),
 			chromedp.WaitVisible(css(`#push-number`)),
 		)
-		return text(login, `#push-number`)
+		return cdpText(t, login, `#push-number`)
 	}
 	number := signIn()
 	if len(number) != 3 {
@@ -144,7 +118,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	}
 
 	// The request reaches the open app through its event stream.
-	run(app, "request shown", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
+	cdpRun(t, app, "request shown", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
 	if dir := os.Getenv("VARCO_SCREENSHOT_DIR"); dir != "" {
 		png, err := chromedp.Run(app, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -157,16 +131,16 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(app, "approve",
+	cdpRun(t, app, "approve",
 		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
 		chromedp.Click(css(`li[data-request] .request-approve-button`)),
 		chromedp.WaitNotPresent(css(`li[data-request]`)),
 	)
-	if st := text(app, `#app-status`); st != "Approved: the sign-in continues." {
+	if st := cdpText(t, app, `#app-status`); st != "Approved: the sign-in continues." {
 		t.Fatalf("app status after approving: %q", st)
 	}
 	// The sign-in tab continues by itself.
-	run(login, "signed in", chromedp.WaitVisible(css(`#display-name`)))
+	cdpRun(t, login, "signed in", chromedp.WaitVisible(css(`#display-name`)))
 	if loc, err := chromedp.Run(login, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/profile") {
 		t.Fatalf("the sign-in ended on %q (%v)", loc, err)
 	}
@@ -176,28 +150,28 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 		_, err := cdpcall.Call(ctx, tg, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{AuthenticatorID: authID, IsUserVerified: false})
 		return err
 	})
-	run(login, "sign out", chromedp.Click(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`#email`)))
+	cdpRun(t, login, "sign out", chromedp.Click(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`#email`)))
 	number = signIn()
-	run(app, "approve without user verification",
+	cdpRun(t, app, "approve without user verification",
 		chromedp.WaitVisible(css(`li[data-request] .request-number`)),
 		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
 		chromedp.Click(css(`li[data-request] .request-approve-button`)),
 		chromedp.WaitVisible(css(`li[data-request] .request-error`)),
 	)
 	if code := attr(app, `li[data-request] .request-error`, "data-code"); code != varco.EDeviceUVRequired {
-		t.Fatalf("refused approval: code %q, message %q", code, text(app, `li[data-request] .request-error`))
+		t.Fatalf("refused approval: code %q, message %q", code, cdpText(t, app, `li[data-request] .request-error`))
 	}
-	if msg := text(app, `li[data-request] .request-error`); !strings.Contains(msg, "did not verify you") {
+	if msg := cdpText(t, app, `li[data-request] .request-error`); !strings.Contains(msg, "did not verify you") {
 		t.Fatalf("refused approval shown as %q", msg)
 	}
 
 	// "It wasn't me": the sign-in is denied, the user e-mailed, push muted.
-	run(app, "report",
+	cdpRun(t, app, "report",
 		chromedp.Click(css(`li[data-request] .request-report`)),
 		chromedp.WaitNotPresent(css(`li[data-request]`)),
 	)
-	run(login, "denied", chromedp.WaitVisible(css(`#form-error`)))
-	if e := text(login, `#form-error`); !strings.Contains(e, "denied") {
+	cdpRun(t, login, "denied", chromedp.WaitVisible(css(`#form-error`)))
+	if e := cdpText(t, login, `#form-error`); !strings.Contains(e, "denied") {
 		t.Fatalf("sign-in page after the report: %q", e)
 	}
 	mail := s.sink.Wait(t, smtpsink.EventIs(varco.EventPushReported), 10*time.Second)
@@ -256,7 +230,7 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	}
 
 	// Signing out of the app removes the device: 2-step verification is off.
-	run(app, "sign out of the app",
+	cdpRun(t, app, "sign out of the app",
 		chromedp.Click(css(`#signout-form button`)),
 		chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)),
 		chromedp.WaitVisible(css(`#enroll-email`)),
@@ -273,5 +247,5 @@ func TestBrowserAuthenticatorApp(t *testing.T) {
 	if form, err := chromedp.Run(app, chromedp.Evaluate[bool](`document.getElementById("email") !== null`)); err != nil || form {
 		t.Fatalf("the sign-in page loaded with the server gone (%v)", err)
 	}
-	run(app, "the app offline", chromedp.Navigate(s.url+"/authenticator"), chromedp.WaitVisible(css(`#enroll-email`)))
+	cdpRun(t, app, "the app offline", chromedp.Navigate(s.url+"/authenticator"), chromedp.WaitVisible(css(`#enroll-email`)))
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	cdpcall "github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"varco.dev/varco"
@@ -32,42 +30,9 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 	s := newSite(t, siteOptions{dev: true, smtp: true, localhost: true})
 	s.standard()
 	bctx := chromium.Start(t, 120*time.Second)
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	run := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(ctx context.Context, sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
-	// platform gives the tab of ctx a platform authenticator with user
-	// verification, as a phone's.
-	platform := func(ctx context.Context) {
-		t.Helper()
-		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := cdpcall.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-				return err
-			}
-			_, err := cdpcall.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-				Options: &webauthn.VirtualAuthenticatorOptions{
-					Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
-					HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
-			return err
-		}))
-		if err != nil {
-			t.Fatalf("virtual authenticator: %v", err)
-		}
-	}
 	signIn := func(ctx context.Context, what string) {
 		t.Helper()
-		run(ctx, what,
+		cdpRun(t, ctx, what,
 			chromedp.Navigate(s.url+"/authenticator"),
 			chromedp.WaitVisible(css(`#enroll-email`)),
 			chromedp.SendKeys(css(`#enroll-email`), "mario@acme.test"),
@@ -78,9 +43,9 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 
 	// The old device: the first app, enrolled.
 	old := bctx
-	platform(old)
+	addPlatformAuthenticator(t, old)
 	signIn(old, "enroll the old device")
-	run(old, "the old device enrolled",
+	cdpRun(t, old, "the old device enrolled",
 		chromedp.WaitVisible(css(`#codes-list li`)),
 		chromedp.Click(css(`#codes-done`)),
 		chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)),
@@ -89,15 +54,15 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 	// The new app, in another browser context: another device.
 	fresh, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	defer cancel()
-	platform(fresh)
+	addPlatformAuthenticator(t, fresh)
 	signIn(fresh, "sign in on the new device")
-	run(fresh, "the account has a device", chromedp.WaitVisible(css(`#enroll-old-device`)))
-	if code := text(fresh, `#app-error`); !strings.Contains(code, "recovery code") {
+	cdpRun(t, fresh, "the account has a device", chromedp.WaitVisible(css(`#enroll-old-device`)))
+	if code := cdpText(t, fresh, `#app-error`); !strings.Contains(code, "recovery code") {
 		t.Fatalf("the new app says %q", code)
 	}
 	ask := func() string {
 		t.Helper()
-		run(fresh, "approve on the old device",
+		cdpRun(t, fresh, "approve on the old device",
 			chromedp.Click(css(`#enroll-old-device`)),
 			chromedp.WaitVisible(css(`#replace-number`)),
 		)
@@ -113,13 +78,13 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		n := text(fresh, `#replace-number`)
+		n := cdpText(t, fresh, `#replace-number`)
 		if len(n) != 3 {
 			t.Fatalf("number %q", n)
 		}
 		// The old app shows what is asked.
-		run(old, "the request reaches the old device", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
-		if title := text(old, `li[data-request] .request-title`); title != "Replace this authenticator with a new device" {
+		cdpRun(t, old, "the request reaches the old device", chromedp.WaitVisible(css(`li[data-request] .request-number`)))
+		if title := cdpText(t, old, `li[data-request] .request-title`); title != "Replace this authenticator with a new device" {
 			t.Fatalf("the old device shows %q", title)
 		}
 		return n
@@ -127,32 +92,32 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 
 	// A denial on the old device ends it: the new app says so.
 	ask()
-	run(old, "deny",
+	cdpRun(t, old, "deny",
 		chromedp.Click(css(`li[data-request] .request-deny`)),
 		chromedp.WaitNotPresent(css(`li[data-request]`)),
 	)
-	run(fresh, "refused", chromedp.WaitVisible(css(`#app-error[data-code="push_denied"]`)), chromedp.WaitVisible(css(`#enroll-old-device`)))
-	if e := text(fresh, `#app-error`); !strings.Contains(e, "refused the replacement") {
+	cdpRun(t, fresh, "refused", chromedp.WaitVisible(css(`#app-error[data-code="push_denied"]`)), chromedp.WaitVisible(css(`#enroll-old-device`)))
+	if e := cdpText(t, fresh, `#app-error`); !strings.Contains(e, "refused the replacement") {
 		t.Fatalf("the new app after the denial: %q", e)
 	}
 	s.app.Clock.(*clock.Manual).Advance(time.Minute) // past the wait a denial sets
 
 	// An approval: the new app registers its key and shows its codes.
 	number := ask()
-	run(old, "approve",
+	cdpRun(t, old, "approve",
 		chromedp.SendKeys(css(`li[data-request] .request-number`), number),
 		chromedp.Click(css(`li[data-request] .request-approve-button`)),
 		chromedp.WaitNotPresent(css(`li[data-request]`)),
 	)
-	if st := text(old, `#app-status`); st != "Approved: the new device replaces this one." {
+	if st := cdpText(t, old, `#app-status`); st != "Approved: the new device replaces this one." {
 		t.Fatalf("the old app after approving: %q", st)
 	}
-	run(fresh, "the new device enrolled", chromedp.WaitVisible(css(`#codes-list li`)))
+	cdpRun(t, fresh, "the new device enrolled", chromedp.WaitVisible(css(`#codes-list li`)))
 	codes, err := chromedp.Run(fresh, chromedp.Evaluate[int](`document.querySelectorAll("#codes-list li").length`))
 	if err != nil || codes != 10 {
 		t.Fatalf("%d recovery codes shown (%v)", codes, err)
 	}
-	run(fresh, "codes saved", chromedp.Click(css(`#codes-done`)), chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)))
+	cdpRun(t, fresh, "codes saved", chromedp.Click(css(`#codes-done`)), chromedp.WaitReady(css(`#authenticator[data-stream="open"]`)))
 
 	// The new app is the account's one device; the old one is signed out.
 	stored, err := chromedp.Run(fresh, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("varco.authenticator")).device`))
@@ -164,8 +129,8 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 	if err != nil || dev.PublicID != stored || dev.Kind != push.KindWebAuthn {
 		t.Fatalf("the account's device %+v (%v), the new app's %q", dev, err, stored)
 	}
-	run(old, "the old app signed out", chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)))
-	if st := text(old, `#app-status`); !strings.Contains(st, "a new device replaced this one") {
+	cdpRun(t, old, "the old app signed out", chromedp.WaitReady(css(`#authenticator[data-state="enroll"]`)))
+	if st := cdpText(t, old, `#app-status`); !strings.Contains(st, "a new device replaced this one") {
 		t.Fatalf("the old app after the replacement: %q", st)
 	}
 	mail := s.sink.Wait(t, smtpsink.EventIs(varco.EventTwoFactorEnabled), 10*time.Second)

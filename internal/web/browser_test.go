@@ -24,7 +24,6 @@ func TestBrowserJourney(t *testing.T) {
 
 	bctx := chromium.Start(t, 60*time.Second)
 
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	text := func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))

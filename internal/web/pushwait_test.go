@@ -388,7 +388,6 @@ func TestBrowserPushPageContinues(t *testing.T) {
 	s.standard()
 	dev := s.enrollDevice("mario@acme.test", marioPW)
 	bctx := chromium.Start(t, 60*time.Second)
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(s.url+"/login"),
 		chromedp.WaitVisible(css(`#email`)),

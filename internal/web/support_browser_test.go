@@ -31,7 +31,6 @@ func TestBrowserSupportDesk(t *testing.T) {
 	s.proxyFor.Store(&from)
 
 	bctx := chromium.Start(t, 60*time.Second)
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	text := func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))
