@@ -29,9 +29,11 @@ type Cache[K comparable, V any] struct {
 
 	mu sync.RWMutex
 	m  map[K]*entry[V]
-	// swept is the version of the last sweep of a full cache: what it
-	// left was read at that version, so another sweep at it would find
-	// nothing to drop.
+	// swept is the version of the last sweep of a full cache. What it
+	// left was read at that version, so a full cache is swept once per
+	// version, not at every put; the few values put since at an older one
+	// (a lookup that read its version before a commit) go with the random
+	// drops.
 	swept uint64
 }
 
