@@ -139,7 +139,7 @@ type Deps struct {
 func NewService(d Deps) *Service {
 	d.Throttle.defaults()
 	s := &Service{db: d.DB, keys: d.Keys, clock: d.Clock, verifier: d.Verifier, throttle: d.Throttle, log: d.Logger,
-		mailCache: d.MailCache}
+		logins: newLoginCache(), mailCache: d.MailCache}
 	s.rec = newRecorder(s, d.Batching)
 	return s
 }

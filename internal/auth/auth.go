@@ -224,7 +224,8 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, hasher: d.Hasher, policy: d.Policy, clock: d.Clock, mailer: d.Mailer,
 		metrics: d.Metrics, log: d.Logger, cfg: cfg, stepUp: stepup.New(cfg.StepUp), stepUpCfg: cfg.StepUp, risk: d.Risk,
-		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.pushConfig()), mailCache: d.MailCache}
+		pad: &failurePad{sleep: sleepCtx}, push: push.New(cfg.pushConfig()), sessions: newSessionCache(),
+		mailCache: d.MailCache}
 }
 
 // pushConfig is cfg.Push with the public URL, the web app's WebAuthn

@@ -242,3 +242,35 @@ func TestSessionCacheKeepsRevocationAndLimits(t *testing.T) {
 		})
 	}
 }
+
+// The session cache holds at most maxCachedSessions tokens however many
+// are looked up, and keeps nothing for a hash of the wrong length.
+func TestSessionCacheBound(t *testing.T) {
+	c := newSessionCache()
+	now := time.Now()
+	sess, a := &varco.Session{ID: 1}, &varco.Account{ID: 1}
+	for i := range 2 * maxCachedSessions {
+		_, hash, err := varco.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.put(hash, 1, now, sess, a)
+		if i == 0 {
+			s, acct := c.get(hash, 1)
+			if s == nil || acct == nil || s.ID != 1 || acct.ID != 1 {
+				t.Fatalf("rows just put: %v %v", s, acct)
+			}
+			s.ID, acct.ID = 2, 2 // callers may change what they are given
+			if s, acct := c.get(hash, 1); s.ID != 1 || acct.ID != 1 {
+				t.Fatalf("kept rows changed by a caller: %d %d", s.ID, acct.ID)
+			}
+		}
+	}
+	if n := c.rows.Len(); n != maxCachedSessions {
+		t.Fatalf("holds %d sessions, bound %d", n, maxCachedSessions)
+	}
+	c.put([]byte("short"), 1, now, sess, a)
+	if s, _ := c.get([]byte("short"), 1); s != nil || c.rows.Len() != maxCachedSessions {
+		t.Fatal("a hash of the wrong length was kept")
+	}
+}
