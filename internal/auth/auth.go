@@ -93,6 +93,7 @@ type Reader interface {
 	ListEvents(ctx context.Context, f store.EventFilter) ([]*varco.Event, error)
 	ListAlerts(ctx context.Context, accountID int64) ([]store.Alert, error)
 	UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error)
+	PushDecisionView(ctx context.Context, hash []byte, publicID string) (*store.PushDecisionView, error)
 	// push.Store: the authenticator's device and its pending requests are
 	// read outside a transaction too (push.Rules.Device and Pending).
 	push.Store
