@@ -130,16 +130,23 @@ func (s *Service) pollPush(ctx context.Context, flowID string) (*FlowStatus, err
 				return err
 			}
 			if req.Status == push.StatusPending && !now.Before(req.ExpiresAt) {
-				if _, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt); err != nil {
+				// Only a request still pending expires: a decision that
+				// got in first stands, and is what the poll answers.
+				ok, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt)
+				if err != nil {
 					return err
 				}
-				req.Status = push.StatusExpired
-				if err := s.recordExpired(ctx, q, a, []store.PushRequest{*req}); err != nil {
+				if ok {
+					req.Status = push.StatusExpired
+					if err := s.recordExpired(ctx, q, a, []store.PushRequest{*req}); err != nil {
+						return err
+					}
+				} else if req, err = q.PushRequestByFlow(ctx, f.ID); err != nil {
 					return err
 				}
 			}
-			if req.Status == push.StatusExpired {
-				f.State = varco.StateExpired
+			if state := flowStateOf(req.Status); state != f.State {
+				f.State = state
 				if err := q.UpdateLoginFlow(ctx, f); err != nil {
 					return err
 				}
