@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,6 +96,83 @@ func TestPollExpiresOnlyAPendingRequest(t *testing.T) {
 		events, err := db.ListEvents(ctx, store.EventFilter{AccountID: a.ID, Types: []string{varco.EventPushExpired}})
 		if err != nil || len(events) != 0 {
 			t.Errorf("push_expired recorded for an approved request: %d %v", len(events), err)
+		}
+	})
+}
+
+// TestConcurrentDecisionsOneWins: the same signed approval sent eight
+// times at once is accepted once; the others are push_already_answered,
+// and the history has one push_approved.
+func TestConcurrentDecisionsOneWins(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+		s := New(Deps{DB: db, Clock: clock.NewManual(now)}, Config{})
+		org := &varco.Org{Name: "acme", Plan: varco.PlanPro, CreatedAt: now}
+		if err := db.CreateOrg(ctx, org); err != nil {
+			t.Fatal(err)
+		}
+		a := &varco.Account{OrgID: org.ID, Email: "mario@acme.test", Lang: "it", Role: varco.RoleUser,
+			Status: varco.StatusActive, PasswordHash: "x", PasswordChangedAt: now, CreatedAt: now}
+		if err := db.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := push.New(push.Config{}).Enroll(ctx, db.Q, a.ID, pub, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, flowHash, err := newFlowID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &store.LoginFlow{FlowHash: flowHash, AccountID: a.ID, State: varco.StatePushRequired, Application: "webmail",
+			IP: "192.0.2.7", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+		if err := db.CreateLoginFlow(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		c := push.Context{Application: "webmail", IP: "192.0.2.7", Time: now}
+		r := &store.PushRequest{PublicID: "AAAAAAAAAAAAAAAAAAAAAA", AccountID: a.ID, DeviceID: e.Device.ID, Purpose: push.PurposeLogin,
+			FlowID: f.ID, Number: "417", Nonce: make([]byte, 32), Application: c.Application, IP: c.IP,
+			ContextHash: c.Hash(), Status: push.StatusPending, CreatedAt: now, ExpiresAt: now.Add(2 * time.Minute)}
+		if err := db.InsertPushRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		d := push.Sign(func(m []byte) []byte { return ed25519.Sign(priv, m) },
+			push.Decision{RequestID: r.PublicID, Decision: push.DecisionApprove, Number: "417"}, r.Nonce, r.ContextHash)
+
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.DecidePush(ctx, e.Token, d, Meta{IP: "192.0.2.9", Application: AppAuthenticator})
+			}()
+		}
+		wg.Wait()
+		accepted := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				accepted++
+			case !varco.IsCode(err, varco.EPushAnswered):
+				t.Errorf("a decision: %v", err)
+			}
+		}
+		if accepted != 1 {
+			t.Errorf("%d decisions accepted, want 1", accepted)
+		}
+		events, err := db.ListEvents(ctx, store.EventFilter{AccountID: a.ID, Types: []string{varco.EventPushApproved}})
+		if err != nil || len(events) != 1 {
+			t.Errorf("push_approved recorded %d times (%v), want once", len(events), err)
+		}
+		if fl, err := db.LoginFlowByHash(ctx, flowHash); err != nil || fl.State != varco.StatePushApproved {
+			t.Errorf("the flow: %+v %v", fl, err)
 		}
 	})
 }
