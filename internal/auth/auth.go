@@ -93,6 +93,7 @@ type Reader interface {
 	ListEvents(ctx context.Context, f store.EventFilter) ([]*varco.Event, error)
 	ListAlerts(ctx context.Context, accountID int64) ([]store.Alert, error)
 	UnusedRecoveryCodes(ctx context.Context, accountID int64) (int, error)
+	PushDecisionView(ctx context.Context, hash []byte, publicID string) (*store.PushDecisionView, error)
 	// push.Store: the authenticator's device and its pending requests are
 	// read outside a transaction too (push.Rules.Device and Pending).
 	push.Store
@@ -184,6 +185,10 @@ type Service struct {
 	sessions  sessionCache
 
 	mailCache varco.MailCache // nil: none
+
+	// txStore, set by tests only, wraps the Store of each transaction,
+	// to step in between two of its statements (a concurrent change).
+	txStore func(*store.Q) Store
 }
 
 // mailCredentialsChanged tells the mail servers to forget a's cached
@@ -243,7 +248,12 @@ func (s *Service) read() Reader { return s.db.Reader() }
 
 // inTx runs fn in one transaction with the Store.
 func (s *Service) inTx(ctx context.Context, fn func(q Store) error) error {
-	return s.db.InTx(ctx, func(q *store.Q) error { return fn(q) })
+	return s.db.InTx(ctx, func(q *store.Q) error {
+		if s.txStore != nil {
+			return fn(s.txStore(q))
+		}
+		return fn(q)
+	})
 }
 
 // Resets starts password resets: internal/recovery's Service, which needs

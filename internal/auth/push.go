@@ -130,16 +130,23 @@ func (s *Service) pollPush(ctx context.Context, flowID string) (*FlowStatus, err
 				return err
 			}
 			if req.Status == push.StatusPending && !now.Before(req.ExpiresAt) {
-				if _, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt); err != nil {
+				// Only a request still pending expires: a decision that
+				// got in first stands, and is what the poll answers.
+				ok, err := q.AnswerPushRequest(ctx, req.ID, push.StatusExpired, req.ExpiresAt)
+				if err != nil {
 					return err
 				}
-				req.Status = push.StatusExpired
-				if err := s.recordExpired(ctx, q, a, []store.PushRequest{*req}); err != nil {
+				if ok {
+					req.Status = push.StatusExpired
+					if err := s.recordExpired(ctx, q, a, []store.PushRequest{*req}); err != nil {
+						return err
+					}
+				} else if req, err = q.PushRequestByFlow(ctx, f.ID); err != nil {
 					return err
 				}
 			}
-			if req.Status == push.StatusExpired {
-				f.State = varco.StateExpired
+			if state := flowStateOf(req.Status); state != f.State {
+				f.State = state
 				if err := q.UpdateLoginFlow(ctx, f); err != nil {
 					return err
 				}
@@ -550,27 +557,35 @@ func (s *Service) PendingPush(ctx context.Context, token string) ([]PushItem, er
 // disable turns 2-step verification off.
 func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision, m Meta) (string, error) {
 	now := s.clock.Now()
-	var status string
+	hash, err := push.TokenHash(token)
+	if err != nil {
+		return "", err
+	}
+	// The device, its account and the request in one read, and the
+	// signature checked, before the transaction: what the decision relies
+	// on is checked again as its answer is written (push.Rules.Apply).
+	v, err := s.read().PushDecisionView(ctx, hash, d.RequestID)
+	if varco.IsCode(err, varco.ENotFound) {
+		return "", push.BadToken()
+	}
+	if err != nil {
+		return "", fmt.Errorf("push decision: %w", err)
+	}
+	out, err := s.push.Judge(v.Device, v.Request, d, now)
+	if err != nil {
+		return "", fmt.Errorf("push decision: %w", err)
+	}
+	r, a := out.Request, v.Account
+	if r.Purpose == push.PurposeLogin {
+		// The flow lets its poll open the session, or ends, if it still
+		// waits; other processes' waiting pages hear of it once this
+		// commits.
+		out.Answer.Flow, out.Answer.FlowState = r.FlowID, flowStateOf(out.Status)
+	}
+	out.Answer.Notify = true
 	var answer error
-	var accountID int64
-	err := s.inTx(ctx, func(q Store) error {
-		dev, err := s.push.Device(ctx, q, token)
-		if err != nil {
-			return err
-		}
-		out, err := s.push.Decide(ctx, q, dev, d, now)
-		if err != nil {
-			return err
-		}
-		status = out.Status
-		r := out.Request
-		accountID = r.AccountID
-		a, err := q.AccountByID(ctx, r.AccountID)
-		if err != nil {
-			return err
-		}
-		// Other processes' waiting pages hear of it once this commits.
-		if err := q.NotifyPush(ctx, r.AccountID); err != nil {
+	err = s.inTx(ctx, func(q Store) error {
+		if err := s.push.Apply(ctx, q, out); err != nil {
 			return err
 		}
 		rm := Meta{IP: r.IP, UserAgent: r.UserAgent, Application: r.Application, Location: r.Location}
@@ -596,42 +611,37 @@ func (s *Service) DecidePush(ctx context.Context, token string, d push.Decision,
 				return err
 			}
 		}
-		if r.Purpose == push.PurposeDisable {
-			if out.Status == push.StatusApproved {
-				return s.turnOff(ctx, q, a, m, now, "approved on the device")
-			}
-			return nil
+		if r.Purpose == push.PurposeDisable && out.Status == push.StatusApproved {
+			return s.turnOff(ctx, q, a, m, now, "approved on the device")
 		}
-		if r.Purpose == push.PurposeReplaceDevice || r.Purpose == push.PurposeRecoveryCodes {
-			// The new device collects the outcome (PollEnrollment), or
-			// the account its new recovery codes (CollectRecoveryCodes).
-			return nil
-		}
-		f, err := q.LoginFlowByID(ctx, r.FlowID)
-		if err != nil {
-			return err
-		}
-		if f.State != varco.StatePushRequired {
-			return nil
-		}
-		switch out.Status {
-		case push.StatusApproved:
-			f.State = varco.StatePushApproved
-		case push.StatusExpired:
-			f.State = varco.StateExpired
-		default:
-			f.State = varco.StatePushDenied
-		}
-		return q.UpdateLoginFlow(ctx, f)
+		// replace_device and recovery_codes: the new device collects the
+		// outcome (PollEnrollment), or the account its new recovery codes
+		// (CollectRecoveryCodes).
+		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("push decision: %w", err)
 	}
-	s.decided.BroadcastTo(accountID)
+	s.decided.BroadcastTo(a.ID)
 	if answer != nil {
 		return "", answer
 	}
-	return status, nil
+	return out.Status, nil
+}
+
+// flowStateOf is the state a login flow waiting for a push takes when its
+// request gets status: push_required while it is pending.
+func flowStateOf(status string) string {
+	switch status {
+	case push.StatusPending:
+		return varco.StatePushRequired
+	case push.StatusApproved:
+		return varco.StatePushApproved
+	case push.StatusExpired:
+		return varco.StateExpired
+	default:
+		return varco.StatePushDenied
+	}
 }
 
 // turnOff removes the account's device: 2-step verification is off, and

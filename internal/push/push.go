@@ -96,9 +96,8 @@ type Store interface {
 	PushRequestsSince(ctx context.Context, accountID int64, since time.Time) ([]store.PushRequest, error)
 	PendingPushRequests(ctx context.Context, deviceID int64, now time.Time) ([]store.PushRequest, error)
 	AnswerPushRequest(ctx context.Context, id int64, status string, at time.Time) (bool, error)
+	AnswerPush(ctx context.Context, a *store.PushAnswer) (store.PushAnswered, error)
 	PushMutedUntil(ctx context.Context, accountID int64) (time.Time, error)
-	MutePush(ctx context.Context, accountID int64, until time.Time) error
-	SetPushSignCount(ctx context.Context, deviceID int64, count uint32) error
 	InsertWebAuthnEnrollment(ctx context.Context, e *store.WebAuthnEnrollment, now time.Time) error
 	TakeWebAuthnEnrollment(ctx context.Context, hash []byte, now time.Time) (*store.WebAuthnEnrollment, error)
 	ReplacePushSubscription(ctx context.Context, s *store.PushSubscription) error
@@ -224,15 +223,28 @@ func (r *Rules) UseRecoveryHash(ctx context.Context, q Store, accountID int64, h
 // Device returns the device of a device token: unauthorized when there
 // is none.
 func (r *Rules) Device(ctx context.Context, q Store, token string) (*store.PushDevice, error) {
-	if token == "" || len(token) > 64 {
-		return nil, varco.E(varco.EUnauthorized, "error.device_token")
+	hash, err := TokenHash(token)
+	if err != nil {
+		return nil, err
 	}
-	d, err := q.PushDeviceByToken(ctx, varco.HashToken(token))
+	d, err := q.PushDeviceByToken(ctx, hash)
 	if varco.IsCode(err, varco.ENotFound) {
-		return nil, varco.E(varco.EUnauthorized, "error.device_token")
+		return nil, BadToken()
 	}
 	return d, err
 }
+
+// TokenHash returns the hash a device token is looked up by:
+// unauthorized for an empty or over-long one.
+func TokenHash(token string) ([]byte, error) {
+	if token == "" || len(token) > 64 {
+		return nil, BadToken()
+	}
+	return varco.HashToken(token), nil
+}
+
+// BadToken is the error of a device token no device has.
+func BadToken() error { return varco.E(varco.EUnauthorized, "error.device_token") }
 
 // Context is what a request shows on the device (SPEC §6.2).
 type Context struct {
@@ -388,38 +400,54 @@ func (r *Rules) Pending(ctx context.Context, q Store, dev *store.PushDevice, now
 	return q.PendingPushRequests(ctx, dev.ID, now)
 }
 
-// Outcome is what a decision did to its request.
+// Outcome is what a decision does to its request.
 type Outcome struct {
 	Request     *store.PushRequest
 	Status      string // approved, denied, reported or expired
 	WrongNumber bool   // an approval with the wrong number, counted as a denial
 	MutedUntil  time.Time
+	// Answer is what Apply writes; the caller may add the login flow's
+	// new state and the notification to it.
+	Answer store.PushAnswer
 }
 
-// Decide applies a signed decision of dev. The signature is checked first
-// (invalid_signature); a request of another device or account is
-// push_request_not_found; each request takes one decision
-// (push_already_answered). A request past its expiry is marked expired
-// (Outcome.Status expired) whatever the decision. An approval with a wrong
-// number is a denial; a report mutes push for Config.Mute.
+// Decide applies a signed decision of dev (Judge, then Apply), reading
+// the request in q.
 func (r *Rules) Decide(ctx context.Context, q Store, dev *store.PushDevice, d Decision, now time.Time) (*Outcome, error) {
 	req, err := q.PushRequestByPublicID(ctx, d.RequestID)
 	if varco.IsCode(err, varco.ENotFound) {
-		return nil, varco.E(varco.EPushNotFound, "error.push_not_found")
+		req, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if req.DeviceID != dev.ID || req.AccountID != dev.AccountID {
+	out, err := r.Judge(dev, req, d, now)
+	if err != nil {
+		return nil, err
+	}
+	return out, r.Apply(ctx, q, out)
+}
+
+// Judge checks a signed decision of dev on req (nil: no request has the
+// decision's id), as both were read, and returns what it does, writing
+// nothing. The signature is checked first (invalid_signature); a request
+// of another device or account is push_request_not_found; each request
+// takes one decision (push_already_answered). A request past its expiry
+// is marked expired (Outcome.Status expired) whatever the decision. An
+// approval with a wrong number is a denial; a report mutes push for
+// Config.Mute.
+func (r *Rules) Judge(dev *store.PushDevice, req *store.PushRequest, d Decision, now time.Time) (*Outcome, error) {
+	if req == nil || req.DeviceID != dev.ID || req.AccountID != dev.AccountID {
 		return nil, varco.E(varco.EPushNotFound, "error.push_not_found")
 	}
-	var counter uint32
+	counter := dev.SignCount
 	switch dev.Kind {
 	case KindWebAuthn:
 		if d.Assertion == nil {
 			return nil, varco.E(varco.EInvalidSignature, "error.push_signature")
 		}
 		c := Challenge(req.PublicID, req.Nonce, d.Decision, d.Number, req.ContextHash)
+		var err error
 		if counter, err = r.verifyAssertion(dev, d.Assertion, c, d.Decision == DecisionApprove); err != nil {
 			return nil, err
 		}
@@ -432,16 +460,10 @@ func (r *Rules) Decide(ctx context.Context, q Store, dev *store.PushDevice, d De
 	if req.Status != StatusPending {
 		return nil, varco.E(varco.EPushAnswered, "error.push_answered")
 	}
-	if dev.Kind == KindWebAuthn {
-		// A counter that does not grow is a copy of the key (or a replay
-		// of an assertion whose request is still pending).
-		if !counterAdvances(dev.SignCount, counter) {
-			return nil, varco.E(varco.EInvalidSignature, "error.push_sign_count")
-		}
-		if err := q.SetPushSignCount(ctx, dev.ID, counter); err != nil {
-			return nil, err
-		}
-		dev.SignCount = counter
+	// A counter that does not grow is a copy of the key (or a replay of an
+	// assertion whose request is still pending).
+	if dev.Kind == KindWebAuthn && !counterAdvances(dev.SignCount, counter) {
+		return nil, varco.E(varco.EInvalidSignature, "error.push_sign_count")
 	}
 	out := &Outcome{Request: req}
 	switch {
@@ -460,21 +482,33 @@ func (r *Rules) Decide(ctx context.Context, q Store, dev *store.PushDevice, d De
 	if out.Status == StatusExpired {
 		at = req.ExpiresAt
 	}
-	ok, err := q.AnswerPushRequest(ctx, req.ID, out.Status, at)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, varco.E(varco.EPushAnswered, "error.push_answered")
-	}
-	req.Status, req.AnsweredAt = out.Status, at
 	if out.Status == StatusReported {
 		out.MutedUntil = now.Add(r.cfg.Mute)
-		if err := q.MutePush(ctx, req.AccountID, out.MutedUntil); err != nil {
-			return nil, err
-		}
 	}
+	out.Answer = store.PushAnswer{Request: req.ID, Status: out.Status, At: at, Device: dev.ID, TokenHash: dev.TokenHash,
+		SignCount: dev.SignCount, NewSignCount: counter, AccountID: req.AccountID, MuteUntil: out.MutedUntil}
 	return out, nil
+}
+
+// Apply writes out's answer (Judge) in q's transaction: push_already_answered
+// when the request was answered meanwhile, unauthorized when the device
+// no longer holds its token, invalid_signature when its signature counter
+// moved since it was read (a copy of the key used at the same time). On
+// an error the caller rolls back.
+func (r *Rules) Apply(ctx context.Context, q Store, out *Outcome) error {
+	got, err := q.AnswerPush(ctx, &out.Answer)
+	switch {
+	case err != nil:
+		return err
+	case !got.DeviceHeld:
+		return BadToken()
+	case !got.CountHeld:
+		return varco.E(varco.EInvalidSignature, "error.push_sign_count")
+	case !got.Answered:
+		return varco.E(varco.EPushAnswered, "error.push_answered")
+	}
+	out.Request.Status, out.Request.AnsweredAt = out.Status, out.Answer.At
+	return nil
 }
 
 // Recovery codes: 10 characters of an alphabet without look-alikes,

@@ -378,6 +378,167 @@ func (q *Q) AnswerPushRequest(ctx context.Context, id int64, status string, at t
 	return n == 1, nil
 }
 
+// PushDecisionView is what a push decision reads before its transaction.
+type PushDecisionView struct {
+	Device  *PushDevice
+	Account *varco.Account // the device's
+	Request *PushRequest   // nil when no request has the id; it may be another device's
+}
+
+// PushDecisionView reads, in one statement, the device whose token hashes
+// to hash, its account and the request publicID, whichever device it is
+// for (the caller checks that). ENotFound when no device has the token.
+// Nothing is locked: the decision's answer (AnswerPush) checks again, as
+// it writes, what it relies on.
+func (q *Q) PushDecisionView(ctx context.Context, hash []byte, publicID string) (*PushDecisionView, error) {
+	var v PushDecisionView
+	var d PushDevice
+	var r PushRequest
+	var dCreated, count, rCreated, rExpires, rAnswered int64
+	a, err := scanAccount(scanFunc(func(acct ...any) error {
+		err := q.queryRow(ctx, `SELECT d.id, d.account_id, d.public_id, d.kind, d.public_key, d.token_hash, d.created_at,
+			d.credential_id, d.sign_count, d.backup_eligible,
+			COALESCE(r.id, 0), COALESCE(r.public_id, ''), COALESCE(r.account_id, 0), COALESCE(r.device_id, 0),
+			COALESCE(r.purpose, ''), COALESCE(r.flow_id, 0), COALESCE(r.number, ''), r.nonce, COALESCE(r.application, ''),
+			COALESCE(r.ip, ''), COALESCE(r.location, ''), COALESCE(r.user_agent, ''), COALESCE(r.risky, FALSE),
+			r.context_hash, COALESCE(r.status, ''), COALESCE(r.created_at, 0), COALESCE(r.expires_at, 0),
+			COALESCE(r.answered_at, 0), `+accountColumns+`
+			FROM push_devices d JOIN accounts a ON a.id = d.account_id LEFT JOIN orgs o ON o.id = a.org_id
+			LEFT JOIN push_requests r ON r.public_id = $2
+			WHERE d.token_hash = $1`, hash, publicID).Scan(append([]any{&d.ID, &d.AccountID, &d.PublicID, &d.Kind,
+			&d.PublicKey, &d.TokenHash, &dCreated, &d.CredentialID, &count, &d.BackupEligible,
+			&r.ID, &r.PublicID, &r.AccountID, &r.DeviceID, &r.Purpose, &r.FlowID, &r.Number, &r.Nonce, &r.Application,
+			&r.IP, &r.Location, &r.UserAgent, &r.Risky, &r.ContextHash, &r.Status, &rCreated, &rExpires, &rAnswered}, acct...)...)
+		return err
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("push decision: %w", notFound(err, "device"))
+	}
+	d.CreatedAt, d.SignCount = tm(dCreated), uint32(count)
+	v.Device, v.Account = &d, a
+	if r.ID != 0 {
+		r.CreatedAt, r.ExpiresAt, r.AnsweredAt = tm(rCreated), tm(rExpires), tm(rAnswered)
+		v.Request = &r
+	}
+	return &v, nil
+}
+
+// PushAnswer is what a push decision writes (AnswerPush).
+type PushAnswer struct {
+	Request int64     // the request's row id
+	Status  string    // its new status
+	At      time.Time // when it was answered
+	// The device that decided: the answer holds only while the device
+	// still has the token that hashes to TokenHash and the signature
+	// counter SignCount it was read with; NewSignCount is stored with it.
+	Device       int64
+	TokenHash    []byte
+	SignCount    uint32
+	NewSignCount uint32
+	AccountID    int64
+	MuteUntil    time.Time // non-zero: push is muted for the account until then (a report)
+	// Flow, when non-zero, is a login flow that moves to FlowState if it
+	// still waits for the push (push_required).
+	Flow      int64
+	FlowState string
+	Notify    bool // NotifyPush for the account once this commits
+}
+
+// PushAnswered is what AnswerPush found.
+type PushAnswered struct {
+	DeviceHeld bool // the device still has the token
+	CountHeld  bool // and the signature counter it was read with
+	Answered   bool // the request was pending and now has the answer's status
+}
+
+// AnswerPush writes a push decision's answer, inside a transaction: the
+// request's status, if it is still pending and the device still holds
+// its token and counter, then the device's new counter, the mute, the
+// flow's state and the notification. When Answered is false nothing is
+// meant to be kept: the caller rolls back. On PostgreSQL it is one
+// statement, which locks the device and the login flow before the request
+// (the order in which a poll of the flow takes the flow and then the
+// request, so that the two never wait for each other in a cycle).
+func (q *Q) AnswerPush(ctx context.Context, a *PushAnswer) (PushAnswered, error) {
+	var out PushAnswered
+	var mute int64
+	if !a.MuteUntil.IsZero() {
+		mute = ts(a.MuteUntil)
+	}
+	if q.d == dialectPostgres {
+		notify := ""
+		if a.Notify {
+			notify = fmt.Sprint(a.AccountID)
+		}
+		// The uncorrelated subqueries in r's condition are evaluated
+		// before its row is read, so dv and fl are locked first.
+		err := q.queryRow(ctx, `WITH dv AS (
+				SELECT sign_count FROM push_devices WHERE id = $1 AND token_hash = $2 FOR UPDATE),
+			fl AS (SELECT id FROM login_flows WHERE $8::bigint <> 0 AND id = $8 FOR UPDATE),
+			r AS (UPDATE push_requests SET status = $4, answered_at = $5
+				WHERE id = $3 AND status = 'pending' AND EXISTS (SELECT 1 FROM dv WHERE sign_count = $6)
+				AND (SELECT COUNT(*) FROM fl) >= 0 RETURNING id),
+			c AS (UPDATE push_devices SET sign_count = $7 WHERE id = $1 AND $7::bigint <> $6::bigint AND EXISTS (SELECT 1 FROM r)),
+			f AS (UPDATE login_flows SET state = $9 WHERE id IN (SELECT id FROM fl) AND state = 'push_required'
+				AND EXISTS (SELECT 1 FROM r)),
+			m AS (INSERT INTO push_mutes (account_id, muted_until) SELECT $10::bigint, $11::bigint FROM r WHERE $11::bigint <> 0
+				ON CONFLICT (account_id) DO UPDATE SET muted_until = excluded.muted_until),
+			n AS (SELECT pg_notify('`+PushChannel+`', $12::text) FROM r WHERE $12::text <> '')
+			SELECT EXISTS (SELECT 1 FROM dv), EXISTS (SELECT 1 FROM dv WHERE sign_count = $6), EXISTS (SELECT 1 FROM r),
+				(SELECT COUNT(*) FROM n)`,
+			a.Device, a.TokenHash, a.Request, a.Status, ts(a.At), int64(a.SignCount), int64(a.NewSignCount),
+			a.Flow, a.FlowState, a.AccountID, mute, notify).Scan(&out.DeviceHeld, &out.CountHeld, &out.Answered, new(int64))
+		if err != nil {
+			return out, fmt.Errorf("answer push: %w", err)
+		}
+		return out, nil
+	}
+	// SQLite: the transaction holds the only writer, so the checks and the
+	// writes that follow them cannot be overtaken.
+	res, err := q.exec(ctx, `UPDATE push_requests SET status = $2, answered_at = $3 WHERE id = $1 AND status = 'pending'
+		AND EXISTS (SELECT 1 FROM push_devices WHERE id = $4 AND token_hash = $5 AND sign_count = $6)`,
+		a.Request, a.Status, ts(a.At), a.Device, a.TokenHash, int64(a.SignCount))
+	if err != nil {
+		return out, fmt.Errorf("answer push: %w", err)
+	}
+	if out.Answered, err = affected(res); err != nil {
+		return out, fmt.Errorf("answer push: %w", err)
+	}
+	if !out.Answered {
+		// Say why: the device, its counter, or the request.
+		var count int64
+		err := q.queryRow(ctx, `SELECT sign_count FROM push_devices WHERE id = $1 AND token_hash = $2`, a.Device, a.TokenHash).Scan(&count)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("answer push: %w", err)
+		}
+		out.DeviceHeld, out.CountHeld = true, count == int64(a.SignCount)
+		return out, nil
+	}
+	out.DeviceHeld, out.CountHeld = true, true
+	if a.NewSignCount != a.SignCount {
+		if err := q.SetPushSignCount(ctx, a.Device, a.NewSignCount); err != nil {
+			return out, err
+		}
+	}
+	if a.Flow != 0 {
+		if _, err := q.exec(ctx, `UPDATE login_flows SET state = $2 WHERE id = $1 AND state = 'push_required'`, a.Flow, a.FlowState); err != nil {
+			return out, fmt.Errorf("answer push: flow: %w", err)
+		}
+	}
+	if mute != 0 {
+		if err := q.MutePush(ctx, a.AccountID, a.MuteUntil); err != nil {
+			return out, err
+		}
+	}
+	if a.Notify {
+		return out, q.NotifyPush(ctx, a.AccountID)
+	}
+	return out, nil
+}
+
 // UseApprovedPushRequest marks an approved request as used (status
 // "used"), so that what it approved is given once; it reports false when
 // the request was not approved or already used.
