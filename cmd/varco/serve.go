@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -38,12 +37,10 @@ func (e *env) serve(ctx context.Context, cmd *ucli.Command) error {
 		out = lw
 	}
 	log := newLogger(out, cfg.LogLevel)
-	spare := newSpareProcs(runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") == "", runtime.GOMAXPROCS)
-	a, err := app.New(ctx, cfg, app.Options{Logger: log, HashSlots: spare.base, HashBusy: spare.hashing})
+	a, err := app.New(ctx, cfg, app.Options{Logger: log})
 	if err != nil {
 		return err
 	}
-	spare.watch(a.Hasher.InFlight)
 	defer a.Close()
 	if cfg.Dev {
 		if err := seedDemo(ctx, a, e); err != nil {

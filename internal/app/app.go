@@ -94,12 +94,6 @@ type Options struct {
 	Sender       notify.Sender    // default: from Cfg (SMTP and SMS gateway, or the dev mailbox; see defaultSender)
 	SkipMigrate  bool
 	WorkerLogger *slog.Logger
-	// HashSlots is how many argon2id hashes run at once (zero: GOMAXPROCS,
-	// see password.HasherOptions.MaxConcurrent), and HashBusy is told when
-	// hashing starts and stops (password.HasherOptions.Busy): serve gives
-	// the process spare Ps while hashes run.
-	HashSlots int
-	HashBusy  func(hashing bool)
 	// LoginWait and LoginWriteWait bound how long a sign-in waits before its
 	// password is checked and for its writes after (zero: 2 s and 500 ms,
 	// see auth.Config.WriteWait); tests under the race detector on a busy
@@ -147,7 +141,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Cfg: cfg, DB: db, Clock: opts.Clock, Log: opts.Logger, Audit: keys,
 		pushRecheck: opts.PushRecheck, pushListening: opts.PushListening}
-	hopts := password.HasherOptions{MaxWait: opts.LoginWait, MaxConcurrent: opts.HashSlots, Busy: opts.HashBusy}
+	hopts := password.HasherOptions{MaxWait: opts.LoginWait}
 	if opts.HashParams != nil {
 		hopts.Params = *opts.HashParams
 	}

@@ -23,11 +23,6 @@ type HasherOptions struct {
 	MaxQueue int
 	// MaxWait is how long a caller waits for a slot; zero means 2s.
 	MaxWait time.Duration
-	// Busy, if set, is called with true when a hash starts while none was
-	// running and with false when the last running one ends. Calls from
-	// racing hashes may arrive out of order: InFlight tells what is true
-	// when it matters.
-	Busy func(hashing bool)
 }
 
 // Hasher runs Hash and Verify under a concurrency limit with a bounded
@@ -44,7 +39,6 @@ type Hasher struct {
 
 	inFlight atomic.Int64
 	queued   atomic.Int64
-	busy     func(hashing bool)
 
 	// Replaced in tests to hold a slot or observe the queue.
 	hashFn   func(pw string, p Params) (string, error)
@@ -87,7 +81,6 @@ func NewHasher(opts HasherOptions) *Hasher {
 		dummy:    dummy,
 		hashFn:   Hash,
 		verifyFn: Verify,
-		busy:     opts.Busy,
 	}
 }
 
@@ -181,13 +174,9 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 }
 
 func (h *Hasher) take() (release func()) {
-	if h.inFlight.Add(1) == 1 && h.busy != nil {
-		h.busy(true)
-	}
+	h.inFlight.Add(1)
 	return func() {
-		if h.inFlight.Add(-1) == 0 && h.busy != nil {
-			h.busy(false)
-		}
+		h.inFlight.Add(-1)
 		<-h.slots
 	}
 }

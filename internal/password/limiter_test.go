@@ -231,32 +231,3 @@ func TestHasherSaturated(t *testing.T) {
 		t.Fatal("saturated after")
 	}
 }
-
-// TestHasherBusy: Busy hears true when a hash starts with none running and
-// false when the last running one ends, not for hashes in between.
-func TestHasherBusy(t *testing.T) {
-	busy := make(chan bool, 8)
-	h := newTestHasher(HasherOptions{MaxConcurrent: 2, Busy: func(b bool) { busy <- b }})
-	started, release := blockHashes(h)
-	first, second := hashAsync(context.Background(), h), hashAsync(context.Background(), h)
-	<-started
-	<-started
-	if b := <-busy; !b {
-		t.Fatal("first hash: Busy(false)")
-	}
-	if len(busy) != 0 {
-		t.Fatalf("second hash: Busy called again (%v)", <-busy)
-	}
-	close(release)
-	for _, ch := range []chan result{first, second} {
-		if r := <-ch; r.err != nil {
-			t.Fatal(r.err)
-		}
-	}
-	if b := <-busy; b {
-		t.Fatal("last hash ended: Busy(true)")
-	}
-	if len(busy) != 0 {
-		t.Fatalf("Busy called %d more times", len(busy))
-	}
-}
