@@ -351,10 +351,13 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	// hashing slot after.
 	wait, cancel := context.WithTimeout(ctx, s.hasher.MaxWait())
 	defer cancel()
-	v, failures, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	v, failures, slot, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
 	if err != nil {
 		return nil, busy(ctx, wait, err)
 	}
+	// The sign-in keeps its hashing slot through its writes (see
+	// password.Hasher.Slot).
+	defer slot.Release()
 	// The password is right: the sign-in's writes have WriteWait more.
 	fin, cancelFin := context.WithTimeout(ctx, s.cfg.WriteWait)
 	defer cancelFin()
@@ -368,7 +371,8 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 // Reads and the hashing slot wait under wait; a failure is recorded under
 // ctx, so that no deadline lets a guess go uncounted.
 func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (a *varco.Account, failures bool, err error) {
-	v, failures, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	v, failures, slot, err := s.checkLogin(wait, ctx, now, email, pw, acctKey, ipKey, m)
+	slot.Release()
 	if err != nil {
 		return nil, false, err
 	}
@@ -380,8 +384,16 @@ func (s *Service) checkPassword(wait, ctx context.Context, now time.Time, email,
 // the organization's policy and thresholds, whether 2-step verification
 // is on. Nothing is read after the hash that could be read before it, and
 // no transaction is open while it runs: the writes come after, in their
-// own short transaction.
-func (s *Service) checkLogin(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (v *store.LoginView, failures bool, err error) {
+// own short transaction. A right password returns the hashing slot it was
+// checked in, for the caller to release once its writes are done; a
+// failure is recorded before the slot is released.
+func (s *Service) checkLogin(wait, ctx context.Context, now time.Time, email, pw, acctKey, ipKey string, m Meta) (v *store.LoginView, failures bool, slot *password.Slot, err error) {
+	defer func() {
+		if err != nil {
+			slot.Release()
+			slot = nil
+		}
+	}()
 	v, err = s.read().Login(wait, email, acctKey, ipKey)
 	var states map[string]store.Throttle
 	switch {
@@ -391,38 +403,36 @@ func (s *Service) checkLogin(wait, ctx context.Context, now time.Time, email, pw
 		// No such account: the keys' states alone, in one query.
 		v = nil
 		if states, err = s.read().ThrottleStates(wait, acctKey, ipKey); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	default:
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if err := s.refuseBlocked(states, now); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	// The account's state also tells whether a right password has
 	// failures to forget.
 	_, failures = states[acctKey]
+	if slot, err = s.hasher.Slot(wait); err != nil {
+		return nil, false, nil, err
+	}
 	if v == nil {
 		// Spend the same time as a real verification so timing does not
 		// tell whether the account exists.
-		if err := s.hasher.DummyVerify(wait, pw); err != nil && varco.IsCode(err, varco.EOverloaded) {
-			return nil, false, err
-		}
-		return nil, false, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
+		slot.DummyVerify(pw)
+		return nil, false, slot, s.failLogin(ctx, now, nil, acctKey, ipKey, m, "unknown account")
 	}
 	a := v.Account
-	ok, err := s.hasher.Verify(wait, pw, a.PasswordHash)
-	if err != nil && varco.IsCode(err, varco.EOverloaded) {
-		return nil, false, err
-	}
+	ok, err := slot.Verify(pw, a.PasswordHash)
 	if err != nil {
 		// A stored hash we cannot read is a data problem, not the user's: log it, answer as a wrong password.
 		s.log.ErrorContext(ctx, "verify stored password hash", "account_id", a.ID, "error", err)
 	}
 	if !ok {
-		return nil, false, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
+		return nil, false, slot, s.failLogin(ctx, now, a, acctKey, ipKey, m, "wrong password")
 	}
-	return v, failures, nil
+	return v, failures, slot, nil
 }
 
 // busy turns an error caused by the deadline of dl (not by the caller's

@@ -231,3 +231,33 @@ func TestHasherSaturated(t *testing.T) {
 		t.Fatal("saturated after")
 	}
 }
+
+// TestHasherSlot: a slot taken with Slot counts against the limit until it
+// is released, whatever its holder does after hashing; releasing twice is
+// harmless.
+func TestHasherSlot(t *testing.T) {
+	h := newTestHasher(HasherOptions{MaxConcurrent: 1, MaxQueue: -1})
+	enc, err := Hash("pw", testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot, err := h.Slot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := slot.Verify("pw", enc); !ok || err != nil {
+		t.Fatalf("verify in the slot: %v %v", ok, err)
+	}
+	slot.DummyVerify("pw")
+	if _, err := h.Verify(context.Background(), "pw", enc); !varco.IsCode(err, varco.EOverloaded) {
+		t.Fatalf("verify while the slot is held: %v, want overloaded", err)
+	}
+	slot.Release()
+	slot.Release()
+	if ok, err := h.Verify(context.Background(), "pw", enc); !ok || err != nil {
+		t.Fatalf("verify after release: %v %v", ok, err)
+	}
+	if n := h.InFlight(); n != 0 {
+		t.Fatalf("%d in flight after release", n)
+	}
+}
