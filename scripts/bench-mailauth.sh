@@ -6,7 +6,12 @@
 #                                        the same POST (wrk, same load)
 #   p99 at half that rate                open loop (varco-bench mailauth):
 #                                        latency from each request's
-#                                        scheduled time
+#                                        scheduled time, on OPEN_CLIENTS
+#                                        (32) kept connections, as a mail
+#                                        server's auth workers keep a few
+#                                        dozen; and how busy the machine's
+#                                        CPUs were meanwhile (the client
+#                                        runs on the same cores)
 #   wrong passwords at that rate         the same client, 256 client IPs:
 #                                        answers by status; afterwards
 #                                        `varco audit verify` and the
@@ -116,7 +121,9 @@ for engine in $ENGINES; do
 
   half=$(awk -v r="$mail_rate" 'BEGIN { printf "%d", r / 2 }')
   log "$engine: open loop at half that rate ($half/s), valid app password"
-  valid=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "$apppw" -rate "$half" -d "$D")
+  busy_start
+  valid=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "$apppw" -rate "$half" -d "$D" -c "${OPEN_CLIENTS:-32}")
+  busy=$(busy_pct)
   log "$engine: open loop, wrong passwords at the same rate from 256 client IPs"
   wrong=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "wrongwrongwrongx" -rate "$half" -d "$D" -ips 256)
   printf '%s\n%s\n' "$valid" "$wrong" >&2
@@ -140,6 +147,7 @@ for engine in $ENGINES; do
   w401=$(field status_401 "$wrong") w429=$(field status_429 "$wrong") w5xx=$({ grep -o 'status_5[0-9][0-9]=[0-9]*' <<<"$wrong" || true; } | awk -F= '{ n += $2 } END { print n + 0 }')
   results+=("$(printf '%-9s %-52s %10s %10s %6s\n' "$engine" "mail auth req/s (valid) vs bare handler" "$mail_rate" "$bare_rate" "$(ratio "$mail_rate" "$bare_rate")")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop at $half/s: p50 / p99 ms (valid)" "$p50 / $p99")")
+  results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop: the machine's CPUs busy (all processes)" "$busy %")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "4 connections, closed loop: req/s, p50 / p99" "$c4_rate, $c4_p50 / $c4_p99")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "wrong passwords at $half/s: 401 / 429 / 5xx" "${w401:-0} / ${w429:-0} / $w5xx")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "history: failures recorded (events) vs 401s seen" "$recorded ($events) vs ${w401:-0}")")

@@ -81,3 +81,13 @@ start_bare() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 # field NAME LINE: the number after NAME= in LINE.
 field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
+
+# busy_start / busy_pct: how busy the whole machine's CPUs were (per cent,
+# all processes) between the two calls, from /proc/stat.
+busy_start() { read -r _ u n s i w q sq st _ </proc/stat; busy_t0=$((u + n + s + i + w + q + sq + st)) busy_i0=$((i + w)); }
+busy_pct() {
+  local u n s i w q sq st t
+  read -r _ u n s i w q sq st _ </proc/stat
+  t=$((u + n + s + i + w + q + sq + st))
+  echo $(( 100 - 100 * (i + w - busy_i0) / (t - busy_t0) ))
+}
