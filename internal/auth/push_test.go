@@ -43,38 +43,8 @@ func TestPollExpiresOnlyAPendingRequest(t *testing.T) {
 		now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 		clk := clock.NewManual(now)
 		s := New(Deps{DB: db, Clock: clk}, Config{})
-		org := &varco.Org{Name: "acme", Plan: varco.PlanPro, CreatedAt: now}
-		if err := db.CreateOrg(ctx, org); err != nil {
-			t.Fatal(err)
-		}
-		a := &varco.Account{OrgID: org.ID, Email: "mario@acme.test", Lang: "it", Role: varco.RoleUser,
-			Status: varco.StatusActive, PasswordHash: "x", PasswordChangedAt: now, CreatedAt: now}
-		if err := db.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		pub, _, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := push.New(push.Config{}).Enroll(ctx, db.Q, a.ID, pub, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flowID, flowHash, err := newFlowID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &store.LoginFlow{FlowHash: flowHash, AccountID: a.ID, State: varco.StatePushRequired, Application: "webmail",
-			IP: "192.0.2.7", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
-		if err := db.CreateLoginFlow(ctx, f); err != nil {
-			t.Fatal(err)
-		}
-		r := &store.PushRequest{PublicID: "AAAAAAAAAAAAAAAAAAAAAA", AccountID: a.ID, DeviceID: e.Device.ID, Purpose: push.PurposeLogin,
-			FlowID: f.ID, Number: "417", Nonce: make([]byte, 32), Application: "webmail", IP: "192.0.2.7",
-			ContextHash: make([]byte, 32), Status: push.StatusPending, CreatedAt: now, ExpiresAt: now.Add(2 * time.Minute)}
-		if err := db.InsertPushRequest(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		p := newPendingPush(t, db, now)
+		a, r, flowID, flowHash := p.account, p.request, p.flowID, p.flowHash
 		clk.Advance(3 * time.Minute) // the poll finds the request past its life
 		s.txStore = func(q *store.Q) Store { return &approvalWins{Store: q, request: r.ID, at: now.Add(time.Minute)} }
 
@@ -108,39 +78,8 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 		ctx := t.Context()
 		now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 		s := New(Deps{DB: db, Clock: clock.NewManual(now)}, Config{})
-		org := &varco.Org{Name: "acme", Plan: varco.PlanPro, CreatedAt: now}
-		if err := db.CreateOrg(ctx, org); err != nil {
-			t.Fatal(err)
-		}
-		a := &varco.Account{OrgID: org.ID, Email: "mario@acme.test", Lang: "it", Role: varco.RoleUser,
-			Status: varco.StatusActive, PasswordHash: "x", PasswordChangedAt: now, CreatedAt: now}
-		if err := db.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := push.New(push.Config{}).Enroll(ctx, db.Q, a.ID, pub, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, flowHash, err := newFlowID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &store.LoginFlow{FlowHash: flowHash, AccountID: a.ID, State: varco.StatePushRequired, Application: "webmail",
-			IP: "192.0.2.7", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
-		if err := db.CreateLoginFlow(ctx, f); err != nil {
-			t.Fatal(err)
-		}
-		c := push.Context{Application: "webmail", IP: "192.0.2.7", Time: now}
-		r := &store.PushRequest{PublicID: "AAAAAAAAAAAAAAAAAAAAAA", AccountID: a.ID, DeviceID: e.Device.ID, Purpose: push.PurposeLogin,
-			FlowID: f.ID, Number: "417", Nonce: make([]byte, 32), Application: c.Application, IP: c.IP,
-			ContextHash: c.Hash(), Status: push.StatusPending, CreatedAt: now, ExpiresAt: now.Add(2 * time.Minute)}
-		if err := db.InsertPushRequest(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		p := newPendingPush(t, db, now)
+		a, r, priv, flowHash := p.account, p.request, p.priv, p.flowHash
 		d := push.Sign(func(m []byte) []byte { return ed25519.Sign(priv, m) },
 			push.Decision{RequestID: r.PublicID, Decision: push.DecisionApprove, Number: "417"}, r.Nonce, r.ContextHash)
 
@@ -151,7 +90,7 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.DecidePush(ctx, e.Token, d, Meta{IP: "192.0.2.9", Application: AppAuthenticator})
+				_, errs[i] = s.DecidePush(ctx, p.deviceToken, d, Meta{IP: "192.0.2.9", Application: AppAuthenticator})
 			}()
 		}
 		wg.Wait()
@@ -175,4 +114,54 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 			t.Errorf("the flow: %+v %v", fl, err)
 		}
 	})
+}
+
+// pendingPush is an account with a command-line device, a sign-in flow
+// waiting for it and the flow's pending request, made at now.
+type pendingPush struct {
+	account     *varco.Account
+	priv        ed25519.PrivateKey
+	deviceToken string
+	flowID      string
+	flowHash    []byte
+	request     *store.PushRequest
+}
+
+func newPendingPush(t *testing.T, db *store.DB, now time.Time) *pendingPush {
+	t.Helper()
+	ctx := t.Context()
+	org := &varco.Org{Name: "acme", Plan: varco.PlanPro, CreatedAt: now}
+	if err := db.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	a := &varco.Account{OrgID: org.ID, Email: "mario@acme.test", Lang: "it", Role: varco.RoleUser,
+		Status: varco.StatusActive, PasswordHash: "x", PasswordChangedAt: now, CreatedAt: now}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := push.New(push.Config{}).Enroll(ctx, db.Q, a.ID, pub, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flowID, flowHash, err := newFlowID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &store.LoginFlow{FlowHash: flowHash, AccountID: a.ID, State: varco.StatePushRequired, Application: "webmail",
+		IP: "192.0.2.7", CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+	if err := db.CreateLoginFlow(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	c := push.Context{Application: "webmail", IP: "192.0.2.7", Time: now}
+	r := &store.PushRequest{PublicID: "AAAAAAAAAAAAAAAAAAAAAA", AccountID: a.ID, DeviceID: e.Device.ID, Purpose: push.PurposeLogin,
+		FlowID: f.ID, Number: "417", Nonce: make([]byte, 32), Application: c.Application, IP: c.IP,
+		ContextHash: c.Hash(), Status: push.StatusPending, CreatedAt: now, ExpiresAt: now.Add(2 * time.Minute)}
+	if err := db.InsertPushRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	return &pendingPush{account: a, priv: priv, deviceToken: e.Token, flowID: flowID, flowHash: flowHash, request: r}
 }
