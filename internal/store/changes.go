@@ -60,10 +60,11 @@ type changes struct {
 // On SQLite it reads the header of the WAL index, which every commit of
 // every connection rewrites (the CLI is another process), and asks PRAGMA
 // data_version on a connection kept for it while that header cannot be
-// read (not mapped yet, or a writer is rewriting it). On PostgreSQL it costs nothing: a counter moved after every
-// write this process commits and at every notification of the triggers
-// of migration 0021, which every process's writes fire; false while
-// ListenChanges is not connected (and in processes that do not run it).
+// read (not mapped yet, or a writer is rewriting it). On PostgreSQL it
+// costs nothing: a counter moved after every write this process commits
+// and at every notification of the triggers of migration 0021, which
+// every process's writes fire; false while ListenChanges is not
+// connected (and in processes that do not run it).
 func (db *DB) ChangeVersion(ctx context.Context) (uint64, bool) {
 	c := db.changes
 	if db.d == dialectPostgres {
