@@ -18,12 +18,23 @@ func LogPath(path string) string {
 		return (&url.URL{Path: path}).EscapedPath()
 	}
 	segs := strings.Split(path, "/")
+	var head [4]string
 	for i, s := range segs {
-		if (i == 4 && segs[1] == "api" && segs[2] == "v1" && segs[3] == "login" && s != "") || tokenLike(s) {
+		if secretSegment(i, s, &head) {
 			segs[i] = Redacted
 		}
 	}
 	return (&url.URL{Path: strings.Join(segs, "/")}).EscapedPath()
+}
+
+// secretSegment reports whether s, segment i of a path, is a secret to
+// redact: a login flow id (/api/v1/login/{flow}) or a token. Called for
+// each segment in order, it keeps the path's first segments in head.
+func secretSegment(i int, s string, head *[4]string) bool {
+	if i < len(head) {
+		head[i] = s
+	}
+	return (i == 4 && head[1] == "api" && head[2] == "v1" && head[3] == "login" && s != "") || tokenLike(s)
 }
 
 // tokenLike reports whether s looks like a random token rather than a
@@ -48,13 +59,13 @@ func tokenLike(s string) bool {
 // needsRedaction reports, without allocating, whether LogPath has a
 // segment of path to redact: most paths have none.
 func needsRedaction(path string) bool {
-	if strings.HasPrefix(path, "/api/v1/login/") {
-		return true
-	}
+	var head [4]string
+	i := 0
 	for s := range strings.SplitSeq(path, "/") {
-		if tokenLike(s) {
+		if secretSegment(i, s, &head) {
 			return true
 		}
+		i++
 	}
 	return false
 }
