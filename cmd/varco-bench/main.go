@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -181,22 +182,10 @@ func login(args []string) error {
 		}
 	}
 	slices.Sort(ok)
-	pct := func(p float64) float64 {
-		if len(ok) == 0 {
-			return 0
-		}
-		return ok[min(len(ok)-1, int(p*float64(len(ok))))].Seconds() * 1000
-	}
+	pct := func(p float64) float64 { return percentileMS(ok, p) }
 	fmt.Printf("logins c=%d ok_per_s=%.1f p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f", *c,
 		float64(len(ok))/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
-	codes := make([]int, 0, len(byStatus))
-	for s := range byStatus {
-		codes = append(codes, s)
-	}
-	slices.Sort(codes)
-	for _, s := range codes {
-		fmt.Printf(" status_%d=%d", s, byStatus[s])
-	}
+	printStatuses(byStatus)
 	fmt.Printf(" transport_errors=%d\n", failed.Load())
 	if len(ok) == 0 {
 		return errors.New("no successful login")
@@ -313,28 +302,33 @@ func mailAuth(args []string) error {
 		all = append(all, r.took)
 	}
 	slices.Sort(all)
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[min(len(all)-1, int(p*float64(len(all))))].Seconds() * 1000
-	}
+	pct := func(p float64) float64 { return percentileMS(all, p) }
 	fmt.Printf("mailauth rate=%d sent=%d answered_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.1f", *rate, total,
 		float64(total)/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
-	codes := make([]int, 0, len(byStatus))
-	for s := range byStatus {
-		codes = append(codes, s)
-	}
-	slices.Sort(codes)
-	for _, s := range codes {
-		name := strconv.Itoa(s)
-		if s < 0 {
-			name = "transport_error"
-		}
-		fmt.Printf(" status_%s=%d", name, byStatus[s])
-	}
+	printStatuses(byStatus)
 	fmt.Println()
 	return nil
+}
+
+// percentileMS returns the p-th quantile (0..1) of sorted latencies in
+// milliseconds, 0 for none.
+func percentileMS(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Seconds() * 1000
+}
+
+// printStatuses prints " status_N=count" for each status seen, in order;
+// a negative status is a transport error.
+func printStatuses(byStatus map[int]int) {
+	for _, st := range slices.Sorted(maps.Keys(byStatus)) {
+		name := strconv.Itoa(st)
+		if st < 0 {
+			name = "transport_error"
+		}
+		fmt.Printf(" status_%s=%d", name, byStatus[st])
+	}
 }
 
 // rawConn is a kept HTTP/1.1 connection that sends requests written whole
