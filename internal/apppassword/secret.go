@@ -105,7 +105,7 @@ func (k *Keys) Hash(p string) (keyID string, sum []byte, err error) {
 	if !ok || len(secret) < 32 {
 		return "", nil, errors.New("apppassword: no current key")
 	}
-	return k.Current, k.mac(k.Current, secret, p), nil
+	return k.Current, k.macTo(nil, k.Current, secret, p), nil
 }
 
 // Check reports, in constant time, whether p hashes to sum under the key
@@ -117,10 +117,6 @@ func (k *Keys) Check(p, keyID string, sum []byte) bool {
 	}
 	var out [sha256.Size]byte
 	return hmac.Equal(k.macTo(out[:0], keyID, secret, p), sum)
-}
-
-func (k *Keys) mac(keyID string, secret []byte, p string) []byte {
-	return k.macTo(nil, keyID, secret, p)
 }
 
 // macTo appends to b the keyed hash of p under secret, the key keyID.

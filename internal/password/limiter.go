@@ -104,12 +104,12 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 // Verify reports whether pw matches encoded, as the package-level Verify,
 // or returns a varco.EOverloaded error when no slot frees up in time.
 func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
-	release, err := h.acquire(ctx)
+	slot, err := h.Slot(ctx)
 	if err != nil {
 		return false, err
 	}
-	defer release()
-	return h.verifyFn(pw, encoded)
+	defer slot.Release()
+	return slot.Verify(pw, encoded)
 }
 
 // Slot is a hashing slot taken with Hasher.Slot: its holder verifies with
@@ -139,7 +139,7 @@ func (s *Slot) Verify(pw, encoded string) (bool, error) { return s.h.verifyFn(pw
 
 // DummyVerify is Hasher.DummyVerify in the slot.
 func (s *Slot) DummyVerify(pw string) {
-	_, _ = s.h.verifyFn(pw, s.h.dummy)
+	_, _ = s.Verify(pw, s.h.dummy)
 }
 
 // Release frees the slot; later calls do nothing.
