@@ -93,13 +93,8 @@ func (h *Handler) startApproval(w http.ResponseWriter, r *http.Request, rq *requ
 // denial or an expiry is said on the page.
 func (h *Handler) twoFactorDisableWait(w http.ResponseWriter, r *http.Request, rq *request) {
 	id := r.PathValue("id")
-	ap, err := h.auth.AccountApproval(r.Context(), rq.account, push.PurposeDisable, id)
-	if varco.IsCode(err, varco.EPushNotFound) {
-		h.notFound(w, r, rq)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, rq, err)
+	ap, ok := h.approval(w, r, rq, push.PurposeDisable, id)
+	if !ok {
 		return
 	}
 	p := h.newPage(r, rq, "twofactor.title", "twofactor")
@@ -134,13 +129,12 @@ func (h *Handler) recoveryCodesStart(w http.ResponseWriter, r *http.Request, rq 
 // the device, and once it is approved the button that shows the codes.
 func (h *Handler) recoveryCodesWait(w http.ResponseWriter, r *http.Request, rq *request) {
 	id := r.PathValue("id")
-	ap, err := h.auth.AccountApproval(r.Context(), rq.account, push.PurposeRecoveryCodes, id)
-	if varco.IsCode(err, varco.EPushNotFound) || (err == nil && ap.State == push.StatusUsed) {
-		h.notFound(w, r, rq)
+	ap, ok := h.approval(w, r, rq, push.PurposeRecoveryCodes, id)
+	if !ok {
 		return
 	}
-	if err != nil {
-		h.fail(w, r, rq, err)
+	if ap.State == push.StatusUsed {
+		h.notFound(w, r, rq)
 		return
 	}
 	p := h.newPage(r, rq, "twofactor.title", "twofactor")
@@ -203,4 +197,19 @@ func (h *Handler) recoveryEnded(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	p.Error = p.T(key)
 	h.renderTwoFactor(w, r, rq, p, status, func(d *twoFactorData) { d.Ended = ended })
+}
+
+// approval reads the account's request id of purpose for a page that waits
+// on it; false when the page was answered instead (not found, or an error).
+func (h *Handler) approval(w http.ResponseWriter, r *http.Request, rq *request, purpose, id string) (*auth.Approval, bool) {
+	ap, err := h.auth.AccountApproval(r.Context(), rq.account, purpose, id)
+	switch {
+	case varco.IsCode(err, varco.EPushNotFound):
+		h.notFound(w, r, rq)
+		return nil, false
+	case err != nil:
+		h.fail(w, r, rq, err)
+		return nil, false
+	}
+	return ap, true
 }
