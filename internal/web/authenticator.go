@@ -76,15 +76,7 @@ func (h *Handler) authenticatorPage(w http.ResponseWriter, r *http.Request, rq *
 // authenticatorScript is the app's script, cached for good under its
 // versioned URL.
 func (h *Handler) authenticatorScript(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Type", "text/javascript; charset=utf-8")
-	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	hd.Set("ETag", `"`+authenticatorJSVersion+`"`)
-	if r.Header.Get("If-None-Match") == `"`+authenticatorJSVersion+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(authenticatorJS)
+	serveAsset(w, r, "text/javascript; charset=utf-8", cacheForGood, `"`+authenticatorJSVersion+`"`, authenticatorJS)
 }
 
 // authenticatorWorker is the service worker. Its URL is fixed and it is
@@ -142,16 +134,8 @@ func (h *Handler) authenticatorManifest(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handler) authenticatorIcon(b []byte) http.HandlerFunc {
-	v := version(b)
+	etag := `"` + version(b) + `"`
 	return func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Type", "image/png")
-		hd.Set("Cache-Control", "public, max-age=86400")
-		hd.Set("ETag", `"`+v+`"`)
-		if r.Header.Get("If-None-Match") == `"`+v+`"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		_, _ = w.Write(b)
+		serveAsset(w, r, "image/png", "public, max-age=86400", etag, b)
 	}
 }

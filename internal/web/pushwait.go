@@ -235,13 +235,5 @@ func (h *Handler) pushWaitShallow(ctx context.Context, id string) (*auth.PushWai
 }
 
 func (h *Handler) pushScript(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Type", "text/javascript; charset=utf-8")
-	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	hd.Set("ETag", `"`+pushJSVersion+`"`)
-	if r.Header.Get("If-None-Match") == `"`+pushJSVersion+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(pushJS)
+	serveAsset(w, r, "text/javascript; charset=utf-8", cacheForGood, `"`+pushJSVersion+`"`, pushJS)
 }

@@ -518,15 +518,25 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, rq *request) 
 }
 
 func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
+	serveAsset(w, r, "text/css; charset=utf-8", cacheForGood, h.cssETag, css)
+}
+
+// cacheForGood is the Cache-Control of an asset served under a versioned
+// URL.
+const cacheForGood = "public, max-age=31536000, immutable"
+
+// serveAsset answers body with its type, caching and entity tag (quoted),
+// or 304 when the browser already has that version.
+func serveAsset(w http.ResponseWriter, r *http.Request, contentType, cacheControl, etag string, body []byte) {
 	hd := w.Header()
-	hd.Set("Content-Type", "text/css; charset=utf-8")
-	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	hd.Set("ETag", h.cssETag)
-	if r.Header.Get("If-None-Match") == h.cssETag {
+	hd.Set("Content-Type", contentType)
+	hd.Set("Cache-Control", cacheControl)
+	hd.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	_, _ = w.Write(css)
+	_, _ = w.Write(body)
 }
 
 // meta describes the request for the activity history.
