@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"io"
 	"mime"
@@ -210,19 +211,21 @@ type disableJSON struct {
 }
 
 func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
-	id, number, err := s.Auth.StartDisable(r.Context(), account(r), s.meta(r, ""))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusAccepted, disableJSON{Flow: id, Number: number})
+	s.startApproval(w, r, s.Auth.StartDisable)
 }
 
 // newRecoveryCodes asks the device to approve new recovery codes
 // (SPEC §6.1 "regenerable"): 202 {flow, number}, as turning 2-step
 // verification off.
 func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	id, number, err := s.Auth.StartRecoveryCodes(r.Context(), account(r), s.meta(r, ""))
+	s.startApproval(w, r, s.Auth.StartRecoveryCodes)
+}
+
+// startApproval starts an action that waits for the device's approval and
+// answers 202 {flow, number}.
+func (s *Server) startApproval(w http.ResponseWriter, r *http.Request,
+	start func(context.Context, *varco.Account, auth.Meta) (string, string, error)) {
+	id, number, err := start(r.Context(), account(r), s.meta(r, ""))
 	if err != nil {
 		s.fail(w, r, err)
 		return
