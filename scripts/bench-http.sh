@@ -56,14 +56,7 @@ argon2() { "$bench" argon2 -d "$D" | tee -a "$work/argon2.txt" | awk '{ print $2
 
 results=()
 for engine in $ENGINES; do
-  case $engine in
-    sqlite) db="$work/bench.db" ;;
-    postgres)
-      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || start_postgres
-      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || { log "no PostgreSQL: skipping it"; continue; }
-      db=$VARCO_TEST_POSTGRES_URL ;;
-    *) echo "unknown engine $engine" >&2; exit 1 ;;
-  esac
+  engine_db "$engine" || continue
   log "$engine: varco serve"
   export VARCO_DATABASE_URL=$db VARCO_AUDIT_DIR="$work/audit-$engine" VARCO_SMTP_URL=smtp://127.0.0.1:1 \
     VARCO_MAIL_FROM=varco@bench.test

@@ -57,14 +57,7 @@ start_bare
 
 results=()
 for engine in $ENGINES; do
-  case $engine in
-    sqlite) db="$work/bench.db" ;;
-    postgres)
-      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || start_postgres
-      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || { log "no PostgreSQL: skipping it"; continue; }
-      db=$VARCO_TEST_POSTGRES_URL ;;
-    *) echo "unknown engine $engine" >&2; exit 1 ;;
-  esac
+  engine_db "$engine" || continue
   log "$engine: varco serve"
   port=$(free_port)
   export VARCO_DATABASE_URL=$db VARCO_LISTEN=127.0.0.1:$port VARCO_AUDIT_DIR="$work/audit-$engine" \

@@ -91,3 +91,19 @@ busy_pct() {
   t=$((u + n + s + i + w + q + sq + st))
   echo $(( 100 - 100 * (i + w - busy_i0) / (t - busy_t0) ))
 }
+
+# engine_db ENGINE sets db to the database URL a benchmark of ENGINE uses:
+# a file in $work for sqlite; for postgres VARCO_TEST_POSTGRES_URL, started
+# here when unset (in this shell, so that the EXIT trap stops it). It
+# returns 1 when PostgreSQL is not installed (the caller skips that
+# engine) and exits on an unknown engine.
+engine_db() {
+  case $1 in
+    sqlite) db="$work/bench.db" ;;
+    postgres)
+      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || start_postgres
+      [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || { log "no PostgreSQL: skipping it"; return 1; }
+      db=$VARCO_TEST_POSTGRES_URL ;;
+    *) echo "unknown engine $1" >&2; exit 1 ;;
+  esac
+}
