@@ -28,21 +28,8 @@ type cacheRig struct {
 func newCacheRig(t *testing.T, engine string) *cacheRig {
 	ctx := t.Context()
 	url := testenv.DatabaseURL(t, engine)
-	auditKeys := testenv.AuditKeys(t)
-	open := func() *store.DB {
-		db, err := store.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		db.SetAuditKeys(auditKeys)
-		return db
-	}
-	db := open()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	other := open()
+	db, other := testenv.OpenDBAt(t, url), testenv.OpenDBAt(t, url)
+	other.SetAuditKeys(db.AuditKeys()) // one chain, sealed with one key
 	keys, err := apppassword.LoadKeys(t.TempDir(), true)
 	if err != nil {
 		t.Fatal(err)

@@ -27,21 +27,7 @@ type cacheRig struct {
 func newCacheRig(t *testing.T, engine string) *cacheRig {
 	ctx := t.Context()
 	url := testenv.DatabaseURL(t, engine)
-	open := func() *store.DB {
-		db, err := store.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db := open()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db.SetAuditKeys(testenv.AuditKeys(t))
-	other := open()
-	other.SetAuditKeys(testenv.AuditKeys(t))
+	db, other := testenv.OpenDBAt(t, url), testenv.OpenDBAt(t, url)
 	clk := clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 	r := &cacheRig{t: t, db: db, other: other, clock: clk, notified: make(chan struct{}, 100),
 		s: New(Deps{DB: db, Clock: clk}, Config{SessionIdle: 30 * time.Minute})}

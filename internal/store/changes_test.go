@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
 
@@ -63,19 +62,7 @@ func TestChangeVersionSeesEveryEarlierCommit(t *testing.T) {
 func TestChangeVersionSeesOtherProcesses(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "varco.db")
-	open := func() *store.DB {
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		db.SetAuditKeys(testenv.AuditKeys(t))
-		return db
-	}
-	server, cli := open(), open()
+	server, cli := testenv.OpenDBAt(t, path), testenv.OpenDBAt(t, path)
 	org := newOrg(t, cli.Q, "acme")
 	version := func() uint64 {
 		t.Helper()

@@ -58,14 +58,21 @@ func DatabaseURL(t testing.TB, engine string) string {
 // OpenDB returns a fresh, migrated database on engine, closed when the test ends.
 func OpenDB(t testing.TB, engine string) *store.DB {
 	t.Helper()
+	return OpenDBAt(t, DatabaseURL(t, engine))
+}
+
+// OpenDBAt is OpenDB for a database url already made (DatabaseURL): a
+// second call on the same url is another process's connection to it.
+func OpenDBAt(t testing.TB, url string) *store.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, DatabaseURL(t, engine))
+	db, err := store.Open(ctx, url)
 	if err != nil {
-		t.Fatalf("open %s: %v", engine, err)
+		t.Fatalf("open %s: %v", url, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate %s: %v", engine, err)
+		t.Fatalf("migrate %s: %v", url, err)
 	}
 	db.SetAuditKeys(AuditKeys(t))
 	return db
