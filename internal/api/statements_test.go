@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -15,7 +14,6 @@ import (
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/push"
-	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 )
@@ -65,23 +63,8 @@ func TestStatementsPerRequest(t *testing.T) {
 			a := fixture.Start(t, cfg, fixture.Options{Clock: clk})
 			srv := httptest.NewServer(a.Handler)
 			t.Cleanup(srv.Close)
-			if engine == "postgres" {
-				// What Run starts for the session cache; nothing else of Run.
-				listening := make(chan struct{}, 1)
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					a.DB.ListenChanges(ctx, store.ListenOptions{Listening: func() {
-						select {
-						case listening <- struct{}{}:
-						default:
-						}
-					}})
-				}()
-				t.Cleanup(func() { cancel(); <-done })
-				<-listening
-			}
+			// What Run starts for the session cache; nothing else of Run.
+			testenv.ListenChanges(t, a.DB, nil)
 			fixture.New(t, a.Admin, a.DB).Mario("pro", admin.NewUser{})
 			call := func(method, path, token, body string) map[string]any {
 				t.Helper()

@@ -26,7 +26,6 @@ type cacheRig struct {
 }
 
 func newCacheRig(t *testing.T, engine string) *cacheRig {
-	ctx := t.Context()
 	url := testenv.DatabaseURL(t, engine)
 	db, other := testenv.OpenDBAt(t, url), testenv.OpenDBAt(t, url)
 	other.SetAuditKeys(db.AuditKeys()) // one chain, sealed with one key
@@ -45,23 +44,8 @@ func newCacheRig(t *testing.T, engine string) *cacheRig {
 	r := &cacheRig{url: url, notified: make(chan struct{}, 100),
 		env:   &env{t: t, db: db, clk: clk, ctx: context.Background(), svc: service(db)},
 		other: &env{t: t, db: other, clk: clk, ctx: context.Background(), svc: service(other)}}
-	if engine == "postgres" {
-		// Without its listener a process serves nothing from memory.
-		if _, ok := db.ChangeVersion(ctx); ok {
-			t.Fatal("PostgreSQL: a change version without a listener")
-		}
-		listening := make(chan struct{}, 1)
-		lctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			db.ListenChanges(lctx, store.ListenOptions{
-				Listening: func() { listening <- struct{}{} },
-				Notified:  func() { r.notified <- struct{}{} }})
-		}()
-		t.Cleanup(func() { cancel(); <-done })
-		<-listening
-	}
+	// Without its listener a process serves nothing from memory.
+	testenv.ListenChanges(t, db, func() { r.notified <- struct{}{} })
 	return r
 }
 

@@ -40,23 +40,8 @@ func newCacheRig(t *testing.T, engine string) *cacheRig {
 	if err := db.CreateAccount(ctx, r.account); err != nil {
 		t.Fatal(err)
 	}
-	if engine == "postgres" {
-		// Without its listener a process serves nothing from memory.
-		if _, ok := db.ChangeVersion(ctx); ok {
-			t.Fatal("PostgreSQL: a change version without a listener")
-		}
-		listening := make(chan struct{}, 1)
-		lctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			db.ListenChanges(lctx, store.ListenOptions{
-				Listening: func() { listening <- struct{}{} },
-				Notified:  func() { r.notified <- struct{}{} }})
-		}()
-		t.Cleanup(func() { cancel(); <-done })
-		<-listening
-	}
+	// Without its listener a process serves nothing from memory.
+	testenv.ListenChanges(t, db, func() { r.notified <- struct{}{} })
 	return r
 }
 

@@ -146,3 +146,32 @@ func postgresDatabase(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// ListenChanges runs db's change listener (store.DB.ListenChanges, as
+// serve's Run does) until the test ends and returns once it listens;
+// notified, if set, is called at each notification acted on. Before it,
+// the process must trust nothing it keeps: the change version is checked
+// to be unknown. On SQLite there is no listener and it does nothing.
+func ListenChanges(t testing.TB, db *store.DB, notified func()) {
+	t.Helper()
+	if db.Engine() != "postgres" {
+		return
+	}
+	if _, ok := db.ChangeVersion(context.Background()); ok {
+		t.Fatal("PostgreSQL: a change version without a listener")
+	}
+	listening := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.ListenChanges(ctx, store.ListenOptions{Notified: notified, Listening: func() {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		}})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	<-listening
+}
