@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Params are the argon2id cost parameters of a hash.
@@ -80,7 +78,10 @@ func (p Params) Validate() error {
 // Hash returns the PHC string of pw under p with a fresh random salt, e.g.
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>. It fails only for invalid
 // params or when the system's random source fails.
-func Hash(pw string, p Params) (string, error) {
+func Hash(pw string, p Params) (string, error) { return hashIn(nil, pw, p) }
+
+// hashIn is Hash on ws's memory (nil: fresh memory).
+func hashIn(ws *workspace, pw string, p Params) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
 	}
@@ -88,7 +89,7 @@ func Hash(pw string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: hash: read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey(ws, []byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return encodeHash(p, salt, key), nil
 }
 
@@ -97,7 +98,10 @@ func Hash(pw string, p Params) (string, error) {
 // scheme this package does not handle, ErrMalformedHash for a broken one.
 // Besides our own format it verifies the legacy schemes LegacyScheme
 // names; NeedsRehash is true for all of them.
-func Verify(pw, encoded string) (bool, error) {
+func Verify(pw, encoded string) (bool, error) { return verifyIn(nil, pw, encoded) }
+
+// verifyIn is Verify on ws's memory (nil: fresh memory).
+func verifyIn(ws *workspace, pw, encoded string) (bool, error) {
 	p, salt, key, err := ParseHash(encoded)
 	if err != nil {
 		// Legacy schemes imported from mail servers ({SHA512-CRYPT},
@@ -105,7 +109,7 @@ func Verify(pw, encoded string) (bool, error) {
 		// in forms ParseHash refuses): see legacy.go.
 		return verifyLegacy(pw, encoded)
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := idKey(ws, []byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
@@ -209,6 +213,6 @@ func decodeB64(s string) ([]byte, error) {
 }
 
 func encodeHash(p Params, salt, key []byte) string {
-	return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", argon2idPrefix, argon2.Version,
+	return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", argon2idPrefix, argon2Version,
 		p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }

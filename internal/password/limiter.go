@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,9 +41,14 @@ type Hasher struct {
 	inFlight atomic.Int64
 	queued   atomic.Int64
 
+	// The memory of the hashes: at most one workspace per slot, each
+	// taken with the slot and put back when it is released.
+	mu     sync.Mutex
+	spaces []*workspace
+
 	// Replaced in tests to hold a slot or observe the queue.
-	hashFn   func(pw string, p Params) (string, error)
-	verifyFn func(pw, encoded string) (bool, error)
+	hashFn   func(ws *workspace, pw string, p Params) (string, error)
+	verifyFn func(ws *workspace, pw, encoded string) (bool, error)
 	onQueued func()
 }
 
@@ -79,8 +85,8 @@ func NewHasher(opts HasherOptions) *Hasher {
 		maxQueue: int64(opts.MaxQueue),
 		maxWait:  opts.MaxWait,
 		dummy:    dummy,
-		hashFn:   Hash,
-		verifyFn: Verify,
+		hashFn:   hashIn,
+		verifyFn: verifyIn,
 	}
 }
 
@@ -93,12 +99,12 @@ func (h *Hasher) Params() Params { return h.params }
 // Hash hashes pw with the Hasher's params. Besides Hash's own errors it
 // returns a varco.EOverloaded error when no slot frees up in time.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
-	release, err := h.acquire(ctx)
+	slot, err := h.Slot(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer release()
-	return h.hashFn(pw, h.params)
+	defer slot.Release()
+	return h.hashFn(slot.ws, pw, h.params)
 }
 
 // Verify reports whether pw matches encoded, as the package-level Verify,
@@ -117,6 +123,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
 // releases it.
 type Slot struct {
 	h       *Hasher
+	ws      *workspace
 	release func()
 }
 
@@ -131,11 +138,30 @@ func (h *Hasher) Slot(ctx context.Context) (*Slot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Slot{h: h, release: release}, nil
+	return &Slot{h: h, ws: h.takeWorkspace(), release: release}, nil
+}
+
+// takeWorkspace returns a free workspace, or a new one when every one is
+// taken: there are never more than slots.
+func (h *Hasher) takeWorkspace() *workspace {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n := len(h.spaces); n > 0 {
+		ws := h.spaces[n-1]
+		h.spaces = h.spaces[:n-1]
+		return ws
+	}
+	return newWorkspace(h.params)
+}
+
+func (h *Hasher) putWorkspace(ws *workspace) {
+	h.mu.Lock()
+	h.spaces = append(h.spaces, ws)
+	h.mu.Unlock()
 }
 
 // Verify is Hasher.Verify in the slot.
-func (s *Slot) Verify(pw, encoded string) (bool, error) { return s.h.verifyFn(pw, encoded) }
+func (s *Slot) Verify(pw, encoded string) (bool, error) { return s.h.verifyFn(s.ws, pw, encoded) }
 
 // DummyVerify is Hasher.DummyVerify in the slot.
 func (s *Slot) DummyVerify(pw string) {
@@ -145,6 +171,8 @@ func (s *Slot) DummyVerify(pw string) {
 // Release frees the slot; later calls do nothing.
 func (s *Slot) Release() {
 	if s != nil && s.release != nil {
+		s.h.putWorkspace(s.ws)
+		s.ws = nil // a Verify after Release must not share it
 		s.release()
 		s.release = nil
 	}

@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func newTestHasher(opts HasherOptions) *Hasher {
 // release channel is closed; started receives once per hash that got in.
 func blockHashes(h *Hasher) (started chan struct{}, release chan struct{}) {
 	started, release = make(chan struct{}, 16), make(chan struct{})
-	h.hashFn = func(pw string, p Params) (string, error) {
+	h.hashFn = func(_ *workspace, pw string, p Params) (string, error) {
 		started <- struct{}{}
 		<-release
 		return Hash(pw, p)
@@ -259,5 +260,63 @@ func TestHasherSlot(t *testing.T) {
 	}
 	if n := h.InFlight(); n != 0 {
 		t.Fatalf("%d in flight after release", n)
+	}
+}
+
+// TestHasherWorkspaces runs many hashes and checks on two slots at once
+// (the race detector watches the shared memory): every result is right,
+// at most one workspace per slot ever exists, and a hash with more memory
+// than the Hasher's own gets memory of its own instead of growing one.
+func TestHasherWorkspaces(t *testing.T) {
+	h := newTestHasher(HasherOptions{MaxConcurrent: 2})
+	own, err := Hash("right", testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigger := testParams
+	bigger.Memory *= 4
+	big, err := Hash("right", bigger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			enc, err := h.Hash(ctx, "right")
+			if err == nil {
+				var ok bool
+				if ok, err = Verify("right", enc); err == nil && !ok {
+					err = errors.New("a Hasher's hash does not verify")
+				}
+			}
+			for _, stored := range []string{own, big} {
+				if err != nil {
+					break
+				}
+				pw := "right"
+				if i%2 == 1 {
+					pw = "wrong"
+				}
+				var ok bool
+				if ok, err = h.Verify(ctx, pw, stored); err == nil && ok != (pw == "right") {
+					err = fmt.Errorf("verify %q: %v", pw, ok)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.spaces); n == 0 || n > 2 {
+		t.Fatalf("%d workspaces for 2 slots", n)
+	}
+	for _, ws := range h.spaces {
+		if want := laneBlocks(testParams.Memory, uint32(testParams.Threads)); uint32(len(ws.blocks)) != want {
+			t.Errorf("a workspace holds %d blocks, want the Hasher's own %d", len(ws.blocks), want)
+		}
 	}
 }

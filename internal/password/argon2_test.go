@@ -1,0 +1,111 @@
+package password
+
+import (
+	"bytes"
+	"encoding/hex"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// TestIDKeyReferenceVectors checks the argon2id vectors of the reference
+// implementation's test suite (src/test.c, version 0x13; m is 2^m KiB
+// there). RFC 9106's own vector sets a secret and associated data, which
+// varco never uses and idKey does not take.
+func TestIDKeyReferenceVectors(t *testing.T) {
+	tests := []struct {
+		t, m   uint32
+		p      uint8
+		pw, sa string
+		want   string
+	}{
+		{2, 1 << 16, 1, "password", "somesalt", "09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7"},
+		{2, 1 << 8, 1, "password", "somesalt", "9dfeb910e80bad0311fee20f9c0e2b12c17987b4cac90c2ef54d5b3021c68bfe"},
+		{2, 1 << 8, 2, "password", "somesalt", "6d093c501fd5999645e0ea3bf620d7b8be7fd2db59c20d9fff9539da2bf57037"},
+		{1, 1 << 16, 1, "password", "somesalt", "f6a5adc1ba723dddef9b5ac1d464e180fcd9dffc9d1cbf76cca2fed795d9ca98"},
+		{4, 1 << 16, 1, "password", "somesalt", "9025d48e68ef7395cca9079da4c4ec3affb3c8911fe4f86d1a2520856f63172c"},
+		{2, 1 << 16, 1, "differentpassword", "somesalt", "0b84d652cf6b0c4beaef0dfe278ba6a80df6696281d7e0d2891b817d8c458fde"},
+		{2, 1 << 16, 1, "password", "diffsalt", "bdf32b05ccc42eb15d58fd19b1f856b113da1e9a5874fdcc544308565aa8141c"},
+	}
+	for _, tc := range tests {
+		got := hex.EncodeToString(idKey(nil, []byte(tc.pw), []byte(tc.sa), tc.t, tc.m, tc.p, 32))
+		if got != tc.want {
+			t.Errorf("t=%d m=%d p=%d %q %q: %s, want %s", tc.t, tc.m, tc.p, tc.pw, tc.sa, got, tc.want)
+		}
+		// The vectors themselves, against the implementation varco used
+		// before its own.
+		if x := hex.EncodeToString(argon2.IDKey([]byte(tc.pw), []byte(tc.sa), tc.t, tc.m, tc.p, 32)); x != tc.want {
+			t.Errorf("x/crypto disagrees with the vector t=%d m=%d p=%d: %s", tc.t, tc.m, tc.p, x)
+		}
+	}
+}
+
+// TestIDKeyMatchesXCrypto compares idKey with golang.org/x/crypto/argon2
+// over parameters that reach every branch: one and several lanes, memory
+// that is and is not a multiple of the lanes' segments, the minimum, tags
+// shorter and longer than one BLAKE2b output, and a workspace reused
+// across hashes of different sizes.
+func TestIDKeyMatchesXCrypto(t *testing.T) {
+	ws := &workspace{limit: 1024}
+	for _, tc := range []struct {
+		t, m   uint32
+		p      uint8
+		keyLen uint32
+	}{
+		{1, 8, 1, 32}, {1, 9, 1, 16}, {2, 64, 1, 32}, {3, 100, 1, 64}, {2, 256, 2, 65},
+		{1, 37, 3, 96}, {2, 1000, 4, 128}, {1, 1024, 1, 4}, {2, 2000, 1, 32}, {5, 24, 3, 1024},
+	} {
+		pw, salt := []byte("pässwörd"), []byte("sixteen byte sal")
+		want := argon2.IDKey(pw, salt, tc.t, tc.m, tc.p, tc.keyLen)
+		for _, w := range []*workspace{nil, ws, ws} {
+			if got := idKey(w, pw, salt, tc.t, tc.m, tc.p, tc.keyLen); !bytes.Equal(got, want) {
+				t.Fatalf("t=%d m=%d p=%d len=%d (workspace %v): %x, want %x", tc.t, tc.m, tc.p, tc.keyLen, w != nil, got, want)
+			}
+		}
+	}
+	if len(ws.blocks) > 1024 {
+		t.Errorf("the workspace grew to %d blocks, beyond its limit of 1024", len(ws.blocks))
+	}
+}
+
+func FuzzIDKeyMatchesXCrypto(f *testing.F) {
+	f.Add([]byte("password"), []byte("somesalt"), uint8(2), uint16(64), uint8(1), uint16(32))
+	f.Add([]byte(""), []byte("saltsalt"), uint8(1), uint16(8), uint8(3), uint16(200))
+	ws := &workspace{limit: 512}
+	f.Fuzz(func(t *testing.T, pw, salt []byte, tm uint8, m uint16, p uint8, keyLen uint16) {
+		passes, lanes := uint32(tm%4)+1, p%4+1
+		memory := uint32(m)%600 + 8*uint32(lanes)
+		n := uint32(keyLen)%300 + 4
+		want := argon2.IDKey(pw, salt, passes, memory, lanes, n)
+		if got := idKey(ws, pw, salt, passes, memory, lanes, n); !bytes.Equal(got, want) {
+			t.Fatalf("t=%d m=%d p=%d len=%d: %x, want %x", passes, memory, lanes, n, got, want)
+		}
+	})
+}
+
+func BenchmarkIDKey(b *testing.B) {
+	p := DefaultParams
+	salt := make([]byte, p.SaltLen)
+	b.Run("x/crypto", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				argon2.IDKey([]byte("password"), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+			}
+		})
+	})
+	b.Run("fresh", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				idKey(nil, []byte("password"), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+			}
+		})
+	})
+	b.Run("workspace", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			ws := newWorkspace(p)
+			for pb.Next() {
+				idKey(ws, []byte("password"), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+			}
+		})
+	})
+}
