@@ -5,7 +5,11 @@
 #
 #   GET /api/v1/me            vs a bare net/http JSON handler (wrk -t2 -c64)
 #   logins at 8 and 32 clients vs raw argon2id verifications (same params),
-#                              each measured right before its logins
+#                              each measured right before its logins: varco's
+#                              own argon2id, each core on its kept memory as
+#                              in the server; x/crypto's argon2id (what varco
+#                              used before) is measured once per engine and
+#                              printed beside it
 #   500 clients at once        peak RSS (VmHWM), successful logins/s vs the
 #                              32-client rate, p99 of the answered logins
 #
@@ -52,7 +56,7 @@ start_bare
 bare_rate=$(wrk_rate "http://$(cat "$work/bare.addr")/")
 # The machine's speed drifts by several per cent within a minute: each
 # login rate is set beside a raw argon2id rate measured just before it.
-argon2() { "$bench" argon2 -d "$D" | tee -a "$work/argon2.txt" | awk '{ print $2 }'; }
+argon2() { "$bench" argon2 "$@" -d "$D" | tee -a "$work/argon2.txt" | awk '{ print $2 }'; }
 
 results=()
 for engine in $ENGINES; do
@@ -103,6 +107,7 @@ for engine in $ENGINES; do
     curl -s -o "$work/login-$engine.prof" "http://$VARCO_PPROF_LISTEN/debug/pprof/profile?seconds=$secs" &
     prof_pid=$!
   fi
+  rawx=$(argon2 -impl xcrypto)
   raw8=$(argon2)
   l8=$("$bench" login "${login_args[@]}" -c 8 | tee -a "$work/logins.txt")
   if [ -n "${PROFILE:-}" ]; then
@@ -126,6 +131,8 @@ for engine in $ENGINES; do
   row "$engine" "GET /api/v1/me req/s vs bare handler" "$me_rate" "$bare_rate" "$me_t"
   row "$engine" "logins/s, 8 clients vs raw argon2id" "$r8" "$raw8" "$login_t"
   row "$engine" "logins/s, 32 clients vs raw argon2id" "$r32" "$raw32" "$login_t"
+  results+=("$(printf '%-9s %-44s %10s %10s %6s  %s\n' "$engine" "x/crypto argon2id vs varco's, hashes/s" "$rawx" "$raw8" \
+    "$(ratio "$rawx" "$raw8")" "(for comparison)")")
   row "$engine" "logins/s, 500 clients vs 32 clients" "$r500" "$r32" 0.9
   results+=("$(printf '%-9s %-44s %10s %10s %6s  %s\n' "$engine" "500 clients: p90 / p99 ms of the answered" "$p90 / $p99" "" "" \
     "p99 <= 2500 $(awk -v v="$p99" 'BEGIN { print (v <= 2500 ? "met" : "MISSED") }')")")

@@ -4,7 +4,7 @@
 // varco. It only talks to loopback addresses.
 //
 //	varco-bench bare  -listen 127.0.0.1:0           # serves until killed; prints its address
-//	varco-bench argon2 -d 10s                        # raw verifications/s on every core
+//	varco-bench argon2 [-impl varco|xcrypto] -d 10s  # raw verifications/s on every core
 //	varco-bench login -url http://127.0.0.1:8080 -email … -password … -c 32 -d 10s
 //	varco-bench mailauth -url … -secret … -user … -password … -rate 2000 -d 10s [-ips 256]
 package main
@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/argon2"
 	"varco.dev/varco/internal/password"
 )
 
@@ -79,24 +80,51 @@ func bare(args []string) error {
 }
 
 // argon2Rate verifies one hash of varco's default parameters on every core
-// for the given time and prints verifications/s.
+// for the given time and prints verifications/s. -impl varco (the ceiling
+// of a sign-in) verifies through a password.Hasher with a slot per core, so
+// each hash runs on its slot's kept memory exactly as in the server;
+// -impl xcrypto runs golang.org/x/crypto/argon2, the implementation varco
+// used before its own, for comparison.
 func argon2Rate(args []string) error {
 	fs := flag.NewFlagSet("argon2", flag.ExitOnError)
 	d := fs.Duration("d", 10*time.Second, "how long")
+	impl := fs.String("impl", "varco", "varco or xcrypto")
 	_ = fs.Parse(args)
-	h, err := password.Hash("Bench-Mark-2026", password.DefaultParams)
+	const pw = "Bench-Mark-2026"
+	p := password.DefaultParams
+	enc, err := password.Hash(pw, p)
 	if err != nil {
 		return err
+	}
+	_, salt, key, err := password.ParseHash(enc)
+	if err != nil {
+		return err
+	}
+	cores := runtime.GOMAXPROCS(0)
+	var verify func() bool
+	switch *impl {
+	case "varco":
+		h := password.NewHasher(password.HasherOptions{Params: p, MaxConcurrent: cores})
+		verify = func() bool {
+			ok, err := h.Verify(context.Background(), pw, enc)
+			return ok && err == nil
+		}
+	case "xcrypto":
+		verify = func() bool {
+			return bytes.Equal(argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen), key)
+		}
+	default:
+		return fmt.Errorf("-impl %q: want varco or xcrypto", *impl)
 	}
 	var n atomic.Int64
 	stop := time.Now().Add(*d)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range runtime.GOMAXPROCS(0) {
+	for range cores {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
-				if ok, err := password.Verify("Bench-Mark-2026", h); !ok || err != nil {
-					panic(fmt.Sprintf("verify: %v %v", ok, err))
+				if !verify() {
+					panic("argon2: the password does not verify")
 				}
 				n.Add(1)
 			}
