@@ -9,14 +9,21 @@
  * shows up in the latencies it measures.
  *
  *   openloop -url http://127.0.0.1:8080 -secret … -user … -password … \
- *            -rate 2000 -d 10s [-c 256] [-ips 256]
+ *            -rate 2000 -d 10s [-c 256] [-ips 256] [-tick 100us]
  *
  * Request i is due at start + i/rate. Every due request goes to a free kept
  * connection; when none is free it waits in order, still timed from when it
  * was due. A connection that fails (a short read, a close, an answer that
  * does not parse or has no Content-Length) counts its request as a
  * transport error and is dialled again when next needed. It only talks to
- * loopback addresses. Built by bench-mailauth.sh with
+ * loopback addresses.
+ *
+ * The loop sleeps until the next request is due or an answer arrives. On
+ * loopback most of the client's CPU is the kernel's: a send wakes the
+ * server and an answer wakes the client, and on a virtual machine each
+ * wake-up is dear. With -tick T it sleeps whole ticks of T instead and
+ * sends and reads in bursts: fewer wake-ups on both sides, and every
+ * latency up to T (plus the kernel's timer slack) longer than it was. Built by bench-mailauth.sh with
  * gcc -O2 -Wall -Wextra -Werror.
  */
 #define _GNU_SOURCE
@@ -41,9 +48,10 @@
 #include <unistd.h>
 
 #define HEAD_MAX 16384            /* the most bytes of status line and headers */
+#ifndef REQUEST_TIMEOUT_NS
 #define REQUEST_TIMEOUT_NS 30000000000LL /* as the Go client's deadline */
+#endif
 #define CONNECT_TIMEOUT_MS 5000
-#define MAX_EVENTS 256
 #define TIMER_TAG UINT32_MAX
 
 enum { C_CLOSED, C_CONNECTING, C_IDLE, C_BUSY };
@@ -101,7 +109,7 @@ static void fatal(int code, const char *fmt, ...) {
 
 static void usage(const char *why) {
   fprintf(stderr, "openloop: %s\nusage: openloop -url http://127.0.0.1:PORT -secret S -user U -password P "
-                  "[-rate 1000] [-d 10s] [-c 256] [-ips 0]\n", why);
+                  "[-rate 1000] [-d 10s] [-c 256] [-ips 0] [-tick 0]\n", why);
   exit(2);
 }
 
@@ -592,17 +600,30 @@ fail:;
 
 /* Sleeping until a time with nanosecond precision: epoll_pwait2 where the
  * kernel has it (5.11), else a timerfd in the epoll set (also when built
- * with -DFORCE_TIMERFD, to try that path). */
+ * with -DFORCE_TIMERFD, to try that path). With -tick the loop instead
+ * sleeps whole ticks whatever arrives, then takes what is ready. */
 static int timer_fd = -1;
 static int64_t timer_armed_ns = -1;
+static int64_t tick_ns, last_tick_ns;
+static int max_events;
 
 static int wait_until(struct epoll_event *evs, int64_t until_ns) {
-  int64_t d = until_ns - now_ns();
+  int64_t now = now_ns();
+  if (tick_ns > 0) {
+    int64_t next = last_tick_ns + tick_ns;
+    if (next < now - tick_ns) next = now; /* fell behind: no burst of catch-up ticks */
+    struct timespec ts = {.tv_sec = next / 1000000000, .tv_nsec = next % 1000000000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+    last_tick_ns = next;
+    return epoll_wait(epfd, evs, max_events, 0);
+  }
+  int64_t d = until_ns - now;
   if (d < 0) d = 0;
   if (timer_fd < 0) {
 #ifndef FORCE_TIMERFD
     struct timespec ts = {.tv_sec = d / 1000000000, .tv_nsec = d % 1000000000};
-    int n = epoll_pwait2(epfd, evs, MAX_EVENTS, &ts, NULL);
+    int n = epoll_pwait2(epfd, evs, max_events, &ts, NULL);
     if (n >= 0 || errno != ENOSYS) return n;
 #endif
     timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -610,13 +631,13 @@ static int wait_until(struct epoll_event *evs, int64_t until_ns) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TIMER_TAG};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, timer_fd, &ev) != 0) fatal(1, "epoll_ctl: %s", strerror(errno));
   }
-  if (d == 0) return epoll_wait(epfd, evs, MAX_EVENTS, 0);
+  if (d == 0) return epoll_wait(epfd, evs, max_events, 0);
   if (until_ns != timer_armed_ns) {
     struct itimerspec its = {.it_value = {.tv_sec = until_ns / 1000000000, .tv_nsec = until_ns % 1000000000}};
     if (timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) fatal(1, "timerfd_settime: %s", strerror(errno));
     timer_armed_ns = until_ns;
   }
-  return epoll_wait(epfd, evs, MAX_EVENTS, -1);
+  return epoll_wait(epfd, evs, max_events, -1);
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -634,7 +655,7 @@ static double percentile_ms(const int64_t *sorted, long n, double p) {
 }
 
 int main(int argc, char **argv) {
-  const char *url = "", *secret = "", *user = "", *pw = "", *dur = "10s";
+  const char *url = "", *secret = "", *user = "", *pw = "", *dur = "10s", *tick = "0";
   long ips = 0;
   nconns = 256;
   rate = 1000;
@@ -652,6 +673,7 @@ int main(int argc, char **argv) {
     else if (FLAG("user")) user = v;
     else if (FLAG("password")) pw = v;
     else if (FLAG("d")) dur = v;
+    else if (FLAG("tick")) tick = v;
     else if (FLAG("rate")) rate = parse_long("rate", v, 1, 10000000);
     else if (FLAG("c")) nconns = (int)parse_long("c", v, 1, 10000);
     else if (FLAG("ips")) ips = parse_long("ips", v, 0, 64000);
@@ -665,6 +687,9 @@ int main(int argc, char **argv) {
   if (strpbrk(secret, "\r\n") || strpbrk(url, "\r\n")) usage("a line break in -secret or -url");
   double secs = parse_duration(dur);
   if (secs <= 0 || secs > 86400) usage("-d: want a duration such as 10s, at most 24h");
+  double tick_s = strcmp(tick, "0") == 0 ? 0 : parse_duration(tick);
+  if (tick_s < 0 || tick_s > 0.1) usage("-tick: want 0 or a duration such as 100us, at most 100ms");
+  tick_ns = (int64_t)(tick_s * 1e9);
   double t = secs * (double)rate;
   if (t > 100000000) usage("-rate × -d: at most 100,000,000 requests");
   total = (long)t;
@@ -705,9 +730,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "openloop: %d of %d connections failed (%s); they are retried when needed\n", nconns - opened,
             nconns, strerror(first_err));
 
-  struct epoll_event evs[MAX_EVENTS];
+  max_events = nconns + 1; /* every connection and the timer */
+  struct epoll_event *evs = calloc((size_t)max_events, sizeof *evs);
+  if (!evs) fatal(1, "out of memory");
   long released = 0, assigned = 0;
-  start_ns = now_ns();
+  start_ns = last_tick_ns = now_ns();
   int64_t next_sweep = start_ns + 100000000;
   while (done < total) {
     int64_t now = now_ns();
@@ -757,5 +784,6 @@ int main(int argc, char **argv) {
                   (double)ru.ru_stime.tv_usec;
   printf(" client_cpu_us_per_req=%.1f\n", total > 0 ? cpu_us / (double)total : 0);
   free(hostport);
+  free(evs);
   return 0;
 }
