@@ -30,6 +30,9 @@
 #                                                 # output) instead, to compare
 #   OPEN_RATE=2000 scripts/bench-mailauth.sh      # the open loop at this rate
 #                                                 # instead of half wrk's
+#   OPEN_TICK=200us scripts/bench-mailauth.sh     # the C client sleeps whole
+#                                                 # ticks: less of its CPU,
+#                                                 # latencies up to a tick longer
 #
 # Everything listens on loopback; every load is bounded by DURATION (default
 # 10s). Installs wrk and gcc (Debian packages) when they are missing and we
@@ -50,6 +53,7 @@ case $OPEN_CLIENT in
   c | go) ;;
   *) echo "OPEN_CLIENT is c (scripts/openloop.c) or go (varco-bench mailauth)" >&2; exit 1 ;;
 esac
+[ -z "${OPEN_TICK:-}" ] || [ "$OPEN_CLIENT" = c ] || { echo "OPEN_TICK is for the C client only" >&2; exit 1; }
 need_wrk
 build_bench
 [ "$OPEN_CLIENT" = go ] || build_openloop
@@ -69,7 +73,7 @@ json_str() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 # open_loop FLAGS…: the open-loop client OPEN_CLIENT; both take varco-bench
 # mailauth's flags and print its line, with client_cpu_us_per_req.
 open_loop() {
-  if [ "$OPEN_CLIENT" = go ]; then "$bench" mailauth "$@"; else "$openloop" "$@"; fi
+  if [ "$OPEN_CLIENT" = go ]; then "$bench" mailauth "$@"; else "$openloop" -tick "${OPEN_TICK:-0}" "$@"; fi
 }
 
 log "ceiling: a bare net/http handler answering the same POST"
@@ -169,6 +173,6 @@ for engine in $ENGINES; do
 done
 
 echo
-echo "Load: wrk -t2 -c64 -d$D; open loop $([ "$OPEN_CLIENT" = go ] && echo "varco-bench mailauth" || echo scripts/openloop.c); one run, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Load: wrk -t2 -c64 -d$D; open loop $([ "$OPEN_CLIENT" = go ] && echo "varco-bench mailauth" || echo "scripts/openloop.c${OPEN_TICK:+ -tick $OPEN_TICK}"); one run, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-9s %-52s %10s %10s %6s\n' engine measure value ceiling ratio
 printf '%s\n' "${results[@]}"
