@@ -203,6 +203,7 @@ static char *target_from_url(const char *url) {
   const char *h = url + 7;
   size_t hl = strcspn(h, "/?#");
   char *hostport = strndup(h, hl);
+  if (!hostport) fatal(1, "out of memory");
   char host[256];
   const char *port = NULL;
   if (hostport[0] == '[') {
