@@ -4,14 +4,17 @@
 #
 #   valid app password, wrk -t2 -c64   vs a bare net/http handler answering
 #                                        the same POST (wrk, same load)
-#   p99 at half that rate                open loop (varco-bench mailauth):
-#                                        latency from each request's
-#                                        scheduled time, on OPEN_CLIENTS
-#                                        (32) kept connections, as a mail
-#                                        server's auth workers keep a few
-#                                        dozen; and how busy the machine's
-#                                        CPUs were meanwhile (the client
-#                                        runs on the same cores)
+#   p99 at half that rate                open loop (scripts/openloop.c,
+#                                        one thread on epoll in C, built
+#                                        here with gcc): latency from each
+#                                        request's scheduled time, on
+#                                        OPEN_CLIENTS (32) kept connections,
+#                                        as a mail server's auth workers
+#                                        keep a few dozen; how busy the
+#                                        machine's CPUs were meanwhile, and
+#                                        the client's own CPU per request
+#                                        (it runs on the same cores: what
+#                                        it spends is taken from varco)
 #   wrong passwords at that rate         the same client, 256 client IPs:
 #                                        answers by status; afterwards
 #                                        `varco audit verify` and the
@@ -22,9 +25,18 @@
 #   ENGINES=sqlite DURATION=5s scripts/bench-mailauth.sh
 #   PROFILE=1 scripts/bench-mailauth.sh           # also a CPU profile of varco
 #                                                 # under the valid-login load
+#   OPEN_CLIENT=go scripts/bench-mailauth.sh      # the open loop by varco-bench
+#                                                 # mailauth (Go, same flags and
+#                                                 # output) instead, to compare
+#   OPEN_RATE=2000 scripts/bench-mailauth.sh      # the open loop at this rate
+#                                                 # instead of half wrk's
+#   OPEN_TICK=200us scripts/bench-mailauth.sh     # the C client sleeps whole
+#                                                 # ticks: less of its CPU,
+#                                                 # latencies up to a tick longer
 #
 # Everything listens on loopback; every load is bounded by DURATION (default
-# 10s). Installs wrk (Debian package) when it is missing and we are root.
+# 10s). Installs wrk and gcc (Debian packages) when they are missing and we
+# are root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '== %s\n' "$*" >&2; }
@@ -36,8 +48,15 @@ SECRET=bench-mail-servers-secret-0123456789
 USER_EMAIL=load@bench.test
 USER_PW=Bench-Mark-2026
 
+OPEN_CLIENT=${OPEN_CLIENT:-c}
+case $OPEN_CLIENT in
+  c | go) ;;
+  *) echo "OPEN_CLIENT is c (scripts/openloop.c) or go (varco-bench mailauth)" >&2; exit 1 ;;
+esac
+[ -z "${OPEN_TICK:-}" ] || [ "$OPEN_CLIENT" = c ] || { echo "OPEN_TICK is for the C client only" >&2; exit 1; }
 need_wrk
 build_bench
+[ "$OPEN_CLIENT" = go ] || build_openloop
 
 # wrk's requests/s of POST url with body, plus the status lines it saw.
 wrk_post() {
@@ -51,6 +70,11 @@ EOF
   wrk -t2 -c64 -d"$D" -s "$work/post.lua" "$url" | tee -a "$work/wrk.txt" | awk '/^Requests\/sec:/ { print $2 }'
 }
 json_str() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+# open_loop FLAGS…: the open-loop client OPEN_CLIENT; both take varco-bench
+# mailauth's flags and print its line, with client_cpu_us_per_req.
+open_loop() {
+  if [ "$OPEN_CLIENT" = go ]; then "$bench" mailauth "$@"; else "$openloop" -tick "${OPEN_TICK:-0}" "$@"; fi
+}
 
 log "ceiling: a bare net/http handler answering the same POST"
 start_bare
@@ -112,13 +136,13 @@ for engine in $ENGINES; do
   c4_rate=$(awk '/^Requests\/sec:/ { print $2 }' "$work/c4-$engine.txt")
   c4_p50=$(awk '$1 == "50%" { print $2 }' "$work/c4-$engine.txt") c4_p99=$(awk '$1 == "99%" { print $2 }' "$work/c4-$engine.txt")
 
-  half=$(awk -v r="$mail_rate" 'BEGIN { printf "%d", r / 2 }')
-  log "$engine: open loop at half that rate ($half/s), valid app password"
+  half=${OPEN_RATE:-$(awk -v r="$mail_rate" 'BEGIN { printf "%d", r / 2 }')}
+  log "$engine: open loop ($OPEN_CLIENT) at $half/s${OPEN_RATE:+ (OPEN_RATE)}, valid app password"
   busy_start
-  valid=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "$apppw" -rate "$half" -d "$D" -c "${OPEN_CLIENTS:-32}")
+  valid=$(open_loop -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "$apppw" -rate "$half" -d "$D" -c "${OPEN_CLIENTS:-32}")
   busy=$(busy_pct)
   log "$engine: open loop, wrong passwords at the same rate from 256 client IPs"
-  wrong=$("$bench" mailauth -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "wrongwrongwrongx" -rate "$half" -d "$D" -ips 256)
+  wrong=$(open_loop -url "$base" -secret "$SECRET" -user "$USER_EMAIL" -password "wrongwrongwrongx" -rate "$half" -d "$D" -ips 256)
   printf '%s\n%s\n' "$valid" "$wrong" >&2
 
   # Stop (a clean shutdown writes every queued record and open window),
@@ -141,6 +165,7 @@ for engine in $ENGINES; do
   results+=("$(printf '%-9s %-52s %10s %10s %6s\n' "$engine" "mail auth req/s (valid) vs bare handler" "$mail_rate" "$bare_rate" "$(ratio "$mail_rate" "$bare_rate")")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop at $half/s: p50 / p99 ms (valid)" "$p50 / $p99")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop: the machine's CPUs busy (all processes)" "$busy %")")
+  results+=("$(printf '%-9s %-52s %10s\n' "$engine" "open loop: client's CPU us/request, valid / wrong" "$(field client_cpu_us_per_req "$valid") / $(field client_cpu_us_per_req "$wrong")")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "4 connections, closed loop: req/s, p50 / p99" "$c4_rate, $c4_p50 / $c4_p99")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "wrong passwords at $half/s: 401 / 429 / 5xx" "${w401:-0} / ${w429:-0} / $w5xx")")
   results+=("$(printf '%-9s %-52s %10s\n' "$engine" "history: failures recorded (events) vs 401s seen" "$recorded ($events) vs ${w401:-0}")")
@@ -148,6 +173,6 @@ for engine in $ENGINES; do
 done
 
 echo
-echo "Load: wrk -t2 -c64 -d$D; open loop varco-bench mailauth; one run, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Load: wrk -t2 -c64 -d$D; open loop $([ "$OPEN_CLIENT" = go ] && echo "varco-bench mailauth" || echo "scripts/openloop.c${OPEN_TICK:+ -tick $OPEN_TICK}"); one run, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-9s %-52s %10s %10s %6s\n' engine measure value ceiling ratio
 printf '%s\n' "${results[@]}"

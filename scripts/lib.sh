@@ -51,12 +51,23 @@ start_postgres() {
 
 
 # --- load measurements (bench-http.sh, bench-mailauth.sh) ------------------
-# need_wrk installs wrk (Debian's package) when it is missing, as root.
-need_wrk() {
-  command -v wrk >/dev/null && return
-  [ "$(id -u)" = 0 ] || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-  log "installing wrk"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+# need_cmd CMD installs Debian's package of that name when CMD is missing,
+# as root.
+need_cmd() {
+  command -v "$1" >/dev/null && return
+  [ "$(id -u)" = 0 ] || { echo "$1 is missing: apt-get install $1" >&2; exit 1; }
+  log "installing $1"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+need_wrk() { need_cmd wrk; }
+
+# build_openloop compiles scripts/openloop.c, the open-loop client of
+# bench-mailauth.sh, into $work (installing gcc when it is missing);
+# openloop is its path.
+build_openloop() {
+  need_cmd gcc
+  gcc -O2 -Wall -Wextra -Werror -o "$work/openloop" scripts/openloop.c
+  openloop="$work/openloop"
 }
 
 # build_bench builds varco (with the profiler when PROFILE is set) and

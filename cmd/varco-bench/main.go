@@ -242,9 +242,11 @@ func loopback(hostport string) error {
 // at a fixed rate whatever the answers, and each latency is measured from
 // its scheduled time, so a slow answer delays nobody's clock (no
 // coordinated omission; Debian's wrk has no rate limit). It prints the
-// answers by status and the p50/p90/p99/max latency of all of them. With
-// -ips N the client IPs cycle through N addresses of 10.77.0.0/16 (a
-// guessing bot's many sources); otherwise 198.51.100.7.
+// answers by status, the p50/p90/p99/max latency of all of them and its
+// own CPU time per request; scripts/openloop.c, the cheaper client that
+// bench-mailauth.sh uses by default, takes the same flags and prints the
+// same line. With -ips N the client IPs cycle through N addresses of
+// 10.77.0.0/16 (a guessing bot's many sources); otherwise 198.51.100.7.
 func mailAuth(args []string) error {
 	fs := flag.NewFlagSet("mailauth", flag.ExitOnError)
 	base := fs.String("url", "", "varco base URL (loopback)")
@@ -334,7 +336,7 @@ func mailAuth(args []string) error {
 	fmt.Printf("mailauth rate=%d sent=%d answered_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.1f", *rate, total,
 		float64(total)/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
 	printStatuses(byStatus)
-	fmt.Println()
+	fmt.Printf(" client_cpu_us_per_req=%.1f\n", float64(processCPU().Microseconds())/float64(max(total, 1)))
 	return nil
 }
 
