@@ -3,6 +3,8 @@ package password
 import (
 	"bytes"
 	"encoding/hex"
+	"os"
+	"os/exec"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
@@ -108,4 +110,19 @@ func BenchmarkIDKey(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestBlamkaGenerated fails when blamka.go is not what genblamka writes.
+func TestBlamkaGenerated(t *testing.T) {
+	out, err := exec.Command("go", "run", "./genblamka", "-o", "-").Output()
+	if err != nil {
+		t.Fatalf("go run ./genblamka: %v", err)
+	}
+	have, err := os.ReadFile("blamka.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, have) {
+		t.Fatal("blamka.go is stale: run go generate in internal/password")
+	}
 }
