@@ -103,12 +103,12 @@ for engine in $ENGINES; do
   fi
   login_args=(-url "http://$VARCO_LISTEN" -email load@bench.test -password Bench-Mark-2026 -d "$D")
   log "$engine: logins at 8 and 32 clients"
+  rawx=$(argon2 -impl xcrypto)
+  raw8=$(argon2)
   if [ -n "${PROFILE:-}" ]; then
     curl -s -o "$work/login-$engine.prof" "http://$VARCO_PPROF_LISTEN/debug/pprof/profile?seconds=$secs" &
     prof_pid=$!
   fi
-  rawx=$(argon2 -impl xcrypto)
-  raw8=$(argon2)
   l8=$("$bench" login "${login_args[@]}" -c 8 | tee -a "$work/logins.txt")
   if [ -n "${PROFILE:-}" ]; then
     wait "$prof_pid"
