@@ -93,6 +93,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 # field NAME LINE: the number after NAME= in LINE.
 field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
+# proc_cpu_ms PID: the CPU time (user + system) PID has used so far, ms.
+proc_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+# postgres_cpu_ms: the same summed over every running postgres process (a
+# backend that exits in between takes its time with it).
+postgres_cpu_ms() {
+  local p t=0
+  for p in $(pgrep -x postgres || true); do t=$((t + $(proc_cpu_ms "$p" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+
 # busy_start / busy_pct: how busy the whole machine's CPUs were (per cent,
 # all processes) between the two calls, from /proc/stat.
 busy_start() { read -r _ u n s i w q sq st _ </proc/stat; busy_t0=$((u + n + s + i + w + q + sq + st)) busy_i0=$((i + w)); }

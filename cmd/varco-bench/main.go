@@ -214,7 +214,8 @@ func login(args []string) error {
 	fmt.Printf("logins c=%d ok_per_s=%.1f p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f max_ms=%.0f", *c,
 		float64(len(ok))/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
 	printStatuses(byStatus)
-	fmt.Printf(" transport_errors=%d\n", failed.Load())
+	fmt.Printf(" transport_errors=%d ok=%d client_cpu_us_per_login=%.0f\n", failed.Load(), len(ok),
+		float64(processCPU().Microseconds())/float64(max(len(ok), 1)))
 	if len(ok) == 0 {
 		return errors.New("no successful login")
 	}
