@@ -95,6 +95,8 @@ field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
 # proc_cpu_ms PID: the CPU time (user + system) PID has used so far, ms.
 proc_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+# proc_sys_ms PID: the system part of it.
+proc_sys_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", $15 * 1000 / hz }' "/proc/$1/stat"; }
 # postgres_cpu_ms: the same summed over every running postgres process (a
 # backend that exits in between takes its time with it).
 postgres_cpu_ms() {
