@@ -19,7 +19,7 @@ func (h *harness) cancelReplacement(id string) reply {
 	return h.do("DELETE", "/api/v1/authenticator/enroll/"+id, "", nil)
 }
 
-// pushCancelled counts the push_cancelled events of email.
+// pushCancelled returns the push_cancelled events of email, newest first.
 func (h *harness) pushCancelled(email string) []*varco.Event {
 	h.t.Helper()
 	a, err := h.app.DB.AccountByEmail(h.t.Context(), email)
