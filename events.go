@@ -68,6 +68,7 @@ var events = []EventInfo{
 	{Name: EventPushDenied, IT: "Richiesta di approvazione rifiutata", EN: "Approval request denied", Place: true},
 	{Name: EventPushReported, IT: "Richiesta di approvazione segnalata", EN: "Approval request reported", Place: true, Email: true},
 	{Name: EventPushExpired, IT: "Richiesta di approvazione scaduta", EN: "Approval request expired", Place: true},
+	{Name: EventPushCancelled, IT: "Richiesta di approvazione annullata", EN: "Approval request cancelled", Place: true},
 	{Name: EventAppPasswordCreated, IT: "Password per app creata", EN: "App password created", Place: true},
 	{Name: EventAppPasswordRotated, IT: "Password per app rigenerata", EN: "App password regenerated", Place: true},
 	{Name: EventAppPasswordDeleted, IT: "Password per app eliminata", EN: "App password deleted", Place: true},

@@ -23,6 +23,9 @@ const (
 	EventPushDenied        = "push_denied"
 	EventPushReported      = "push_reported"
 	EventPushExpired       = "push_expired"
+	// EventPushCancelled: the requester withdrew a request before its
+	// outcome was taken (a device replacement the new device gave up).
+	EventPushCancelled = "push_cancelled"
 	// EventRecoveryCodesRegenerated: new recovery codes replaced the old
 	// ones after an approval on the device (SPEC §6.1 "regenerable").
 	EventRecoveryCodesRegenerated = "recovery_codes_regenerated"

@@ -192,7 +192,7 @@ func (e *env) enrollAuthenticator(ctx context.Context, cmd *ucli.Command) error 
 
 // enrollAnswer is POST /authenticator/enroll's answer, and the poll's.
 type enrollAnswer struct {
-	State         string   `json:"state"` // "" (enrolled at once), approval_required, enrolled, push_denied, expired
+	State         string   `json:"state"` // "" (enrolled at once), approval_required, enrolled, push_denied, cancelled, expired
 	Enrollment    string   `json:"enrollment"`
 	Number        string   `json:"number"`
 	DeviceID      string   `json:"device_id"`
@@ -227,6 +227,8 @@ func (e *env) waitForOldDevice(ctx context.Context, server, enrollment string, w
 			return st, errors.New("the old device refused the replacement (push_denied)")
 		case "expired":
 			return st, errors.New("the old device did not approve in time (expired)")
+		case "cancelled":
+			return st, errors.New("the replacement was withdrawn (cancelled)")
 		}
 		select {
 		case <-ctx.Done():

@@ -119,6 +119,7 @@ var routes = []route{
 	{"GET /api/v1/admin/activity", (*Server).orgActivity, staff},
 	{"POST /api/v1/authenticator/enroll", (*Server).enrollAuthenticator, public},
 	{"GET /api/v1/authenticator/enroll/{enrollment}", (*Server).enrollment, public},
+	{"DELETE /api/v1/authenticator/enroll/{enrollment}", (*Server).cancelEnrollment, public},
 	{"GET /api/v1/authenticator/requests", (*Server).pendingPush, deviceAuth},
 	{"POST /api/v1/authenticator/requests/{id}/decision", (*Server).decidePush, deviceAuth},
 	{"POST /api/v1/authenticator/logout", (*Server).authenticatorLogout, deviceAuth},

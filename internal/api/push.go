@@ -71,7 +71,7 @@ type enrollmentJSON struct {
 
 // enrollment is the new device's poll of a replacement: approval_required,
 // then enrolled (with the device token and recovery codes, once),
-// push_denied or expired.
+// push_denied, cancelled or expired.
 func (s *Server) enrollment(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Auth.PollEnrollment(r.Context(), r.PathValue("enrollment"), s.meta(r, "authenticator"))
 	if err != nil {
@@ -87,6 +87,17 @@ func (s *Server) enrollment(w http.ResponseWriter, r *http.Request) {
 		out.DeviceID, out.DeviceToken, out.RecoveryCodes = e.DeviceID, e.Token, e.RecoveryCodes
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// cancelEnrollment is the new device's withdrawal of a replacement that
+// waits for the old device: 204, also when it was over already; 404 for
+// an unknown id, 409 once the new device replaced the old one.
+func (s *Server) cancelEnrollment(w http.ResponseWriter, r *http.Request) {
+	if err := s.Auth.CancelEnrollment(r.Context(), r.PathValue("enrollment")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // deviceToken is the Bearer token of a device call: the Authorization

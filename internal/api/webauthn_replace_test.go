@@ -25,8 +25,15 @@ type webReplacement struct {
 // old device to approve it.
 func (h *harness) beginReplacement() webReplacement {
 	h.t.Helper()
+	return h.beginReplacementOf("mario@acme.test", marioPW)
+}
+
+// beginReplacementOf starts a web app enrollment of email that asks the
+// old device to approve it.
+func (h *harness) beginReplacementOf(email, pw string) webReplacement {
+	h.t.Helper()
 	r := h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
-		map[string]any{"email": "mario@acme.test", "password": marioPW, "approve_on_old_device": true})
+		map[string]any{"email": email, "password": pw, "approve_on_old_device": true})
 	var out struct {
 		Options json.RawMessage `json:"options"`
 	}

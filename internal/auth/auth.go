@@ -134,6 +134,7 @@ type Store interface {
 	PushEnrollmentByID(ctx context.Context, id int64) (*store.PushEnrollment, error)
 	FinishPushEnrollment(ctx context.Context, id int64, at time.Time) (bool, error)
 	UseApprovedPushRequest(ctx context.Context, id int64) (bool, error)
+	CancelPushRequest(ctx context.Context, id int64, at time.Time) (bool, error)
 	NotifyPush(ctx context.Context, accountID int64) error
 	DeleteAppPasswords(ctx context.Context, accountID int64) (int64, error)
 	stepup.Store    // step-up codes and their counters

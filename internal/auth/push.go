@@ -185,6 +185,9 @@ const (
 	// which the app finishes with its credential.
 	EnrollApproved = "approved"
 	EnrollEnrolled = "enrolled"
+	// EnrollCancelled: the new device withdrew the replacement
+	// (CancelEnrollment).
+	EnrollCancelled = "cancelled"
 )
 
 // replacedByApproval is the device_removed detail of a replacement
@@ -392,7 +395,8 @@ func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, e
 // replacement reads, in q, where the replacement e stands: approval_required
 // while its request is pending within its life (the request is returned),
 // approved once the old device approved it and e can still be collected,
-// push_denied when the old device denied or reported it, and expired
+// push_denied when the old device denied or reported it, cancelled when
+// the new device withdrew it (CancelEnrollment), and expired
 // otherwise: the request went unanswered, the approval was not collected
 // before e expired, or the device that approved is no longer the
 // account's. The new device — either kind — takes an approved replacement
@@ -420,6 +424,8 @@ func (s *Service) replacement(ctx context.Context, q Store, a *varco.Account, e 
 		return EnrollApproved, req, nil
 	case push.StatusDenied, push.StatusReported:
 		return varco.StatePushDenied, req, nil
+	case push.StatusCancelled:
+		return EnrollCancelled, req, nil
 	}
 	return varco.StateExpired, req, nil
 }
@@ -512,6 +518,79 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 	}
 	return st, nil
 }
+
+// CancelEnrollment is the new device's withdrawal of the replacement id
+// (DELETE /authenticator/enroll/{id}): the id is its only key, as for
+// the poll. A request still pending, or approved by the old device and
+// not yet taken, is cancelled: it leaves the old device's list (its event
+// stream hears of it, "closed" with state cancelled), the poll answers
+// cancelled and the web app's finish is refused, push_cancelled is
+// recorded, and it sets no wait before the account's next request
+// (push.Rules.Start). A replacement already over (cancelled, denied,
+// reported or expired) stays as it is, and withdrawing it is no error.
+// not_found for an unknown id (or one whose replacement was cleaned up);
+// conflict once the new device took the old one's place.
+func (s *Service) CancelEnrollment(ctx context.Context, id string) error {
+	if !validFlowID(id) {
+		return replacementNotFound()
+	}
+	now := s.clock.Now()
+	var answer error
+	var accountID int64 // of a request withdrawn
+	err := s.inTx(ctx, func(q Store) error {
+		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
+		if varco.IsCode(err, varco.ENotFound) {
+			answer = replacementNotFound()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !e.DoneAt.IsZero() {
+			answer = varco.E(varco.EConflict, "error.replacement_done")
+			return nil
+		}
+		a, err := q.AccountByID(ctx, e.AccountID)
+		if err != nil {
+			return err
+		}
+		state, req, err := s.replacement(ctx, q, a, e, now)
+		if err != nil {
+			return err
+		}
+		if state != EnrollApprovalRequired && state != EnrollApproved {
+			return nil // over already
+		}
+		ok, err := q.CancelPushRequest(ctx, req.ID, now)
+		if err != nil || !ok {
+			return err
+		}
+		accountID = a.ID
+		// The old device's open event stream, here or in another process,
+		// drops the request once this commits.
+		if err := q.NotifyPush(ctx, a.ID); err != nil {
+			return err
+		}
+		detail := req.Purpose
+		if state == EnrollApproved {
+			detail += " approved"
+		}
+		rm := Meta{IP: req.IP, UserAgent: req.UserAgent, Application: req.Application, Location: req.Location}
+		return q.AppendEvent(ctx, s.event(a, varco.EventPushCancelled, varco.OutcomeSuccess, rm, detail))
+	})
+	if err != nil {
+		return fmt.Errorf("cancel enrollment: %w", err)
+	}
+	if answer != nil {
+		return answer
+	}
+	if accountID != 0 {
+		s.decided.BroadcastTo(accountID) // the old device's event stream
+	}
+	return nil
+}
+
+func replacementNotFound() error { return varco.E(varco.ENotFound, "error.replacement_not_found") }
 
 // PushItem is a pending request as the device shows it.
 type PushItem struct {

@@ -237,7 +237,8 @@ func (s *Service) takeApproval(ctx context.Context, q Store, a *varco.Account, i
 
 // PushRequestState is the state of one of the device's requests as its
 // event stream reports it once the request leaves the pending list:
-// approved, denied, reported or expired (a pending request past its
+// approved, denied, reported, cancelled (withdrawn by its requester:
+// CancelEnrollment) or expired (a pending request past its
 // expiry). push_request_not_found for a request of another device.
 func (s *Service) PushRequestState(ctx context.Context, token, id string) (string, error) {
 	q := s.read()

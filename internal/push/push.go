@@ -44,6 +44,10 @@ const (
 	// StatusUsed: an approved request whose outcome was given (new
 	// recovery codes), so that it is given once.
 	StatusUsed = "used"
+	// StatusCancelled: a request its requester withdrew before its
+	// outcome was taken (a device replacement the new device gave up).
+	// It counts towards the requests of the hour but sets no wait.
+	StatusCancelled = "cancelled"
 )
 
 // KindCLI is the command-line authenticator's device kind.
@@ -367,11 +371,21 @@ func (r *Rules) wait(recent []store.PushRequest, now time.Time) time.Duration {
 		oldest := recent[r.cfg.PerHour-1] // the PerHour-th newest leaves the hour first
 		wait = max(wait, oldest.CreatedAt.Add(time.Hour).Sub(now))
 	}
-	// Unanswered or denied requests in a row, newest first.
+	// Unanswered or denied requests in a row, newest first. A request its
+	// requester withdrew neither counts nor breaks the row: withdrawing
+	// one sets no wait, and clears none that the ones before it set.
 	n := 0
-	for _, p := range recent {
+	var newest *store.PushRequest
+	for i := range recent {
+		p := &recent[i]
+		if p.Status == StatusCancelled {
+			continue
+		}
 		if p.Status != StatusDenied && p.Status != StatusReported && p.Status != StatusExpired {
 			break
+		}
+		if newest == nil {
+			newest = p
 		}
 		n++
 	}
@@ -381,9 +395,9 @@ func (r *Rules) wait(recent []store.PushRequest, now time.Time) time.Duration {
 			d *= 2
 		}
 		d = min(d, r.cfg.MaxWait)
-		end := recent[0].AnsweredAt
+		end := newest.AnsweredAt
 		if end.IsZero() {
-			end = recent[0].ExpiresAt
+			end = newest.ExpiresAt
 		}
 		wait = max(wait, end.Add(d).Sub(now))
 	}

@@ -392,3 +392,84 @@ func TestSeed_6_4_OnePendingUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelledSetsNoWait: a request its requester withdrew (a device
+// replacement the new device gave up) lets the next one start at once,
+// and neither clears nor breaks the row of denied and unanswered requests
+// whose wait grows (SPEC §6.4). Only a pending or approved request can be
+// withdrawn.
+func TestCancelledSetsNoWait(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := push.New(push.Config{})
+		f := enroll(t, db, r, "a@acme.test")
+		cancel := func(req *store.PushRequest, at time.Time) bool {
+			t.Helper()
+			ok, err := db.Q.CancelPushRequest(ctx, req.ID, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		deny := func(req *store.PushRequest, at time.Time) {
+			t.Helper()
+			if _, err := f.decide(f.decision(req, push.DecisionDeny, ""), at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refused := func(at time.Time, retry int) {
+			t.Helper()
+			_, err := f.start(at, false)
+			if e, ok := err.(*varco.Error); !ok || e.Code != varco.EPushRateLimited || e.RetryAfter != retry {
+				t.Fatalf("at +%s: %v, want push_rate_limited after %d s", at.Sub(t0), err, retry)
+			}
+		}
+
+		// Withdrawn while pending: the next starts in the same second.
+		now := t0
+		req := f.mustStart(now)
+		now = now.Add(time.Second)
+		if !cancel(req, now) {
+			t.Fatal("a pending request was not withdrawn")
+		}
+		if cancel(req, now) {
+			t.Fatal("withdrawn twice")
+		}
+		b := f.mustStart(now)
+
+		// A denial's wait stays after a withdrawal.
+		now = now.Add(time.Second) // +2 s
+		deny(b, now)
+		if cancel(b, now) {
+			t.Fatal("a denied request was withdrawn")
+		}
+		refused(now.Add(time.Second), 9)
+		now = now.Add(10 * time.Second) // +12 s
+		c := f.mustStart(now)
+		now = now.Add(time.Second) // +13 s
+		if !cancel(c, now) {
+			t.Fatal("c was not withdrawn")
+		}
+		d := f.mustStart(now)
+		// The row goes on past the withdrawn one: the second denial in a
+		// row waits 20 s.
+		now = now.Add(time.Second) // +14 s
+		deny(d, now)
+		refused(now.Add(19*time.Second), 1)
+		e := f.mustStart(now.Add(20 * time.Second))
+
+		// An approved request not yet taken can be withdrawn too.
+		now = now.Add(21 * time.Second)
+		if _, err := f.decide(f.decision(e, push.DecisionApprove, e.Number), now); err != nil {
+			t.Fatal(err)
+		}
+		if !cancel(e, now) {
+			t.Fatal("an approved request was not withdrawn")
+		}
+		got, err := db.Q.PushRequestByPublicID(ctx, e.PublicID)
+		if err != nil || got.Status != push.StatusCancelled {
+			t.Fatalf("the withdrawn request %+v %v", got, err)
+		}
+		f.mustStart(now)
+	})
+}

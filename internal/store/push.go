@@ -378,6 +378,18 @@ func (q *Q) AnswerPushRequest(ctx context.Context, id int64, status string, at t
 	return n == 1, nil
 }
 
+// CancelPushRequest marks a request its requester withdrew as cancelled
+// at at, if it is still pending or approved (an approval not yet taken:
+// the caller checks that); it reports false when it was neither.
+func (q *Q) CancelPushRequest(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE push_requests SET status = 'cancelled', answered_at = $2
+		WHERE id = $1 AND status IN ('pending', 'approved')`, id, ts(at))
+	if err != nil {
+		return false, fmt.Errorf("cancel push request: %w", err)
+	}
+	return affected(res)
+}
+
 // PushDecisionView is what a push decision reads before its transaction.
 type PushDecisionView struct {
 	Device  *PushDevice

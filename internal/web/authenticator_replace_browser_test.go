@@ -22,7 +22,9 @@ import (
 // on an account whose device is the first app (SPEC §6.1). Told that the
 // account has a device, the user chooses to approve on the old device:
 // the new app shows the number, the old app shows a request to replace
-// it. A denial ends it with an error in the new app; an approval lets the
+// it. A denial ends it with an error in the new app; "Cancel" on the new
+// app withdraws the request, which leaves the old app, and the new app
+// may ask again at once; an approval lets the
 // new app register its key, and it becomes the account's one device while
 // the old app is signed out.
 func TestBrowserAuthenticatorAppReplace(t *testing.T) {
@@ -101,6 +103,15 @@ func TestBrowserAuthenticatorAppReplace(t *testing.T) {
 		t.Fatalf("the new app after the denial: %q", e)
 	}
 	s.app.Clock.(*clock.Manual).Advance(time.Minute) // past the wait a denial sets
+
+	// Cancel on the new app withdraws the request: the old app drops it,
+	// and the new app can ask again at once (no push_rate_limited).
+	ask()
+	cdpRun(t, fresh, "cancel",
+		chromedp.Click(css(`#replace-cancel`)),
+		chromedp.WaitVisible(css(`#enroll-old-device`)),
+	)
+	cdpRun(t, old, "the withdrawn request leaves the old app", chromedp.WaitNotPresent(css(`li[data-request]`)))
 
 	// An approval: the new app registers its key and shows its codes.
 	number := ask()

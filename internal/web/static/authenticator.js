@@ -184,9 +184,11 @@
   // replacement until the old device answered; approved goes on with the
   // key's registration.
   var waiting = null;
+  var replacing = null; // the approval id of the replacement waited for
   function approval(begun) {
     var token = {};
     waiting = token;
+    replacing = begun.approval;
     $("replace-number").textContent = begun.number;
     status("");
     show("replace");
@@ -210,6 +212,7 @@
             return;
           }
           waiting = null;
+          replacing = null;
           show("enroll");
           if (r.body.state === "approved") {
             resolve(register(begun));
@@ -221,6 +224,7 @@
         }).catch(function (e) {
           if (waiting === token) {
             waiting = null;
+            replacing = null;
             show("enroll");
           }
           reject(e);
@@ -575,10 +579,18 @@
 
   $("enroll-form").addEventListener("submit", function (ev) { enroll(ev, false); });
   $("enroll-old-device").addEventListener("click", function () { enroll(null, true); });
+  // Cancel stops waiting and withdraws the request, so that the old
+  // device drops it and a new one can be asked at once; the app goes
+  // back to the sign-in whether or not the server could be told.
   $("replace-cancel").addEventListener("click", function () {
+    var id = replacing;
     waiting = null;
+    replacing = null;
     status("");
     show("enroll");
+    if (id) {
+      api("DELETE", "/api/v1/authenticator/enroll/" + encodeURIComponent(id)).catch(function () {});
+    }
   });
   $("codes-done").addEventListener("click", function () {
     status("");
