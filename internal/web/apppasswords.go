@@ -42,12 +42,20 @@ type shownSecret struct {
 	PrevValidUntil time.Time // after a rotation: the old one works until then
 }
 
+// withAppPasswords runs fn only when app passwords are configured; without
+// them (Deps.AppPasswords nil) every app password route answers 404.
+func withAppPasswords(fn handlerFunc) handlerFunc {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) {
+		if h.apppw == nil {
+			h.notFound(w, r, rq)
+			return
+		}
+		fn(h, w, r, rq)
+	}
+}
+
 // appPasswords lists the account's app passwords and its mail access.
 func (h *Handler) appPasswords(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	p := h.newPage(r, rq, "apppw.title", "apppasswords")
 	notice(p, r, map[string]string{"deleted": "apppw.deleted", "access": "apppw.access_saved"})
 	h.renderAppPasswords(w, r, rq, p, http.StatusOK, nil)
@@ -115,10 +123,6 @@ func secretView(label string, c *apppassword.Created) *shownSecret {
 
 // appPasswordCreate generates a named app password and shows it once.
 func (h *Handler) appPasswordCreate(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, rq, err)
 		return
@@ -143,10 +147,6 @@ func (h *Handler) appPasswordCreate(w http.ResponseWriter, r *http.Request, rq *
 // appPasswordRotate regenerates one; the old secret keeps working for
 // 72 hours (SPEC §7.4).
 func (h *Handler) appPasswordRotate(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	var c *apppassword.Created
 	if err == nil {
@@ -178,10 +178,6 @@ func labelOf(d *appPasswordsData, id int64) string {
 
 // appPasswordDelete revokes one at once.
 func (h *Handler) appPasswordDelete(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
 		err = h.apppw.Delete(r.Context(), rq.account, id, h.meta(r))
@@ -195,10 +191,6 @@ func (h *Handler) appPasswordDelete(w http.ResponseWriter, r *http.Request, rq *
 
 // mailAccessSubmit sets which mail protocols the account may use.
 func (h *Handler) mailAccessSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, rq, err)
 		return
