@@ -160,20 +160,25 @@ func TestLoginWithPushOnTheWebPage(t *testing.T) {
 	wantRedirect(t, b.get("/login/push"), "/login?done=signin_again")
 }
 
+// pushRefusals are the ways a push request ends without an approval: how
+// the device (or the clock) answers, and the status and text of the page
+// that then says so.
+var pushRefusals = []struct {
+	name   string
+	answer func(s *site, d *device)
+	status int
+	text   string
+}{
+	{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
+	{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
+	{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
+}
+
 // TestLoginWithPushDeniedOrExpired: a denial on the device and a request
 // that expires unanswered each end on the sign-in form with their message,
 // the flow cookie cleared and no session.
 func TestLoginWithPushDeniedOrExpired(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		answer func(s *site, d *device)
-		status int
-		text   string
-	}{
-		{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
-		{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
-		{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
-	} {
+	for _, tc := range pushRefusals {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSite(t, siteOptions{dev: true, manualClock: true})
 			s.standard()
