@@ -129,19 +129,7 @@ func (h *Handler) appPasswordCreate(w http.ResponseWriter, r *http.Request, rq *
 	}
 	label := r.PostForm.Get("label")
 	c, err := h.apppw.Create(r.Context(), rq.account, label, h.meta(r))
-	p := h.newPage(r, rq, "apppw.title", "apppasswords")
-	if err != nil {
-		msg, ok := formError(p.Lang, err)
-		if !ok {
-			h.fail(w, r, rq, err)
-			return
-		}
-		p.Error = msg
-		h.renderAppPasswords(w, r, rq, p, errorStatus(err), func(d *appPasswordsData) { d.Label = label })
-		return
-	}
-	p.Notice = p.T("apppw.created")
-	h.renderAppPasswords(w, r, rq, p, http.StatusOK, func(d *appPasswordsData) { d.Created = secretView(labelOf(d, c.ID), c) })
+	h.showSecret(w, r, rq, c, err, "apppw.created", func(d *appPasswordsData) { d.Label = label })
 }
 
 // appPasswordRotate regenerates one; the old secret keeps working for
@@ -152,6 +140,14 @@ func (h *Handler) appPasswordRotate(w http.ResponseWriter, r *http.Request, rq *
 	if err == nil {
 		c, err = h.apppw.Rotate(r.Context(), rq.account, id, h.meta(r))
 	}
+	h.showSecret(w, r, rq, c, err, "apppw.rotated", nil)
+}
+
+// showSecret answers a generation or a rotation: the page with the new
+// secret shown once and the notice, or with err's message (onError adjusts
+// that page's data) when it is the user's to fix, else the error page.
+func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, rq *request, c *apppassword.Created, err error,
+	notice string, onError func(*appPasswordsData)) {
 	p := h.newPage(r, rq, "apppw.title", "apppasswords")
 	if err != nil {
 		msg, ok := formError(p.Lang, err)
@@ -160,10 +156,10 @@ func (h *Handler) appPasswordRotate(w http.ResponseWriter, r *http.Request, rq *
 			return
 		}
 		p.Error = msg
-		h.renderAppPasswords(w, r, rq, p, errorStatus(err), nil)
+		h.renderAppPasswords(w, r, rq, p, errorStatus(err), onError)
 		return
 	}
-	p.Notice = p.T("apppw.rotated")
+	p.Notice = p.T(notice)
 	h.renderAppPasswords(w, r, rq, p, http.StatusOK, func(d *appPasswordsData) { d.Created = secretView(labelOf(d, c.ID), c) })
 }
 
