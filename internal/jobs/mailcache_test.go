@@ -14,24 +14,37 @@ type flushes []string
 
 func (f *flushes) Flush(users ...string) { *f = append(*f, users...) }
 
+// want checks that the flushes so far are users, in order.
+func (f *flushes) want(t *testing.T, users ...string) {
+	t.Helper()
+	if !reflect.DeepEqual([]string(*f), users) {
+		t.Fatalf("flushed %q, want %q", *f, users)
+	}
+}
+
+// recordFlushes makes the jobs' mail cache flushes land in the list it
+// returns.
+func (e *env) recordFlushes() *flushes {
+	got := &flushes{}
+	e.app.Jobs.SetMailCache(got)
+	return got
+}
+
 // TestAppPasswordExpiryFlushesMailCache: SPEC §7.3/§7.6 — the run that
 // finds an app password expired tells the mail servers' auth cache to
 // forget its account, once; the warnings before do not.
 func TestAppPasswordExpiryFlushesMailCache(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		var got flushes
-		e.app.Jobs.SetMailCache(&got)
+		got := e.recordFlushes()
 		a := e.withTwoFactor()
 		e.createAppPassword(a, "Thunderbird") // expires at day 90
 		e.at(89 * day)                        // the 1-day warning
-		if len(got) != 0 {
-			t.Fatalf("a warning flushed %q", got)
+		if len(*got) != 0 {
+			t.Fatalf("a warning flushed %q", *got)
 		}
 		e.at(90 * day)
 		e.at(91 * day)
-		if want := (flushes{a.Email}); !reflect.DeepEqual(got, want) {
-			t.Fatalf("flushed %q, want %q", got, want)
-		}
+		got.want(t, a.Email)
 	})
 }
 
@@ -40,18 +53,15 @@ func TestAppPasswordExpiryFlushesMailCache(t *testing.T) {
 // mail servers' auth cache to forget it, once.
 func TestSuspensionFlushesMailCache(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		var got flushes
-		e.app.Jobs.SetMailCache(&got)
+		got := e.recordFlushes()
 		a := e.Account("mario@acme.test")
 		e.at(100 * day) // expired, not yet suspended
-		if len(got) != 0 {
-			t.Fatalf("before the suspension: flushed %q", got)
+		if len(*got) != 0 {
+			t.Fatalf("before the suspension: flushed %q", *got)
 		}
 		e.at(200 * day)
 		e.at(201 * day)
-		if want := (flushes{a.Email}); !reflect.DeepEqual(got, want) {
-			t.Fatalf("flushed %q, want %q", got, want)
-		}
+		got.want(t, a.Email)
 		if s := e.Account("mario@acme.test").Status; s != "suspended" {
 			t.Fatalf("status %q", s)
 		}
@@ -65,8 +75,7 @@ func TestSuspensionFlushesMailCache(t *testing.T) {
 // grace that a second rotation or a deletion ended first, do not.
 func TestAppPasswordGraceEndFlushesMailCache(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		var got flushes
-		e.app.Jobs.SetMailCache(&got)
+		got := e.recordFlushes()
 		a := e.withTwoFactor()
 		ctx := context.Background()
 		id := e.createAppPassword(a, "Thunderbird")
@@ -79,13 +88,11 @@ func TestAppPasswordGraceEndFlushesMailCache(t *testing.T) {
 			t.Fatalf("grace until %v, want %v", c.PrevValidUntil, want)
 		}
 		e.at(10*day + 71*time.Hour)
-		if len(got) != 0 {
-			t.Fatalf("within the grace: flushed %q", got)
+		if len(*got) != 0 {
+			t.Fatalf("within the grace: flushed %q", *got)
 		}
 		e.at(10*day + 72*time.Hour) // the grace is over
-		if want := (flushes{a.Email}); !reflect.DeepEqual(got, want) {
-			t.Fatalf("flushed %q, want %q", got, want)
-		}
+		got.want(t, a.Email)
 		p, err := e.app.DB.AppPasswordByID(ctx, a.ID, id)
 		if err != nil {
 			t.Fatal(err)
@@ -95,8 +102,8 @@ func TestAppPasswordGraceEndFlushesMailCache(t *testing.T) {
 		}
 		e.at(10*day + 73*time.Hour)
 		e.at(11 * day)
-		if len(got) != 1 {
-			t.Fatalf("the ended grace flushed again: %q", got)
+		if len(*got) != 1 {
+			t.Fatalf("the ended grace flushed again: %q", *got)
 		}
 
 		// A grace that a deletion ended first is not flushed again by
@@ -109,8 +116,8 @@ func TestAppPasswordGraceEndFlushesMailCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.at(15 * day)
-		if len(got) != 1 {
-			t.Fatalf("a deleted app password's grace flushed: %q", got)
+		if len(*got) != 1 {
+			t.Fatalf("a deleted app password's grace flushed: %q", *got)
 		}
 	})
 }
