@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,28 +117,9 @@ func (b *blackbox) call(method, path, token string, body any) (int, map[string]a
 // header name/value pairs, and decodes the JSON answer.
 func (b *blackbox) send(method, path, token string, body any, hdr ...string) (int, map[string]any) {
 	b.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		buf, _ := json.Marshal(body)
-		rd = bytes.NewReader(buf)
-	}
-	req, _ := http.NewRequest(method, b.url+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
+	resp, raw := testenv.CallJSON(b.t, method, b.url+path, token, body, hdr...)
 	var m map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&m)
+	_ = json.Unmarshal(raw, &m)
 	return resp.StatusCode, m
 }
 

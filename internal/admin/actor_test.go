@@ -14,6 +14,23 @@ import (
 	"varco.dev/varco/internal/testenv"
 )
 
+// newApp starts varco on the database at url with organization "acme".
+func newApp(t *testing.T, url string) (*app.App, *varco.Org) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: url, Listen: "127.0.0.1:0", BaseURL: "http://varco.test", LogLevel: "info"}
+	a, err := app.New(ctx, cfg, app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	o, err := a.Admin.CreateOrg(ctx, admin.Operator(), "acme", varco.PlanPro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, o
+}
+
 // TestNobodyIsRefusedEverything calls every method of the admin service
 // that takes an Actor with the zero Actor (and with an AccountActor of no
 // account), the other arguments aimed at a real organization and account,
@@ -22,16 +39,7 @@ func TestNobodyIsRefusedEverything(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			cfg := &config.Config{AuditDir: t.TempDir(), DatabaseURL: testenv.DatabaseURL(t, engine), Listen: "127.0.0.1:0", BaseURL: "http://varco.test", LogLevel: "info"}
-			a, err := app.New(ctx, cfg, app.Options{HashParams: &password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			o, err := a.Admin.CreateOrg(ctx, admin.Operator(), "acme", varco.PlanPro)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, o := newApp(t, testenv.DatabaseURL(t, engine))
 			u, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "mario@acme.test", Password: "Rossi-Verde-2026", Org: "acme"})
 			if err != nil {
 				t.Fatal(err)
@@ -92,6 +100,45 @@ func TestNobodyIsRefusedEverything(t *testing.T) {
 			}
 			if got, err := a.DB.AccountByID(ctx, u.ID); err != nil || got.Status != varco.StatusActive {
 				t.Errorf("account after refused actions: %+v %v", got, err)
+			}
+		})
+	}
+}
+
+// TestOnlySupportChangesSupport: an org admin is refused with forbidden
+// when it disables, re-enables, sends a reset link to or requires a new
+// password of a support account, even one (by a fault in the data) in its
+// own organization.
+func TestOnlySupportChangesSupport(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			url := testenv.DatabaseURL(t, engine)
+			a, o := newApp(t, url)
+			anna, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "anna@acme.test", Password: "Bianchi-Admin-2026", Org: "acme", Role: varco.RoleOrgAdmin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			help, err := a.Admin.CreateUser(ctx, admin.Operator(), admin.NewUser{Email: "help@provider.test", Password: "Service-Desk-2026", Role: varco.RoleSupport})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := testenv.RawDB(t, url).Exec(`UPDATE accounts SET org_id = $1 WHERE id = $2`, o.ID, help.ID); err != nil {
+				t.Fatal(err)
+			}
+			byAnna := admin.AccountActor(anna)
+			for name, call := range map[string]func() error{
+				"DisableUser":           func() error { return a.Admin.DisableUser(ctx, byAnna, help.ID) },
+				"EnableUser":            func() error { _, err := a.Admin.EnableUser(ctx, byAnna, help.ID); return err },
+				"SendResetLink":         func() error { return a.Admin.SendResetLink(ctx, byAnna, help.ID) },
+				"RequirePasswordChange": func() error { return a.Admin.RequirePasswordChange(ctx, byAnna, help.ID) },
+			} {
+				if err := call(); !varco.IsCode(err, varco.EForbidden) {
+					t.Errorf("%s of support by an org admin: %v, want forbidden", name, err)
+				}
+			}
+			if got, err := a.DB.AccountByID(ctx, help.ID); err != nil || got.Status != varco.StatusActive || got.MustChangePassword {
+				t.Errorf("support after refused actions: %+v %v", got, err)
 			}
 		})
 	}

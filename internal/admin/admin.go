@@ -327,6 +327,19 @@ func (s *Service) User(ctx context.Context, actor Actor, id int64) (*varco.Accou
 	return a, nil
 }
 
+// managedUser is User for a change to the account: a support account is
+// changed by support only, an org admin is refused with forbidden.
+func (s *Service) managedUser(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
+	a, err := s.User(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role == varco.RoleSupport && !isSupport(actor) {
+		return nil, forbidden()
+	}
+	return a, nil
+}
+
 // UserByEmail is User by login address.
 func (s *Service) UserByEmail(ctx context.Context, actor Actor, email string) (*varco.Account, error) {
 	if !isSupport(actor) && !isOrgAdmin(actor) {
@@ -367,12 +380,9 @@ func (s *Service) OrgActivity(ctx context.Context, actor Actor, orgID int64, f s
 
 // DisableUser disables an account and revokes its sessions.
 func (s *Service) DisableUser(ctx context.Context, actor Actor, id int64) error {
-	a, err := s.User(ctx, actor, id)
+	a, err := s.managedUser(ctx, actor, id)
 	if err != nil {
 		return err
-	}
-	if a.Role == varco.RoleSupport && !isSupport(actor) {
-		return forbidden()
 	}
 	now := s.clock.Now()
 	return s.db.InTx(ctx, func(q *store.Q) error {
@@ -479,12 +489,9 @@ func (s *Service) ReactivateUser(ctx context.Context, actor Actor, id int64) (*v
 // Only an active account gets one (EConflict otherwise): a reset never
 // reactivates (§4.4). The user's own earlier links stop working.
 func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) error {
-	a, err := s.User(ctx, actor, id)
+	a, err := s.managedUser(ctx, actor, id)
 	if err != nil {
 		return err
-	}
-	if a.Role == varco.RoleSupport && !isSupport(actor) {
-		return forbidden()
 	}
 	if a.Status != varco.StatusActive {
 		return varco.E(varco.EConflict, "error.reactivate_first", a.Status)
@@ -516,12 +523,9 @@ func (s *Service) SendResetLink(ctx context.Context, actor Actor, id int64) erro
 // same scope as SendResetLink. Its sessions end, so the next sign-in comes
 // at once. It is recorded as the admin's.
 func (s *Service) RequirePasswordChange(ctx context.Context, actor Actor, id int64) error {
-	a, err := s.User(ctx, actor, id)
+	a, err := s.managedUser(ctx, actor, id)
 	if err != nil {
 		return err
-	}
-	if a.Role == varco.RoleSupport && !isSupport(actor) {
-		return forbidden()
 	}
 	now := s.clock.Now()
 	err = s.db.InTx(ctx, func(q *store.Q) error {
@@ -542,12 +546,9 @@ func (s *Service) RequirePasswordChange(ctx context.Context, actor Actor, id int
 // EnableUser gives a disabled account back its access; not disabled is
 // EConflict (a suspended one is reactivated, a locked one unlocked).
 func (s *Service) EnableUser(ctx context.Context, actor Actor, id int64) (*varco.Account, error) {
-	a, err := s.User(ctx, actor, id)
+	a, err := s.managedUser(ctx, actor, id)
 	if err != nil {
 		return nil, err
-	}
-	if a.Role == varco.RoleSupport && !isSupport(actor) {
-		return nil, forbidden()
 	}
 	now := s.clock.Now()
 	err = s.db.InTx(ctx, func(q *store.Q) error {

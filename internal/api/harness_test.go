@@ -1,18 +1,16 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"varco.dev/varco/internal/app"
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/config"
+	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smssink"
 	"varco.dev/varco/internal/testenv/smtpsink"
@@ -85,39 +83,11 @@ func (r reply) str(key string) string {
 	return s
 }
 
-// do sends a request with an optional JSON body and Bearer token.
+// do sends a request with an optional JSON body and Bearer token
+// (testenv.CallJSON) and decodes the JSON answer.
 func (h *harness) do(method, path, token string, body any, hdr ...string) reply {
 	h.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		buf, _ := json.Marshal(b)
-		rd = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, h.url+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := testenv.CallJSON(h.t, method, h.url+path, token, body, hdr...)
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	_ = json.Unmarshal(raw, &r.body)
 	return r

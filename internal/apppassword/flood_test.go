@@ -9,7 +9,6 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/apppassword"
-	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
@@ -204,30 +203,8 @@ func TestCloseDrains(t *testing.T) {
 func TestMailFailureFloodTwoProcesses(t *testing.T) {
 	for _, engine := range testenv.Engines() {
 		t.Run(engine, func(t *testing.T) {
-			url := testenv.DatabaseURL(t, engine)
-			keys := testenv.AuditKeys(t)
-			dir := t.TempDir()
-			clk := clock.NewManual(t0)
-			open := func() (*store.DB, *apppassword.Service) {
-				db, err := store.Open(t.Context(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				if _, err := db.Migrate(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-				db.SetAuditKeys(keys)
-				k, err := apppassword.LoadKeys(dir, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return db, apppassword.NewService(apppassword.Deps{DB: db, Keys: k, Clock: clk, Verifier: verifier{},
-					Throttle: apppassword.Throttling{AccountFailures: 1000, IPFailures: 1000}})
-			}
-			db, one := open()
-			_, two := open()
-			e := &env{t: t, db: db, clk: clk, svc: one, ctx: t.Context()}
+			_, e, other := twoProcesses(t, engine, apppassword.Deps{Throttle: apppassword.Throttling{AccountFailures: 1000, IPFailures: 1000}})
+			db, clk, one, two := e.db, e.clk, e.svc, other.svc
 			a := e.account("two@example.test", varco.PlanBasic, true)
 			var refused atomic.Int64
 			for round := range 3 {

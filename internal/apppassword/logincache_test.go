@@ -1,7 +1,6 @@
 package apppassword_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/apppassword"
-	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/store"
 	"varco.dev/varco/internal/testenv"
 )
@@ -26,26 +24,11 @@ type cacheRig struct {
 }
 
 func newCacheRig(t *testing.T, engine string) *cacheRig {
-	url := testenv.DatabaseURL(t, engine)
-	db, other := testenv.OpenDBAt(t, url), testenv.OpenDBAt(t, url)
-	other.SetAuditKeys(db.AuditKeys()) // one chain, sealed with one key
-	keys, err := apppassword.LoadKeys(t.TempDir(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(t0)
-	service := func(db *store.DB) *apppassword.Service {
-		// No sweep during a test: its statements would be counted.
-		s := apppassword.NewService(apppassword.Deps{DB: db, Keys: keys, Clock: clk, Verifier: verifier{},
-			Batching: apppassword.Batching{SweepEvery: time.Hour}})
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		return s
-	}
-	r := &cacheRig{url: url, notified: make(chan struct{}, 100),
-		env:   &env{t: t, db: db, clk: clk, ctx: context.Background(), svc: service(db)},
-		other: &env{t: t, db: other, clk: clk, ctx: context.Background(), svc: service(other)}}
+	// No sweep during a test: its statements would be counted.
+	url, e, other := twoProcesses(t, engine, apppassword.Deps{Batching: apppassword.Batching{SweepEvery: time.Hour}})
+	r := &cacheRig{env: e, other: other, url: url, notified: make(chan struct{}, 100)}
 	// Without its listener a process serves nothing from memory.
-	testenv.ListenChanges(t, db, func() { r.notified <- struct{}{} })
+	testenv.ListenChanges(t, e.db, func() { r.notified <- struct{}{} })
 	return r
 }
 

@@ -21,13 +21,8 @@ func (f *flushes) Flush(users ...string) { *f = append(*f, users...) }
 // password, do not.
 func TestMailCacheFlushedAfterRevocations(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
 		var got flushes
-		keys, err := apppassword.LoadKeys(t.TempDir(), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.svc = apppassword.NewService(apppassword.Deps{DB: db, Keys: keys, Clock: e.clk, Verifier: verifier{}, MailCache: &got})
+		e := newEnvWith(t, db, apppassword.Deps{MailCache: &got})
 		a := e.account("mario@example.test", varco.PlanPro, true)
 		c := e.create(a, "phone")
 		if len(got) != 0 {

@@ -34,17 +34,40 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env { return newEnvWith(t, db, apppassword.Deps{}) }
 
-// newEnvWith is newEnv with d's Throttle and Batching.
+// newEnvWith is newEnv with d's other fields (Throttle, Batching,
+// MailCache).
 func newEnvWith(t *testing.T, db *store.DB, d apppassword.Deps) *env {
-	keys, err := apppassword.LoadKeys(t.TempDir(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(t0)
+	return envOn(t, db, newKeys(t), clock.NewManual(t0), d)
+}
+
+// twoProcesses opens a fresh database of engine twice, as two varco
+// processes behind a load balancer (on SQLite, two pools on one file): one
+// and two each have their own Service (with d's other fields, as
+// newEnvWith), and share the history's key, the app password keys and the
+// clock. url is the database's.
+func twoProcesses(t *testing.T, engine string, d apppassword.Deps) (url string, one, two *env) {
+	url = testenv.DatabaseURL(t, engine)
+	db, other := testenv.OpenDBAt(t, url), testenv.OpenDBAt(t, url)
+	other.SetAuditKeys(db.AuditKeys()) // one chain, sealed with one key
+	keys, clk := newKeys(t), clock.NewManual(t0)
+	return url, envOn(t, db, keys, clk, d), envOn(t, other, keys, clk, d)
+}
+
+// envOn is an env whose Service, on db with keys and clk, is closed when
+// the test ends.
+func envOn(t *testing.T, db *store.DB, keys *apppassword.Keys, clk *clock.Manual, d apppassword.Deps) *env {
 	d.DB, d.Keys, d.Clock, d.Verifier = db, keys, clk, verifier{}
 	svc := apppassword.NewService(d)
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	return &env{t: t, db: db, clk: clk, ctx: context.Background(), svc: svc}
+}
+
+func newKeys(t *testing.T) *apppassword.Keys {
+	keys, err := apppassword.LoadKeys(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // account makes an account on a new organization of plan; twoFactor

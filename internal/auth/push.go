@@ -57,29 +57,46 @@ func (s *Service) startPush(ctx context.Context, a *varco.Account, m Meta, now t
 			return err
 		}
 		pc := push.Context{Application: f.Application, IP: f.IP, Location: f.Location, Browser: f.UserAgent, Risky: r.StepUp}
-		st, err := s.push.Start(ctx, q, a.ID, push.PurposeLogin, f.ID, pc, now)
+		st, err := s.sendPush(ctx, q, a, m, push.PurposeLogin, f.ID, pc, push.PurposeLogin+" "+r.Reason, now)
 		if err != nil {
 			return err
 		}
-		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
-			return err
-		}
-		if err := s.notifyDevice(ctx, q, st); err != nil {
-			return err
-		}
 		res.Flow, res.Number = id, st.Request.Number
-		// The device's open event stream, here or in another process,
-		// hears of the new request once this commits.
-		if err := q.NotifyPush(ctx, a.ID); err != nil {
-			return err
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeLogin+" "+r.Reason))
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start push: %w", err)
 	}
 	s.decided.BroadcastTo(a.ID)
 	return res, nil
+}
+
+// sendPush starts, in q, a push request of purpose to a's device (ref: the
+// login flow or enrollment it belongs to, 0 for none) and records it as
+// push_sent with detail: the requests found expired meanwhile are recorded
+// push_expired, the device gets its Web Push, and its open event stream,
+// here or in another process, hears of the new request once q commits.
+// The caller wakes the account's waiting streams after the commit
+// (s.decided.BroadcastTo).
+func (s *Service) sendPush(ctx context.Context, q Store, a *varco.Account, m Meta, purpose string, ref int64, pc push.Context,
+	detail string, now time.Time) (*push.Started, error) {
+	st, err := s.push.Start(ctx, q, a.ID, purpose, ref, pc, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
+		return nil, err
+	}
+	if err := s.notifyDevice(ctx, q, st); err != nil {
+		return nil, err
+	}
+	if err := q.NotifyPush(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	if err := q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, detail)); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // recordExpired records push_expired for requests found expired.
@@ -373,20 +390,8 @@ func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, e
 		return nil, err
 	}
 	pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
-	st, err := s.push.Start(ctx, q, a.ID, push.PurposeReplaceDevice, e.ID, pc, now)
+	st, err := s.sendPush(ctx, q, a, m, push.PurposeReplaceDevice, e.ID, pc, push.PurposeReplaceDevice, now)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
-		return nil, err
-	}
-	if err := s.notifyDevice(ctx, q, st); err != nil {
-		return nil, err
-	}
-	if err := q.NotifyPush(ctx, a.ID); err != nil {
-		return nil, err
-	}
-	if err := q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, push.PurposeReplaceDevice)); err != nil {
 		return nil, err
 	}
 	return &Enrolled{Pending: true, Enrollment: id, Number: st.Request.Number, ExpiresAt: st.Request.ExpiresAt}, nil
@@ -797,21 +802,12 @@ func (s *Service) startAccountPush(ctx context.Context, a *varco.Account, m Meta
 	m = s.located(repaired(m), a.Language())
 	err = s.inTx(ctx, func(q Store) error {
 		pc := push.Context{Application: m.Application, IP: m.IP, Location: m.Location, Browser: m.UserAgent}
-		st, err := s.push.Start(ctx, q, a.ID, purpose, 0, pc, now)
+		st, err := s.sendPush(ctx, q, a, m, purpose, 0, pc, purpose, now)
 		if err != nil {
 			return err
 		}
-		if err := s.recordExpired(ctx, q, a, st.Expired); err != nil {
-			return err
-		}
-		if err := s.notifyDevice(ctx, q, st); err != nil {
-			return err
-		}
 		id, number = st.Request.PublicID, st.Request.Number
-		if err := q.NotifyPush(ctx, a.ID); err != nil {
-			return err
-		}
-		return q.AppendEvent(ctx, s.event(a, varco.EventPushSent, varco.OutcomeSuccess, m, purpose))
+		return nil
 	})
 	if err != nil {
 		return "", "", err

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -36,12 +37,7 @@ func SMSEvents() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for e := range set[Languages[0]] {
-		out = append(out, e)
-	}
-	slices.Sort(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(set[Languages[0]])), nil
 }
 
 // RenderSMS renders the SMS text of event in lang (English when lang has no

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -135,12 +136,7 @@ func Events() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for e := range set[Languages[0]] {
-		out = append(out, e)
-	}
-	slices.Sort(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(set[Languages[0]])), nil
 }
 
 // Render renders event in lang (English when lang has no templates) with

@@ -165,18 +165,8 @@ func (q *Q) ExistingEmails(ctx context.Context, emails []string) (map[string]boo
 	if len(emails) == 0 {
 		return out, nil
 	}
-	var sb strings.Builder
-	sb.WriteString(`SELECT email FROM accounts WHERE email IN (`)
-	args := make([]any, len(emails))
-	for i, e := range emails {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		q.placeholder(&sb, i+1)
-		args[i] = e
-	}
-	sb.WriteByte(')')
-	rows, err := q.q.QueryContext(ctx, sb.String(), args...)
+	query, args := q.inList(`SELECT email FROM accounts WHERE email`, emails)
+	rows, err := q.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("existing emails: %w", err)
 	}
@@ -201,4 +191,22 @@ func (q *Q) placeholder(sb *strings.Builder, n int) {
 	}
 	sb.WriteByte('$')
 	sb.WriteString(strconv.Itoa(n))
+}
+
+// inList returns head followed by " IN (…)" with one parameter for each of
+// vals, and vals as the statement's arguments.
+func (q *Q) inList(head string, vals []string) (string, []any) {
+	var sb strings.Builder
+	sb.WriteString(head)
+	sb.WriteString(" IN (")
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		q.placeholder(&sb, i+1)
+		args[i] = v
+	}
+	sb.WriteByte(')')
+	return sb.String(), args
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -41,18 +40,8 @@ func (q *Q) ThrottleStates(ctx context.Context, keys ...string) (map[string]Thro
 	if len(keys) == 0 {
 		return out, nil
 	}
-	var sb strings.Builder
-	sb.WriteString(`SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (`)
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		q.placeholder(&sb, i+1)
-		args[i] = k
-	}
-	sb.WriteByte(')')
-	rows, err := q.query(ctx, sb.String(), args...)
+	query, args := q.inList(`SELECT key, failures, window_start, blocked_until FROM throttle WHERE key`, keys)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("throttle states: %w", err)
 	}

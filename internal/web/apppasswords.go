@@ -42,12 +42,20 @@ type shownSecret struct {
 	PrevValidUntil time.Time // after a rotation: the old one works until then
 }
 
+// withAppPasswords runs fn only when app passwords are configured; without
+// them (Deps.AppPasswords nil) every app password route answers 404.
+func withAppPasswords(fn handlerFunc) handlerFunc {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request) {
+		if h.apppw == nil {
+			h.notFound(w, r, rq)
+			return
+		}
+		fn(h, w, r, rq)
+	}
+}
+
 // appPasswords lists the account's app passwords and its mail access.
 func (h *Handler) appPasswords(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	p := h.newPage(r, rq, "apppw.title", "apppasswords")
 	notice(p, r, map[string]string{"deleted": "apppw.deleted", "access": "apppw.access_saved"})
 	h.renderAppPasswords(w, r, rq, p, http.StatusOK, nil)
@@ -115,43 +123,31 @@ func secretView(label string, c *apppassword.Created) *shownSecret {
 
 // appPasswordCreate generates a named app password and shows it once.
 func (h *Handler) appPasswordCreate(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, rq, err)
 		return
 	}
 	label := r.PostForm.Get("label")
 	c, err := h.apppw.Create(r.Context(), rq.account, label, h.meta(r))
-	p := h.newPage(r, rq, "apppw.title", "apppasswords")
-	if err != nil {
-		msg, ok := formError(p.Lang, err)
-		if !ok {
-			h.fail(w, r, rq, err)
-			return
-		}
-		p.Error = msg
-		h.renderAppPasswords(w, r, rq, p, errorStatus(err), func(d *appPasswordsData) { d.Label = label })
-		return
-	}
-	p.Notice = p.T("apppw.created")
-	h.renderAppPasswords(w, r, rq, p, http.StatusOK, func(d *appPasswordsData) { d.Created = secretView(labelOf(d, c.ID), c) })
+	h.showSecret(w, r, rq, c, err, "apppw.created", func(d *appPasswordsData) { d.Label = label })
 }
 
 // appPasswordRotate regenerates one; the old secret keeps working for
 // 72 hours (SPEC §7.4).
 func (h *Handler) appPasswordRotate(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	var c *apppassword.Created
 	if err == nil {
 		c, err = h.apppw.Rotate(r.Context(), rq.account, id, h.meta(r))
 	}
+	h.showSecret(w, r, rq, c, err, "apppw.rotated", nil)
+}
+
+// showSecret answers a generation or a rotation: the page with the new
+// secret shown once and the notice, or with err's message (onError adjusts
+// that page's data) when it is the user's to fix, else the error page.
+func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, rq *request, c *apppassword.Created, err error,
+	notice string, onError func(*appPasswordsData)) {
 	p := h.newPage(r, rq, "apppw.title", "apppasswords")
 	if err != nil {
 		msg, ok := formError(p.Lang, err)
@@ -160,10 +156,10 @@ func (h *Handler) appPasswordRotate(w http.ResponseWriter, r *http.Request, rq *
 			return
 		}
 		p.Error = msg
-		h.renderAppPasswords(w, r, rq, p, errorStatus(err), nil)
+		h.renderAppPasswords(w, r, rq, p, errorStatus(err), onError)
 		return
 	}
-	p.Notice = p.T("apppw.rotated")
+	p.Notice = p.T(notice)
 	h.renderAppPasswords(w, r, rq, p, http.StatusOK, func(d *appPasswordsData) { d.Created = secretView(labelOf(d, c.ID), c) })
 }
 
@@ -178,10 +174,6 @@ func labelOf(d *appPasswordsData, id int64) string {
 
 // appPasswordDelete revokes one at once.
 func (h *Handler) appPasswordDelete(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err == nil {
 		err = h.apppw.Delete(r.Context(), rq.account, id, h.meta(r))
@@ -195,10 +187,6 @@ func (h *Handler) appPasswordDelete(w http.ResponseWriter, r *http.Request, rq *
 
 // mailAccessSubmit sets which mail protocols the account may use.
 func (h *Handler) mailAccessSubmit(w http.ResponseWriter, r *http.Request, rq *request) {
-	if h.apppw == nil {
-		h.notFound(w, r, rq)
-		return
-	}
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, rq, err)
 		return

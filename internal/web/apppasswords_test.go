@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/apppassword"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/web"
 )
 
 // secretRE finds the app password shown once: four groups of four letters.
@@ -189,4 +191,32 @@ func TestActivityShowsRepeatedFailures(t *testing.T) {
 	if n := strings.Count(p.body, `data-event="mail_login_failed"`); n != 2 {
 		t.Fatalf("%d entries, want 2:\n%s", n, p.body)
 	}
+}
+
+// TestAppPasswordPagesNotConfigured: without app passwords (Deps.AppPasswords
+// nil) every app password route answers 404 to a signed-in account, and
+// still sends a signed-out visitor to sign in first.
+func TestAppPasswordPagesNotConfigured(t *testing.T) {
+	s := newSite(t)
+	s.standard()
+	mux := http.NewServeMux()
+	web.New(web.Deps{Auth: s.app.Auth, Recovery: s.app.Recovery, Admin: s.app.Admin, DB: s.app.DB, Dev: true,
+		Log: s.app.Log, Clock: s.app.Clock, Streams: s.app.Streams}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	bare := &site{t: t, url: srv.URL}
+
+	out := s.browser()
+	out.site = bare
+	wantRedirect(t, out.get("/profile/app-passwords"), "/login")
+
+	b := s.browser()
+	b.login("luigi@other.test", luigiPW) // on the configured site: the cookie is the same session
+	b.site = bare
+	want(t, b.get("/profile"), 200)
+	want(t, b.get("/profile/app-passwords"), 404)
+	want(t, b.post("/profile/app-passwords", url.Values{"label": {"Thunderbird"}}), 404)
+	want(t, b.post("/profile/app-passwords/1/rotate", nil), 404)
+	want(t, b.post("/profile/app-passwords/1/delete", nil), 404)
+	want(t, b.post("/profile/mail-access", url.Values{"imap": {"on"}}), 404)
 }

@@ -24,122 +24,75 @@ func TestBrowserJourney(t *testing.T) {
 
 	bctx := chromium.Start(t, 60*time.Second)
 
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
-	location := func() string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Location())
-		if err != nil {
-			t.Fatalf("location: %v", err)
-		}
-		return v
-	}
-	// click clicks a link or button, waits for the page it loads and checks
-	// its status.
-	click := func(sel string, status int64) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(bctx, chromedp.Click(css(sel)))
-		if err != nil {
-			t.Fatalf("click %s: %v", sel, err)
-		}
-		if resp.Status != status {
-			t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
-		}
-	}
-
 	// Chromium asks for English (en-US), so the form is in English.
-	if err := chromedp.Do(bctx,
+	cdpRun(t, bctx, "login form",
 		chromedp.Navigate(s.url+"/login"),
 		chromedp.WaitVisible(css(`#email`)),
 		chromedp.WaitReady(css(`html[lang="en"]`)),
 		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
 		chromedp.SendKeys(css(`#password`), marioPW),
-	); err != nil {
-		t.Fatalf("login form: %v", err)
-	}
-	click(`form[action="/login"] button[type=submit]`, 200)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
-		t.Fatalf("profile: %v", err)
-	}
-	if name, loc := text(`#display-name`), location(); name != "Mario Rossi" || !strings.HasSuffix(loc, "/profile") {
+	)
+	cdpClick(t, bctx, `form[action="/login"] button[type=submit]`, 200)
+	cdpRun(t, bctx, "profile", chromedp.WaitVisible(css(`#display-name`)))
+	if name, loc := cdpText(t, bctx, `#display-name`), cdpLocation(t, bctx); name != "Mario Rossi" || !strings.HasSuffix(loc, "/profile") {
 		t.Fatalf("after sign-in: name %q at %q", name, loc)
 	}
 
 	// Mario's account is Italian, so the signed-in pages are Italian.
-	click(`nav.main a[href="/profile/activity"]`, 200)
-	if err := chromedp.Do(bctx,
+	cdpClick(t, bctx, `nav.main a[href="/profile/activity"]`, 200)
+	cdpRun(t, bctx, "activity",
 		chromedp.WaitVisible(css(`tr[data-event="login_succeeded"]`)),
 		chromedp.WaitReady(css(`html[lang="it"]`)),
-	); err != nil {
-		t.Fatalf("activity: %v", err)
-	}
-	if h := text(`h1`); h != "Cronologia attività" {
+	)
+	if h := cdpText(t, bctx, `h1`); h != "Cronologia attività" {
 		t.Fatalf("activity heading %q", h)
 	}
-	if ev := text(`tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Accesso riuscito" {
+	if ev := cdpText(t, bctx, `tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Accesso riuscito" {
 		t.Fatalf("login event shown as %q", ev)
 	}
 
-	click(`nav.langs a[hreflang="en"]`, 200)
-	if err := chromedp.Do(bctx,
+	cdpClick(t, bctx, `nav.langs a[hreflang="en"]`, 200)
+	cdpRun(t, bctx, "switch to English",
 		chromedp.WaitReady(css(`html[lang="en"]`)),
 		chromedp.WaitVisible(css(`tr[data-event="login_succeeded"]`)),
-	); err != nil {
-		t.Fatalf("switch to English: %v", err)
-	}
-	if h := text(`h1`); h != "Activity history" {
+	)
+	if h := cdpText(t, bctx, `h1`); h != "Activity history" {
 		t.Fatalf("after the switch the heading is %q", h)
 	}
-	if ev := text(`tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Signed in" {
+	if ev := cdpText(t, bctx, `tr[data-event="login_succeeded"] td:nth-child(2)`); ev != "Signed in" {
 		t.Fatalf("login event shown as %q", ev)
 	}
 
-	click(`form[action="/logout"] button`, 200)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`))); err != nil {
-		t.Fatalf("sign out: %v", err)
-	}
-	if n, loc := text(`p.notice`), location(); n != "You have signed out." || !strings.Contains(loc, "/login") {
+	cdpClick(t, bctx, `form[action="/logout"] button`, 200)
+	cdpRun(t, bctx, "sign out", chromedp.WaitVisible(css(`p.notice`)))
+	if n, loc := cdpText(t, bctx, `p.notice`), cdpLocation(t, bctx); n != "You have signed out." || !strings.Contains(loc, "/login") {
 		t.Fatalf("after sign-out: notice %q at %q", n, loc)
 	}
 	// Signed out for real: the profile sends the browser back to the form.
-	if err := chromedp.Do(bctx, chromedp.Navigate(s.url+"/profile"), chromedp.WaitVisible(css(`#email`))); err != nil {
-		t.Fatalf("profile after sign-out: %v", err)
-	}
-	if loc := location(); !strings.HasSuffix(loc, "/login") {
+	cdpRun(t, bctx, "profile after sign-out", chromedp.Navigate(s.url+"/profile"), chromedp.WaitVisible(css(`#email`)))
+	if loc := cdpLocation(t, bctx); !strings.HasSuffix(loc, "/login") {
 		t.Fatalf("profile after sign-out landed on %q", loc)
 	}
 
 	// Support changes acme's password lifetime in the admin console. The
 	// English picked above is still remembered.
-	if err := chromedp.Do(bctx,
+	cdpRun(t, bctx, "support login form",
 		chromedp.SendKeys(css(`#email`), "help@provider.test"),
 		chromedp.SendKeys(css(`#password`), helpPW),
-	); err != nil {
-		t.Fatalf("support login form: %v", err)
-	}
-	click(`form[action="/login"] button[type=submit]`, 200)
-	click(`nav.main a[href="/admin"]`, 200)
-	click(`nav.tabs a[href="/admin/orgs"]`, 200)
+	)
+	cdpClick(t, bctx, `form[action="/login"] button[type=submit]`, 200)
+	cdpClick(t, bctx, `nav.main a[href="/admin"]`, 200)
+	cdpClick(t, bctx, `nav.tabs a[href="/admin/orgs"]`, 200)
 	acme := fmt.Sprintf("/admin/orgs/%d", s.orgID("acme"))
-	click(`table.orgs a[href="`+acme+`"]`, 200)
-	if err := chromedp.Do(bctx,
+	cdpClick(t, bctx, `table.orgs a[href="`+acme+`"]`, 200)
+	cdpRun(t, bctx, "policy form",
 		chromedp.WaitVisible(css(`#f-max_age_days`)),
 		chromedp.Clear(css(`#f-max_age_days`)),
 		chromedp.SendKeys(css(`#f-max_age_days`), "60"),
-	); err != nil {
-		t.Fatalf("policy form: %v", err)
-	}
-	click(`form.policy-form button[type=submit]`, 200)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`))); err != nil {
-		t.Fatalf("policy saved: %v", err)
-	}
-	if n, age := text(`p.notice`), text(`#policy-max-age`); !strings.HasPrefix(n, "Policy saved") || age != "60 days" {
+	)
+	cdpClick(t, bctx, `form.policy-form button[type=submit]`, 200)
+	cdpRun(t, bctx, "policy saved", chromedp.WaitVisible(css(`p.notice`)))
+	if n, age := cdpText(t, bctx, `p.notice`), cdpText(t, bctx, `#policy-max-age`); !strings.HasPrefix(n, "Policy saved") || age != "60 days" {
 		t.Fatalf("after saving: notice %q, lifetime %q", n, age)
 	}
 	if got := s.policy(s.orgID("acme")).MaxAgeDays; got != 60 {
@@ -148,33 +101,25 @@ func TestBrowserJourney(t *testing.T) {
 
 	// Mario signs in from a network he never used (as the trusted proxy in
 	// front tells varco): the step-up page asks for the PIN sent by e-mail.
-	click(`form[action="/logout"] button`, 200)
+	cdpClick(t, bctx, `form[action="/logout"] button`, 200)
 	away := awayIP
 	s.proxyFor.Store(&away)
-	if err := chromedp.Do(bctx,
+	cdpRun(t, bctx, "away login form",
 		chromedp.WaitVisible(css(`#email`)),
 		chromedp.SendKeys(css(`#email`), "mario@acme.test"),
 		chromedp.SendKeys(css(`#password`), marioPW),
-	); err != nil {
-		t.Fatalf("away login form: %v", err)
-	}
-	click(`form[action="/login"] button[type=submit]`, 200)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#stepup-why`))); err != nil {
-		t.Fatalf("step-up page: %v", err)
-	}
-	if h, loc := text(`h1`), location(); h != "Confirm it's you" || !strings.HasSuffix(loc, "/login/step-up") {
+	)
+	cdpClick(t, bctx, `form[action="/login"] button[type=submit]`, 200)
+	cdpRun(t, bctx, "step-up page", chromedp.WaitVisible(css(`#stepup-why`)))
+	if h, loc := cdpText(t, bctx, `h1`), cdpLocation(t, bctx); h != "Confirm it's you" || !strings.HasSuffix(loc, "/login/step-up") {
 		t.Fatalf("step-up page: heading %q at %q", h, loc)
 	}
-	click(`button[value="email_pin"]`, 200)
+	cdpClick(t, bctx, `button[value="email_pin"]`, 200)
 	pin := s.sink.Code(t, smtpsink.EventIs(varco.EventPINSent), 1, 10*time.Second)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`p.notice`)), chromedp.SendKeys(css(`#code`), pin)); err != nil {
-		t.Fatalf("type the PIN: %v", err)
-	}
-	click(`form[action="/login/step-up/verify"] button[type=submit]`, 200)
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(css(`#display-name`))); err != nil {
-		t.Fatalf("profile after the step-up: %v", err)
-	}
-	if loc := location(); !strings.HasSuffix(loc, "/profile") {
+	cdpRun(t, bctx, "type the PIN", chromedp.WaitVisible(css(`p.notice`)), chromedp.SendKeys(css(`#code`), pin))
+	cdpClick(t, bctx, `form[action="/login/step-up/verify"] button[type=submit]`, 200)
+	cdpRun(t, bctx, "profile after the step-up", chromedp.WaitVisible(css(`#display-name`)))
+	if loc := cdpLocation(t, bctx); !strings.HasSuffix(loc, "/profile") {
 		t.Fatalf("after the step-up landed on %q", loc)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The steps the browser tests of the authenticator app share.
+// The steps the browser tests share.
 
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
@@ -27,6 +27,29 @@ func cdpText(t *testing.T, ctx context.Context, sel string) string {
 	v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+// cdpClick clicks the link or button sel on the tab of ctx, waits for the
+// page it loads and checks its status.
+func cdpClick(t *testing.T, ctx context.Context, sel string, status int64) {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(css(sel)))
+	if err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+	if resp.Status != status {
+		t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
+	}
+}
+
+// cdpLocation returns the URL of the tab of ctx.
+func cdpLocation(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("location: %v", err)
 	}
 	return v
 }

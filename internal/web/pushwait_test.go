@@ -17,6 +17,7 @@ import (
 	"varco.dev/varco/internal/clock"
 	"varco.dev/varco/internal/keyfile"
 	"varco.dev/varco/internal/push"
+	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/chromium"
 )
 
@@ -46,26 +47,14 @@ func (s *site) enrollDevice(email, pw string) *device {
 // api sends a JSON request and decodes a reply of the wanted status.
 func (s *site) api(method, path, token, body string, status int, out any) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, raw := testenv.CallJSON(s.t, method, s.url+path, token, body)
 	if resp.StatusCode != status {
 		var e map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&e)
+		_ = json.Unmarshal(raw, &e)
 		s.t.Fatalf("%s %s: %d, want %d: %v", method, path, resp.StatusCode, status, e)
 	}
 	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
 			s.t.Fatalf("%s %s: %v", method, path, err)
 		}
 	}
@@ -160,20 +149,25 @@ func TestLoginWithPushOnTheWebPage(t *testing.T) {
 	wantRedirect(t, b.get("/login/push"), "/login?done=signin_again")
 }
 
+// pushRefusals are the ways a push request ends without an approval: how
+// the device (or the clock) answers, and the status and text of the page
+// that then says so.
+var pushRefusals = []struct {
+	name   string
+	answer func(s *site, d *device)
+	status int
+	text   string
+}{
+	{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
+	{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
+	{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
+}
+
 // TestLoginWithPushDeniedOrExpired: a denial on the device and a request
 // that expires unanswered each end on the sign-in form with their message,
 // the flow cookie cleared and no session.
 func TestLoginWithPushDeniedOrExpired(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		answer func(s *site, d *device)
-		status int
-		text   string
-	}{
-		{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
-		{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
-		{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
-	} {
+	for _, tc := range pushRefusals {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSite(t, siteOptions{dev: true, manualClock: true})
 			s.standard()

@@ -74,22 +74,31 @@ type resetCompleteData struct {
 func (h *Handler) resetCompleteForm(w http.ResponseWriter, r *http.Request, rq *request) {
 	p := h.newPage(r, rq, "reset.complete_title", "reset")
 	token := r.URL.Query().Get("token")
-	if token == "" || len(token) > maxResetToken {
-		h.invalidResetLink(w, r, p)
-		return
-	}
-	// A used, expired or replaced link says so at once instead of showing
-	// a form that can only fail.
-	if err := h.recovery.CheckPasswordReset(r.Context(), token); err != nil {
-		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
-			h.invalidResetLink(w, r, p)
-			return
-		}
-		h.fail(w, r, rq, err)
+	if !h.resetLinkValid(w, r, rq, p, token) {
 		return
 	}
 	p.Data = resetCompleteData{Token: token}
 	h.render(w, r, http.StatusOK, "reset_complete", p)
+}
+
+// resetLinkValid reports whether token is a reset link that can still set
+// a password; when not, it has answered: a missing, malformed, used,
+// expired or replaced link says so at once instead of showing a form that
+// can only fail.
+func (h *Handler) resetLinkValid(w http.ResponseWriter, r *http.Request, rq *request, p *page, token string) bool {
+	if token == "" || len(token) > maxResetToken {
+		h.invalidResetLink(w, r, p)
+		return false
+	}
+	if err := h.recovery.CheckPasswordReset(r.Context(), token); err != nil {
+		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
+			h.invalidResetLink(w, r, p)
+			return false
+		}
+		h.fail(w, r, rq, err)
+		return false
+	}
+	return true
 }
 
 // invalidResetLink answers a missing, malformed or unknown token: no form,
@@ -112,18 +121,7 @@ func (h *Handler) resetCompleteSubmit(w http.ResponseWriter, r *http.Request, rq
 		return
 	}
 	token, next, confirm := r.PostForm.Get("token"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
-	if token == "" || len(token) > maxResetToken {
-		h.invalidResetLink(w, r, p)
-		return
-	}
-	// A used, expired or replaced link says so at once instead of showing
-	// a form that can only fail.
-	if err := h.recovery.CheckPasswordReset(r.Context(), token); err != nil {
-		if varco.IsCode(err, varco.EInvalidOrExpiredToken) {
-			h.invalidResetLink(w, r, p)
-			return
-		}
-		h.fail(w, r, rq, err)
+	if !h.resetLinkValid(w, r, rq, p, token) {
 		return
 	}
 	p.Data = resetCompleteData{Token: token}

@@ -99,16 +99,27 @@ func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request, rq *request
 	h.stepUpPage(w, r, p, http.StatusOK, st.Methods)
 }
 
-// stepUpSend sends a PIN by e-mail or an OTP by SMS for the flow.
-func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request, rq *request) {
-	p := h.newPage(r, rq, "stepup.title", "login")
-	id := flowID(r)
+// stepUpPost begins the answer to a form of the step-up page: the page and
+// the flow of the cookie, its form read; ok is false when it has answered
+// (no flow: sign in again; a bad form: the page with the error).
+func (h *Handler) stepUpPost(w http.ResponseWriter, r *http.Request, rq *request) (p *page, id string, ok bool) {
+	p = h.newPage(r, rq, "stepup.title", "login")
+	id = flowID(r)
 	if id == "" {
 		h.signInAgain(w, r)
-		return
+		return nil, "", false
 	}
 	if err := parseForm(w, r); err != nil {
 		h.stepUpError(w, r, rq, p, id, err)
+		return nil, "", false
+	}
+	return p, id, true
+}
+
+// stepUpSend sends a PIN by e-mail or an OTP by SMS for the flow.
+func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request, rq *request) {
+	p, id, ok := h.stepUpPost(w, r, rq)
+	if !ok {
 		return
 	}
 	method := r.PostForm.Get("method")
@@ -127,14 +138,8 @@ func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request, rq *request
 // the sign-in form does; a wrong one says how many attempts are left once
 // the next would lock the account.
 func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request, rq *request) {
-	p := h.newPage(r, rq, "stepup.title", "login")
-	id := flowID(r)
-	if id == "" {
-		h.signInAgain(w, r)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		h.stepUpError(w, r, rq, p, id, err)
+	p, id, ok := h.stepUpPost(w, r, rq)
+	if !ok {
 		return
 	}
 	code := r.PostForm.Get("code")

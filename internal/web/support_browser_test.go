@@ -31,49 +31,25 @@ func TestBrowserSupportDesk(t *testing.T) {
 	s.proxyFor.Store(&from)
 
 	bctx := chromium.Start(t, 60*time.Second)
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
-	click := func(sel string, status int64) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(bctx, chromedp.Click(css(sel)))
-		if err != nil {
-			t.Fatalf("click %s: %v", sel, err)
-		}
-		if resp.Status != status {
-			t.Fatalf("click %s: status %d, want %d", sel, resp.Status, status)
-		}
-	}
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
 
-	do("login form", chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(css(`#email`)),
+	cdpRun(t, bctx, "login form", chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(css(`#email`)),
 		chromedp.SendKeys(css(`#email`), "help@provider.test"), chromedp.SendKeys(css(`#password`), helpPW))
-	click(`form[action="/login"] button[type=submit]`, 200)
+	cdpClick(t, bctx, `form[action="/login"] button[type=submit]`, 200)
 	// Support's account speaks Italian; the switch makes the pages English.
-	do("the console", chromedp.Navigate(s.url+"/admin?lang=en"), chromedp.WaitVisible(css(`#password-warning`)))
-	if w := text(`#password-warning`); !strings.Contains(w, "Your password expires in 5 days.") {
+	cdpRun(t, bctx, "the console", chromedp.Navigate(s.url+"/admin?lang=en"), chromedp.WaitVisible(css(`#password-warning`)))
+	if w := cdpText(t, bctx, `#password-warning`); !strings.Contains(w, "Your password expires in 5 days.") {
 		t.Fatalf("staff expiry warning: %q", w)
 	}
 
 	// Create a user in acme.
-	do("create form", chromedp.SendKeys(css(`#nu-email`), "nuovo@acme.test"),
+	cdpRun(t, bctx, "create form", chromedp.SendKeys(css(`#nu-email`), "nuovo@acme.test"),
 		chromedp.SendKeys(css(`#nu-password`), "Parola-Chiave-2026"),
 		chromedp.SendKeys(css(`#nu-name`), "Nuovo Utente"),
 		chromedp.SetValue(css(`#nu-org`), "acme"),
 		chromedp.SetValue(css(`#nu-lang`), "en"))
-	click(`form.new-user button[type=submit]`, 200)
-	do("created", chromedp.WaitVisible(css(`p.notice`)))
-	if n := text(`p.notice`); n != "User created." {
+	cdpClick(t, bctx, `form.new-user button[type=submit]`, 200)
+	cdpRun(t, bctx, "created", chromedp.WaitVisible(css(`p.notice`)))
+	if n := cdpText(t, bctx, `p.notice`); n != "User created." {
 		t.Fatalf("after creating: %q", n)
 	}
 	u := s.Account("nuovo@acme.test")
@@ -82,10 +58,10 @@ func TestBrowserSupportDesk(t *testing.T) {
 	}
 
 	// Send a reset link.
-	do("reset link form", chromedp.Click(css(`#confirm-reset-link`)))
-	click(`form.reset-link button[type=submit]`, 200)
-	do("reset link sent", chromedp.WaitVisible(css(`p.notice`)))
-	if n := text(`p.notice`); n != "Reset link sent." {
+	cdpRun(t, bctx, "reset link form", chromedp.Click(css(`#confirm-reset-link`)))
+	cdpClick(t, bctx, `form.reset-link button[type=submit]`, 200)
+	cdpRun(t, bctx, "reset link sent", chromedp.WaitVisible(css(`p.notice`)))
+	if n := cdpText(t, bctx, `p.notice`); n != "Reset link sent." {
 		t.Fatalf("after the reset link: %q", n)
 	}
 	m := s.sink.Wait(t, smtpsink.EventIs(varco.EventPasswordResetRequested), 10*time.Second)
@@ -94,9 +70,9 @@ func TestBrowserSupportDesk(t *testing.T) {
 	}
 
 	// Require a password change.
-	do("require change form", chromedp.Click(css(`#confirm-require-change`)))
-	click(`form.require-change button[type=submit]`, 200)
-	do("change required", chromedp.WaitVisible(css(`p.notice`)))
+	cdpRun(t, bctx, "require change form", chromedp.Click(css(`#confirm-require-change`)))
+	cdpClick(t, bctx, `form.require-change button[type=submit]`, 200)
+	cdpRun(t, bctx, "change required", chromedp.WaitVisible(css(`p.notice`)))
 	if !s.Account("nuovo@acme.test").MustChangePassword {
 		t.Fatal("no password change required")
 	}
@@ -106,27 +82,27 @@ func TestBrowserSupportDesk(t *testing.T) {
 	}
 
 	// Disable, then re-enable.
-	do("disable form", chromedp.Click(css(`#confirm`)))
-	click(`form.danger-zone button[type=submit]`, 200)
-	do("re-enable form", chromedp.WaitVisible(css(`#confirm-enable`)), chromedp.Click(css(`#confirm-enable`)))
-	click(`form.enable button[type=submit]`, 200)
-	do("re-enabled", chromedp.WaitVisible(css(`p.notice`)))
-	if n, st := text(`p.notice`), text(`#user-status`); n != "Account re-enabled." || st != "Active" {
+	cdpRun(t, bctx, "disable form", chromedp.Click(css(`#confirm`)))
+	cdpClick(t, bctx, `form.danger-zone button[type=submit]`, 200)
+	cdpRun(t, bctx, "re-enable form", chromedp.WaitVisible(css(`#confirm-enable`)), chromedp.Click(css(`#confirm-enable`)))
+	cdpClick(t, bctx, `form.enable button[type=submit]`, 200)
+	cdpRun(t, bctx, "re-enabled", chromedp.WaitVisible(css(`p.notice`)))
+	if n, st := cdpText(t, bctx, `p.notice`), cdpText(t, bctx, `#user-status`); n != "Account re-enabled." || st != "Active" {
 		t.Fatalf("after re-enabling: notice %q, status %q", n, st)
 	}
 
 	// The organization's history shows every account's events, admin
 	// actions with support's IP.
-	do("org page", chromedp.Navigate(fmt.Sprintf("%s/admin/orgs/%d", s.url, s.orgID("acme"))),
+	cdpRun(t, bctx, "org page", chromedp.Navigate(fmt.Sprintf("%s/admin/orgs/%d", s.url, s.orgID("acme"))),
 		chromedp.WaitVisible(css(`#org-history-title`)))
 	for _, ev := range []string{"account_created", "password_reset_requested", "password_change_required", "account_enabled"} {
 		row := `tr[data-event="` + ev + `"]`
-		do("history row "+ev, chromedp.WaitVisible(css(row)))
-		if ip := text(row + ` td.mono`); ip != from {
+		cdpRun(t, bctx, "history row "+ev, chromedp.WaitVisible(css(row)))
+		if ip := cdpText(t, bctx, row+` td.mono`); ip != from {
 			t.Fatalf("%s recorded from %q, want %q", ev, ip, from)
 		}
 	}
-	if acct := text(`tr[data-event="password_change_required"] td:nth-child(3)`); acct != fmt.Sprintf("#%d", u.ID) {
+	if acct := cdpText(t, bctx, `tr[data-event="password_change_required"] td:nth-child(3)`); acct != fmt.Sprintf("#%d", u.ID) {
 		t.Fatalf("account column %q", acct)
 	}
 }

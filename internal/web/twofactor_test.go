@@ -83,16 +83,7 @@ func TestTwoFactorPage(t *testing.T) {
 // say so on the page; another account's request is not found; the form
 // refuses a cross-site POST.
 func TestTwoFactorTurnOffDeniedOrExpired(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		answer func(s *site, d *device)
-		status int
-		text   string
-	}{
-		{"denied", func(_ *site, d *device) { d.decide(push.DecisionDeny, "") }, http.StatusForbidden, "was denied on your device"},
-		{"wrong number", func(_ *site, d *device) { d.decide(push.DecisionApprove, "999999") }, http.StatusForbidden, "was denied on your device"},
-		{"expired", func(s *site, _ *device) { s.app.Clock.(*clock.Manual).Advance(2*time.Minute + time.Second) }, http.StatusOK, "has expired without an answer"},
-	} {
+	for _, tc := range pushRefusals {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSite(t, siteOptions{dev: true, manualClock: true})
 			s.standard()

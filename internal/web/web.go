@@ -172,10 +172,13 @@ const (
 	devTool                  // no session needed, one only shown: the dev mailbox
 )
 
+// handlerFunc is a page's handler, called with what wrap learned.
+type handlerFunc func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request)
+
 type route struct {
 	pattern string
 	access  access
-	handle  func(h *Handler, w http.ResponseWriter, r *http.Request, rq *request)
+	handle  handlerFunc
 }
 
 // routes is every page in one table.
@@ -219,11 +222,11 @@ var routes = []route{
 	{"POST /profile/two-factor/recovery-codes", signedIn, (*Handler).recoveryCodesStart},
 	{"GET /profile/two-factor/recovery-codes/{id}", signedIn, (*Handler).recoveryCodesWait},
 	{"POST /profile/two-factor/recovery-codes/{id}", signedIn, (*Handler).recoveryCodesCollect},
-	{"GET /profile/app-passwords", signedIn, (*Handler).appPasswords},
-	{"POST /profile/app-passwords", signedIn, (*Handler).appPasswordCreate},
-	{"POST /profile/app-passwords/{id}/rotate", signedIn, (*Handler).appPasswordRotate},
-	{"POST /profile/app-passwords/{id}/delete", signedIn, (*Handler).appPasswordDelete},
-	{"POST /profile/mail-access", signedIn, (*Handler).mailAccessSubmit},
+	{"GET /profile/app-passwords", signedIn, withAppPasswords((*Handler).appPasswords)},
+	{"POST /profile/app-passwords", signedIn, withAppPasswords((*Handler).appPasswordCreate)},
+	{"POST /profile/app-passwords/{id}/rotate", signedIn, withAppPasswords((*Handler).appPasswordRotate)},
+	{"POST /profile/app-passwords/{id}/delete", signedIn, withAppPasswords((*Handler).appPasswordDelete)},
+	{"POST /profile/mail-access", signedIn, withAppPasswords((*Handler).mailAccessSubmit)},
 	{"GET /admin", staff, (*Handler).adminSearch},
 	{"GET /admin/users/{id}", staff, (*Handler).adminUser},
 	{"POST /admin/users/{id}/disable", staff, (*Handler).adminDisable},
@@ -292,7 +295,7 @@ func (rq *request) staff() bool {
 
 // wrap authenticates the request from the session cookie, picks the
 // language and enforces the route's access level.
-func (h *Handler) wrap(level access, fn func(*Handler, http.ResponseWriter, *http.Request, *request)) http.Handler {
+func (h *Handler) wrap(level access, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := &request{}
 		if level == devTool {
