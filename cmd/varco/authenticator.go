@@ -35,7 +35,7 @@ func (e *env) authenticatorCommand() *ucli.Command {
 		&ucli.StringFlag{Name: "email", Usage: "the account's login e-mail"},
 		keyFlag,
 		&ucli.StringFlag{Name: "recovery-code", Usage: "one of the recovery codes, to replace the account's device without asking it"},
-		&ucli.DurationFlag{Name: "wait", Value: 3 * time.Minute, Usage: "how long to wait for the old device's approval"},
+		&ucli.DurationFlag{Name: "wait", Value: 3 * time.Minute, Usage: "how long to wait for the old device's approval; then, as on an interruption, the request is withdrawn"},
 	}, e.enrollAuthenticator)
 	pending := e.authLeaf("pending", "list the pending approval requests as JSON", []ucli.Flag{keyFlag}, e.pendingRequests)
 	approve := e.authLeaf("approve", "approve a request, typing the number the sign-in page shows", []ucli.Flag{
@@ -204,18 +204,37 @@ type enrollAnswer struct {
 // answered.
 const enrollPoll = time.Second
 
+// withdrawTimeout bounds the withdrawal of a replacement the command gave
+// up on: it runs after an interruption, so it must not hold the exit up.
+const withdrawTimeout = 5 * time.Second
+
 // waitForOldDevice polls the replacement until the old device answered:
 // the new device's token and codes when it approved, an error when it
-// denied, the request expired or wait passed.
+// denied or the request expired. When the command gives up first —
+// interrupted (SIGINT, SIGTERM: ctx ends), wait passed, or a poll failed —
+// it withdraws the request (withdrawReplacement) before it returns the
+// error: the key the old device would install is never saved, and a
+// request left pending would hold the account's next one back for its
+// 2 minutes (SPEC §6.4).
 func (e *env) waitForOldDevice(ctx context.Context, server, enrollment string, wait time.Duration) (enrollAnswer, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
+	pollCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	giveUp := func(err error) (enrollAnswer, error) {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("interrupted while waiting for the old device: %w", ctx.Err())
+		case pollCtx.Err() != nil:
+			err = fmt.Errorf("no answer from the old device within %s: %w", wait, pollCtx.Err())
+		}
+		e.withdrawReplacement(ctx, server, enrollment)
+		return enrollAnswer{}, err
+	}
 	tick := time.NewTicker(enrollPoll)
 	defer tick.Stop()
 	for {
 		var st enrollAnswer
-		if err := apiCall(ctx, http.MethodGet, server, "/api/v1/authenticator/enroll/"+url.PathEscape(enrollment), "", nil, &st); err != nil {
-			return st, err
+		if err := apiCall(pollCtx, http.MethodGet, server, enrollPath(enrollment), "", nil, &st); err != nil {
+			return giveUp(err)
 		}
 		switch st.State {
 		case "enrolled":
@@ -231,11 +250,30 @@ func (e *env) waitForOldDevice(ctx context.Context, server, enrollment string, w
 			return st, errors.New("the replacement was withdrawn (cancelled)")
 		}
 		select {
-		case <-ctx.Done():
-			return st, fmt.Errorf("no answer from the old device: %w", ctx.Err())
+		case <-pollCtx.Done():
+			return giveUp(pollCtx.Err())
 		case <-tick.C:
 		}
 	}
+}
+
+// withdrawReplacement withdraws the replacement the command gave up on
+// (DELETE /authenticator/enroll/{id}), best effort: within withdrawTimeout
+// even when ctx has ended, and a failure is only reported, since the
+// request then expires by itself.
+func (e *env) withdrawReplacement(ctx context.Context, server, enrollment string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
+	defer cancel()
+	if err := apiCall(ctx, http.MethodDelete, server, enrollPath(enrollment), "", nil, nil); err != nil {
+		fmt.Fprintf(e.stderr, "varco: could not withdraw the request on the old device (it expires by itself within 2 minutes): %v\n", err)
+		return
+	}
+	fmt.Fprintln(e.stdout, "The request to replace the old device was withdrawn: nothing changed.")
+}
+
+// enrollPath is the API path of the replacement enrollment.
+func enrollPath(enrollment string) string {
+	return "/api/v1/authenticator/enroll/" + url.PathEscape(enrollment)
 }
 
 // openKey opens the key file of cmd with the PIN.

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -24,7 +25,25 @@ import (
 // waits for the command's end, returning its output and success.
 func (b *blackbox) enrollWaiting(keyFile string) (string, func() (string, bool)) {
 	b.t.Helper()
-	cmd := exec.Command(binary, "authenticator", "enroll", "--server", b.url, "--email", "mario@acme.test", "--key-file", keyFile)
+	r := b.startEnroll(keyFile)
+	return r.number, r.wait
+}
+
+// enrollRun is a `varco authenticator enroll` waiting for the old device.
+type enrollRun struct {
+	cmd    *exec.Cmd
+	number string // to type on the old device
+	// wait waits for the command's end and returns its output (standard
+	// output, then standard error) and success.
+	wait func() (string, bool)
+}
+
+// startEnroll starts `varco authenticator enroll` with extra flags for an
+// account that has a device, and returns once it printed the number.
+func (b *blackbox) startEnroll(keyFile string, flags ...string) *enrollRun {
+	b.t.Helper()
+	args := append([]string{"authenticator", "enroll", "--server", b.url, "--email", "mario@acme.test", "--key-file", keyFile}, flags...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(append([]string{}, b.env...), "VARCO_PASSWORD=Rossi-Verde-2026", "VARCO_AUTHENTICATOR_PIN=482913-pin")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -43,11 +62,11 @@ func (b *blackbox) enrollWaiting(keyFile string) (string, func() (string, bool))
 		_ = cmd.Wait()
 		b.t.Fatalf("enroll did not ask the old device: %q %v\n%s", line, err, stderr.String())
 	}
-	return m[1], func() (string, bool) {
+	return &enrollRun{cmd: cmd, number: m[1], wait: func() (string, bool) {
 		rest, _ := io.ReadAll(rd)
 		err := cmd.Wait()
 		return line + string(rest) + stderr.String(), err == nil
-	}
+	}}
 }
 
 // TestSeed_6_1_ReplaceDeviceWithApproval: "changing it needs an approval
@@ -157,4 +176,59 @@ func wrongNumber(n string) string {
 	w := []byte(n)
 	w[0] = '0' + (w[0]-'0'+1)%10
 	return string(w)
+}
+
+// TestEnrollWithdrawsWhenItGivesUp: `varco authenticator enroll` that
+// stops waiting for the old device — its --wait passed, or interrupted
+// with SIGINT — withdraws its replacement request (DELETE
+// /api/v1/authenticator/enroll/{enrollment}) before it exits with status
+// 1: the request leaves the old device's list at once, and a new
+// enrollment is accepted right away instead of push_rate_limited (SPEC
+// §6.1, §6.4).
+func TestEnrollWithdrawsWhenItGivesUp(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			b := newBlackbox(t, engine)
+			dir := t.TempDir()
+			keyA, keyB := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+			b.mustAuthenticator("enroll", "--server", b.url, "--email", "mario@acme.test", "--key-file", keyA)
+			noneOnTheOldDevice := func(when string) {
+				t.Helper()
+				var pending []map[string]any
+				if err := json.Unmarshal([]byte(b.mustAuthenticator("pending", "--key-file", keyA)), &pending); err != nil || len(pending) != 0 {
+					t.Fatalf("pending on the old device %s: %v %v", when, pending, err)
+				}
+			}
+			gaveUp := func(r *enrollRun, why string) {
+				t.Helper()
+				out, ok := r.wait()
+				if ok || r.cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out, why) || !strings.Contains(out, "withdrawn") {
+					t.Fatalf("enroll that gave up: exit %d, want 1, %q and withdrawn:\n%s", r.cmd.ProcessState.ExitCode(), why, out)
+				}
+				if _, err := os.Stat(keyB); !os.IsNotExist(err) {
+					t.Fatalf("enroll that gave up wrote its key file: %v", err)
+				}
+			}
+
+			// --wait passes: the request is withdrawn.
+			gaveUp(b.startEnroll(keyB, "--wait", "1ms"), "no answer from the old device within 1ms")
+			noneOnTheOldDevice("after --wait passed")
+
+			// Accepted at once, not push_rate_limited; then SIGINT (Ctrl-C).
+			r := b.startEnroll(keyB)
+			if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			gaveUp(r, "interrupted while waiting for the old device")
+			noneOnTheOldDevice("after SIGINT")
+
+			// Accepted at once again, and the old device can still approve it.
+			r = b.startEnroll(keyB)
+			b.mustAuthenticator("approve", "--key-file", keyA, "--number", r.number)
+			if out, ok := r.wait(); !ok || len(recoveryCode.FindAllString(out, -1)) != 10 {
+				t.Fatalf("enroll after two withdrawals: %v\n%s", ok, out)
+			}
+			b.mustAuthenticator("pending", "--key-file", keyB)
+		})
+	}
 }

@@ -1,17 +1,21 @@
 package api_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"varco.dev/varco"
+	"varco.dev/varco/internal/api"
 	"varco.dev/varco/internal/push"
 	"varco.dev/varco/internal/testenv"
+	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 	"varco.dev/varco/internal/testenv/softkey"
 )
@@ -124,6 +128,54 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 				t.Fatalf("a new code: %d %s", r.status, r.raw)
 			}
 			wantError(t, h.replaceWithCode(codes[0].(string)), http.StatusUnauthorized, "invalid_recovery_code")
+		})
+	}
+}
+
+// TestDeviceEventsCollectedRequest: a request the device approved and
+// whose outcome was then collected (new recovery codes; stored as used,
+// so that the codes are given once) closes on the device's event stream
+// with state approved, one of the states the stream documents: what the
+// device decided, whether the stream reads it before the collection or
+// after.
+func TestDeviceEventsCollectedRequest(t *testing.T) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			// A recheck far longer than the test: only the wake-ups deliver.
+			h := newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
+			standard(h)
+			session := h.login("mario@acme.test", marioPW)
+			dev := h.enrollWeb("mario@acme.test", marioPW)
+			next := h.deviceStream(t, dev.token)
+
+			r := h.do("POST", "/api/v1/me/two-factor/recovery-codes", session, nil)
+			flow, number := r.str("flow"), r.str("number")
+			if r.status != http.StatusAccepted {
+				t.Fatalf("new codes: %d %s", r.status, r.raw)
+			}
+			name, data := next()
+			var p pending
+			if err := json.Unmarshal([]byte(data), &p); name != "request" || err != nil {
+				t.Fatalf("first event %s %s", name, data)
+			}
+			if r := h.decideWeb(dev.token, p.ID, push.DecisionApprove, number,
+				dev.assert(t, p.challenge(push.DecisionApprove, number), softkey.Options{})); r.status != 200 {
+				t.Fatalf("approval: %d %s", r.status, r.raw)
+			}
+			if r := h.do("GET", "/api/v1/me/two-factor/recovery-codes/"+flow, session, nil); r.status != 200 || r.str("state") != "regenerated" {
+				t.Fatalf("collect: %d %s", r.status, r.raw)
+			}
+			closed := `{"id":"` + p.ID + `","state":"approved"}`
+			// The live stream read it when the approval woke it, before the
+			// collection or after.
+			if name, data := next(); name != "closed" || data != closed {
+				t.Fatalf("second event %s %s", name, data)
+			}
+			// A stream that reads it only now, collected: approved, not used.
+			got, err := (&api.Server{Auth: h.app.Auth}).DeviceStreamUpdate(context.Background(), dev.token, p.ID)
+			if want := "event: closed\ndata: " + closed + "\n\n"; err != nil || got != want {
+				t.Fatalf("a stream reading after the collection: %q %v, want %q", got, err, want)
+			}
 		})
 	}
 }

@@ -98,8 +98,8 @@ type closedJSON struct {
 // the device's requests. Each pending request is sent once as a "request"
 // event (the JSON of an item of GET /api/v1/authenticator/requests), and
 // a "closed" event {id, state} follows when it leaves the pending list:
-// approved, denied, reported, cancelled (a replacement the new device
-// withdrew) or expired; "signed_out" ends the stream
+// approved (also once its outcome was collected), denied, reported,
+// cancelled (a replacement the new device withdrew) or expired; "signed_out" ends the stream
 // when the device is gone. Once the device's requests are read, the
 // stream waits in the hub (internal/sse), without this handler's
 // goroutine where the connection can be hijacked, and is read again

@@ -239,7 +239,10 @@ func (s *Service) takeApproval(ctx context.Context, q Store, a *varco.Account, i
 // event stream reports it once the request leaves the pending list:
 // approved, denied, reported, cancelled (withdrawn by its requester:
 // CancelEnrollment) or expired (a pending request past its
-// expiry). push_request_not_found for a request of another device.
+// expiry). A request approved and then collected (stored as used, so that
+// its outcome is given once: new recovery codes) is approved: that is
+// what the device decided, and the collection is the server's business.
+// push_request_not_found for a request of another device.
 func (s *Service) PushRequestState(ctx context.Context, token, id string) (string, error) {
 	q := s.read()
 	dev, err := s.push.Device(ctx, q, token)
@@ -253,8 +256,11 @@ func (s *Service) PushRequestState(ctx context.Context, token, id string) (strin
 	if err != nil {
 		return "", err
 	}
-	if r.Status == push.StatusPending {
+	switch r.Status {
+	case push.StatusPending:
 		return push.StatusExpired, nil
+	case push.StatusUsed:
+		return push.StatusApproved, nil
 	}
 	return r.Status, nil
 }

@@ -32,7 +32,7 @@ type PushRequest struct {
 	PublicID    string
 	AccountID   int64
 	DeviceID    int64
-	Purpose     string // login, disable or replace_device
+	Purpose     string // login, disable, replace_device or recovery_codes
 	FlowID      int64  // the login flow's row id (purpose login), the enrollment's (replace_device)
 	Number      string
 	Nonce       []byte
@@ -42,10 +42,15 @@ type PushRequest struct {
 	UserAgent   string
 	Risky       bool
 	ContextHash []byte
-	Status      string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	AnsweredAt  time.Time
+	// Status is pending until the device answers, then approved, denied
+	// or reported; expired when unanswered in time; used once an approved
+	// request's outcome was collected (new recovery codes, given once);
+	// cancelled when its requester withdrew it (a device replacement).
+	// (The comment in migration 0013, which made the table, lists five.)
+	Status     string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AnsweredAt time.Time
 }
 
 const pushDeviceColumns = `id, account_id, public_id, kind, public_key, token_hash, created_at, credential_id, sign_count, backup_eligible`
