@@ -14,7 +14,6 @@ import (
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/password"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
 	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
@@ -37,52 +36,49 @@ func standard(h *harness) {
 }
 
 func TestLoginMeLogout(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			r := h.do("POST", "/api/v1/login", "", map[string]string{"email": " Mario@ACME.test ", "password": marioPW, "app": "webmail"})
-			if r.status != 200 || r.str("state") != "authenticated" {
-				t.Fatalf("login: %d %s", r.status, r.raw)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		r := h.do("POST", "/api/v1/login", "", map[string]string{"email": " Mario@ACME.test ", "password": marioPW, "app": "webmail"})
+		if r.status != 200 || r.str("state") != "authenticated" {
+			t.Fatalf("login: %d %s", r.status, r.raw)
+		}
+		tok := r.str("session_token")
+		cookie := r.header.Get("Set-Cookie")
+		for _, attr := range []string{"varco_session=" + tok, "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
+			if !strings.Contains(cookie, attr) {
+				t.Errorf("session cookie %q lacks %q", cookie, attr)
 			}
-			tok := r.str("session_token")
-			cookie := r.header.Get("Set-Cookie")
-			for _, attr := range []string{"varco_session=" + tok, "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
-				if !strings.Contains(cookie, attr) {
-					t.Errorf("session cookie %q lacks %q", cookie, attr)
-				}
-			}
-			me := h.do("GET", "/api/v1/me", tok, nil)
-			if me.status != 200 || me.str("email") != "mario@acme.test" || me.str("org") != "acme" || me.str("status") != "active" {
-				t.Fatalf("me: %d %s", me.status, me.raw)
-			}
-			// The cookie works as well as the Bearer token.
-			byCookie := h.do("GET", "/api/v1/me", "", nil, "Cookie", "varco_session="+tok)
-			if byCookie.status != 200 {
-				t.Fatalf("me by cookie: %d", byCookie.status)
-			}
-			if r := h.do("POST", "/api/v1/logout", tok, nil); r.status != 204 {
-				t.Fatalf("logout: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("GET", "/api/v1/me", tok, nil), 401, "unauthorized")
-			wantError(t, h.do("GET", "/api/v1/me", "", nil), 401, "unauthorized")
-			wantError(t, h.do("GET", "/api/v1/me", "forged-token", nil), 401, "unauthorized")
+		}
+		me := h.do("GET", "/api/v1/me", tok, nil)
+		if me.status != 200 || me.str("email") != "mario@acme.test" || me.str("org") != "acme" || me.str("status") != "active" {
+			t.Fatalf("me: %d %s", me.status, me.raw)
+		}
+		// The cookie works as well as the Bearer token.
+		byCookie := h.do("GET", "/api/v1/me", "", nil, "Cookie", "varco_session="+tok)
+		if byCookie.status != 200 {
+			t.Fatalf("me by cookie: %d", byCookie.status)
+		}
+		if r := h.do("POST", "/api/v1/logout", tok, nil); r.status != 204 {
+			t.Fatalf("logout: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("GET", "/api/v1/me", tok, nil), 401, "unauthorized")
+		wantError(t, h.do("GET", "/api/v1/me", "", nil), 401, "unauthorized")
+		wantError(t, h.do("GET", "/api/v1/me", "forged-token", nil), 401, "unauthorized")
 
-			evs := h.do("GET", "/api/v1/me/activity", h.login("mario@acme.test", marioPW), nil)
-			list, _ := evs.body["events"].([]any)
-			var names []string
-			for _, e := range list {
-				names = append(names, e.(map[string]any)["event"].(string))
-			}
-			if got := strings.Join(names, ","); got != "login_succeeded,logout,login_succeeded,account_created" {
-				t.Fatalf("activity = %s", got)
-			}
-			first := list[2].(map[string]any)
-			if first["application"] != "webmail" || first["ip"] != "127.0.0.1" || first["actor"] != "self" || first["outcome"] != "success" {
-				t.Fatalf("login event fields: %v", first)
-			}
-		})
-	}
+		evs := h.do("GET", "/api/v1/me/activity", h.login("mario@acme.test", marioPW), nil)
+		list, _ := evs.body["events"].([]any)
+		var names []string
+		for _, e := range list {
+			names = append(names, e.(map[string]any)["event"].(string))
+		}
+		if got := strings.Join(names, ","); got != "login_succeeded,logout,login_succeeded,account_created" {
+			t.Fatalf("activity = %s", got)
+		}
+		first := list[2].(map[string]any)
+		if first["application"] != "webmail" || first["ip"] != "127.0.0.1" || first["actor"] != "self" || first["outcome"] != "success" {
+			t.Fatalf("login event fields: %v", first)
+		}
+	})
 }
 
 func TestInvalidCredentialsLookTheSame(t *testing.T) {
@@ -120,32 +116,29 @@ func TestStatusRevealedOnlyAfterRightPassword(t *testing.T) {
 // account logins wait 1 s, doubling, answering 429 too_many_attempts with
 // retry_after, and the account is never locked out.
 func TestThrottling(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			bad := map[string]string{"email": "mario@acme.test", "password": "Wrong-password-1"}
-			for i := 1; i <= 5; i++ {
-				wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials)
-			}
-			r := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW})
-			wantError(t, r, 429, varco.ETooManyAttempts)
-			if r.body["retry_after"] != float64(1) || r.header.Get("Retry-After") != "1" {
-				t.Fatalf("retry_after = %v / %q, want 1", r.body["retry_after"], r.header.Get("Retry-After"))
-			}
-			h.clock.Advance(time.Second)
-			wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials) // 6th failure: wait 2 s
-			r = h.do("POST", "/api/v1/login", "", bad)
-			wantError(t, r, 429, varco.ETooManyAttempts)
-			if r.body["retry_after"] != float64(2) {
-				t.Fatalf("after the 6th failure retry_after = %v, want 2", r.body["retry_after"])
-			}
-			// Other accounts from another IP are not affected; the account is not locked.
-			h.clock.Advance(2 * time.Second)
-			h.login("mario@acme.test", marioPW)
-			wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials) // counter was reset by the success
-		})
-	}
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		bad := map[string]string{"email": "mario@acme.test", "password": "Wrong-password-1"}
+		for i := 1; i <= 5; i++ {
+			wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials)
+		}
+		r := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW})
+		wantError(t, r, 429, varco.ETooManyAttempts)
+		if r.body["retry_after"] != float64(1) || r.header.Get("Retry-After") != "1" {
+			t.Fatalf("retry_after = %v / %q, want 1", r.body["retry_after"], r.header.Get("Retry-After"))
+		}
+		h.clock.Advance(time.Second)
+		wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials) // 6th failure: wait 2 s
+		r = h.do("POST", "/api/v1/login", "", bad)
+		wantError(t, r, 429, varco.ETooManyAttempts)
+		if r.body["retry_after"] != float64(2) {
+			t.Fatalf("after the 6th failure retry_after = %v, want 2", r.body["retry_after"])
+		}
+		// Other accounts from another IP are not affected; the account is not locked.
+		h.clock.Advance(2 * time.Second)
+		h.login("mario@acme.test", marioPW)
+		wantError(t, h.do("POST", "/api/v1/login", "", bad), 401, varco.EInvalidCredentials) // counter was reset by the success
+	})
 }
 
 func TestThrottleCapsAtFifteenMinutes(t *testing.T) {
@@ -199,117 +192,111 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestSessionsListAndRevoke(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			a := h.login("mario@acme.test", marioPW)
-			b := h.login("mario@acme.test", marioPW)
-			c := h.login("mario@acme.test", marioPW)
-			luigi := h.login("luigi@other.test", luigiPW)
-			r := h.do("GET", "/api/v1/me/sessions", a, nil)
-			list, _ := r.body["sessions"].([]any)
-			if r.status != 200 || len(list) != 3 {
-				t.Fatalf("sessions: %d %s", r.status, r.raw)
-			}
-			var current, other float64
-			for _, x := range list {
-				s := x.(map[string]any)
-				for _, k := range []string{"id", "created_at", "last_seen_at", "ip", "user_agent", "current"} {
-					if _, ok := s[k]; !ok {
-						t.Fatalf("session lacks %q: %v", k, s)
-					}
-				}
-				if s["current"] == true {
-					current = s["id"].(float64)
-				} else {
-					other = s["id"].(float64)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		a := h.login("mario@acme.test", marioPW)
+		b := h.login("mario@acme.test", marioPW)
+		c := h.login("mario@acme.test", marioPW)
+		luigi := h.login("luigi@other.test", luigiPW)
+		r := h.do("GET", "/api/v1/me/sessions", a, nil)
+		list, _ := r.body["sessions"].([]any)
+		if r.status != 200 || len(list) != 3 {
+			t.Fatalf("sessions: %d %s", r.status, r.raw)
+		}
+		var current, other float64
+		for _, x := range list {
+			s := x.(map[string]any)
+			for _, k := range []string{"id", "created_at", "last_seen_at", "ip", "user_agent", "current"} {
+				if _, ok := s[k]; !ok {
+					t.Fatalf("session lacks %q: %v", k, s)
 				}
 			}
-			if current == 0 || other == 0 {
-				t.Fatalf("current session not marked: %s", r.raw)
+			if s["current"] == true {
+				current = s["id"].(float64)
+			} else {
+				other = s["id"].(float64)
 			}
-			// Luigi cannot revoke Mario's session: it does not exist for him.
-			wantError(t, h.do("DELETE", fmt.Sprintf("/api/v1/me/sessions/%d", int64(other)), luigi, nil), 404, varco.ENotFound)
-			wantError(t, h.do("DELETE", "/api/v1/me/sessions/abc", a, nil), 404, varco.ENotFound)
-			if r := h.do("DELETE", fmt.Sprintf("/api/v1/me/sessions/%d", int64(other)), a, nil); r.status != 204 {
-				t.Fatalf("revoke: %d %s", r.status, r.raw)
+		}
+		if current == 0 || other == 0 {
+			t.Fatalf("current session not marked: %s", r.raw)
+		}
+		// Luigi cannot revoke Mario's session: it does not exist for him.
+		wantError(t, h.do("DELETE", fmt.Sprintf("/api/v1/me/sessions/%d", int64(other)), luigi, nil), 404, varco.ENotFound)
+		wantError(t, h.do("DELETE", "/api/v1/me/sessions/abc", a, nil), 404, varco.ENotFound)
+		if r := h.do("DELETE", fmt.Sprintf("/api/v1/me/sessions/%d", int64(other)), a, nil); r.status != 204 {
+			t.Fatalf("revoke: %d %s", r.status, r.raw)
+		}
+		alive := 0
+		for _, tok := range []string{b, c} {
+			if h.do("GET", "/api/v1/me", tok, nil).status == 200 {
+				alive++
 			}
-			alive := 0
-			for _, tok := range []string{b, c} {
-				if h.do("GET", "/api/v1/me", tok, nil).status == 200 {
-					alive++
-				}
-			}
-			if alive != 1 {
-				t.Fatalf("%d of the other two sessions alive after revoking one, want 1", alive)
-			}
-			r = h.do("DELETE", "/api/v1/me/sessions", a, nil)
-			if r.status != 200 || r.body["revoked"] != float64(1) {
-				t.Fatalf("revoke others: %d %s", r.status, r.raw)
-			}
-			for _, tok := range []string{b, c} {
-				wantError(t, h.do("GET", "/api/v1/me", tok, nil), 401, "unauthorized")
-			}
-			if h.do("GET", "/api/v1/me", a, nil).status != 200 {
-				t.Fatal("current session was revoked")
-			}
-		})
-	}
+		}
+		if alive != 1 {
+			t.Fatalf("%d of the other two sessions alive after revoking one, want 1", alive)
+		}
+		r = h.do("DELETE", "/api/v1/me/sessions", a, nil)
+		if r.status != 200 || r.body["revoked"] != float64(1) {
+			t.Fatalf("revoke others: %d %s", r.status, r.raw)
+		}
+		for _, tok := range []string{b, c} {
+			wantError(t, h.do("GET", "/api/v1/me", tok, nil), 401, "unauthorized")
+		}
+		if h.do("GET", "/api/v1/me", a, nil).status != 200 {
+			t.Fatal("current session was revoked")
+		}
+	})
 }
 
 func TestPasswordChange(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			tok := h.login("mario@acme.test", marioPW)
-			other := h.login("mario@acme.test", marioPW)
-			change := func(cur, next string) reply {
-				return h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": cur, "new_password": next})
-			}
-			wantError(t, change("Wrong-password-1", "Brand-new-2026"), 401, varco.EInvalidCredentials)
-			for _, tt := range []struct{ pw, code string }{
-				{"short1", varco.EPasswordTooShort},
-				{strings.Repeat("a1", 129), varco.EPasswordTooLong},
-				{"onlyletters", varco.EPasswordNeedsLetterDigit},
-				{"1234567890", varco.EPasswordNeedsLetterDigit},
-				{"password1", varco.EPasswordTooCommon},
-				{"xx-mario-2026", varco.EPasswordContainsEmail},
-				{marioPW, varco.EPasswordReused},
-			} {
-				wantError(t, change(marioPW, tt.pw), 400, tt.code)
-			}
-			if r := change(marioPW, "Brand-new-2026"); r.status != 200 {
-				t.Fatalf("change: %d %s", r.status, r.raw)
-			}
-			msg := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_changed" }, 10*time.Second)
-			if len(msg.To) != 1 || msg.To[0] != "mario@acme.test" || msg.Header.Get("Message-Id") == "" {
-				t.Fatalf("e-mail to %v, Message-ID %q", msg.To, msg.Header.Get("Message-Id"))
-			}
-			if !strings.Contains(msg.Text, "127.0.0.1") || msg.HTML == "" {
-				t.Fatalf("e-mail lacks the IP or an HTML part:\n%s", msg.Text)
-			}
-			if h.do("GET", "/api/v1/me", tok, nil).status != 200 {
-				t.Fatal("the session that changed the password was revoked")
-			}
-			wantError(t, h.do("GET", "/api/v1/me", other, nil), 401, "unauthorized")
-			wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 401, varco.EInvalidCredentials)
-			h.login("mario@acme.test", "Brand-new-2026")
-			wantError(t, change("Brand-new-2026", marioPW), 400, varco.EPasswordReused)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		tok := h.login("mario@acme.test", marioPW)
+		other := h.login("mario@acme.test", marioPW)
+		change := func(cur, next string) reply {
+			return h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": cur, "new_password": next})
+		}
+		wantError(t, change("Wrong-password-1", "Brand-new-2026"), 401, varco.EInvalidCredentials)
+		for _, tt := range []struct{ pw, code string }{
+			{"short1", varco.EPasswordTooShort},
+			{strings.Repeat("a1", 129), varco.EPasswordTooLong},
+			{"onlyletters", varco.EPasswordNeedsLetterDigit},
+			{"1234567890", varco.EPasswordNeedsLetterDigit},
+			{"password1", varco.EPasswordTooCommon},
+			{"xx-mario-2026", varco.EPasswordContainsEmail},
+			{marioPW, varco.EPasswordReused},
+		} {
+			wantError(t, change(marioPW, tt.pw), 400, tt.code)
+		}
+		if r := change(marioPW, "Brand-new-2026"); r.status != 200 {
+			t.Fatalf("change: %d %s", r.status, r.raw)
+		}
+		msg := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_changed" }, 10*time.Second)
+		if len(msg.To) != 1 || msg.To[0] != "mario@acme.test" || msg.Header.Get("Message-Id") == "" {
+			t.Fatalf("e-mail to %v, Message-ID %q", msg.To, msg.Header.Get("Message-Id"))
+		}
+		if !strings.Contains(msg.Text, "127.0.0.1") || msg.HTML == "" {
+			t.Fatalf("e-mail lacks the IP or an HTML part:\n%s", msg.Text)
+		}
+		if h.do("GET", "/api/v1/me", tok, nil).status != 200 {
+			t.Fatal("the session that changed the password was revoked")
+		}
+		wantError(t, h.do("GET", "/api/v1/me", other, nil), 401, "unauthorized")
+		wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 401, varco.EInvalidCredentials)
+		h.login("mario@acme.test", "Brand-new-2026")
+		wantError(t, change("Brand-new-2026", marioPW), 400, varco.EPasswordReused)
 
-			evs := h.do("GET", "/api/v1/me/activity?type=password_changed", tok, nil)
-			list, _ := evs.body["events"].([]any)
-			if len(list) != 1 {
-				t.Fatalf("password_changed events: %s", evs.raw)
+		evs := h.do("GET", "/api/v1/me/activity?type=password_changed", tok, nil)
+		list, _ := evs.body["events"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("password_changed events: %s", evs.raw)
+		}
+		for _, secret := range []string{"Brand-new-2026", marioPW, "argon2id"} {
+			if strings.Contains(string(evs.raw), secret) {
+				t.Fatalf("activity leaks %q", secret)
 			}
-			for _, secret := range []string{"Brand-new-2026", marioPW, "argon2id"} {
-				if strings.Contains(string(evs.raw), secret) {
-					t.Fatalf("activity leaks %q", secret)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestBadInputAnswers4xx(t *testing.T) {
@@ -417,78 +404,75 @@ func TestActivityPagesAndExports(t *testing.T) {
 }
 
 func TestAdminScoping(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			support := h.login("help@provider.test", "Assist-Desk-2026")
-			anna := h.login("anna@acme.test", "Admin-Acme-2026")
-			mario := h.login("mario@acme.test", marioPW)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		support := h.login("help@provider.test", "Assist-Desk-2026")
+		anna := h.login("anna@acme.test", "Admin-Acme-2026")
+		mario := h.login("mario@acme.test", marioPW)
 
-			r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "newco", "plan": "premium"})
-			if r.status != 201 || r.body["id"] == nil {
-				t.Fatalf("create org: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "newco", "plan": "basic"}), 409, varco.EConflict)
-			wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "x", "plan": "gold"}), 400, varco.EInvalid)
-			wantError(t, h.do("POST", "/api/v1/admin/orgs", anna, map[string]string{"name": "annaco", "plan": "basic"}), 403, varco.EForbidden)
+		r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "newco", "plan": "premium"})
+		if r.status != 201 || r.body["id"] == nil {
+			t.Fatalf("create org: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "newco", "plan": "basic"}), 409, varco.EConflict)
+		wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "x", "plan": "gold"}), 400, varco.EInvalid)
+		wantError(t, h.do("POST", "/api/v1/admin/orgs", anna, map[string]string{"name": "annaco", "plan": "basic"}), 403, varco.EForbidden)
 
-			r = h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "neo@newco.test", "password": "Trinity-Zion-2026",
-				"org": "newco", "role": "org_admin", "phone": "+393471234567", "contact_email": "neo@home.test", "language": "en"})
-			if r.status != 201 || r.body["id"] == nil || r.body["phone_verified"] != true || r.body["contact_email_verified"] != true {
-				t.Fatalf("create user: %d %s", r.status, r.raw)
-			}
-			if strings.Contains(string(r.raw), "+393471234567") {
-				t.Fatalf("full phone number in the answer: %s", r.raw)
-			}
-			wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "Trinity-Zion-2026", "org": "newco", "phone": "347"}), 400, varco.EInvalid)
-			wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "password1", "org": "newco"}), 400, varco.EPasswordTooCommon)
-			wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "Trinity-Zion-2026"}), 400, varco.EInvalid)
-			// An org admin creates users only in its own organization.
-			wantError(t, h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "x@other.test", "password": "Trinity-Zion-2026", "org": "other"}), 404, varco.ENotFound)
-			wantError(t, h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "x@acme.test", "password": "Trinity-Zion-2026", "role": "support"}), 403, varco.EForbidden)
-			if r := h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "new@acme.test", "password": "Trinity-Zion-2026", "org": "acme"}); r.status != 201 {
-				t.Fatalf("org admin creates in own org: %d %s", r.status, r.raw)
-			}
+		r = h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "neo@newco.test", "password": "Trinity-Zion-2026",
+			"org": "newco", "role": "org_admin", "phone": "+393471234567", "contact_email": "neo@home.test", "language": "en"})
+		if r.status != 201 || r.body["id"] == nil || r.body["phone_verified"] != true || r.body["contact_email_verified"] != true {
+			t.Fatalf("create user: %d %s", r.status, r.raw)
+		}
+		if strings.Contains(string(r.raw), "+393471234567") {
+			t.Fatalf("full phone number in the answer: %s", r.raw)
+		}
+		wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "Trinity-Zion-2026", "org": "newco", "phone": "347"}), 400, varco.EInvalid)
+		wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "password1", "org": "newco"}), 400, varco.EPasswordTooCommon)
+		wantError(t, h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@newco.test", "password": "Trinity-Zion-2026"}), 400, varco.EInvalid)
+		// An org admin creates users only in its own organization.
+		wantError(t, h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "x@other.test", "password": "Trinity-Zion-2026", "org": "other"}), 404, varco.ENotFound)
+		wantError(t, h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "x@acme.test", "password": "Trinity-Zion-2026", "role": "support"}), 403, varco.EForbidden)
+		if r := h.do("POST", "/api/v1/admin/users", anna, map[string]any{"email": "new@acme.test", "password": "Trinity-Zion-2026", "org": "acme"}); r.status != 201 {
+			t.Fatalf("org admin creates in own org: %d %s", r.status, r.raw)
+		}
 
-			all := h.do("GET", "/api/v1/admin/users", support, nil)
-			own := h.do("GET", "/api/v1/admin/users?q=", anna, nil)
-			if n := len(all.body["users"].([]any)); n != 6 {
-				t.Fatalf("support sees %d users, want 6", n)
+		all := h.do("GET", "/api/v1/admin/users", support, nil)
+		own := h.do("GET", "/api/v1/admin/users?q=", anna, nil)
+		if n := len(all.body["users"].([]any)); n != 6 {
+			t.Fatalf("support sees %d users, want 6", n)
+		}
+		for _, u := range own.body["users"].([]any) {
+			if u.(map[string]any)["org"] != "acme" {
+				t.Fatalf("org admin sees %v", u)
 			}
-			for _, u := range own.body["users"].([]any) {
-				if u.(map[string]any)["org"] != "acme" {
-					t.Fatalf("org admin sees %v", u)
-				}
+		}
+		found := h.do("GET", "/api/v1/admin/users?q=LUIGI", support, nil)
+		users := found.body["users"].([]any)
+		if len(users) != 1 {
+			t.Fatalf("search luigi: %s", found.raw)
+		}
+		luigiID := int64(users[0].(map[string]any)["id"].(float64))
+		wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d", luigiID), anna, nil), 404, varco.ENotFound)
+		wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d/activity", luigiID), anna, nil), 404, varco.ENotFound)
+		wantError(t, h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", luigiID), anna, nil), 404, varco.ENotFound)
+		wantError(t, h.do("GET", "/api/v1/admin/users", mario, nil), 403, varco.EForbidden)
+		if r := h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d/activity", luigiID), support, nil); r.status != 200 || len(r.body["events"].([]any)) == 0 {
+			t.Fatalf("support reads luigi's history: %d %s", r.status, r.raw)
+		}
+		// Org-wide history: an org admin sees only its organization's events.
+		r = h.do("GET", "/api/v1/admin/activity", anna, nil)
+		for _, e := range r.body["events"].([]any) {
+			if id := int64(e.(map[string]any)["account_id"].(float64)); id == luigiID {
+				t.Fatalf("org admin sees another organization's event: %v", e)
 			}
-			found := h.do("GET", "/api/v1/admin/users?q=LUIGI", support, nil)
-			users := found.body["users"].([]any)
-			if len(users) != 1 {
-				t.Fatalf("search luigi: %s", found.raw)
-			}
-			luigiID := int64(users[0].(map[string]any)["id"].(float64))
-			wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d", luigiID), anna, nil), 404, varco.ENotFound)
-			wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d/activity", luigiID), anna, nil), 404, varco.ENotFound)
-			wantError(t, h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", luigiID), anna, nil), 404, varco.ENotFound)
-			wantError(t, h.do("GET", "/api/v1/admin/users", mario, nil), 403, varco.EForbidden)
-			if r := h.do("GET", fmt.Sprintf("/api/v1/admin/users/%d/activity", luigiID), support, nil); r.status != 200 || len(r.body["events"].([]any)) == 0 {
-				t.Fatalf("support reads luigi's history: %d %s", r.status, r.raw)
-			}
-			// Org-wide history: an org admin sees only its organization's events.
-			r = h.do("GET", "/api/v1/admin/activity", anna, nil)
-			for _, e := range r.body["events"].([]any) {
-				if id := int64(e.(map[string]any)["account_id"].(float64)); id == luigiID {
-					t.Fatalf("org admin sees another organization's event: %v", e)
-				}
-			}
-			luigi := h.login("luigi@other.test", luigiPW)
-			if r := h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", luigiID), support, nil); r.status != 200 {
-				t.Fatalf("disable: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("GET", "/api/v1/me", luigi, nil), 401, "unauthorized")
-			wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "luigi@other.test", "password": luigiPW}), 403, varco.EAccountDisabled)
-		})
-	}
+		}
+		luigi := h.login("luigi@other.test", luigiPW)
+		if r := h.do("POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", luigiID), support, nil); r.status != 200 {
+			t.Fatalf("disable: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("GET", "/api/v1/me", luigi, nil), 401, "unauthorized")
+		wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "luigi@other.test", "password": luigiPW}), 403, varco.EAccountDisabled)
+	})
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
@@ -634,45 +618,42 @@ func TestClientIPFromTrustedProxyOnly(t *testing.T) {
 // policy (seed values by default); an org admin reads only its own; the
 // history depth it sets is what password changes check.
 func TestOrgPolicy(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			support := h.login("help@provider.test", "Assist-Desk-2026")
-			anna := h.login("anna@acme.test", "Admin-Acme-2026")
-			mario := h.login("mario@acme.test", marioPW)
-			acme, _ := h.app.DB.OrgByName(t.Context(), "acme")
-			other, _ := h.app.DB.OrgByName(t.Context(), "other")
-			path := fmt.Sprintf("/api/v1/admin/orgs/%d/policy", acme.ID)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		support := h.login("help@provider.test", "Assist-Desk-2026")
+		anna := h.login("anna@acme.test", "Admin-Acme-2026")
+		mario := h.login("mario@acme.test", marioPW)
+		acme, _ := h.app.DB.OrgByName(t.Context(), "acme")
+		other, _ := h.app.DB.OrgByName(t.Context(), "other")
+		path := fmt.Sprintf("/api/v1/admin/orgs/%d/policy", acme.ID)
 
-			r := h.do("GET", path, anna, nil)
-			if r.status != 200 || r.body["max_age_days"] != float64(90) || fmt.Sprint(r.body["warning_days"]) != "[20 10 5 3 2 1]" ||
-				r.body["inactivity_days"] != float64(30) || r.body["suspension_grace_days"] != float64(30) || r.body["history_depth"] != float64(5) {
-				t.Fatalf("default policy: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/orgs/%d/policy", other.ID), anna, nil), 404, varco.ENotFound)
-			wantError(t, h.do("GET", path, mario, nil), 403, varco.EForbidden)
-			body := map[string]any{"max_age_days": 60, "warning_days": []int{1, 14, 7}, "inactivity_days": 15,
-				"suspension_grace_days": 10, "history_depth": 0}
-			wantError(t, h.do("PUT", path, anna, body), 403, varco.EForbidden)
-			wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60}), 400, varco.EInvalid)
-			wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60, "warning_days": []int{60},
-				"inactivity_days": 15, "suspension_grace_days": 10, "history_depth": 0}), 400, varco.EInvalid)
-			wantError(t, h.do("PUT", "/api/v1/admin/orgs/4242/policy", support, body), 404, varco.ENotFound)
-			r = h.do("PUT", path, support, body)
-			if r.status != 200 || fmt.Sprint(r.body["warning_days"]) != "[14 7 1]" || r.body["history_depth"] != float64(0) {
-				t.Fatalf("set policy: %d %s", r.status, r.raw)
-			}
-			// History depth 0: the current password may be set again.
-			if r := h.do("POST", "/api/v1/me/password", mario, map[string]string{"current_password": marioPW, "new_password": marioPW}); r.status != 200 {
-				t.Fatalf("with history depth 0 the same password was refused: %s", r.raw)
-			}
-			evs := h.do("GET", "/api/v1/admin/activity?type=org_policy_changed", support, nil)
-			if n := len(evs.body["events"].([]any)); n != 1 {
-				t.Fatalf("org_policy_changed events: %s", evs.raw)
-			}
-		})
-	}
+		r := h.do("GET", path, anna, nil)
+		if r.status != 200 || r.body["max_age_days"] != float64(90) || fmt.Sprint(r.body["warning_days"]) != "[20 10 5 3 2 1]" ||
+			r.body["inactivity_days"] != float64(30) || r.body["suspension_grace_days"] != float64(30) || r.body["history_depth"] != float64(5) {
+			t.Fatalf("default policy: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("GET", fmt.Sprintf("/api/v1/admin/orgs/%d/policy", other.ID), anna, nil), 404, varco.ENotFound)
+		wantError(t, h.do("GET", path, mario, nil), 403, varco.EForbidden)
+		body := map[string]any{"max_age_days": 60, "warning_days": []int{1, 14, 7}, "inactivity_days": 15,
+			"suspension_grace_days": 10, "history_depth": 0}
+		wantError(t, h.do("PUT", path, anna, body), 403, varco.EForbidden)
+		wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60}), 400, varco.EInvalid)
+		wantError(t, h.do("PUT", path, support, map[string]any{"max_age_days": 60, "warning_days": []int{60},
+			"inactivity_days": 15, "suspension_grace_days": 10, "history_depth": 0}), 400, varco.EInvalid)
+		wantError(t, h.do("PUT", "/api/v1/admin/orgs/4242/policy", support, body), 404, varco.ENotFound)
+		r = h.do("PUT", path, support, body)
+		if r.status != 200 || fmt.Sprint(r.body["warning_days"]) != "[14 7 1]" || r.body["history_depth"] != float64(0) {
+			t.Fatalf("set policy: %d %s", r.status, r.raw)
+		}
+		// History depth 0: the current password may be set again.
+		if r := h.do("POST", "/api/v1/me/password", mario, map[string]string{"current_password": marioPW, "new_password": marioPW}); r.status != 200 {
+			t.Fatalf("with history depth 0 the same password was refused: %s", r.raw)
+		}
+		evs := h.do("GET", "/api/v1/admin/activity?type=org_policy_changed", support, nil)
+		if n := len(evs.body["events"].([]any)); n != 1 {
+			t.Fatalf("org_policy_changed events: %s", evs.raw)
+		}
+	})
 }
 
 // TestLegacyHashRehashedOnFirstLogin: SPEC §2.1 — a hash
@@ -701,49 +682,46 @@ func TestLegacyHashRehashedOnFirstLogin(t *testing.T) {
 // reactivated only by support or an org admin of the same organization;
 // the user must then change the password at the next sign-in.
 func TestSeed_2_7_Reactivation(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			h.Org("third", varco.PlanBasic)
-			h.User(admin.NewUser{Email: "carla@third.test", Password: "Terzo-Admin-2026", Org: "third", Role: varco.RoleOrgAdmin})
-			ctx := t.Context()
-			mario, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
-			path := fmt.Sprintf("/api/v1/admin/users/%d/reactivate", mario.ID)
-			anna := h.login("anna@acme.test", "Admin-Acme-2026")
-			carla := h.login("carla@third.test", "Terzo-Admin-2026")
-			luigi := h.login("luigi@other.test", luigiPW)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		h.Org("third", varco.PlanBasic)
+		h.User(admin.NewUser{Email: "carla@third.test", Password: "Terzo-Admin-2026", Org: "third", Role: varco.RoleOrgAdmin})
+		ctx := t.Context()
+		mario, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
+		path := fmt.Sprintf("/api/v1/admin/users/%d/reactivate", mario.ID)
+		anna := h.login("anna@acme.test", "Admin-Acme-2026")
+		carla := h.login("carla@third.test", "Terzo-Admin-2026")
+		luigi := h.login("luigi@other.test", luigiPW)
 
-			wantError(t, h.do("POST", path, anna, nil), 409, varco.EConflict) // not suspended
-			if err := h.app.DB.SetAccountStatus(ctx, mario.ID, varco.StatusSuspended); err != nil {
-				t.Fatal(err)
-			}
-			wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, varco.EAccountSuspended)
-			wantError(t, h.do("POST", path, carla, nil), 404, varco.ENotFound) // another organization's admin
-			wantError(t, h.do("POST", path, luigi, nil), 403, varco.EForbidden)
-			r := h.do("POST", path, anna, nil)
-			if r.status != 200 || r.str("status") != "active" {
-				t.Fatalf("reactivate: %d %s", r.status, r.raw)
-			}
-			msg := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "account_reactivated" }, 10*time.Second)
-			if msg.To[0] != "mario@acme.test" {
-				t.Fatalf("reactivation e-mail to %v", msg.To)
-			}
-			res := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW})
-			if res.status != 200 || res.str("state") != "password_change_required" {
-				t.Fatalf("login after reactivation: %d %s", res.status, res.raw)
-			}
-			tok := res.str("session_token")
-			wantError(t, h.do("GET", "/api/v1/me/activity", tok, nil), 403, varco.EPasswordChangeRequire)
-			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"}); r.status != 200 {
-				t.Fatalf("forced change: %s", r.raw)
-			}
-			if r := h.do("GET", "/api/v1/me/activity?type=account_reactivated", tok, nil); r.status != 200 || len(r.body["events"].([]any)) != 1 {
-				t.Fatalf("after the change: %d %s", r.status, r.raw)
-			}
-			h.login("mario@acme.test", "Brand-new-2026")
-		})
-	}
+		wantError(t, h.do("POST", path, anna, nil), 409, varco.EConflict) // not suspended
+		if err := h.app.DB.SetAccountStatus(ctx, mario.ID, varco.StatusSuspended); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, varco.EAccountSuspended)
+		wantError(t, h.do("POST", path, carla, nil), 404, varco.ENotFound) // another organization's admin
+		wantError(t, h.do("POST", path, luigi, nil), 403, varco.EForbidden)
+		r := h.do("POST", path, anna, nil)
+		if r.status != 200 || r.str("status") != "active" {
+			t.Fatalf("reactivate: %d %s", r.status, r.raw)
+		}
+		msg := h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "account_reactivated" }, 10*time.Second)
+		if msg.To[0] != "mario@acme.test" {
+			t.Fatalf("reactivation e-mail to %v", msg.To)
+		}
+		res := h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW})
+		if res.status != 200 || res.str("state") != "password_change_required" {
+			t.Fatalf("login after reactivation: %d %s", res.status, res.raw)
+		}
+		tok := res.str("session_token")
+		wantError(t, h.do("GET", "/api/v1/me/activity", tok, nil), 403, varco.EPasswordChangeRequire)
+		if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW, "new_password": "Brand-new-2026"}); r.status != 200 {
+			t.Fatalf("forced change: %s", r.raw)
+		}
+		if r := h.do("GET", "/api/v1/me/activity?type=account_reactivated", tok, nil); r.status != 200 || len(r.body["events"].([]any)) != 1 {
+			t.Fatalf("after the change: %d %s", r.status, r.raw)
+		}
+		h.login("mario@acme.test", "Brand-new-2026")
+	})
 }
 
 // TestSeed_2_4_InAppExpiryAlert: [seed] SPEC §2.4 — from 20 days before

@@ -22,7 +22,6 @@ import (
 	"varco.dev/varco/internal/api"
 	"varco.dev/varco/internal/httpx"
 	"varco.dev/varco/internal/store"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/audittest"
 	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/text"
@@ -189,17 +188,14 @@ func (e *corpusEnv) check(t *testing.T, what, method, target string, hdr [][2]st
 // service reads, on both engines: no answer is a 5xx, and the activity
 // history still verifies afterwards.
 func TestBadTextCorpus(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			e := newCorpusEnv(t, engine)
-			e.apiSweep(t)
-			e.webSweep(t)
-			if e.seenInvalidIn == 0 {
-				t.Error("no request was refused with invalid_input")
-			}
-			audittest.Verify(t, e.h.app.DB) // the history still verifies after the corpus
-		})
-	}
+	forEachEngineWith(t, newCorpusEnv, func(t *testing.T, e *corpusEnv) {
+		e.apiSweep(t)
+		e.webSweep(t)
+		if e.seenInvalidIn == 0 {
+			t.Error("no request was refused with invalid_input")
+		}
+		audittest.Verify(t, e.h.app.DB) // the history still verifies after the corpus
+	})
 }
 
 // apiBase is a plausible value for a documented field, so that the bad one
@@ -484,58 +480,55 @@ func (e *corpusEnv) webSweep(t *testing.T) {
 // reset request and the sign-in page with such a header are counted too.
 func TestBadUserAgentStillCountsFailures(t *testing.T) {
 	agents := []string{"curl\xff/8", strings.Repeat("Mozilla ", 1300), "Agent \u202eevil", "ab\xed\xa0\x80", "x\u0085y"}
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			body := []byte(`{"email":"mario@acme.test","password":"Wrong-Guess-2026"}`)
-			for i := range 6 {
-				r := h.raw("POST", "/api/v1/login", [][2]string{{"Content-Type", "application/json"},
-					{"User-Agent", agents[i%len(agents)]}}, body)
-				want := http.StatusUnauthorized
-				if i == 5 {
-					want = http.StatusTooManyRequests
-				}
-				if r.status != want {
-					t.Fatalf("attempt %d with user agent %.12q: %d %s, want %d", i+1, agents[i%len(agents)], r.status, r.body, want)
-				}
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		body := []byte(`{"email":"mario@acme.test","password":"Wrong-Guess-2026"}`)
+		for i := range 6 {
+			r := h.raw("POST", "/api/v1/login", [][2]string{{"Content-Type", "application/json"},
+				{"User-Agent", agents[i%len(agents)]}}, body)
+			want := http.StatusUnauthorized
+			if i == 5 {
+				want = http.StatusTooManyRequests
 			}
-			evs, err := h.app.DB.ListEvents(t.Context(), store.EventFilter{Types: []string{varco.EventLoginFailed}})
-			if err != nil || len(evs) != 5 {
-				t.Fatalf("login_failed events: %d, %v; want 5", len(evs), err)
+			if r.status != want {
+				t.Fatalf("attempt %d with user agent %.12q: %d %s, want %d", i+1, agents[i%len(agents)], r.status, r.body, want)
 			}
-			for _, ev := range evs {
-				if !text.Storable(ev.UserAgent) || len(ev.UserAgent) > text.MaxUserAgent || !strings.ContainsAny(ev.UserAgent, "\ufffdM") {
-					t.Errorf("recorded user agent %q", ev.UserAgent)
-				}
+		}
+		evs, err := h.app.DB.ListEvents(t.Context(), store.EventFilter{Types: []string{varco.EventLoginFailed}})
+		if err != nil || len(evs) != 5 {
+			t.Fatalf("login_failed events: %d, %v; want 5", len(evs), err)
+		}
+		for _, ev := range evs {
+			if !text.Storable(ev.UserAgent) || len(ev.UserAgent) > text.MaxUserAgent || !strings.ContainsAny(ev.UserAgent, "\ufffdM") {
+				t.Errorf("recorded user agent %q", ev.UserAgent)
 			}
+		}
 
-			// A reset request is counted and recorded with such a header.
-			r := h.raw("POST", "/api/v1/password-reset", [][2]string{{"Content-Type", "application/json"}, {"User-Agent", agents[0]}},
-				[]byte(`{"email":"luigi@other.test"}`))
-			if r.status != http.StatusAccepted {
-				t.Fatalf("password reset: %d %s", r.status, r.body)
-			}
-			evs, err = h.app.DB.ListEvents(t.Context(), store.EventFilter{Types: []string{varco.EventPasswordResetRequested}})
-			if err != nil || len(evs) != 1 || evs[0].UserAgent != "curl\ufffd/8" {
-				t.Fatalf("password_reset_requested events: %+v, %v", evs, err)
-			}
+		// A reset request is counted and recorded with such a header.
+		r := h.raw("POST", "/api/v1/password-reset", [][2]string{{"Content-Type", "application/json"}, {"User-Agent", agents[0]}},
+			[]byte(`{"email":"luigi@other.test"}`))
+		if r.status != http.StatusAccepted {
+			t.Fatalf("password reset: %d %s", r.status, r.body)
+		}
+		evs, err = h.app.DB.ListEvents(t.Context(), store.EventFilter{Types: []string{varco.EventPasswordResetRequested}})
+		if err != nil || len(evs) != 1 || evs[0].UserAgent != "curl\ufffd/8" {
+			t.Fatalf("password_reset_requested events: %+v, %v", evs, err)
+		}
 
-			// The sign-in page counts a wrong password sent with it too.
-			for i := range 6 {
-				r := h.raw("POST", "/login", [][2]string{{"Content-Type", "application/x-www-form-urlencoded"}, {"User-Agent", agents[i%len(agents)]}},
-					[]byte("email=luigi%40other.test&password=Wrong-Guess-2026"))
-				want := http.StatusUnauthorized
-				if i == 5 {
-					want = http.StatusTooManyRequests
-				}
-				if r.status != want {
-					t.Fatalf("web attempt %d: %d, want %d", i+1, r.status, want)
-				}
+		// The sign-in page counts a wrong password sent with it too.
+		for i := range 6 {
+			r := h.raw("POST", "/login", [][2]string{{"Content-Type", "application/x-www-form-urlencoded"}, {"User-Agent", agents[i%len(agents)]}},
+				[]byte("email=luigi%40other.test&password=Wrong-Guess-2026"))
+			want := http.StatusUnauthorized
+			if i == 5 {
+				want = http.StatusTooManyRequests
 			}
-			audittest.Verify(t, h.app.DB)
-		})
-	}
+			if r.status != want {
+				t.Fatalf("web attempt %d: %d, want %d", i+1, r.status, want)
+			}
+		}
+		audittest.Verify(t, h.app.DB)
+	})
 }
 
 // TestIdentifierWithControlCharacterNamesTheField: a NUL or another control
@@ -543,35 +536,32 @@ func TestBadUserAgentStillCountsFailures(t *testing.T) {
 // filter is 400 invalid_input naming the field on both engines (PostgreSQL
 // answered 500 to the NUL).
 func TestIdentifierWithControlCharacterNamesTheField(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			staff := h.login("help@provider.test", "Assist-Desk-2026")
-			user := h.login("mario@acme.test", marioPW)
-			for _, tt := range []struct {
-				method, path, token string
-				body                any
-				field               string
-			}{
-				{"POST", "/api/v1/login", "", `{"email":"mario@acme.test\u0000","password":"x"}`, "email"},
-				{"POST", "/api/v1/login", "", `{"email":"mario@acme.test\u0007","password":"x"}`, "email"},
-				{"POST", "/api/v1/password-reset", "", `{"email":"mario\u0000@acme.test"}`, "email"},
-				{"POST", "/api/v1/admin/orgs", staff, `{"name":"ac\u0000me"}`, "name"},
-				{"POST", "/api/v1/admin/orgs", staff, `{"name":"ac\u202eme"}`, "name"},
-				{"POST", "/api/v1/admin/users", staff, `{"email":"new@acme.test","password":"Fresh-Pass-2026","org":"ac\u0001me"}`, "org"},
-				{"POST", "/api/v1/admin/users", staff, `{"email":"new@acme.test","password":"Fresh-Pass-2026","org":"acme","display_name":"A\nB"}`, "display_name"},
-				{"PUT", "/api/v1/me/contact-email", user, `{"contact_email":"x\u0000@acme.test"}`, "contact_email"},
-				{"GET", "/api/v1/admin/users?q=ma%00rio", staff, nil, "q"},
-				{"GET", "/api/v1/me/activity?type=login%00failed", user, nil, "type"},
-				{"GET", "/api/v1/me/activity?type=login_f%0Aailed", user, nil, "type"},
-			} {
-				r := h.do(tt.method, tt.path, tt.token, tt.body)
-				wantError(t, r, http.StatusBadRequest, varco.EInvalidInput)
-				if r.str("field") != tt.field {
-					t.Errorf("%s %s: field %q, want %q", tt.method, tt.path, r.str("field"), tt.field)
-				}
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		staff := h.login("help@provider.test", "Assist-Desk-2026")
+		user := h.login("mario@acme.test", marioPW)
+		for _, tt := range []struct {
+			method, path, token string
+			body                any
+			field               string
+		}{
+			{"POST", "/api/v1/login", "", `{"email":"mario@acme.test\u0000","password":"x"}`, "email"},
+			{"POST", "/api/v1/login", "", `{"email":"mario@acme.test\u0007","password":"x"}`, "email"},
+			{"POST", "/api/v1/password-reset", "", `{"email":"mario\u0000@acme.test"}`, "email"},
+			{"POST", "/api/v1/admin/orgs", staff, `{"name":"ac\u0000me"}`, "name"},
+			{"POST", "/api/v1/admin/orgs", staff, `{"name":"ac\u202eme"}`, "name"},
+			{"POST", "/api/v1/admin/users", staff, `{"email":"new@acme.test","password":"Fresh-Pass-2026","org":"ac\u0001me"}`, "org"},
+			{"POST", "/api/v1/admin/users", staff, `{"email":"new@acme.test","password":"Fresh-Pass-2026","org":"acme","display_name":"A\nB"}`, "display_name"},
+			{"PUT", "/api/v1/me/contact-email", user, `{"contact_email":"x\u0000@acme.test"}`, "contact_email"},
+			{"GET", "/api/v1/admin/users?q=ma%00rio", staff, nil, "q"},
+			{"GET", "/api/v1/me/activity?type=login%00failed", user, nil, "type"},
+			{"GET", "/api/v1/me/activity?type=login_f%0Aailed", user, nil, "type"},
+		} {
+			r := h.do(tt.method, tt.path, tt.token, tt.body)
+			wantError(t, r, http.StatusBadRequest, varco.EInvalidInput)
+			if r.str("field") != tt.field {
+				t.Errorf("%s %s: field %q, want %q", tt.method, tt.path, r.str("field"), tt.field)
 			}
-		})
-	}
+		}
+	})
 }

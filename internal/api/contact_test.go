@@ -194,67 +194,64 @@ func TestPhoneCodeLimits(t *testing.T) {
 // TestContactEmailVerification: the link goes to the new address; mail
 // keeps going to the old one until it is verified.
 func TestContactEmailVerification(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			tok := h.login("mario@acme.test", marioPW)
-			for _, bad := range []string{"", "not-an-address", "a b@example.it", "mario@"} {
-				wantError(t, h.do("PUT", "/api/v1/me/contact-email", tok, map[string]string{"contact_email": bad}), 400, varco.EInvalid)
-			}
-			if r := h.do("PUT", "/api/v1/me/contact-email", tok, map[string]string{"contact_email": "Mario.Rossi@Home.Example"}); r.status != 202 {
-				t.Fatalf("PUT contact-email: %d %s", r.status, r.raw)
-			}
-			m := h.sink.Wait(t, smtpsink.EventIs(varco.EventContactEmailVerificationSent), wait)
-			if len(m.To) != 1 || m.To[0] != "mario.rossi@home.example" {
-				t.Fatalf("link sent to %v", m.To)
-			}
-			link, ok := smtpsink.FindLink(m.Text, "/contact-email/verify")
-			if !ok || link.Query().Get("token") == "" {
-				t.Fatalf("no link in:\n%s", m.Text)
-			}
-			token := link.Query().Get("token")
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		tok := h.login("mario@acme.test", marioPW)
+		for _, bad := range []string{"", "not-an-address", "a b@example.it", "mario@"} {
+			wantError(t, h.do("PUT", "/api/v1/me/contact-email", tok, map[string]string{"contact_email": bad}), 400, varco.EInvalid)
+		}
+		if r := h.do("PUT", "/api/v1/me/contact-email", tok, map[string]string{"contact_email": "Mario.Rossi@Home.Example"}); r.status != 202 {
+			t.Fatalf("PUT contact-email: %d %s", r.status, r.raw)
+		}
+		m := h.sink.Wait(t, smtpsink.EventIs(varco.EventContactEmailVerificationSent), wait)
+		if len(m.To) != 1 || m.To[0] != "mario.rossi@home.example" {
+			t.Fatalf("link sent to %v", m.To)
+		}
+		link, ok := smtpsink.FindLink(m.Text, "/contact-email/verify")
+		if !ok || link.Query().Get("token") == "" {
+			t.Fatalf("no link in:\n%s", m.Text)
+		}
+		token := link.Query().Get("token")
 
-			// Not verified yet: a password change is mailed to the login address.
-			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW,
-				"new_password": "Second-Pass-2026"}); r.status != 200 {
-				t.Fatalf("password change: %d %s", r.status, r.raw)
-			}
-			pc := h.sink.Wait(t, smtpsink.EventIs(varco.EventPasswordChanged), wait)
-			if pc.To[0] != "mario@acme.test" {
-				t.Fatalf("password_changed went to %v before verification", pc.To)
-			}
-			tok = h.login("mario@acme.test", "Second-Pass-2026")
+		// Not verified yet: a password change is mailed to the login address.
+		if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": marioPW,
+			"new_password": "Second-Pass-2026"}); r.status != 200 {
+			t.Fatalf("password change: %d %s", r.status, r.raw)
+		}
+		pc := h.sink.Wait(t, smtpsink.EventIs(varco.EventPasswordChanged), wait)
+		if pc.To[0] != "mario@acme.test" {
+			t.Fatalf("password_changed went to %v before verification", pc.To)
+		}
+		tok = h.login("mario@acme.test", "Second-Pass-2026")
 
-			// Another account cannot use mario's token.
-			luigi := h.login("luigi@other.test", luigiPW)
-			wantError(t, h.do("POST", "/api/v1/me/contact-email/verify", luigi, map[string]string{"token": token}), 400,
-				varco.EInvalidOrExpiredToken)
+		// Another account cannot use mario's token.
+		luigi := h.login("luigi@other.test", luigiPW)
+		wantError(t, h.do("POST", "/api/v1/me/contact-email/verify", luigi, map[string]string{"token": token}), 400,
+			varco.EInvalidOrExpiredToken)
 
-			r := h.do("POST", "/api/v1/me/contact-email/verify", tok, map[string]string{"token": token})
-			if r.status != 200 || r.str("contact_email") != "mario.rossi@home.example" || r.body["contact_email_verified"] != true {
-				t.Fatalf("verify: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("POST", "/api/v1/me/contact-email/verify", tok, map[string]string{"token": token}), 400,
-				varco.EInvalidOrExpiredToken) // single use
+		r := h.do("POST", "/api/v1/me/contact-email/verify", tok, map[string]string{"token": token})
+		if r.status != 200 || r.str("contact_email") != "mario.rossi@home.example" || r.body["contact_email_verified"] != true {
+			t.Fatalf("verify: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("POST", "/api/v1/me/contact-email/verify", tok, map[string]string{"token": token}), 400,
+			varco.EInvalidOrExpiredToken) // single use
 
-			h.clock.Advance(time.Minute)
-			if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": "Second-Pass-2026",
-				"new_password": "Third-Pass-2026"}); r.status != 200 {
-				t.Fatalf("password change: %d %s", r.status, r.raw)
-			}
-			h.sink.Wait(t, func(m smtpsink.Mail) bool {
-				return m.Header.Get("X-Varco-Event") == varco.EventPasswordChanged && m.To[0] == "mario.rossi@home.example"
-			}, wait)
+		h.clock.Advance(time.Minute)
+		if r := h.do("POST", "/api/v1/me/password", tok, map[string]string{"current_password": "Second-Pass-2026",
+			"new_password": "Third-Pass-2026"}); r.status != 200 {
+			t.Fatalf("password change: %d %s", r.status, r.raw)
+		}
+		h.sink.Wait(t, func(m smtpsink.Mail) bool {
+			return m.Header.Get("X-Varco-Event") == varco.EventPasswordChanged && m.To[0] == "mario.rossi@home.example"
+		}, wait)
 
-			act := h.do("GET", "/api/v1/me/activity", h.login("mario@acme.test", "Third-Pass-2026"), nil)
-			for _, ev := range []string{"contact_email_verification_sent", "contact_email_verified"} {
-				if !strings.Contains(string(act.raw), `"`+ev+`"`) {
-					t.Errorf("activity lacks %s", ev)
-				}
+		act := h.do("GET", "/api/v1/me/activity", h.login("mario@acme.test", "Third-Pass-2026"), nil)
+		for _, ev := range []string{"contact_email_verification_sent", "contact_email_verified"} {
+			if !strings.Contains(string(act.raw), `"`+ev+`"`) {
+				t.Errorf("activity lacks %s", ev)
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestContactEmailLinkExpires(t *testing.T) {
@@ -360,37 +357,34 @@ func TestPhoneIsNormalised(t *testing.T) {
 // E.164 with the organization's country as default; a bad one is a 400
 // naming the field.
 func TestAdminCreateUserNormalisesPhone(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			support := h.login("help@provider.test", "Assist-Desk-2026")
-			if r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "london", "country": "gb"}); r.status != 201 || r.body["country"] != "GB" {
-				t.Fatalf("create org: %d %s", r.status, r.raw)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		support := h.login("help@provider.test", "Assist-Desk-2026")
+		if r := h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "london", "country": "gb"}); r.status != 201 || r.body["country"] != "GB" {
+			t.Fatalf("create org: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "nowhere", "country": "XX"}), 400, varco.EInvalid)
+		for email, tc := range map[string]struct{ org, phone, want string }{
+			"a@acme.test":   {"acme", "333 123 4567", "+393331234567"},
+			"b@acme.test":   {"acme", "0039 333 1234567", "+393331234567"},
+			"c@acme.test":   {"acme", "(02) 1234 5678", "+390212345678"},
+			"d@london.test": {"london", "020 7946 0958", "+442079460958"},
+			"e@london.test": {"london", "+39 333 1234567", "+393331234567"},
+		} {
+			r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": email, "password": "Trinity-Zion-2026", "org": tc.org, "phone": tc.phone})
+			if r.status != 201 {
+				t.Fatalf("create %s: %d %s", email, r.status, r.raw)
 			}
-			wantError(t, h.do("POST", "/api/v1/admin/orgs", support, map[string]string{"name": "nowhere", "country": "XX"}), 400, varco.EInvalid)
-			for email, tc := range map[string]struct{ org, phone, want string }{
-				"a@acme.test":   {"acme", "333 123 4567", "+393331234567"},
-				"b@acme.test":   {"acme", "0039 333 1234567", "+393331234567"},
-				"c@acme.test":   {"acme", "(02) 1234 5678", "+390212345678"},
-				"d@london.test": {"london", "020 7946 0958", "+442079460958"},
-				"e@london.test": {"london", "+39 333 1234567", "+393331234567"},
-			} {
-				r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": email, "password": "Trinity-Zion-2026", "org": tc.org, "phone": tc.phone})
-				if r.status != 201 {
-					t.Fatalf("create %s: %d %s", email, r.status, r.raw)
-				}
-				if a, err := h.app.DB.Reader().AccountByEmail(context.Background(), email); err != nil || a.Phone != tc.want || !a.PhoneVerified {
-					t.Errorf("%s: stored phone %q, %v; want %q", email, a.Phone, err, tc.want)
-				}
+			if a, err := h.app.DB.Reader().AccountByEmail(context.Background(), email); err != nil || a.Phone != tc.want || !a.PhoneVerified {
+				t.Errorf("%s: stored phone %q, %v; want %q", email, a.Phone, err, tc.want)
 			}
-			for _, bad := range []string{"garbage", "347", "333 123 4567 ext 9", "+0393471234567"} {
-				r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@acme.test", "password": "Trinity-Zion-2026", "org": "acme", "phone": bad})
-				wantError(t, r, 400, varco.EInvalid)
-				if f, _ := r.body["field"].(string); f != "phone" {
-					t.Errorf("%q: error %s does not name the field", bad, r.raw)
-				}
+		}
+		for _, bad := range []string{"garbage", "347", "333 123 4567 ext 9", "+0393471234567"} {
+			r := h.do("POST", "/api/v1/admin/users", support, map[string]any{"email": "x@acme.test", "password": "Trinity-Zion-2026", "org": "acme", "phone": bad})
+			wantError(t, r, 400, varco.EInvalid)
+			if f, _ := r.body["field"].(string); f != "phone" {
+				t.Errorf("%q: error %s does not name the field", bad, r.raw)
 			}
-		})
-	}
+		}
+	})
 }

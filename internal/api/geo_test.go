@@ -8,7 +8,6 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/config"
 	"varco.dev/varco/internal/geo/geotest"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/fixture"
 )
 
@@ -18,56 +17,55 @@ import (
 // minutes after Milan does (impossible travel). The first login sets the
 // baseline.
 func TestRisk_5_3_Locations(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			mmdb := geotest.Standard(t)
-			h := newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = mmdb })
-			standard(h)
-			login := func(ip string) reply {
-				return h.loginFrom("mario@acme.test", marioPW, ip)
-			}
-			if r := login(geotest.MilanIP); r.str("state") != "authenticated" {
-				t.Fatalf("first login from Milan: %s", r.raw)
-			}
-			h.clock.Advance(time.Hour)
-			if r := login(geotest.RomeIP); r.str("state") != "authenticated" {
-				t.Fatalf("Milan → Rome: %s", r.raw)
-			}
-			h.clock.Advance(24 * time.Hour)
-			r := login(geotest.ParisIP)
-			if r.str("state") != "step_up_required" {
-				t.Fatalf("Milan → Paris: %s", r.raw)
-			}
-			ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired)
-			if ev.Detail != "nuovo paese: Francia" || ev.Location != "Paris, Francia" || ev.IP != geotest.ParisIP {
-				t.Fatalf("step_up_required recorded as %+v", ev)
-			}
-			// The user reads it in the history.
-			tok := login(geotest.MilanIP).str("session_token")
-			hist := h.do("GET", "/api/v1/me/activity?type=step_up_required", tok, nil)
-			if hist.status != 200 || !bytesContain(hist.raw, "nuovo paese: Francia") {
-				t.Fatalf("history: %d %s", hist.status, hist.raw)
-			}
-			// New York ten minutes after Milan: 6,400 km in 10 minutes.
-			h.clock.Advance(10 * time.Minute)
-			r = login(geotest.NewYorkIP)
-			if r.str("state") != "step_up_required" {
-				t.Fatalf("Milan → New York in 10 minutes: %s", r.raw)
-			}
-			if ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired); ev.Detail[:len("viaggio impossibile")] != "viaggio impossibile" {
-				t.Fatalf("New York recorded as %q", ev.Detail)
-			}
-			// Passing the step-up from Paris makes Paris usual.
-			flow := login(geotest.ParisIP).str("flow")
-			if v := h.verify(flow, h.sendPIN(flow)); v.str("state") != "authenticated" {
-				t.Fatalf("verify: %s", v.raw)
-			}
-			h.clock.Advance(24 * time.Hour)
-			if r := login(geotest.ParisIP); r.str("state") != "authenticated" {
-				t.Fatalf("Paris after a step-up there: %s", r.raw)
-			}
-		})
-	}
+	forEachEngineWith(t, func(t *testing.T, engine string) *harness {
+		mmdb := geotest.Standard(t)
+		return newHarness(t, engine, fixture.TrustLoopback, func(c *config.Config) { c.GeoIPDB = mmdb })
+	}, func(t *testing.T, h *harness) {
+		standard(h)
+		login := func(ip string) reply {
+			return h.loginFrom("mario@acme.test", marioPW, ip)
+		}
+		if r := login(geotest.MilanIP); r.str("state") != "authenticated" {
+			t.Fatalf("first login from Milan: %s", r.raw)
+		}
+		h.clock.Advance(time.Hour)
+		if r := login(geotest.RomeIP); r.str("state") != "authenticated" {
+			t.Fatalf("Milan → Rome: %s", r.raw)
+		}
+		h.clock.Advance(24 * time.Hour)
+		r := login(geotest.ParisIP)
+		if r.str("state") != "step_up_required" {
+			t.Fatalf("Milan → Paris: %s", r.raw)
+		}
+		ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired)
+		if ev.Detail != "nuovo paese: Francia" || ev.Location != "Paris, Francia" || ev.IP != geotest.ParisIP {
+			t.Fatalf("step_up_required recorded as %+v", ev)
+		}
+		// The user reads it in the history.
+		tok := login(geotest.MilanIP).str("session_token")
+		hist := h.do("GET", "/api/v1/me/activity?type=step_up_required", tok, nil)
+		if hist.status != 200 || !bytesContain(hist.raw, "nuovo paese: Francia") {
+			t.Fatalf("history: %d %s", hist.status, hist.raw)
+		}
+		// New York ten minutes after Milan: 6,400 km in 10 minutes.
+		h.clock.Advance(10 * time.Minute)
+		r = login(geotest.NewYorkIP)
+		if r.str("state") != "step_up_required" {
+			t.Fatalf("Milan → New York in 10 minutes: %s", r.raw)
+		}
+		if ev := h.lastEvent("mario@acme.test", varco.EventStepUpRequired); ev.Detail[:len("viaggio impossibile")] != "viaggio impossibile" {
+			t.Fatalf("New York recorded as %q", ev.Detail)
+		}
+		// Passing the step-up from Paris makes Paris usual.
+		flow := login(geotest.ParisIP).str("flow")
+		if v := h.verify(flow, h.sendPIN(flow)); v.str("state") != "authenticated" {
+			t.Fatalf("verify: %s", v.raw)
+		}
+		h.clock.Advance(24 * time.Hour)
+		if r := login(geotest.ParisIP); r.str("state") != "authenticated" {
+			t.Fatalf("Paris after a step-up there: %s", r.raw)
+		}
+	})
 }
 
 // TestRiskWithoutUsableDatabase: a corrupt database file does not stop

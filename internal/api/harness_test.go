@@ -55,6 +55,30 @@ func newHarnessWith(t *testing.T, engine string, o fixture.Options, tweak ...fun
 	return start(t, cfg, clk, sink, sms, o)
 }
 
+// forEachEngine runs fn as a subtest, named after the engine, on every
+// engine with a fresh newHarness.
+func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
+	forEachEngineWith(t, tweaked(), fn)
+}
+
+// forEachEngineWith is forEachEngine with what newH makes on the engine: a
+// harness set up otherwise (tweaked, newStepUpHarness) or one that wraps it
+// (newPushHarness).
+func forEachEngineWith[H any](t *testing.T, newH func(t *testing.T, engine string) H, fn func(t *testing.T, h H)) {
+	for _, engine := range testenv.Engines() {
+		t.Run(engine, func(t *testing.T) { fn(t, newH(t, engine)) })
+	}
+}
+
+// tweaked returns newHarness with tweak applied to the configuration, for
+// forEachEngineWith.
+func tweaked(tweak ...func(*config.Config)) func(t *testing.T, engine string) *harness {
+	return func(t *testing.T, engine string) *harness {
+		t.Helper()
+		return newHarness(t, engine, tweak...)
+	}
+}
+
 // twin starts a second varco process on h's database, clock and SMTP sink,
 // as two processes behind a load balancer share one PostgreSQL.
 func (h *harness) twin() *harness {

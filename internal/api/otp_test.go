@@ -10,7 +10,6 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/admin"
 	"varco.dev/varco/internal/i18n"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smssink"
 )
 
@@ -62,21 +61,18 @@ func (h *harness) sendOTP(flow string) string {
 // TestStepUpWithSMSOTP: the OTP goes by SMS to the verified phone and
 // opens the session (SPEC §5.4); the history shows the number masked.
 func TestStepUpWithSMSOTP(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newOTPHarness(t, engine)
-			flow := h.giuliaAway()
-			otp := h.sendOTP(flow)
-			r := h.verify(flow, otp)
-			if r.str("state") != "authenticated" || r.str("session_token") == "" {
-				t.Fatalf("verify OTP: %d %s", r.status, r.raw)
-			}
-			got := h.events("giulia@acme.test", varco.EventOTPSent)
-			if len(got) != 1 || got[0] != "to +39********67" {
-				t.Fatalf("otp_sent events = %q", got)
-			}
-		})
-	}
+	forEachEngineWith(t, newOTPHarness, func(t *testing.T, h *harness) {
+		flow := h.giuliaAway()
+		otp := h.sendOTP(flow)
+		r := h.verify(flow, otp)
+		if r.str("state") != "authenticated" || r.str("session_token") == "" {
+			t.Fatalf("verify OTP: %d %s", r.status, r.raw)
+		}
+		got := h.events("giulia@acme.test", varco.EventOTPSent)
+		if len(got) != 1 || got[0] != "to +39********67" {
+			t.Fatalf("otp_sent events = %q", got)
+		}
+	})
 }
 
 // TestSeed_5_6_OneOTPPerMinute: [seed] SPEC §5.6 — at most one OTP a
@@ -120,29 +116,26 @@ func TestSeed_5_6_OnlyTheLastThreeOTPsAreValid(t *testing.T) {
 // TestSeed_5_6_FiftyWrongOTPsLock: [seed] SPEC §5.6 — 50 wrong OTPs in all
 // lock the account; from the 45th the answer says how many are left (§5.9).
 func TestSeed_5_6_FiftyWrongOTPsLock(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newOTPHarness(t, engine)
-			flow := h.giuliaAway()
-			otp := h.sendOTP(flow)
-			for i := 1; i < 50; i++ {
-				r := h.verify(flow, wrong(otp))
-				wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
-				want := 0
-				if i >= 45 {
-					want = 50 - i
-				}
-				if attemptsLeft(r) != want {
-					t.Fatalf("wrong OTP %d: attempts_left = %d, want %d", i, attemptsLeft(r), want)
-				}
+	forEachEngineWith(t, newOTPHarness, func(t *testing.T, h *harness) {
+		flow := h.giuliaAway()
+		otp := h.sendOTP(flow)
+		for i := 1; i < 50; i++ {
+			r := h.verify(flow, wrong(otp))
+			wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
+			want := 0
+			if i >= 45 {
+				want = 50 - i
 			}
-			wantError(t, h.verify(flow, wrong(otp)), http.StatusForbidden, varco.EAccountLocked)
-			if got := h.events("giulia@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "otp_total" {
-				t.Fatalf("account_locked events = %q", got)
+			if attemptsLeft(r) != want {
+				t.Fatalf("wrong OTP %d: attempts_left = %d, want %d", i, attemptsLeft(r), want)
 			}
-			wantError(t, h.loginFrom("giulia@acme.test", giuliaPW, homeIP), http.StatusForbidden, varco.EAccountLocked)
-		})
-	}
+		}
+		wantError(t, h.verify(flow, wrong(otp)), http.StatusForbidden, varco.EAccountLocked)
+		if got := h.events("giulia@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "otp_total" {
+			t.Fatalf("account_locked events = %q", got)
+		}
+		wantError(t, h.loginFrom("giulia@acme.test", giuliaPW, homeIP), http.StatusForbidden, varco.EAccountLocked)
+	})
 }
 
 // TestSeed_5_6_RightOTPResetsTheCount: [seed] SPEC §5.6 — a correct OTP

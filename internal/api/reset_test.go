@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"varco.dev/varco"
-	"varco.dev/varco/internal/testenv"
 	"varco.dev/varco/internal/testenv/smtpsink"
 )
 
@@ -41,48 +40,45 @@ func (h *harness) complete(token, pw string) reply {
 // expires after 24 hours; single use, only the newest works, every session
 // is revoked, a confirmation is e-mailed.
 func TestSeed_4_ResetLink(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			session := h.login("mario@acme.test", marioPW)
-			first := h.resetToken("mario@acme.test", 1)
-			second := h.resetToken("mario@acme.test", 2)
-			wantError(t, h.complete(first, "Brand-new-2026"), 400, varco.EInvalidOrExpiredToken) // superseded
-			wantError(t, h.complete(second, "short1"), 400, varco.EPasswordTooShort)             // token still usable
-			if r := h.complete(second, "Brand-new-2026"); r.status != 200 {
-				t.Fatalf("complete: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.complete(second, "Other-new-2026"), 400, varco.EInvalidOrExpiredToken) // single use
-			wantError(t, h.do("GET", "/api/v1/me", session, nil), 401, "unauthorized")
-			h.login("mario@acme.test", "Brand-new-2026")
-			h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_reset_completed" }, 10*time.Second)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		session := h.login("mario@acme.test", marioPW)
+		first := h.resetToken("mario@acme.test", 1)
+		second := h.resetToken("mario@acme.test", 2)
+		wantError(t, h.complete(first, "Brand-new-2026"), 400, varco.EInvalidOrExpiredToken) // superseded
+		wantError(t, h.complete(second, "short1"), 400, varco.EPasswordTooShort)             // token still usable
+		if r := h.complete(second, "Brand-new-2026"); r.status != 200 {
+			t.Fatalf("complete: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.complete(second, "Other-new-2026"), 400, varco.EInvalidOrExpiredToken) // single use
+		wantError(t, h.do("GET", "/api/v1/me", session, nil), 401, "unauthorized")
+		h.login("mario@acme.test", "Brand-new-2026")
+		h.sink.Wait(t, func(m smtpsink.Mail) bool { return m.Header.Get("X-Varco-Event") == "password_reset_completed" }, 10*time.Second)
 
-			// 24 hours: a link works just before and not after.
-			early := h.resetToken("mario@acme.test", 3)
-			h.clock.Advance(24*time.Hour - time.Second)
-			if r := h.complete(early, "Third-pass-2026"); r.status != 200 {
-				t.Fatalf("link refused before 24 h: %s", r.raw)
-			}
-			late := h.resetToken("mario@acme.test", 4)
-			h.clock.Advance(24 * time.Hour)
-			wantError(t, h.complete(late, "Fourth-pass-2026"), 400, varco.EInvalidOrExpiredToken)
+		// 24 hours: a link works just before and not after.
+		early := h.resetToken("mario@acme.test", 3)
+		h.clock.Advance(24*time.Hour - time.Second)
+		if r := h.complete(early, "Third-pass-2026"); r.status != 200 {
+			t.Fatalf("link refused before 24 h: %s", r.raw)
+		}
+		late := h.resetToken("mario@acme.test", 4)
+		h.clock.Advance(24 * time.Hour)
+		wantError(t, h.complete(late, "Fourth-pass-2026"), 400, varco.EInvalidOrExpiredToken)
 
-			evs := h.do("GET", "/api/v1/me/activity?type=password_reset_requested,password_reset_completed,password_changed",
-				h.login("mario@acme.test", "Third-pass-2026"), nil)
-			var names []string
-			for _, e := range evs.body["events"].([]any) {
-				ev := e.(map[string]any)
-				names = append(names, ev["event"].(string)+"/"+ev["actor"].(string))
-			}
-			if got := strings.Join(names, ","); !strings.Contains(got, "password_changed/reset") || !strings.Contains(got, "password_reset_completed/self") {
-				t.Fatalf("history: %s", got)
-			}
-			if strings.Contains(string(evs.raw), early) || strings.Contains(string(evs.raw), late) {
-				t.Fatal("a reset token reached the activity history")
-			}
-		})
-	}
+		evs := h.do("GET", "/api/v1/me/activity?type=password_reset_requested,password_reset_completed,password_changed",
+			h.login("mario@acme.test", "Third-pass-2026"), nil)
+		var names []string
+		for _, e := range evs.body["events"].([]any) {
+			ev := e.(map[string]any)
+			names = append(names, ev["event"].(string)+"/"+ev["actor"].(string))
+		}
+		if got := strings.Join(names, ","); !strings.Contains(got, "password_changed/reset") || !strings.Contains(got, "password_reset_completed/self") {
+			t.Fatalf("history: %s", got)
+		}
+		if strings.Contains(string(evs.raw), early) || strings.Contains(string(evs.raw), late) {
+			t.Fatal("a reset token reached the activity history")
+		}
+	})
 }
 
 func TestResetAnswersTheSameForUnknownEmails(t *testing.T) {

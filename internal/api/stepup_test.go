@@ -110,41 +110,38 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // PIN arrives by e-mail, opens the session and makes the place usual
 // (SPEC §5.3–5.4).
 func TestStepUpWithEmailPIN(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newStepUpHarness(t, engine)
-			flow := h.awayFlow()
-			if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.status != 200 || r.str("state") != "step_up_required" {
-				t.Fatalf("GET flow: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.verify(flow, "123456"), http.StatusConflict, varco.ENoCodeSent)
-			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/step-up/send", "", map[string]string{"method": "sms_otp"}),
-				http.StatusBadRequest, varco.EMethodUnavailable)
-			pin := h.sendPIN(flow)
-			if m := h.pins()[0]; !strings.EqualFold(m.To[0], "mario@acme.test") {
-				t.Fatalf("PIN sent to %v", m.To)
-			}
-			r := h.verify(flow, pin)
-			if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
-				t.Fatalf("verify: %d %s", r.status, r.raw)
-			}
-			if me := h.do("GET", "/api/v1/me", r.str("session_token"), nil); me.status != 200 {
-				t.Fatalf("me after step-up: %d", me.status)
-			}
-			// The flow is done: neither its code nor the flow works again.
-			wantError(t, h.verify(flow, pin), http.StatusNotFound, varco.EFlowNotFound)
-			if got := h.events("mario@acme.test", varco.EventStepUpRequired); len(got) != 1 || got[0] != "nuova rete" {
-				t.Fatalf("step_up_required events = %q", got)
-			}
-			if got := h.events("mario@acme.test", varco.EventStepUpSucceeded); len(got) != 1 {
-				t.Fatalf("step_up_succeeded events = %q", got)
-			}
-			// The new place is usual now.
-			if r := h.loginFrom("mario@acme.test", marioPW, awayIP); r.str("state") != "authenticated" {
-				t.Fatalf("second login from the same network: %d %s", r.status, r.raw)
-			}
-		})
-	}
+	forEachEngineWith(t, newStepUpHarness, func(t *testing.T, h *harness) {
+		flow := h.awayFlow()
+		if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.status != 200 || r.str("state") != "step_up_required" {
+			t.Fatalf("GET flow: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.verify(flow, "123456"), http.StatusConflict, varco.ENoCodeSent)
+		wantError(t, h.do("POST", "/api/v1/login/"+flow+"/step-up/send", "", map[string]string{"method": "sms_otp"}),
+			http.StatusBadRequest, varco.EMethodUnavailable)
+		pin := h.sendPIN(flow)
+		if m := h.pins()[0]; !strings.EqualFold(m.To[0], "mario@acme.test") {
+			t.Fatalf("PIN sent to %v", m.To)
+		}
+		r := h.verify(flow, pin)
+		if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
+			t.Fatalf("verify: %d %s", r.status, r.raw)
+		}
+		if me := h.do("GET", "/api/v1/me", r.str("session_token"), nil); me.status != 200 {
+			t.Fatalf("me after step-up: %d", me.status)
+		}
+		// The flow is done: neither its code nor the flow works again.
+		wantError(t, h.verify(flow, pin), http.StatusNotFound, varco.EFlowNotFound)
+		if got := h.events("mario@acme.test", varco.EventStepUpRequired); len(got) != 1 || got[0] != "nuova rete" {
+			t.Fatalf("step_up_required events = %q", got)
+		}
+		if got := h.events("mario@acme.test", varco.EventStepUpSucceeded); len(got) != 1 {
+			t.Fatalf("step_up_succeeded events = %q", got)
+		}
+		// The new place is usual now.
+		if r := h.loginFrom("mario@acme.test", marioPW, awayIP); r.str("state") != "authenticated" {
+			t.Fatalf("second login from the same network: %d %s", r.status, r.raw)
+		}
+	})
 }
 
 // TestStepUpBadInput: malformed codes, unknown and forged flows are refused
@@ -177,72 +174,66 @@ func TestStepUpBadInput(t *testing.T) {
 // §9a attempts_left), the 5th answers account_locked, and the right password
 // then answers account_locked too.
 func TestSeed_5_5_FiveConsecutiveWrongPINsLock(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newStepUpHarness(t, engine)
-			flow := h.awayFlow()
-			pin := h.sendPIN(flow)
-			for i := 1; i <= 3; i++ {
-				r := h.verify(flow, wrong(pin))
-				wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
-				if attemptsLeft(r) != 0 {
-					t.Fatalf("wrong PIN %d warns already: %s", i, r.raw)
-				}
-			}
+	forEachEngineWith(t, newStepUpHarness, func(t *testing.T, h *harness) {
+		flow := h.awayFlow()
+		pin := h.sendPIN(flow)
+		for i := 1; i <= 3; i++ {
 			r := h.verify(flow, wrong(pin))
 			wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
-			if attemptsLeft(r) != 1 {
-				t.Fatalf("4th wrong PIN: attempts_left = %d, want 1 (%s)", attemptsLeft(r), r.raw)
+			if attemptsLeft(r) != 0 {
+				t.Fatalf("wrong PIN %d warns already: %s", i, r.raw)
 			}
-			wantError(t, h.verify(flow, wrong(pin)), http.StatusForbidden, varco.EAccountLocked)
-			// Locked: even the right PIN and the right password answer account_locked.
-			wantError(t, h.verify(flow, pin), http.StatusForbidden, varco.EAccountLocked)
-			wantError(t, h.loginFrom("mario@acme.test", marioPW, homeIP), http.StatusForbidden, varco.EAccountLocked)
-			wantError(t, h.loginFrom("mario@acme.test", "Wrong-Password-99", homeIP), http.StatusUnauthorized, varco.EInvalidCredentials)
-			h.sink.Wait(t, smtpsink.EventIs(varco.EventAccountLocked), 10*time.Second)
-			if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "pin_consecutive" {
-				t.Fatalf("account_locked events = %q", got)
-			}
-		})
-	}
+		}
+		r := h.verify(flow, wrong(pin))
+		wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
+		if attemptsLeft(r) != 1 {
+			t.Fatalf("4th wrong PIN: attempts_left = %d, want 1 (%s)", attemptsLeft(r), r.raw)
+		}
+		wantError(t, h.verify(flow, wrong(pin)), http.StatusForbidden, varco.EAccountLocked)
+		// Locked: even the right PIN and the right password answer account_locked.
+		wantError(t, h.verify(flow, pin), http.StatusForbidden, varco.EAccountLocked)
+		wantError(t, h.loginFrom("mario@acme.test", marioPW, homeIP), http.StatusForbidden, varco.EAccountLocked)
+		wantError(t, h.loginFrom("mario@acme.test", "Wrong-Password-99", homeIP), http.StatusUnauthorized, varco.EInvalidCredentials)
+		h.sink.Wait(t, smtpsink.EventIs(varco.EventAccountLocked), 10*time.Second)
+		if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "pin_consecutive" {
+			t.Fatalf("account_locked events = %q", got)
+		}
+	})
 }
 
 // TestSeed_5_5_WorkedExample: [seed] SPEC §5.5 — 4 wrong, wait 30 min, 4
 // wrong, wait 30 min, 4 wrong, wait 30 min, 3 wrong → locked at the 15th.
 func TestSeed_5_5_WorkedExample(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newStepUpHarness(t, engine)
-			total := 0
-			for round, n := range []int{4, 4, 4, 3} {
-				if round > 0 {
-					h.clock.Advance(30 * time.Minute)
+	forEachEngineWith(t, newStepUpHarness, func(t *testing.T, h *harness) {
+		total := 0
+		for round, n := range []int{4, 4, 4, 3} {
+			if round > 0 {
+				h.clock.Advance(30 * time.Minute)
+			}
+			flow := h.awayFlow() // the flow of the last round has expired
+			pin := h.sendPIN(flow)
+			for i := 1; i <= n; i++ {
+				total++
+				r := h.verify(flow, wrong(pin))
+				if total == 15 {
+					wantError(t, r, http.StatusForbidden, varco.EAccountLocked)
+					continue
 				}
-				flow := h.awayFlow() // the flow of the last round has expired
-				pin := h.sendPIN(flow)
-				for i := 1; i <= n; i++ {
-					total++
-					r := h.verify(flow, wrong(pin))
-					if total == 15 {
-						wantError(t, r, http.StatusForbidden, varco.EAccountLocked)
-						continue
-					}
-					wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
-					// Warned before the attempt that would lock: the 4th in a
-					// row, or the 14th in all.
-					if want := map[bool]int{true: 1}[i == 4 || total == 14]; attemptsLeft(r) != want {
-						t.Fatalf("wrong PIN %d (round %d): attempts_left = %d, want %d", total, round+1, attemptsLeft(r), want)
-					}
+				wantError(t, r, http.StatusUnauthorized, varco.EInvalidCode)
+				// Warned before the attempt that would lock: the 4th in a
+				// row, or the 14th in all.
+				if want := map[bool]int{true: 1}[i == 4 || total == 14]; attemptsLeft(r) != want {
+					t.Fatalf("wrong PIN %d (round %d): attempts_left = %d, want %d", total, round+1, attemptsLeft(r), want)
 				}
 			}
-			if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "pin_total" {
-				t.Fatalf("account_locked events = %q, want one by pin_total", got)
-			}
-			if got := h.events("mario@acme.test", varco.EventPINFailed); len(got) != 15 {
-				t.Fatalf("%d pin_failed events, want 15", len(got))
-			}
-		})
-	}
+		}
+		if got := h.events("mario@acme.test", varco.EventAccountLocked); len(got) != 1 || got[0] != "pin_total" {
+			t.Fatalf("account_locked events = %q, want one by pin_total", got)
+		}
+		if got := h.events("mario@acme.test", varco.EventPINFailed); len(got) != 15 {
+			t.Fatalf("%d pin_failed events, want 15", len(got))
+		}
+	})
 }
 
 // TestSeed_5_5_QuietTimeMustBeThirtyMinutes: [seed] SPEC §5.5 — the run
@@ -303,44 +294,41 @@ func TestOnlyNewestPINIsValid(t *testing.T) {
 // unlocked only by support, which resets every counter; the user is told.
 // An org admin of the same organization is refused.
 func TestSeed_5_8_OnlySupportUnlocks(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newStepUpHarness(t, engine)
-			flow := h.awayFlow()
-			pin := h.sendPIN(flow)
-			for range 5 {
-				h.verify(flow, wrong(pin))
-			}
-			a, _ := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
-			if a.Status != varco.StatusLocked {
-				t.Fatalf("status %s, want locked", a.Status)
-			}
-			path := "/api/v1/admin/users/" + itoa(a.ID) + "/unlock"
-			orgAdmin := h.loginFrom("anna@acme.test", "Admin-Acme-2026", homeIP).str("session_token")
-			wantError(t, h.do("POST", path, orgAdmin, nil), http.StatusForbidden, varco.EForbidden)
-			user := h.loginFrom("luigi@other.test", luigiPW, homeIP).str("session_token")
-			wantError(t, h.do("POST", path, user, nil), http.StatusForbidden, varco.EForbidden)
-			support := h.loginFrom("help@provider.test", "Assist-Desk-2026", homeIP).str("session_token")
-			r := h.do("POST", path, support, nil)
-			if r.status != 200 || r.str("status") != "active" {
-				t.Fatalf("support unlock: %d %s", r.status, r.raw)
-			}
-			wantError(t, h.do("POST", path, support, nil), http.StatusConflict, varco.EConflict)
-			h.sink.Wait(t, smtpsink.EventIs(varco.EventAccountUnlocked), 10*time.Second)
-			if got := h.events("mario@acme.test", varco.EventAccountUnlocked); len(got) != 1 || !strings.Contains(got[0], "pin_consecutive") {
-				t.Fatalf("account_unlocked events = %q", got)
-			}
-			// Every counter starts again: four wrong PINs do not lock.
-			flow = h.awayFlow()
-			pin = h.sendPIN(flow)
-			for range 4 {
-				wantError(t, h.verify(flow, wrong(pin)), http.StatusUnauthorized, varco.EInvalidCode)
-			}
-			if r := h.verify(flow, pin); r.str("state") != "authenticated" {
-				t.Fatalf("after unlock: %d %s", r.status, r.raw)
-			}
-		})
-	}
+	forEachEngineWith(t, newStepUpHarness, func(t *testing.T, h *harness) {
+		flow := h.awayFlow()
+		pin := h.sendPIN(flow)
+		for range 5 {
+			h.verify(flow, wrong(pin))
+		}
+		a, _ := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
+		if a.Status != varco.StatusLocked {
+			t.Fatalf("status %s, want locked", a.Status)
+		}
+		path := "/api/v1/admin/users/" + itoa(a.ID) + "/unlock"
+		orgAdmin := h.loginFrom("anna@acme.test", "Admin-Acme-2026", homeIP).str("session_token")
+		wantError(t, h.do("POST", path, orgAdmin, nil), http.StatusForbidden, varco.EForbidden)
+		user := h.loginFrom("luigi@other.test", luigiPW, homeIP).str("session_token")
+		wantError(t, h.do("POST", path, user, nil), http.StatusForbidden, varco.EForbidden)
+		support := h.loginFrom("help@provider.test", "Assist-Desk-2026", homeIP).str("session_token")
+		r := h.do("POST", path, support, nil)
+		if r.status != 200 || r.str("status") != "active" {
+			t.Fatalf("support unlock: %d %s", r.status, r.raw)
+		}
+		wantError(t, h.do("POST", path, support, nil), http.StatusConflict, varco.EConflict)
+		h.sink.Wait(t, smtpsink.EventIs(varco.EventAccountUnlocked), 10*time.Second)
+		if got := h.events("mario@acme.test", varco.EventAccountUnlocked); len(got) != 1 || !strings.Contains(got[0], "pin_consecutive") {
+			t.Fatalf("account_unlocked events = %q", got)
+		}
+		// Every counter starts again: four wrong PINs do not lock.
+		flow = h.awayFlow()
+		pin = h.sendPIN(flow)
+		for range 4 {
+			wantError(t, h.verify(flow, wrong(pin)), http.StatusUnauthorized, varco.EInvalidCode)
+		}
+		if r := h.verify(flow, pin); r.str("state") != "authenticated" {
+			t.Fatalf("after unlock: %d %s", r.status, r.raw)
+		}
+	})
 }
 
 // TestSeed_5_7_ParallelWrongPINs: [seed] SPEC §5.7 — 100 parallel wrong
@@ -381,53 +369,50 @@ func TestSeed_5_7_ParallelWrongPINs(t *testing.T) {
 // (SPEC §2.6, §9 POST /login/{flow}/password), also after a step-up, which
 // always comes first.
 func TestFlowPassword(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newStepUpHarness(t, engine)
-			h.clock.Advance(91 * 24 * time.Hour)
-			// From home: no step-up, straight to the password change.
-			r := h.loginFrom("mario@acme.test", marioPW, homeIP)
-			if r.str("state") != "password_change_required" || r.str("flow") == "" || r.str("session_token") == "" {
-				t.Fatalf("expired login: %d %s", r.status, r.raw)
-			}
-			flow, restricted := r.str("flow"), r.str("session_token")
-			wantError(t, h.do("GET", "/api/v1/me/sessions", restricted, nil), http.StatusForbidden, varco.EPasswordChangeRequire)
-			if g := h.do("GET", "/api/v1/login/"+flow, "", nil); g.str("state") != "password_change_required" {
-				t.Fatalf("GET flow: %s", g.raw)
-			}
-			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "short1"}),
-				http.StatusBadRequest, varco.EPasswordTooShort)
-			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": marioPW}),
-				http.StatusBadRequest, varco.EPasswordReused)
-			r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Nuova-Strada-2027"})
-			if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
-				t.Fatalf("flow password: %d %s", r.status, r.raw)
-			}
-			if s := h.do("GET", "/api/v1/me/sessions", r.str("session_token"), nil); s.status != 200 {
-				t.Fatalf("full session refused: %d", s.status)
-			}
-			wantError(t, h.do("GET", "/api/v1/me", restricted, nil), http.StatusUnauthorized, varco.EUnauthorized)
-			wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Altra-Strada-2028"}),
-				http.StatusNotFound, varco.EFlowNotFound)
+	forEachEngineWith(t, newStepUpHarness, func(t *testing.T, h *harness) {
+		h.clock.Advance(91 * 24 * time.Hour)
+		// From home: no step-up, straight to the password change.
+		r := h.loginFrom("mario@acme.test", marioPW, homeIP)
+		if r.str("state") != "password_change_required" || r.str("flow") == "" || r.str("session_token") == "" {
+			t.Fatalf("expired login: %d %s", r.status, r.raw)
+		}
+		flow, restricted := r.str("flow"), r.str("session_token")
+		wantError(t, h.do("GET", "/api/v1/me/sessions", restricted, nil), http.StatusForbidden, varco.EPasswordChangeRequire)
+		if g := h.do("GET", "/api/v1/login/"+flow, "", nil); g.str("state") != "password_change_required" {
+			t.Fatalf("GET flow: %s", g.raw)
+		}
+		wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "short1"}),
+			http.StatusBadRequest, varco.EPasswordTooShort)
+		wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": marioPW}),
+			http.StatusBadRequest, varco.EPasswordReused)
+		r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Nuova-Strada-2027"})
+		if r.status != 200 || r.str("state") != "authenticated" || r.str("session_token") == "" {
+			t.Fatalf("flow password: %d %s", r.status, r.raw)
+		}
+		if s := h.do("GET", "/api/v1/me/sessions", r.str("session_token"), nil); s.status != 200 {
+			t.Fatalf("full session refused: %d", s.status)
+		}
+		wantError(t, h.do("GET", "/api/v1/me", restricted, nil), http.StatusUnauthorized, varco.EUnauthorized)
+		wantError(t, h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Altra-Strada-2028"}),
+			http.StatusNotFound, varco.EFlowNotFound)
 
-			// Expired again, from a new network: the step-up comes first,
-			// then the same flow asks for the new password.
-			h.clock.Advance(91 * 24 * time.Hour)
-			r = h.loginFrom("mario@acme.test", "Nuova-Strada-2027", awayIP)
-			if r.str("state") != "step_up_required" {
-				t.Fatalf("expired login from a new network: %s", r.raw)
-			}
-			flow = r.str("flow")
-			r = h.verify(flow, h.sendPIN(flow))
-			if r.str("state") != "password_change_required" || r.str("flow") != flow {
-				t.Fatalf("after the step-up: %s", r.raw)
-			}
-			r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Terza-Strada-2029"})
-			if r.str("state") != "authenticated" {
-				t.Fatalf("flow password after step-up: %d %s", r.status, r.raw)
-			}
-		})
-	}
+		// Expired again, from a new network: the step-up comes first,
+		// then the same flow asks for the new password.
+		h.clock.Advance(91 * 24 * time.Hour)
+		r = h.loginFrom("mario@acme.test", "Nuova-Strada-2027", awayIP)
+		if r.str("state") != "step_up_required" {
+			t.Fatalf("expired login from a new network: %s", r.raw)
+		}
+		flow = r.str("flow")
+		r = h.verify(flow, h.sendPIN(flow))
+		if r.str("state") != "password_change_required" || r.str("flow") != flow {
+			t.Fatalf("after the step-up: %s", r.raw)
+		}
+		r = h.do("POST", "/api/v1/login/"+flow+"/password", "", map[string]string{"new_password": "Terza-Strada-2029"})
+		if r.str("state") != "authenticated" {
+			t.Fatalf("flow password after step-up: %d %s", r.status, r.raw)
+		}
+	})
 }
 
 func (h *harness) lastEvent(email, name string) *varco.Event {

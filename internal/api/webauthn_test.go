@@ -132,244 +132,238 @@ func (h *harness) startLogin(email, pw string) (string, string) {
 // (SPEC §6.1, §6.3, §6.7): enrollment, an approval by assertion, and
 // every assertion that must be refused.
 func TestWebAuthnDevice(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			mario := h.enrollWeb("mario@acme.test", marioPW)
-			luigi := h.enrollWeb("luigi@other.test", luigiPW)
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		mario := h.enrollWeb("mario@acme.test", marioPW)
+		luigi := h.enrollWeb("luigi@other.test", luigiPW)
 
+		flow, number := h.startLogin("mario@acme.test", marioPW)
+		p := h.onePending(mario.token)
+		if p.Digits != len(number) || p.Application != "api" {
+			t.Fatalf("pending request %+v", p)
+		}
+		wrong := "000"
+		if number == wrong {
+			wrong = "111"
+		}
+
+		t.Run("[seed] an approval without user verification is refused", func(t *testing.T) {
+			a := mario.assert(t, p.challenge("approve", number), softkey.Options{NoUV: true})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 403, "device_user_verification_required")
+		})
+		t.Run("wrong challenge", func(t *testing.T) {
+			// Signed for another number than the one sent.
+			a := mario.assert(t, p.challenge("approve", wrong), softkey.Options{})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
+			// A denial's assertion used as an approval.
+			a = mario.assert(t, p.challenge("deny", ""), softkey.Options{})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
+		})
+		t.Run("wrong origin", func(t *testing.T) {
+			a := mario.assert(t, p.challenge("approve", number), softkey.Options{Origin: "http://evil.test"})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
+		})
+		t.Run("wrong type", func(t *testing.T) {
+			a := mario.assert(t, p.challenge("approve", number), softkey.Options{Type: "webauthn.create"})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
+		})
+		t.Run("another device's key", func(t *testing.T) {
+			a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
+		})
+		t.Run("another account's request", func(t *testing.T) {
+			a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
+			wantError(t, h.decideWeb(luigi.token, p.ID, "approve", number, a), 404, "push_request_not_found")
+		})
+		t.Run("a signature instead of an assertion", func(t *testing.T) {
+			r := h.do("POST", "/api/v1/authenticator/requests/"+p.ID+"/decision", mario.token,
+				map[string]any{"decision": "approve", "number": number, "signature": strings.Repeat("A", 86)})
+			wantError(t, r, 401, "invalid_signature")
+		})
+
+		// None of these touched the request: the right assertion approves it.
+		ok := mario.assert(t, p.challenge("approve", number), softkey.Options{})
+		if r := h.decideWeb(mario.token, p.ID, "approve", number, ok); r.status != 200 || r.str("status") != "approved" {
+			t.Fatalf("approve: %d %s", r.status, r.raw)
+		}
+		if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "authenticated" {
+			t.Fatalf("flow after the approval: %d %s", r.status, r.raw)
+		}
+		t.Run("replayed assertion", func(t *testing.T) {
+			wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, ok), 409, "push_already_answered")
+		})
+
+		t.Run("expired request", func(t *testing.T) {
+			h.clock.Advance(time.Minute) // past the wait after the last request
+			flow, number := h.startLogin("luigi@other.test", luigiPW)
+			p := h.onePending(luigi.token)
+			h.clock.Advance(2*time.Minute + time.Second)
+			a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
+			wantError(t, h.decideWeb(luigi.token, p.ID, "approve", number, a), 409, "push_already_answered")
+			if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "expired" {
+				t.Fatalf("flow after the expiry: %d %s", r.status, r.raw)
+			}
+		})
+
+		t.Run("a counter that does not grow", func(t *testing.T) {
+			// The approval above stored the key's counter; a copy of the
+			// key shows an older one.
+			h.clock.Advance(time.Minute)
+			h.startLogin("mario@acme.test", marioPW)
+			p := h.onePending(mario.token)
+			old := mario.key.Counter
+			a := mario.assert(t, p.challenge("deny", ""), softkey.Options{Counter: &old})
+			wantError(t, h.decideWeb(mario.token, p.ID, "deny", "", a), 401, "invalid_signature")
+			a = mario.assert(t, p.challenge("deny", ""), softkey.Options{})
+			if r := h.decideWeb(mario.token, p.ID, "deny", "", a); r.status != 200 || r.str("status") != "denied" {
+				t.Fatalf("deny: %d %s", r.status, r.raw)
+			}
+		})
+
+		t.Run("wrong number is a denial", func(t *testing.T) {
+			h.clock.Advance(time.Minute)
 			flow, number := h.startLogin("mario@acme.test", marioPW)
 			p := h.onePending(mario.token)
-			if p.Digits != len(number) || p.Application != "api" {
-				t.Fatalf("pending request %+v", p)
-			}
-			wrong := "000"
+			wrong := "999"
 			if number == wrong {
-				wrong = "111"
+				wrong = "998"
 			}
-
-			t.Run("[seed] an approval without user verification is refused", func(t *testing.T) {
-				a := mario.assert(t, p.challenge("approve", number), softkey.Options{NoUV: true})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 403, "device_user_verification_required")
-			})
-			t.Run("wrong challenge", func(t *testing.T) {
-				// Signed for another number than the one sent.
-				a := mario.assert(t, p.challenge("approve", wrong), softkey.Options{})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
-				// A denial's assertion used as an approval.
-				a = mario.assert(t, p.challenge("deny", ""), softkey.Options{})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
-			})
-			t.Run("wrong origin", func(t *testing.T) {
-				a := mario.assert(t, p.challenge("approve", number), softkey.Options{Origin: "http://evil.test"})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
-			})
-			t.Run("wrong type", func(t *testing.T) {
-				a := mario.assert(t, p.challenge("approve", number), softkey.Options{Type: "webauthn.create"})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
-			})
-			t.Run("another device's key", func(t *testing.T) {
-				a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, a), 401, "invalid_signature")
-			})
-			t.Run("another account's request", func(t *testing.T) {
-				a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
-				wantError(t, h.decideWeb(luigi.token, p.ID, "approve", number, a), 404, "push_request_not_found")
-			})
-			t.Run("a signature instead of an assertion", func(t *testing.T) {
-				r := h.do("POST", "/api/v1/authenticator/requests/"+p.ID+"/decision", mario.token,
-					map[string]any{"decision": "approve", "number": number, "signature": strings.Repeat("A", 86)})
-				wantError(t, r, 401, "invalid_signature")
-			})
-
-			// None of these touched the request: the right assertion approves it.
-			ok := mario.assert(t, p.challenge("approve", number), softkey.Options{})
-			if r := h.decideWeb(mario.token, p.ID, "approve", number, ok); r.status != 200 || r.str("status") != "approved" {
-				t.Fatalf("approve: %d %s", r.status, r.raw)
+			a := mario.assert(t, p.challenge("approve", wrong), softkey.Options{})
+			if r := h.decideWeb(mario.token, p.ID, "approve", wrong, a); r.status != 200 || r.str("status") != "denied" {
+				t.Fatalf("wrong number: %d %s", r.status, r.raw)
 			}
-			if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "authenticated" {
-				t.Fatalf("flow after the approval: %d %s", r.status, r.raw)
+			if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "push_denied" {
+				t.Fatalf("flow after a wrong number: %d %s", r.status, r.raw)
 			}
-			t.Run("replayed assertion", func(t *testing.T) {
-				wantError(t, h.decideWeb(mario.token, p.ID, "approve", number, ok), 409, "push_already_answered")
-			})
-
-			t.Run("expired request", func(t *testing.T) {
-				h.clock.Advance(time.Minute) // past the wait after the last request
-				flow, number := h.startLogin("luigi@other.test", luigiPW)
-				p := h.onePending(luigi.token)
-				h.clock.Advance(2*time.Minute + time.Second)
-				a := luigi.assert(t, p.challenge("approve", number), softkey.Options{})
-				wantError(t, h.decideWeb(luigi.token, p.ID, "approve", number, a), 409, "push_already_answered")
-				if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "expired" {
-					t.Fatalf("flow after the expiry: %d %s", r.status, r.raw)
-				}
-			})
-
-			t.Run("a counter that does not grow", func(t *testing.T) {
-				// The approval above stored the key's counter; a copy of the
-				// key shows an older one.
-				h.clock.Advance(time.Minute)
-				h.startLogin("mario@acme.test", marioPW)
-				p := h.onePending(mario.token)
-				old := mario.key.Counter
-				a := mario.assert(t, p.challenge("deny", ""), softkey.Options{Counter: &old})
-				wantError(t, h.decideWeb(mario.token, p.ID, "deny", "", a), 401, "invalid_signature")
-				a = mario.assert(t, p.challenge("deny", ""), softkey.Options{})
-				if r := h.decideWeb(mario.token, p.ID, "deny", "", a); r.status != 200 || r.str("status") != "denied" {
-					t.Fatalf("deny: %d %s", r.status, r.raw)
-				}
-			})
-
-			t.Run("wrong number is a denial", func(t *testing.T) {
-				h.clock.Advance(time.Minute)
-				flow, number := h.startLogin("mario@acme.test", marioPW)
-				p := h.onePending(mario.token)
-				wrong := "999"
-				if number == wrong {
-					wrong = "998"
-				}
-				a := mario.assert(t, p.challenge("approve", wrong), softkey.Options{})
-				if r := h.decideWeb(mario.token, p.ID, "approve", wrong, a); r.status != 200 || r.str("status") != "denied" {
-					t.Fatalf("wrong number: %d %s", r.status, r.raw)
-				}
-				if r := h.do("GET", "/api/v1/login/"+flow, "", nil); r.str("state") != "push_denied" {
-					t.Fatalf("flow after a wrong number: %d %s", r.status, r.raw)
-				}
-			})
-
-			t.Run("report", func(t *testing.T) {
-				h.clock.Advance(time.Minute)
-				h.startLogin("mario@acme.test", marioPW)
-				p := h.onePending(mario.token)
-				// A denial needs no user verification: only approvals do.
-				a := mario.assert(t, p.challenge("report", ""), softkey.Options{NoUV: true})
-				if r := h.decideWeb(mario.token, p.ID, "report", "", a); r.status != 200 || r.str("status") != "reported" {
-					t.Fatalf("report: %d %s", r.status, r.raw)
-				}
-				wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 429, "push_muted")
-			})
 		})
-	}
+
+		t.Run("report", func(t *testing.T) {
+			h.clock.Advance(time.Minute)
+			h.startLogin("mario@acme.test", marioPW)
+			p := h.onePending(mario.token)
+			// A denial needs no user verification: only approvals do.
+			a := mario.assert(t, p.challenge("report", ""), softkey.Options{NoUV: true})
+			if r := h.decideWeb(mario.token, p.ID, "report", "", a); r.status != 200 || r.str("status") != "reported" {
+				t.Fatalf("report: %d %s", r.status, r.raw)
+			}
+			wantError(t, h.do("POST", "/api/v1/login", "", map[string]string{"email": "mario@acme.test", "password": marioPW}), 429, "push_muted")
+		})
+	})
 }
 
 // TestWebAuthnEnrollment: the web app's two-step enrollment — the sign-in's
 // rules, one use per enrollment, an answer that must hold, and two
 // enrollments racing each other leave one device.
 func TestWebAuthnEnrollment(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			h := newHarness(t, engine)
-			standard(h)
-			wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
-				map[string]string{"email": "mario@acme.test", "password": "wrong-Password-1"}), 401, "invalid_credentials")
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		standard(h)
+		wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
+			map[string]string{"email": "mario@acme.test", "password": "wrong-Password-1"}), 401, "invalid_credentials")
 
-			t.Run("[seed] 6.1 the device key proves user verification; an answer that does not hold", func(t *testing.T) {
-				for name, tc := range map[string]struct {
-					o      softkey.Options
-					status int
-					code   string
-				}{
-					"no user verification": {softkey.Options{NoUV: true}, 403, "device_user_verification_required"},
-					"another origin":       {softkey.Options{Origin: "http://evil.test"}, 400, "invalid_request"},
-					"another challenge":    {softkey.Options{Challenge: []byte("0123456789abcdef0123456789abcdef")}, 400, "invalid_request"},
-					"another ceremony":     {softkey.Options{Type: "webauthn.get"}, 400, "invalid_request"},
-				} {
-					enr, opts := h.beginWebAuthn("anna@acme.test", "Admin-Acme-2026", "")
-					_, cred, err := softkey.Register(opts, appOrigin, tc.o)
-					if err != nil {
-						t.Fatal(err)
-					}
-					r := h.finishWebAuthn(enr, cred)
-					if r.status != tc.status || r.str("error") != tc.code {
-						t.Fatalf("%s: %d %s, want %d %s", name, r.status, r.raw, tc.status, tc.code)
-					}
-					// Spent either way.
-					_, cred, _ = softkey.Register(opts, appOrigin, softkey.Options{})
-					wantError(t, h.finishWebAuthn(enr, cred), 400, "invalid_or_expired_token")
+		t.Run("[seed] 6.1 the device key proves user verification; an answer that does not hold", func(t *testing.T) {
+			for name, tc := range map[string]struct {
+				o      softkey.Options
+				status int
+				code   string
+			}{
+				"no user verification": {softkey.Options{NoUV: true}, 403, "device_user_verification_required"},
+				"another origin":       {softkey.Options{Origin: "http://evil.test"}, 400, "invalid_request"},
+				"another challenge":    {softkey.Options{Challenge: []byte("0123456789abcdef0123456789abcdef")}, 400, "invalid_request"},
+				"another ceremony":     {softkey.Options{Type: "webauthn.get"}, 400, "invalid_request"},
+			} {
+				enr, opts := h.beginWebAuthn("anna@acme.test", "Admin-Acme-2026", "")
+				_, cred, err := softkey.Register(opts, appOrigin, tc.o)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if r := h.do("GET", "/api/v1/me/two-factor", h.login("anna@acme.test", "Admin-Acme-2026"), nil); r.body["enabled"] != false {
-					t.Fatalf("two-factor after refused enrollments: %s", r.raw)
+				r := h.finishWebAuthn(enr, cred)
+				if r.status != tc.status || r.str("error") != tc.code {
+					t.Fatalf("%s: %d %s, want %d %s", name, r.status, r.raw, tc.status, tc.code)
 				}
-			})
-
-			t.Run("racing enrollments leave one device", func(t *testing.T) {
-				const n = 4
-				type started struct {
-					enr  string
-					cred []byte
-				}
-				var st [n]started
-				for i := range st {
-					enr, opts := h.beginWebAuthn("mario@acme.test", marioPW, "")
-					_, cred, err := softkey.Register(opts, appOrigin, softkey.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					st[i] = started{enr, cred}
-				}
-				var wg sync.WaitGroup
-				var replies [n]reply
-				for i := range st {
-					wg.Go(func() { replies[i] = h.finishWebAuthn(st[i].enr, st[i].cred) })
-				}
-				wg.Wait()
-				enrolled := 0
-				for _, r := range replies {
-					switch {
-					case r.status == 201:
-						enrolled++
-					case r.status == 403 && r.str("error") == "recovery_code_required":
-					case r.status == 409 && r.str("error") == "conflict":
-					default:
-						t.Fatalf("racing finish: %d %s", r.status, r.raw)
-					}
-				}
-				if enrolled != 1 {
-					t.Fatalf("%d enrollments succeeded, want 1", enrolled)
-				}
-				raw := testenv.RawDB(t, h.cfg.DatabaseURL)
-				var devices int
-				if err := raw.QueryRow(`SELECT COUNT(*) FROM push_devices WHERE account_id =
-					(SELECT id FROM accounts WHERE email = 'mario@acme.test')`).Scan(&devices); err != nil || devices != 1 {
-					t.Fatalf("%d devices (%v)", devices, err)
-				}
-				// A second enrollment now needs a recovery code from the start.
-				wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
-					map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, "recovery_code_required")
-			})
-
-			t.Run("racing command-line enrollments leave one device", func(t *testing.T) {
-				const n = 4
-				var wg sync.WaitGroup
-				var replies [n]reply
-				for i := range replies {
-					pub, _, _ := ed25519.GenerateKey(rand.Reader)
-					body := map[string]string{"email": "luigi@other.test", "password": luigiPW,
-						"public_key": base64.RawURLEncoding.EncodeToString(pub)}
-					wg.Go(func() { replies[i] = h.do("POST", "/api/v1/authenticator/enroll", "", body) })
-				}
-				wg.Wait()
-				enrolled := 0
-				for _, r := range replies {
-					switch {
-					case r.status == 201 && r.str("device_token") != "":
-						enrolled++
-					case r.status == 202 && r.str("state") == "approval_required":
-						// The later ones find the device: they ask it to
-						// approve the replacement (one request at a time).
-					case r.status == 429 && r.str("error") == "push_rate_limited":
-					default:
-						t.Fatalf("racing enroll: %d %s", r.status, r.raw)
-					}
-				}
-				if enrolled != 1 {
-					t.Fatalf("%d enrollments succeeded, want 1", enrolled)
-				}
-			})
+				// Spent either way.
+				_, cred, _ = softkey.Register(opts, appOrigin, softkey.Options{})
+				wantError(t, h.finishWebAuthn(enr, cred), 400, "invalid_or_expired_token")
+			}
+			if r := h.do("GET", "/api/v1/me/two-factor", h.login("anna@acme.test", "Admin-Acme-2026"), nil); r.body["enabled"] != false {
+				t.Fatalf("two-factor after refused enrollments: %s", r.raw)
+			}
 		})
-	}
+
+		t.Run("racing enrollments leave one device", func(t *testing.T) {
+			const n = 4
+			type started struct {
+				enr  string
+				cred []byte
+			}
+			var st [n]started
+			for i := range st {
+				enr, opts := h.beginWebAuthn("mario@acme.test", marioPW, "")
+				_, cred, err := softkey.Register(opts, appOrigin, softkey.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				st[i] = started{enr, cred}
+			}
+			var wg sync.WaitGroup
+			var replies [n]reply
+			for i := range st {
+				wg.Go(func() { replies[i] = h.finishWebAuthn(st[i].enr, st[i].cred) })
+			}
+			wg.Wait()
+			enrolled := 0
+			for _, r := range replies {
+				switch {
+				case r.status == 201:
+					enrolled++
+				case r.status == 403 && r.str("error") == "recovery_code_required":
+				case r.status == 409 && r.str("error") == "conflict":
+				default:
+					t.Fatalf("racing finish: %d %s", r.status, r.raw)
+				}
+			}
+			if enrolled != 1 {
+				t.Fatalf("%d enrollments succeeded, want 1", enrolled)
+			}
+			raw := testenv.RawDB(t, h.cfg.DatabaseURL)
+			var devices int
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM push_devices WHERE account_id =
+				(SELECT id FROM accounts WHERE email = 'mario@acme.test')`).Scan(&devices); err != nil || devices != 1 {
+				t.Fatalf("%d devices (%v)", devices, err)
+			}
+			// A second enrollment now needs a recovery code from the start.
+			wantError(t, h.do("POST", "/api/v1/authenticator/webauthn/enroll/begin", "",
+				map[string]string{"email": "mario@acme.test", "password": marioPW}), 403, "recovery_code_required")
+		})
+
+		t.Run("racing command-line enrollments leave one device", func(t *testing.T) {
+			const n = 4
+			var wg sync.WaitGroup
+			var replies [n]reply
+			for i := range replies {
+				pub, _, _ := ed25519.GenerateKey(rand.Reader)
+				body := map[string]string{"email": "luigi@other.test", "password": luigiPW,
+					"public_key": base64.RawURLEncoding.EncodeToString(pub)}
+				wg.Go(func() { replies[i] = h.do("POST", "/api/v1/authenticator/enroll", "", body) })
+			}
+			wg.Wait()
+			enrolled := 0
+			for _, r := range replies {
+				switch {
+				case r.status == 201 && r.str("device_token") != "":
+					enrolled++
+				case r.status == 202 && r.str("state") == "approval_required":
+					// The later ones find the device: they ask it to
+					// approve the replacement (one request at a time).
+				case r.status == 429 && r.str("error") == "push_rate_limited":
+				default:
+					t.Fatalf("racing enroll: %d %s", r.status, r.raw)
+				}
+			}
+			if enrolled != 1 {
+				t.Fatalf("%d enrollments succeeded, want 1", enrolled)
+			}
+		})
+	})
 }
 
 // deviceStream opens the device's event stream and returns a reader of its
@@ -446,44 +440,43 @@ func TestDeviceEventsAcrossProcesses(t *testing.T) {
 // TestDeviceEvents: the device's event stream tells the open app of a new
 // request and of its end without polling (SPEC §6.6).
 func TestDeviceEvents(t *testing.T) {
-	for _, engine := range testenv.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			// A recheck far longer than the test: only the wake-ups deliver.
-			h := newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
-			standard(h)
-			mario := h.enrollWeb("mario@acme.test", marioPW)
-			wantError(t, h.do("GET", "/api/v1/authenticator/events", "not-a-token", nil), 401, "unauthorized")
+	// A recheck far longer than the test: only the wake-ups deliver.
+	forEachEngineWith(t, func(t *testing.T, engine string) *harness {
+		return newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
+	}, func(t *testing.T, h *harness) {
+		standard(h)
+		mario := h.enrollWeb("mario@acme.test", marioPW)
+		wantError(t, h.do("GET", "/api/v1/authenticator/events", "not-a-token", nil), 401, "unauthorized")
 
-			held := h.app.Streams.Len()
-			next := h.deviceStream(t, mario.token)
-			_, number := h.startLogin("mario@acme.test", marioPW)
-			name, data := next()
-			// The stream waits in the hub, not in a handler of its own.
-			if n := h.app.Streams.Len(); n != held+1 {
-				t.Fatalf("the hub holds %d streams, want %d", n, held+1)
-			}
-			var p pending
-			if err := json.Unmarshal([]byte(data), &p); name != "request" || err != nil || p.Digits != 3 || p.Nonce == "" {
-				t.Fatalf("first event %s %s", name, data)
-			}
-			if listed := h.onePending(mario.token); listed != p {
-				t.Fatalf("event %+v, list %+v", p, listed)
-			}
-			a := mario.assert(t, p.challenge("approve", number), softkey.Options{})
-			if r := h.decideWeb(mario.token, p.ID, "approve", number, a); r.status != 200 {
-				t.Fatalf("approve: %d %s", r.status, r.raw)
-			}
-			name, data = next()
-			if name != "closed" || data != `{"id":"`+p.ID+`","state":"approved"}` {
-				t.Fatalf("second event %s %s", name, data)
-			}
-			// Signing out ends the stream.
-			if r := h.do("POST", "/api/v1/authenticator/logout", mario.token, nil); r.status != 204 {
-				t.Fatalf("logout: %d %s", r.status, r.raw)
-			}
-			if name, _ := next(); name != "signed_out" {
-				t.Fatalf("after sign-out: event %s", name)
-			}
-		})
-	}
+		held := h.app.Streams.Len()
+		next := h.deviceStream(t, mario.token)
+		_, number := h.startLogin("mario@acme.test", marioPW)
+		name, data := next()
+		// The stream waits in the hub, not in a handler of its own.
+		if n := h.app.Streams.Len(); n != held+1 {
+			t.Fatalf("the hub holds %d streams, want %d", n, held+1)
+		}
+		var p pending
+		if err := json.Unmarshal([]byte(data), &p); name != "request" || err != nil || p.Digits != 3 || p.Nonce == "" {
+			t.Fatalf("first event %s %s", name, data)
+		}
+		if listed := h.onePending(mario.token); listed != p {
+			t.Fatalf("event %+v, list %+v", p, listed)
+		}
+		a := mario.assert(t, p.challenge("approve", number), softkey.Options{})
+		if r := h.decideWeb(mario.token, p.ID, "approve", number, a); r.status != 200 {
+			t.Fatalf("approve: %d %s", r.status, r.raw)
+		}
+		name, data = next()
+		if name != "closed" || data != `{"id":"`+p.ID+`","state":"approved"}` {
+			t.Fatalf("second event %s %s", name, data)
+		}
+		// Signing out ends the stream.
+		if r := h.do("POST", "/api/v1/authenticator/logout", mario.token, nil); r.status != 204 {
+			t.Fatalf("logout: %d %s", r.status, r.raw)
+		}
+		if name, _ := next(); name != "signed_out" {
+			t.Fatalf("after sign-out: event %s", name)
+		}
+	})
 }
