@@ -134,3 +134,10 @@ func wantError(t *testing.T, r reply, status int, code string) {
 		t.Fatalf("got %d %s, want %d %q with a message", r.status, r.raw, status, code)
 	}
 }
+
+// newStreamHarness is newHarness for the device event stream's tests: the
+// stream's periodic recheck is far longer than any test, so only wake-ups
+// deliver.
+func newStreamHarness(t *testing.T, engine string) *harness {
+	return newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
+}

@@ -14,7 +14,6 @@ import (
 	"varco.dev/varco"
 	"varco.dev/varco/internal/api"
 	"varco.dev/varco/internal/push"
-	"varco.dev/varco/internal/testenv/fixture"
 	"varco.dev/varco/internal/testenv/smtpsink"
 	"varco.dev/varco/internal/testenv/softkey"
 )
@@ -135,10 +134,7 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 // device decided, whether the stream reads it before the collection or
 // after.
 func TestDeviceEventsCollectedRequest(t *testing.T) {
-	// A recheck far longer than the test: only the wake-ups deliver.
-	forEachEngineWith(t, func(t *testing.T, engine string) *harness {
-		return newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
-	}, func(t *testing.T, h *harness) {
+	forEachEngineWith(t, newStreamHarness, func(t *testing.T, h *harness) {
 		standard(h)
 		session := h.login("mario@acme.test", marioPW)
 		dev := h.enrollWeb("mario@acme.test", marioPW)

@@ -440,10 +440,7 @@ func TestDeviceEventsAcrossProcesses(t *testing.T) {
 // TestDeviceEvents: the device's event stream tells the open app of a new
 // request and of its end without polling (SPEC §6.6).
 func TestDeviceEvents(t *testing.T) {
-	// A recheck far longer than the test: only the wake-ups deliver.
-	forEachEngineWith(t, func(t *testing.T, engine string) *harness {
-		return newHarnessWith(t, engine, fixture.Options{PushRecheck: time.Hour})
-	}, func(t *testing.T, h *harness) {
+	forEachEngineWith(t, newStreamHarness, func(t *testing.T, h *harness) {
 		standard(h)
 		mario := h.enrollWeb("mario@acme.test", marioPW)
 		wantError(t, h.do("GET", "/api/v1/authenticator/events", "not-a-token", nil), 401, "unauthorized")
