@@ -128,11 +128,13 @@ type Slot struct {
 }
 
 // Slot waits for a hashing slot as Verify does, and keeps it until
-// Release. A sign-in keeps its slot through its writes: a hash never
-// yields, so a writer that gave its slot to the next hash would wait, at
-// each database round trip, for the scheduler to preempt one (up to
-// 10 ms) — on PostgreSQL while its transaction holds the account's rows
-// and the other sign-ins of the account queue on them.
+// Release. A sign-in keeps its slot through its writes, so that no other
+// hash competes for its P at each database round trip — on PostgreSQL
+// while its transaction holds the account's rows and the other sign-ins
+// of the account queue on them. (Before hashes yielded every yieldEvery
+// blocks, a writer that gave its slot on waited up to 10 ms per round
+// trip; with the yields, giving it on before the writes measured no
+// clear gain, docs/performance.md.)
 func (h *Hasher) Slot(ctx context.Context) (*Slot, error) {
 	release, err := h.acquire(ctx)
 	if err != nil {
