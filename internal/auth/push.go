@@ -397,6 +397,29 @@ func (s *Service) askOldDevice(ctx context.Context, q Store, a *varco.Account, e
 	return &Enrolled{Pending: true, Enrollment: id, Number: st.Request.Number, ExpiresAt: st.Request.ExpiresAt}, nil
 }
 
+// replacementByID reads, in q, the replacement whose enrollment id is id
+// (the poll's and the withdrawal's only key): the enrollment, and where it
+// stands — enrolled once its device was installed (the account is then
+// not read), otherwise its account and what replacement says. An
+// unknown id gives a nil enrollment and no error.
+func (s *Service) replacementByID(ctx context.Context, q Store, id string, now time.Time) (e *store.PushEnrollment, a *varco.Account, state string, req *store.PushRequest, err error) {
+	e, err = q.PushEnrollmentByHash(ctx, varco.HashToken(id))
+	if varco.IsCode(err, varco.ENotFound) {
+		return nil, nil, "", nil, nil
+	}
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if !e.DoneAt.IsZero() {
+		return e, nil, EnrollEnrolled, nil, nil
+	}
+	if a, err = q.AccountByID(ctx, e.AccountID); err != nil {
+		return nil, nil, "", nil, err
+	}
+	state, req, err = s.replacement(ctx, q, a, e, now)
+	return e, a, state, req, err
+}
+
 // replacement reads, in q, where the replacement e stands: approval_required
 // while its request is pending within its life (the request is returned),
 // approved once the old device approved it and e can still be collected,
@@ -467,25 +490,13 @@ func (s *Service) PollEnrollment(ctx context.Context, id string, m Meta) (*Enrol
 	var st *EnrollmentStatus
 	var accountID int64 // of a device just replaced
 	err := s.inTx(ctx, func(q Store) error {
-		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
-		if varco.IsCode(err, varco.ENotFound) {
+		e, a, state, req, err := s.replacementByID(ctx, q, id, now)
+		if err != nil {
+			return err
+		}
+		if e == nil {
 			st = &EnrollmentStatus{State: varco.StateExpired}
 			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !e.DoneAt.IsZero() {
-			st = &EnrollmentStatus{State: EnrollEnrolled}
-			return nil
-		}
-		a, err := q.AccountByID(ctx, e.AccountID)
-		if err != nil {
-			return err
-		}
-		state, req, err := s.replacement(ctx, q, a, e, now)
-		if err != nil {
-			return err
 		}
 		st = &EnrollmentStatus{State: state}
 		switch state {
@@ -543,25 +554,17 @@ func (s *Service) CancelEnrollment(ctx context.Context, id string) error {
 	var answer error
 	var accountID int64 // of a request withdrawn
 	err := s.inTx(ctx, func(q Store) error {
-		e, err := q.PushEnrollmentByHash(ctx, varco.HashToken(id))
-		if varco.IsCode(err, varco.ENotFound) {
+		e, a, state, req, err := s.replacementByID(ctx, q, id, now)
+		if err != nil {
+			return err
+		}
+		if e == nil {
 			answer = replacementNotFound()
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if !e.DoneAt.IsZero() {
+		if state == EnrollEnrolled {
 			answer = varco.E(varco.EConflict, "error.replacement_done")
 			return nil
-		}
-		a, err := q.AccountByID(ctx, e.AccountID)
-		if err != nil {
-			return err
-		}
-		state, req, err := s.replacement(ctx, q, a, e, now)
-		if err != nil {
-			return err
 		}
 		if state != EnrollApprovalRequired && state != EnrollApproved {
 			return nil // over already
