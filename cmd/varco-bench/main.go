@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"varco.dev/varco/internal/password"
+	"varco.dev/varco/internal/testenv"
 )
 
 func main() {
@@ -215,7 +216,7 @@ func login(args []string) error {
 		float64(len(ok))/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
 	printStatuses(byStatus)
 	fmt.Printf(" transport_errors=%d ok=%d client_cpu_us_per_login=%.0f\n", failed.Load(), len(ok),
-		float64(processCPU().Microseconds())/float64(max(len(ok), 1)))
+		float64(testenv.ProcessCPU().Microseconds())/float64(max(len(ok), 1)))
 	if len(ok) == 0 {
 		return errors.New("no successful login")
 	}
@@ -337,7 +338,7 @@ func mailAuth(args []string) error {
 	fmt.Printf("mailauth rate=%d sent=%d answered_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.1f", *rate, total,
 		float64(total)/elapsed, pct(0.50), pct(0.90), pct(0.99), pct(1))
 	printStatuses(byStatus)
-	fmt.Printf(" client_cpu_us_per_req=%.1f\n", float64(processCPU().Microseconds())/float64(max(total, 1)))
+	fmt.Printf(" client_cpu_us_per_req=%.1f\n", float64(testenv.ProcessCPU().Microseconds())/float64(max(total, 1)))
 	return nil
 }
 
