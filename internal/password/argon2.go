@@ -76,8 +76,8 @@ func laneBlocks(memory, lanes uint32) uint32 {
 
 // idKey derives the argon2id tag of pw and salt with t passes over
 // memory KiB in threads lanes, keyLen bytes long, on ws's memory (see
-// workspace.memory; ws may be nil). The caller
-// has validated the parameters (Params.Validate).
+// workspace.memory; ws may be nil). The caller has validated the
+// parameters (Params.Validate).
 func idKey(ws *workspace, pw, salt []byte, t, memory uint32, threads uint8, keyLen uint32) []byte {
 	lanes := uint32(threads)
 	h0 := initialHash(pw, salt, t, memory, lanes, keyLen)
