@@ -293,9 +293,11 @@ func (f *filler) referenceIndex(rand uint64, pass, slice, lane, index uint32) ui
 	return refLane*f.laneLen + (start+uint32(rel))%f.laneLen
 }
 
-// compress sets out to G(x, y), or to out ⊕ G(x, y) with xor (the update
-// of the passes after the first, version 0x13); out may be x or y.
-func compress(out, x, y *block, xor bool) {
+// compressGeneric sets out to G(x, y), or to out ⊕ G(x, y) with xor (the
+// update of the passes after the first, version 0x13); out may be x or y.
+// compress is this function, or the same on AVX2 where the CPU has it
+// (compress_amd64.go).
+func compressGeneric(out, x, y *block, xor bool) {
 	var t block
 	for i := range t {
 		t[i] = x[i] ^ y[i]

@@ -3,6 +3,7 @@ package password
 import (
 	"bytes"
 	"encoding/hex"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"testing"
@@ -15,6 +16,24 @@ import (
 // there). RFC 9106's own vector sets a secret and associated data, which
 // varco never uses and idKey does not take.
 func TestIDKeyReferenceVectors(t *testing.T) {
+	forEachCompression(t, testIDKeyReferenceVectors)
+}
+
+// forEachCompression runs test with the generic compression and, where
+// the CPU has AVX2, with compressAVX2.
+func forEachCompression(t *testing.T, test func(*testing.T)) {
+	t.Run("generic", func(t *testing.T) {
+		was := useAVX2
+		useAVX2 = false
+		t.Cleanup(func() { useAVX2 = was })
+		test(t)
+	})
+	if useAVX2 {
+		t.Run("avx2", test)
+	}
+}
+
+func testIDKeyReferenceVectors(t *testing.T) {
 	tests := []struct {
 		t, m   uint32
 		p      uint8
@@ -48,6 +67,10 @@ func TestIDKeyReferenceVectors(t *testing.T) {
 // shorter and longer than one BLAKE2b output, and a workspace reused
 // across hashes of different sizes.
 func TestIDKeyMatchesXCrypto(t *testing.T) {
+	forEachCompression(t, testIDKeyMatchesXCrypto)
+}
+
+func testIDKeyMatchesXCrypto(t *testing.T) {
 	ws := &workspace{limit: 1024}
 	for _, tc := range []struct {
 		t, m   uint32
@@ -67,6 +90,43 @@ func TestIDKeyMatchesXCrypto(t *testing.T) {
 	}
 	if len(ws.blocks) > 1024 {
 		t.Errorf("the workspace grew to %d blocks, beyond its limit of 1024", len(ws.blocks))
+	}
+}
+
+// TestCompressMatchesGeneric compares compress (AVX2 where the CPU has
+// it) with compressGeneric on random blocks, in both modes, with out
+// apart from and equal to each input.
+func TestCompressMatchesGeneric(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("this CPU has no AVX2: compress is compressGeneric")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func() *block {
+		var b block
+		for i := range b {
+			b[i] = rng.Uint64()
+		}
+		return &b
+	}
+	for i := range 2000 {
+		x, y, out := random(), random(), random()
+		xor := i%2 == 1
+		for alias := range 3 {
+			a, b, o := *x, *y, *out
+			ga, gb, g := *x, *y, *out
+			dst, gdst := &o, &g
+			switch alias {
+			case 1:
+				dst, gdst = &a, &ga
+			case 2:
+				dst, gdst = &b, &gb
+			}
+			compress(dst, &a, &b, xor)
+			compressGeneric(gdst, &ga, &gb, xor)
+			if a != ga || b != gb || o != g {
+				t.Fatalf("block %d, xor %v, alias %d: compress and compressGeneric differ", i, xor, alias)
+			}
+		}
 	}
 }
 
