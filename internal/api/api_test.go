@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -542,7 +543,9 @@ func TestConcurrentLoginsKeepTheChain(t *testing.T) {
 
 // TestRehashOnLogin: a hash made with other argon2id parameters (an older
 // setting) still verifies, and the login replaces it with one made with the
-// current parameters, keeping the password's age (SPEC §2.1).
+// current parameters, keeping the password's age (SPEC §2.1). Every
+// other hashing slot is held meanwhile: the sign-in rehashes in the slot
+// it verified in, not in a second one it would wait for.
 func TestRehashOnLogin(t *testing.T) {
 	h := newHarness(t, "sqlite")
 	standard(h)
@@ -554,6 +557,13 @@ func TestRehashOnLogin(t *testing.T) {
 	a, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")
 	if err := h.app.DB.RehashPassword(ctx, a.ID, a.PasswordHash, old); err != nil {
 		t.Fatal(err)
+	}
+	for range runtime.GOMAXPROCS(0) - 1 {
+		slot, err := h.app.Hasher.Slot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer slot.Release()
 	}
 	h.login("mario@acme.test", marioPW)
 	after, _ := h.app.DB.AccountByEmail(ctx, "mario@acme.test")

@@ -362,7 +362,7 @@ func (s *Service) login(ctx context.Context, email, pw string, m Meta) (*LoginRe
 	// The password is right: the sign-in's writes have WriteWait more.
 	fin, cancelFin := context.WithTimeout(ctx, s.cfg.WriteWait)
 	defer cancelFin()
-	res, err := s.finishLogin(fin, v, pw, acctKey, failures, m, now)
+	res, err := s.finishLogin(fin, slot, v, pw, acctKey, failures, m, now)
 	return res, busy(ctx, fin, err)
 }
 
@@ -450,13 +450,15 @@ func busy(ctx, dl context.Context, err error) error {
 
 // finishLogin completes a sign-in whose password is right: the account's
 // status, a rehash, the risk rules, then the session or the step-up.
-func (s *Service) finishLogin(ctx context.Context, v *store.LoginView, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
+func (s *Service) finishLogin(ctx context.Context, slot *password.Slot, v *store.LoginView, pw, acctKey string, failures bool, m Meta, now time.Time) (*LoginResult, error) {
 	a := v.Account
 	if err := s.passwordAccepted(ctx, a, acctKey, failures, m); err != nil {
 		return nil, err
 	}
 	if s.hasher.NeedsRehash(a.PasswordHash) {
-		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+		// In the slot the password was verified in: waiting for another
+		// while holding it could wait for good.
+		if h, err := slot.Hash(pw); err == nil {
 			if err := s.db.RehashPassword(ctx, a.ID, a.PasswordHash, h); err != nil {
 				s.log.ErrorContext(ctx, "rehash password", "account_id", a.ID, "error", err)
 			}

@@ -104,7 +104,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	defer slot.Release()
-	return h.hashFn(slot.ws, pw, h.params)
+	return slot.Hash(pw)
 }
 
 // Verify reports whether pw matches encoded, as the package-level Verify,
@@ -164,6 +164,11 @@ func (h *Hasher) putWorkspace(ws *workspace) {
 
 // Verify is Hasher.Verify in the slot.
 func (s *Slot) Verify(pw, encoded string) (bool, error) { return s.h.verifyFn(s.ws, pw, encoded) }
+
+// Hash is Hasher.Hash in the slot: a sign-in that rehashes the password
+// it just verified does so in the slot it holds instead of waiting for
+// another one (with every slot held by such sign-ins, none would free).
+func (s *Slot) Hash(pw string) (string, error) { return s.h.hashFn(s.ws, pw, s.h.params) }
 
 // DummyVerify is Hasher.DummyVerify in the slot.
 func (s *Slot) DummyVerify(pw string) {
