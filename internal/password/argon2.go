@@ -29,11 +29,13 @@ const (
 	addressesPer  = blockWords
 
 	// yieldEvery is how many blocks a hash computes between two calls to
-	// runtime.Gosched, about 0.13 ms. A hash otherwise holds its P for
-	// its whole 20 ms, and the goroutines the network and the database
-	// wake wait for the runtime to preempt it with a signal every 10 ms.
-	// In the server, sign-ins went from 91–92/s to 95–99/s on 2 cores
-	// (SQLite, docs/performance.md); alone, a hash does not notice.
+	// runtime.Gosched: 0.05–0.13 ms, with and without AVX2. A hash
+	// otherwise holds its P for its whole 7–20 ms, and the goroutines the
+	// network and the database wake wait for the runtime to preempt it
+	// with a signal every 10 ms. In the server, sign-ins went from
+	// 91–92/s to 95–99/s on 2 cores (SQLite, generic code,
+	// docs/performance.md); 512 measured the same with AVX2. Alone, a
+	// hash does not notice.
 	yieldEvery = 128
 )
 
