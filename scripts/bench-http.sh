@@ -32,6 +32,10 @@ log() { printf '== %s\n' "$*" >&2; }
 . scripts/lib.sh
 
 D=${DURATION:-10s}
+# How many accounts the login clients sign in as (client i as account
+# i mod ACCOUNTS): one account for all makes every sign-in's transaction
+# wait for the previous one's locks on the same account row and history.
+accounts=${ACCOUNTS:-1}
 ENGINES=${ENGINES:-sqlite postgres}
 
 need_wrk
@@ -76,6 +80,11 @@ for engine in $ENGINES; do
     if [ -z "$created" ]; then
       "$work/varco" org create --name bench --plan pro >/dev/null
       echo 'Bench-Mark-2026' | "$work/varco" user create --email load@bench.test --org bench --password-stdin >/dev/null
+      if [ "$accounts" -gt 1 ]; then
+        for k in $(seq 0 $((accounts - 1))); do
+          echo 'Bench-Mark-2026' | "$work/varco" user create --email "load$k@bench.test" --org bench --password-stdin >/dev/null
+        done
+      fi
       created=1
     fi
     [ -z "${PROFILE:-}" ] || export VARCO_PPROF_LISTEN=127.0.0.1:$(free_port)
@@ -104,7 +113,7 @@ for engine in $ENGINES; do
     log "$engine: CPU profile of varco under GET /api/v1/me (also in ${PROFILE_DIR:-/tmp}/varco-me-$engine.prof)"
     go tool pprof -top -cum "$work/varco" "$work/me-$engine.prof" 2>/dev/null | sed -n '1,45p' >&2
   fi
-  login_args=(-url "http://$VARCO_LISTEN" -email load@bench.test -password Bench-Mark-2026 -d "$D")
+  login_args=(-url "http://$VARCO_LISTEN" -email load@bench.test -password Bench-Mark-2026 -d "$D" -accounts "$accounts")
   log "$engine: logins at 8 and 32 clients"
   rawx=$(argon2 -impl xcrypto)
   rawA=$(argon2)

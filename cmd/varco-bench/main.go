@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,6 +147,7 @@ func login(args []string) error {
 	email := fs.String("email", "", "account e-mail")
 	pw := fs.String("password", "", "account password")
 	c := fs.Int("c", 8, "concurrent clients")
+	accounts := fs.Int("accounts", 1, "accounts to sign in as: client i uses the e-mail with i mod accounts inserted before the @ (load@x becomes load0@x, load1@x, …); 1 means the e-mail as given")
 	d := fs.Duration("d", 10*time.Second, "how long")
 	_ = fs.Parse(args)
 	u, err := url.Parse(*base)
@@ -155,7 +157,21 @@ func login(args []string) error {
 	if err := loopback(u.Host); err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"email": *email, "password": *pw})
+	if *accounts < 1 {
+		return errors.New("-accounts must be at least 1")
+	}
+	bodies := make([][]byte, *accounts)
+	for k := range bodies {
+		e := *email
+		if *accounts > 1 {
+			local, domain, ok := strings.Cut(e, "@")
+			if !ok {
+				return fmt.Errorf("-email %q has no @", e)
+			}
+			e = local + strconv.Itoa(k) + "@" + domain
+		}
+		bodies[k], _ = json.Marshal(map[string]string{"email": e, "password": *pw})
+	}
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: *c, MaxConnsPerHost: *c, DisableCompression: true}}
 
@@ -170,6 +186,7 @@ func login(args []string) error {
 	var failed atomic.Int64
 	start := time.Now()
 	for i := range *c {
+		body := bodies[i%len(bodies)]
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t0 := time.Now()
