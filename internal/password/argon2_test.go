@@ -3,9 +3,11 @@ package password
 import (
 	"bytes"
 	"encoding/hex"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
@@ -93,13 +95,14 @@ func testIDKeyMatchesXCrypto(t *testing.T) {
 	}
 }
 
-// TestCompressMatchesGeneric compares compress (AVX2 where the CPU has
-// it) with compressGeneric on random blocks, in both modes, with out
-// apart from and equal to each input.
-func TestCompressMatchesGeneric(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("this CPU has no AVX2: compress is compressGeneric")
-	}
+// TestCompressMatchesReference holds both compressions, the generic one
+// and compress (AVX2 where the CPU has it), to referenceCompress on random
+// blocks, in both modes, with out apart from and equal to each input.
+func TestCompressMatchesReference(t *testing.T) {
+	impls := []struct {
+		name string
+		fn   func(out, x, y *block, xor bool)
+	}{{"generic", compressGeneric}, {"compress (avx2: " + strconv.FormatBool(useAVX2) + ")", compress}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func() *block {
 		var b block
@@ -108,26 +111,86 @@ func TestCompressMatchesGeneric(t *testing.T) {
 		}
 		return &b
 	}
-	for i := range 2000 {
+	for i := range 1000 {
 		x, y, out := random(), random(), random()
 		xor := i%2 == 1
 		for alias := range 3 {
-			a, b, o := *x, *y, *out
-			ga, gb, g := *x, *y, *out
-			dst, gdst := &o, &g
-			switch alias {
-			case 1:
-				dst, gdst = &a, &ga
-			case 2:
-				dst, gdst = &b, &gb
-			}
-			compress(dst, &a, &b, xor)
-			compressGeneric(gdst, &ga, &gb, xor)
-			if a != ga || b != gb || o != g {
-				t.Fatalf("block %d, xor %v, alias %d: compress and compressGeneric differ", i, xor, alias)
+			for _, impl := range impls {
+				a, b, o := *x, *y, *out
+				ra, rb, r := *x, *y, *out
+				dst, rdst := &o, &r
+				switch alias {
+				case 1:
+					dst, rdst = &a, &ra
+				case 2:
+					dst, rdst = &b, &rb
+				}
+				impl.fn(dst, &a, &b, xor)
+				referenceCompress(rdst, &ra, &rb, xor)
+				if a != ra || b != rb || o != r {
+					t.Fatalf("%s: block %d, xor %v, alias %d: differs from the reference", impl.name, i, xor, alias)
+				}
 			}
 		}
 	}
+}
+
+// referenceCompress is G of RFC 9106 §3.5 and §3.6 written as plainly as
+// the RFC states it, for the tests: R = X ⊕ Y as 8x8 registers of 16
+// bytes, P on each row, then on each column, and the result ⊕ R (⊕ the
+// old out with xor).
+func referenceCompress(out, x, y *block, xor bool) {
+	var r, q block
+	for i := range r {
+		r[i] = x[i] ^ y[i]
+	}
+	q = r
+	// Register j of row i is words 16i+2j and 16i+2j+1; of column i,
+	// register j is row j's register i.
+	for i := range 8 {
+		var v [16]*uint64
+		for j := range 8 {
+			v[2*j], v[2*j+1] = &q[16*i+2*j], &q[16*i+2*j+1]
+		}
+		referenceP(v)
+	}
+	for i := range 8 {
+		var v [16]*uint64
+		for j := range 8 {
+			v[2*j], v[2*j+1] = &q[16*j+2*i], &q[16*j+2*i+1]
+		}
+		referenceP(v)
+	}
+	for i := range q {
+		if xor {
+			out[i] ^= q[i] ^ r[i]
+		} else {
+			out[i] = q[i] ^ r[i]
+		}
+	}
+}
+
+// referenceP is the permutation P of RFC 9106 §3.6 on 16 words.
+func referenceP(v [16]*uint64) {
+	gb := func(a, b, c, d *uint64) {
+		f := func(x, y uint64) uint64 { return x + y + 2*(x&0xffffffff)*(y&0xffffffff) }
+		*a = f(*a, *b)
+		*d = bits.RotateLeft64(*d^*a, -32)
+		*c = f(*c, *d)
+		*b = bits.RotateLeft64(*b^*c, -24)
+		*a = f(*a, *b)
+		*d = bits.RotateLeft64(*d^*a, -16)
+		*c = f(*c, *d)
+		*b = bits.RotateLeft64(*b^*c, -63)
+	}
+	gb(v[0], v[4], v[8], v[12])
+	gb(v[1], v[5], v[9], v[13])
+	gb(v[2], v[6], v[10], v[14])
+	gb(v[3], v[7], v[11], v[15])
+	gb(v[0], v[5], v[10], v[15])
+	gb(v[1], v[6], v[11], v[12])
+	gb(v[2], v[7], v[8], v[13])
+	gb(v[3], v[4], v[9], v[14])
 }
 
 func FuzzIDKeyMatchesXCrypto(f *testing.F) {
