@@ -7,8 +7,12 @@ pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1;
 
 work=$(mktemp -d -t varco-test.XXXXXX)
 pids_to_stop=()
+pg_dbs_to_drop=()
 cleanup() {
   set +e
+  for d in "${pg_dbs_to_drop[@]}"; do
+    psql "$VARCO_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
+  done
   if [ -n "${PGDATA_DIR:-}" ]; then
     as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1
   fi
@@ -115,10 +119,22 @@ busy_pct() {
   echo $(( 100 - 100 * (i + w - busy_i0) / (t - busy_t0) ))
 }
 
+# fresh_pg_db sets db to the URL of a new, empty database on the server of
+# VARCO_TEST_POSTGRES_URL, dropped on exit: a server named from outside
+# may hold an earlier run's tables, sealed with audit keys that are gone.
+fresh_pg_db() {
+  local name="varco_bench_$$_$RANDOM"
+  db=$VARCO_TEST_POSTGRES_URL
+  command -v psql >/dev/null || { log "no psql: benchmarking in the database VARCO_TEST_POSTGRES_URL names"; return; }
+  psql "$VARCO_TEST_POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null
+  pg_dbs_to_drop+=("$name")
+  db=$(sed -E "s#^([a-z]+://[^/?]*)(/[^?]*)?#\1/$name#" <<<"$VARCO_TEST_POSTGRES_URL")
+}
+
 # engine_db ENGINE sets db to the database URL a benchmark of ENGINE uses:
-# a file in $work for sqlite; for postgres VARCO_TEST_POSTGRES_URL, started
-# here when unset (in this shell, so that the EXIT trap stops it). It
-# returns 1 when PostgreSQL is not installed (the caller skips that
+# a file in $work for sqlite; for postgres a fresh database on the server of
+# VARCO_TEST_POSTGRES_URL, started here when unset (in this shell, so that
+# the EXIT trap stops it). It returns 1 when PostgreSQL is not installed (the caller skips that
 # engine) and exits on an unknown engine.
 engine_db() {
   case $1 in
@@ -126,7 +142,7 @@ engine_db() {
     postgres)
       [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || start_postgres
       [ -n "${VARCO_TEST_POSTGRES_URL:-}" ] || { log "no PostgreSQL: skipping it"; return 1; }
-      db=$VARCO_TEST_POSTGRES_URL ;;
+      fresh_pg_db ;;
     *) echo "unknown engine $1" >&2; exit 1 ;;
   esac
 }
