@@ -5,8 +5,7 @@
 #
 #   GET /api/v1/me            vs a bare net/http JSON handler (wrk -t2 -c64)
 #   logins at 8 and 32 clients vs raw argon2id verifications (same params),
-#   (wrk -t2 -s scripts/login.lua)
-#                              the mean of those measured right before and
+#   (wrk -t2, scripts/login.lua) the mean of those measured right before and
 #                              right after its logins: varco's
 #                              own argon2id, each core on its kept memory as
 #                              in the server; x/crypto's argon2id (what varco
@@ -36,9 +35,9 @@ log() { printf '== %s\n' "$*" >&2; }
 
 D=${DURATION:-10s}
 # How many accounts the logins sign in as (wrk's requests take turns over
-# them; varco-bench's client i is account i mod ACCOUNTS). One, the default, and 32 measured the same on both
-# engines (docs/performance.md): sign-ins of one account do not wait for
-# each other's locks.
+# them; varco-bench's client i is account i mod ACCOUNTS). One, the
+# default, and 32 measured the same on both engines (docs/performance.md):
+# sign-ins of one account do not wait for each other's locks.
 accounts=${ACCOUNTS:-1}
 ENGINES=${ENGINES:-sqlite postgres}
 
