@@ -115,9 +115,7 @@ func New(t testing.TB) *Servers {
 	}
 	s := &Servers{dir: dir, logs: map[string]string{}}
 	t.Cleanup(func() { removeAll(t, dir) })
-	for i := range s.ports {
-		s.ports[i] = freePort(t)
-	}
+	s.ports = freePorts(t)
 	return s
 }
 
@@ -199,9 +197,16 @@ func (s *Servers) Start(t testing.TB, varcoURL, secret string, o ...Options) {
 	}
 	if !opt.NoProxy {
 		// Postfix's master leaves the process group for a session of its
-		// own: stop it by its pid file.
-		b, err := os.ReadFile(filepath.Join(s.dir, "postfix-queue", "pid", "master.pid"))
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		// own: stop it by its pid file (waited for, in case the master
+		// listens before it writes it).
+		var b []byte
+		var err error
+		pid := 0
+		poll(10*time.Second, func() bool {
+			b, err = os.ReadFile(filepath.Join(s.dir, "postfix-queue", "pid", "master.pid"))
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			return err == nil && pid > 1
+		})
 		if err != nil || pid <= 1 {
 			t.Fatalf("postfix master pid: %q %v", b, err)
 		}
@@ -538,15 +543,22 @@ func (s *Servers) waitPort(t testing.TB, e Endpoint) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
+// freePorts returns a loopback port for each endpoint, all different, each
+// free a moment ago. Every port stays taken until all are chosen: the
+// kernel may hand out a port it just got back, and did for 8 in 2,000
+// sets of nine taken one at a time (two servers then asked for one port).
+func freePorts(t testing.TB) [endpoints]int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports [endpoints]int
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // removeAll removes dir once the daemons' last processes let go of it.
