@@ -103,6 +103,7 @@ type Reader interface {
 // step-up, push and the Mailer do in them.
 type Store interface {
 	AccountByID(ctx context.Context, id int64) (*varco.Account, error)
+	AccountForUpdate(ctx context.Context, id int64) (*varco.Account, error)
 	AppendEvent(ctx context.Context, e *varco.Event) error
 	ThrottleFailure(ctx context.Context, key string, now, windowCutoff time.Time) (store.Throttle, error)
 	ThrottleBlock(ctx context.Context, key string, until time.Time) error

@@ -88,7 +88,9 @@ func (s *Service) openFlow(ctx context.Context, q Store, flowID string, now time
 	if !now.Before(f.ExpiresAt) {
 		return nil, nil, flowNotFound()
 	}
-	a, err := q.AccountByID(ctx, f.AccountID)
+	// The account's row before anything else of the account: the jobs
+	// take it first too (store.Q.AccountForUpdate).
+	a, err := q.AccountForUpdate(ctx, f.AccountID)
 	if err != nil {
 		return nil, nil, err
 	}

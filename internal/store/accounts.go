@@ -66,6 +66,23 @@ func (q *Q) AccountByID(ctx context.Context, id int64) (*varco.Account, error) {
 	return a, nil
 }
 
+// AccountForUpdate is AccountByID that, in a transaction on PostgreSQL,
+// also locks the account's row until the transaction ends (SQLite's
+// writer already holds the database). A transaction that writes several
+// things of one account takes its row first, as the jobs do: taking, say,
+// the account's history first and its row later can deadlock with them.
+func (q *Q) AccountForUpdate(ctx context.Context, id int64) (*varco.Account, error) {
+	lock := ""
+	if q.d == dialectPostgres && q.tx != nil {
+		lock = " FOR UPDATE OF a" // not the organization's row
+	}
+	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.id = $1`+lock, id))
+	if err != nil {
+		return nil, fmt.Errorf("account for update: %w", notFound(err, "account"))
+	}
+	return a, nil
+}
+
 // AccountByEmail returns the account with that (normalized) login, or ENotFound.
 func (q *Q) AccountByEmail(ctx context.Context, email string) (*varco.Account, error) {
 	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.email = $1`, email))

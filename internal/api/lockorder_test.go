@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"testing"
+	"time"
+
+	"varco.dev/varco"
+	"varco.dev/varco/internal/store"
+)
+
+// TestFlowLocksAccountFirst: a step-up's verification takes its account's
+// row before anything else of the account, as the password-notice job does
+// (its account, then the history), so the two wait for each other instead
+// of deadlocking. It used to append step_up_succeeded first (the history's
+// head of the account) and then update the account: with the job holding
+// the account and appending, PostgreSQL aborted one of them, and the user
+// got "internal". SQLite has one writer, so only PostgreSQL can deadlock.
+func TestFlowLocksAccountFirst(t *testing.T) {
+	h := newStepUpHarness(t, "postgres")
+	flow := h.awayFlow()
+	pin := h.sendPIN(flow)
+	a, err := h.app.DB.AccountByEmail(t.Context(), "mario@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch, err := sql.Open("pgx", h.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+
+	verified := make(chan reply, 1)
+	err = h.app.DB.InTx(t.Context(), func(q *store.Q) error {
+		// The job's order: the account's row first...
+		if err := q.LockAccountRow(t.Context(), a.ID); err != nil {
+			return err
+		}
+		go func() { verified <- h.verify(flow, pin) }()
+		// ...the verification now runs until it waits for a lock...
+		waitForLockWait(t, watch)
+		// ...and then the history of the same account.
+		ev := &varco.Event{Time: h.clock.Now(), AccountID: a.ID, OrgID: a.OrgID, Event: varco.EventPasswordExpiryWarningSent,
+			Actor: varco.ActorSystem, Outcome: varco.OutcomeSuccess}
+		return q.AppendEvent(t.Context(), ev)
+	})
+	if err != nil {
+		t.Fatalf("the job's transaction: %v", err)
+	}
+	r := <-verified
+	if r.status != http.StatusOK || r.str("state") != "authenticated" {
+		t.Fatalf("verify beside the job: %d %s", r.status, r.raw)
+	}
+}
+
+// waitForLockWait returns once a session of db's database waits for a lock.
+func waitForLockWait(t *testing.T, db *sql.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
+			WHERE NOT l.granted AND s.datname = current_database()`).Scan(&n); err != nil {
+			t.Fatalf("watch locks: %v", err)
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no session waited for a lock within a minute")
+		case <-tick.C:
+		}
+	}
+}
