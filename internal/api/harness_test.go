@@ -89,9 +89,6 @@ func (h *harness) twin() *harness {
 func start(t *testing.T, cfg *config.Config, clk *clock.Manual, sink *smtpsink.Sink, sms *smssink.Sink, o fixture.Options) *harness {
 	t.Helper()
 	o.Clock, o.Worker = clk, true
-	if o.Logger == nil {
-		o.Logger = testenv.Logger(t)
-	}
 	a := fixture.Start(t, cfg, o)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
