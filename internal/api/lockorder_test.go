@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"varco.dev/varco"
 	"varco.dev/varco/internal/store"
+	"varco.dev/varco/internal/testenv"
 )
 
 // TestFlowLocksAccountFirst: a step-up's verification takes its account's
@@ -83,23 +83,15 @@ func TestFlowLocksAccountFirst(t *testing.T) {
 // waitForLockWait returns once a session of db's database waits for a lock.
 func waitForLockWait(t *testing.T, db *sql.DB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	waiting := testenv.Poll(time.Minute, func() bool {
 		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
+		if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
 			WHERE NOT l.granted AND s.datname = current_database()`).Scan(&n); err != nil {
 			t.Fatalf("watch locks: %v", err)
 		}
-		if n > 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("no session waited for a lock within a minute")
-		case <-tick.C:
-		}
+		return n > 0
+	})
+	if !waiting {
+		t.Fatal("no session waited for a lock within a minute")
 	}
 }

@@ -202,7 +202,7 @@ func (s *Servers) Start(t testing.TB, varcoURL, secret string, o ...Options) {
 		var b []byte
 		var err error
 		pid := 0
-		poll(10*time.Second, func() bool {
+		testenv.Poll(10*time.Second, func() bool {
 			b, err = os.ReadFile(filepath.Join(s.dir, "postfix-queue", "pid", "master.pid"))
 			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 			return err == nil && pid > 1
@@ -501,36 +501,19 @@ func stopGroup(t testing.TB, name string, pgid int, exited <-chan struct{}) {
 		}
 		return errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)
 	}
-	if poll(10*time.Second, gone) {
+	if testenv.Poll(10*time.Second, gone) {
 		return
 	}
 	t.Logf("%s did not stop within 10 s of SIGTERM: killing its process group", name)
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	if !poll(10*time.Second, gone) {
+	if !testenv.Poll(10*time.Second, gone) {
 		t.Errorf("%s (process group %d) is still running", name, pgid)
-	}
-}
-
-// poll calls done every 20 ms until it is true or timeout has passed, and
-// reports whether it became true.
-func poll(timeout time.Duration, done func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if done() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-tick.C
 	}
 }
 
 func (s *Servers) waitPort(t testing.TB, e Endpoint) {
 	t.Helper()
-	up := poll(30*time.Second, func() bool {
+	up := testenv.Poll(30*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", s.addr(e), time.Second)
 		if err != nil {
 			return false
@@ -564,7 +547,7 @@ func freePorts(t testing.TB) [endpoints]int {
 // removeAll removes dir once the daemons' last processes let go of it.
 func removeAll(t testing.TB, dir string) {
 	var err error
-	if !poll(10*time.Second, func() bool { err = os.RemoveAll(dir); return err == nil }) {
+	if !testenv.Poll(10*time.Second, func() bool { err = os.RemoveAll(dir); return err == nil }) {
 		t.Errorf("remove the mail servers' directory: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"varco.dev/varco/internal/testenv"
 )
 
 // stub stands in for varco's POST /api/v1/mail/auth: it records each
@@ -222,7 +224,7 @@ func TestLuaPassdbCache(t *testing.T) {
 	login("revoked, within the TTL", true)
 	began := time.Now()
 	var last Result
-	refused := poll(20*time.Second, func() bool {
+	refused := testenv.Poll(20*time.Second, func() bool {
 		last = m.Login(t, DovecotIMAP, user, pw, "")
 		return last.Exit != 0
 	})
