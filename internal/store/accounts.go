@@ -59,11 +59,7 @@ func (q *Q) CreateAccount(ctx context.Context, a *varco.Account) error {
 
 // AccountByID returns the account, or ENotFound.
 func (q *Q) AccountByID(ctx context.Context, id int64) (*varco.Account, error) {
-	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.id = $1`, id))
-	if err != nil {
-		return nil, fmt.Errorf("account by id: %w", notFound(err, "account"))
-	}
-	return a, nil
+	return q.accountByID(ctx, id, "")
 }
 
 // AccountForUpdate is AccountByID that, in a transaction on PostgreSQL,
@@ -76,9 +72,14 @@ func (q *Q) AccountForUpdate(ctx context.Context, id int64) (*varco.Account, err
 	if q.d == dialectPostgres && q.tx != nil {
 		lock = " FOR UPDATE OF a" // not the organization's row
 	}
+	return q.accountByID(ctx, id, lock)
+}
+
+// accountByID reads the account with lock appended to its query.
+func (q *Q) accountByID(ctx context.Context, id int64, lock string) (*varco.Account, error) {
 	a, err := scanAccount(q.queryRow(ctx, `SELECT `+accountColumns+accountFrom+`WHERE a.id = $1`+lock, id))
 	if err != nil {
-		return nil, fmt.Errorf("account for update: %w", notFound(err, "account"))
+		return nil, fmt.Errorf("account by id: %w", notFound(err, "account"))
 	}
 	return a, nil
 }
