@@ -132,10 +132,11 @@ fresh_pg_db() {
 }
 
 # engine_db ENGINE sets db to the database URL a benchmark of ENGINE uses:
-# a file in $work for sqlite; for postgres a fresh database on the server of
-# VARCO_TEST_POSTGRES_URL, started here when unset (in this shell, so that
-# the EXIT trap stops it). It returns 1 when PostgreSQL is not installed (the caller skips that
-# engine) and exits on an unknown engine.
+# a file in $work for sqlite; for postgres a fresh database (fresh_pg_db)
+# on the server of VARCO_TEST_POSTGRES_URL, which is started here when
+# unset (in this shell, so that the EXIT trap stops it). It returns 1 when
+# PostgreSQL is not installed (the caller skips that engine) and exits on
+# an unknown engine.
 engine_db() {
   case $1 in
     sqlite) db="$work/bench.db" ;;
